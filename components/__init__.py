@@ -1,0 +1,1 @@
+"""One Pulumi ComponentResource per Azure concern; none of them reads stack config."""

@@ -1,0 +1,112 @@
+"""The Azure OpenAI (or Foundry) account, its model deployments and its diagnostic setting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import cognitiveservices
+
+from components.diagnostics import diagnostic_setting
+
+
+@dataclass(frozen=True)
+class ModelDeploymentSpec:
+    name: str
+    model: str
+    version: str
+    sku: str
+    capacity: int
+    format: str = "OpenAI"
+    version_upgrade_option: str = "OnceCurrentVersionExpired"
+    rai_policy: str | None = None
+
+
+@dataclass
+class OpenAIAccountArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    account_name: pulumi.Input[str]
+    deployments: Sequence[ModelDeploymentSpec]
+    kind: str = "OpenAI"
+    public_network_access: str = "Enabled"
+    # Secure default: callers reach models with Entra ID or through the gateway, never with account keys.
+    disable_local_auth: bool = True
+    diagnostics_workspace_id: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class OpenAIAccount(pulumi.ComponentResource):
+    account: cognitiveservices.Account
+    deployments: dict[str, cognitiveservices.Deployment]
+    endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OpenAIAccountArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("aoai-lab:components:OpenAIAccount", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        is_foundry = args.kind == "AIServices"
+
+        self.account = cognitiveservices.Account(
+            f"{name}-account",
+            account_name=args.account_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            kind=args.kind,
+            sku=cognitiveservices.SkuArgs(name="S0"),
+            identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
+            properties=cognitiveservices.AccountPropertiesArgs(
+                # The subdomain is the account's globally unique DNS name; Entra ID auth requires one.
+                custom_sub_domain_name=args.account_name,
+                public_network_access=args.public_network_access,
+                disable_local_auth=args.disable_local_auth,
+                allow_project_management=True if is_foundry else None,
+            ),
+            tags=tags,
+            opts=child,
+        )
+
+        # Azure refuses concurrent deployment operations on one account (409 RequestConflict), so each
+        # deployment waits for the one before it.
+        self.deployments = {}
+        previous: pulumi.Resource | None = None
+        for spec in args.deployments:
+            deployment = cognitiveservices.Deployment(
+                f"{name}-{spec.name}",
+                deployment_name=spec.name,
+                account_name=self.account.name,
+                resource_group_name=args.resource_group_name,
+                sku=cognitiveservices.SkuArgs(name=spec.sku, capacity=spec.capacity),
+                properties=cognitiveservices.DeploymentPropertiesArgs(
+                    model=cognitiveservices.DeploymentModelArgs(
+                        format=spec.format, name=spec.model, version=spec.version
+                    ),
+                    version_upgrade_option=spec.version_upgrade_option,
+                    rai_policy_name=spec.rai_policy,
+                ),
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
+            )
+            self.deployments[spec.name] = deployment
+            previous = deployment
+
+        if args.diagnostics_workspace_id is not None:
+            # Azure OpenAI has no resource-specific tables: everything lands in AzureDiagnostics.
+            self.diagnostics = diagnostic_setting(
+                f"{name}-diagnostics",
+                resource_uri=self.account.id,
+                workspace_id=args.diagnostics_workspace_id,
+                dedicated_tables=False,
+                parent=self,
+            )
+
+        self.endpoint = self.account.properties.apply(lambda p: p.endpoint)
+        self.register_outputs(
+            {
+                "accountId": self.account.id,
+                "accountName": self.account.name,
+                "endpoint": self.endpoint,
+                "deployments": {k: d.name for k, d in self.deployments.items()},
+            }
+        )

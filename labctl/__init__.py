@@ -1,0 +1,1 @@
+"""labctl: the command-line tool of aoai-lab."""

@@ -1,0 +1,152 @@
+"""Pulumi mocks that answer like Azure: ARM ids, endpoints, principal ids. Deterministic by construction."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from pulumi.runtime import mocks
+
+FAKE_SUBSCRIPTION_ID = "6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24"
+FAKE_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+FAKE_CLIENT_OBJECT_ID = "0f7d2b4c-3e5a-4b6c-8d9e-1a2b3c4d5e6f"
+_NS = uuid.UUID("4a0f6f43-5f8b-4f0e-8f42-3c0f6e7d9a10")
+
+# Which input holds the resource's Azure name, per type.
+_NAME_INPUT = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:cognitiveservices:Account": "accountName",
+    "azure-native:cognitiveservices:Deployment": "deploymentName",
+    "azure-native:apimanagement:ApiManagementService": "serviceName",
+    "azure-native:apimanagement:Api": "apiId",
+    "azure-native:apimanagement:ApiPolicy": "policyId",
+    "azure-native:apimanagement:Backend": "backendId",
+    "azure-native:apimanagement:Product": "productId",
+    "azure-native:apimanagement:ProductApi": "apiId",
+    "azure-native:apimanagement:Subscription": "sid",
+    "azure-native:apimanagement:Logger": "loggerId",
+    "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:operationalinsights:SavedSearch": "savedSearchId",
+    "azure-native:monitor:DiagnosticSetting": "name",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:consumption:Budget": "budgetName",
+}
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NS, "|".join(parts)))
+
+
+def stable_hex(length: int, *parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:length]
+
+
+def _last(value: str) -> str:
+    """ARM names are passed either bare or as a full id; take the last segment."""
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def arm_id(typ: str, name: str, inputs: dict[str, Any]) -> str:
+    rg = f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', '')}"
+    apim = f"{rg}/providers/Microsoft.ApiManagement/service/{inputs.get('serviceName', '')}"
+    api = f"{apim}/apis/{_last(str(inputs.get('apiId', '')))}"
+    ids = {
+        "azure-native:resources:ResourceGroup": lambda: (
+            f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/{name}"
+        ),
+        "azure-native:cognitiveservices:Account": lambda: (
+            f"{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+        ),
+        "azure-native:cognitiveservices:Deployment": lambda: (
+            f"{rg}/providers/Microsoft.CognitiveServices/accounts/{inputs.get('accountName')}/deployments/{name}"
+        ),
+        "azure-native:apimanagement:ApiManagementService": lambda: apim,
+        "azure-native:apimanagement:Api": lambda: f"{apim}/apis/{name}",
+        "azure-native:apimanagement:ApiPolicy": lambda: f"{api}/policies/{name}",
+        "azure-native:apimanagement:Backend": lambda: f"{apim}/backends/{name}",
+        "azure-native:apimanagement:Product": lambda: f"{apim}/products/{name}",
+        "azure-native:apimanagement:ProductApi": lambda: (
+            f"{apim}/products/{_last(str(inputs.get('productId', '')))}/apis/{name}"
+        ),
+        "azure-native:apimanagement:Subscription": lambda: f"{apim}/subscriptions/{name}",
+        "azure-native:apimanagement:Logger": lambda: f"{apim}/loggers/{name}",
+        "azure-native:apimanagement:ApiDiagnostic": lambda: f"{api}/diagnostics/{name}",
+        "azure-native:operationalinsights:Workspace": lambda: (
+            f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}"
+        ),
+        "azure-native:operationalinsights:SavedSearch": lambda: (
+            f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{inputs.get('workspaceName')}/savedSearches/{name}"
+        ),
+        "azure-native:monitor:DiagnosticSetting": lambda: (
+            f"{inputs.get('resourceUri')}/providers/Microsoft.Insights/diagnosticSettings/{name}"
+        ),
+        "azure-native:authorization:RoleAssignment": lambda: (
+            f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        ),
+        "azure-native:consumption:Budget": lambda: (
+            f"{inputs.get('scope')}/providers/Microsoft.Consumption/budgets/{name}"
+        ),
+    }
+    make = ids.get(typ)
+    return make() if make else f"{typ.replace(':', '/')}/{name}"
+
+
+class AzureMocks(mocks.Mocks):
+    """Outputs Azure would return, derived only from the inputs, so two runs give the same plan."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        typ = args.typ
+        if typ == "random:index/randomString:RandomString":
+            alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+            digest = hashlib.sha256(f"{args.name}".encode()).digest()
+            length = int(inputs.get("length", 8))
+            result = "".join(alphabet[b % len(alphabet)] for b in digest[:length])
+            # Honour minNumeric the way the provider does: at least one digit.
+            if inputs.get("minNumeric") and not any(c.isdigit() for c in result):
+                result = result[:-1] + str(digest[-1] % 10)
+            return f"{args.name}-id", {**inputs, "result": result}
+
+        name = str(inputs.get(_NAME_INPUT.get(typ, ""), "") or args.name)
+        state: dict[str, Any] = {**inputs, "name": name, "azureApiVersion": "mock"}
+        if typ == "azure-native:cognitiveservices:Account":
+            props = dict(inputs.get("properties") or {})
+            sub = props.get("customSubDomainName", name)
+            domain = (
+                "cognitiveservices.azure.com" if inputs.get("kind") == "AIServices" else "openai.azure.com"
+            )
+            state["properties"] = {
+                **props,
+                "endpoint": f"https://{sub}.{domain}/",
+                "provisioningState": "Succeeded",
+            }
+            state["identity"] = {
+                **(inputs.get("identity") or {}),
+                "principalId": stable_uuid(typ, name, "principal"),
+                "tenantId": FAKE_TENANT_ID,
+            }
+        elif typ == "azure-native:apimanagement:ApiManagementService":
+            state["gatewayUrl"] = f"https://{name}.azure-api.net"
+            state["identity"] = {
+                **(inputs.get("identity") or {}),
+                "principalId": stable_uuid(typ, name, "principal"),
+                "tenantId": FAKE_TENANT_ID,
+            }
+        elif typ == "azure-native:apimanagement:Subscription":
+            state["primaryKey"] = stable_hex(32, name, "primary")
+            state["secondaryKey"] = stable_hex(32, name, "secondary")
+        elif typ == "azure-native:operationalinsights:Workspace":
+            state["customerId"] = stable_uuid(typ, name, "customer")
+        return arm_id(typ, name, inputs), state
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                "objectId": FAKE_CLIENT_OBJECT_ID,
+                "subscriptionId": FAKE_SUBSCRIPTION_ID,
+                "tenantId": FAKE_TENANT_ID,
+            }
+        return {}

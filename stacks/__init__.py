@@ -1,0 +1,1 @@
+"""The stack layer: reads and validates a stack's config and composes the components."""
