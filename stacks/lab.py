@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pulumi
@@ -39,6 +40,12 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         pulumi.log.warn(
             f"aoai-lab:location is not pinned: deploying the first candidate region '{location}' without a quota "
             "check. Run `labctl preflight --write` to pick a region that has quota and pin it."
+        )
+
+    if settings.expires_on < dt.date.today():
+        pulumi.log.warn(
+            f"this lab expired on {settings.expires_on.isoformat()} (aoai-lab:expiresOn): tear it down with "
+            "`labctl down`, or move the date if the class goes on."
         )
 
     suffix = random.RandomString(

@@ -1,0 +1,78 @@
+"""Shared fixtures: the loopback-only network guard, plans of the dev stack, fake Azure endpoints."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from labctl.plan import Plan, plan_stack, run_program
+from stacks.config_source import PROJECT_DIR, read_stack_config, stack_file
+from tests.support.network_guard import loopback_only
+
+pytest_plugins = ["tests.support.fake_azure"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    # DefaultAzureCredential must never probe IMDS (169.254.169.254) or login hosts from a test.
+    os.environ.setdefault("AZURE_TOKEN_CREDENTIALS", "dev")
+    with loopback_only():
+        yield
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> Plan:
+    """The real program with the real Pulumi.dev.yaml under the mock runtime."""
+    return plan_stack("dev")
+
+
+@pytest.fixture(scope="session")
+def dev_config() -> dict[str, Any]:
+    """Pulumi.dev.yaml's `config:` mapping, as YAML data (copy before changing)."""
+    return yaml.safe_load(stack_file("dev").read_text(encoding="utf-8"))["config"]
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, str]:
+    import datetime as dt
+    import json
+
+    flat: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, str):
+            flat[key] = value
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        elif isinstance(value, dt.date):
+            flat[key] = value.isoformat()
+        elif isinstance(value, int | float):
+            flat[key] = str(value)
+        else:
+            flat[key] = json.dumps(value)
+    return flat
+
+
+@pytest.fixture
+def plan_with(dev_config: dict[str, Any]) -> Callable[..., Plan]:
+    """Plan the dev stack with some config keys replaced (None removes a key)."""
+
+    def make(stack: str = "dev", **changes: Any) -> Plan:
+        from stacks.program import run
+
+        config = copy.deepcopy(dev_config)
+        for key, value in changes.items():
+            full = key if ":" in key else f"aoai-lab:{key}"
+            if value is None:
+                config.pop(full, None)
+            else:
+                config[full] = value
+        return run_program(run, project="aoai-lab", stack=stack, config=_flatten(config))
+
+    return make
+
+
+__all__ = ["PROJECT_DIR", "read_stack_config"]
