@@ -43,9 +43,8 @@ class ArmTarget:
     @property
     def scope(self) -> str:
         # Custom endpoints (tests, Azure Stack) take the public audience unless they are a known cloud.
-        for env, url in ARM_ENDPOINTS.items():
-            if self.endpoint.rstrip("/") == url:
-                return f"{url}/.default"
+        if self.endpoint.rstrip("/") in ARM_ENDPOINTS.values():
+            return f"{self.endpoint.rstrip('/')}/.default"
         return f"{ARM_ENDPOINTS.get(self.environment, ARM_ENDPOINTS['public'])}/.default"
 
 
@@ -73,8 +72,7 @@ def ca_bundle() -> str | bool:
     for path in (system, certifi.where(), extra):
         if path and Path(path).is_file():
             parts.append(Path(path).read_text(encoding="utf-8", errors="replace"))
-    handle = tempfile.NamedTemporaryFile("w", suffix=".pem", prefix="labctl-ca-", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".pem", prefix="labctl-ca-", delete=False) as handle:
         handle.write("\n".join(parts))
     return handle.name
 
