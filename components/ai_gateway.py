@@ -15,6 +15,10 @@ from components.diagnostics import diagnostic_setting
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY = POLICY_DIR / "openai-managed-identity.xml"
 API_ID = "azure-openai"
+# The SDK sends enableClientCertificate=false unless told otherwise, and classic tiers reject that value
+# ("Setting EnableClientCertificate flag to false is not supported for Developer SKU", pulumi-azure-native#1741):
+# they only accept true, which they ignore (client certificates are negotiated per hostname there).
+CLASSIC_TIERS = frozenset({"Developer", "Basic", "Standard", "Premium", "Isolated"})
 PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets
 # students use the gateway with the SDK unchanged.
@@ -40,6 +44,8 @@ class AiGatewayArgs:
     capacity: int = 1
     participants: Sequence[GatewayParticipant] = ()
     api_path: str = "openai"
+    api_id: str = API_ID
+    product_id: str = PRODUCT_ID
     policy_file: Path = DEFAULT_POLICY
     # Request and response bodies logged per call; 8192 is the service's maximum.
     log_body_bytes: int = 8192
@@ -62,7 +68,7 @@ class AiGateway(pulumi.ComponentResource):
     api_url: pulumi.Output[str]
     subscription_keys: pulumi.Output[dict[str, str]]
 
-    def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-lab:components:AiGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         policy_xml = args.policy_file.read_text(encoding="utf-8")
@@ -80,6 +86,7 @@ class AiGateway(pulumi.ComponentResource):
             # The lab needs neither portal; the SDK would otherwise send Enabled for both.
             developer_portal_status="Disabled",
             legacy_portal_status="Disabled",
+            enable_client_certificate=args.tier in CLASSIC_TIERS,
             tags=dict(args.tags),
             opts=child,
         )
@@ -99,7 +106,7 @@ class AiGateway(pulumi.ComponentResource):
 
         self.api = apimanagement.Api(
             f"{name}-api",
-            api_id=API_ID,
+            api_id=args.api_id,
             service_name=service_name,
             resource_group_name=rg,
             display_name="Azure OpenAI",
@@ -128,7 +135,7 @@ class AiGateway(pulumi.ComponentResource):
 
         self.product = apimanagement.Product(
             f"{name}-product",
-            product_id=PRODUCT_ID,
+            product_id=args.product_id,
             service_name=service_name,
             resource_group_name=rg,
             display_name="Azure OpenAI lab",
@@ -157,7 +164,7 @@ class AiGateway(pulumi.ComponentResource):
                 display_name=f"{participant.name} <{participant.email}>",
                 scope=self.product.id,
                 state="active",
-                # Keys come back as outputs; keep them encrypted in state.
+                # Should a refresh read keys back, they stay encrypted in state.
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[self.product_api],
@@ -165,37 +172,39 @@ class AiGateway(pulumi.ComponentResource):
                 ),
             )
 
-        # Azure Monitor logger: the API diagnostic's destination, which feeds ApiManagementGatewayLogs.
-        self.logger = apimanagement.Logger(
-            f"{name}-logger",
-            logger_id="azuremonitor",
-            service_name=service_name,
-            resource_group_name=rg,
-            logger_type="azureMonitor",
-            is_buffered=True,
-            opts=child,
-        )
-        body = apimanagement.HttpMessageDiagnosticArgs(
-            body=apimanagement.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes),
-            headers=["x-ms-region", "x-ratelimit-remaining-tokens"],
-        )
-        self.api_diagnostic = apimanagement.ApiDiagnostic(
-            f"{name}-api-diagnostic",
-            diagnostic_id="azuremonitor",
-            api_id=self.api.name,
-            service_name=service_name,
-            resource_group_name=rg,
-            logger_id=self.logger.id,
-            always_log="allErrors",
-            log_client_ip=True,
-            verbosity="information",
-            sampling=apimanagement.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
-            frontend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-            backend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-            opts=child,
-        )
-
         if args.diagnostics_workspace_id is not None:
+            # The API diagnostic writes to Azure Monitor resource logs, which reach Log Analytics only through the
+            # diagnostic setting below: without a workspace (and on Consumption, which has no resource logs) there
+            # is nowhere for them to go.
+            self.logger = apimanagement.Logger(
+                f"{name}-logger",
+                logger_id="azuremonitor",
+                service_name=service_name,
+                resource_group_name=rg,
+                logger_type="azureMonitor",
+                is_buffered=True,
+                opts=child,
+            )
+            body = apimanagement.HttpMessageDiagnosticArgs(
+                body=apimanagement.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes),
+                headers=["x-ms-region", "x-ratelimit-remaining-tokens"],
+            )
+            self.api_diagnostic = apimanagement.ApiDiagnostic(
+                f"{name}-api-diagnostic",
+                diagnostic_id="azuremonitor",
+                api_id=self.api.name,
+                service_name=service_name,
+                resource_group_name=rg,
+                logger_id=self.logger.id,
+                always_log="allErrors",
+                log_client_ip=True,
+                verbosity="information",
+                sampling=apimanagement.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
+                frontend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
+                backend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
+                opts=child,
+            )
+
             # Dedicated tables: GatewayLogs land in ApiManagementGatewayLogs, where the lab's queries look.
             self.diagnostics = diagnostic_setting(
                 f"{name}-diagnostics",
@@ -208,7 +217,13 @@ class AiGateway(pulumi.ComponentResource):
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")
         self.gateway_url = self.service.gateway_url
         self.api_url = self.service.gateway_url.apply(lambda u: f"{u}/{args.api_path}")
-        keys = {n: s.primary_key for n, s in self.subscriptions.items()}
+        # Azure returns no keys when it creates a subscription; they are read with listSecrets.
+        keys = {
+            n: apimanagement.list_subscription_secrets_output(
+                resource_group_name=rg, service_name=service_name, sid=sub.name
+            ).primary_key
+            for n, sub in self.subscriptions.items()
+        }
         self.subscription_keys = (
             pulumi.Output.secret(pulumi.Output.all(**keys)) if keys else pulumi.Output.secret({})
         )

@@ -48,7 +48,9 @@ class LabMonitoring(pulumi.ComponentResource):
     workspace: operationalinsights.Workspace
     saved_searches: dict[str, operationalinsights.SavedSearch]
 
-    def __init__(self, name: str, args: LabMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: LabMonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("aoai-lab:components:LabMonitoring", name, None, opts)
         self.workspace = operationalinsights.Workspace(
             f"{name}-workspace",

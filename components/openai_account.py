@@ -42,7 +42,9 @@ class OpenAIAccount(pulumi.ComponentResource):
     deployments: dict[str, cognitiveservices.Deployment]
     endpoint: pulumi.Output[str]
 
-    def __init__(self, name: str, args: OpenAIAccountArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: OpenAIAccountArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("aoai-lab:components:OpenAIAccount", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

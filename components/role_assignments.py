@@ -44,7 +44,9 @@ class RoleAssignmentsArgs:
 class RoleAssignments(pulumi.ComponentResource):
     assignments: dict[str, authorization.RoleAssignment]
 
-    def __init__(self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: RoleAssignmentsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("aoai-lab:components:RoleAssignments", name, None, opts)
         self.assignments = {}
         keys = [g.key for g in args.grants]

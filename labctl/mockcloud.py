@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -101,7 +102,11 @@ class AzureMocks(mocks.Mocks):
         typ = args.typ
         if typ == "random:index/randomString:RandomString":
             alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-            digest = hashlib.sha256(f"{args.name}".encode()).digest()
+            # Like the provider, a change to any input (length, character classes) gives a new value: a plan
+            # that changes them must show every name built on the suffix changing.
+            digest = hashlib.sha256(
+                json.dumps([args.name, inputs], sort_keys=True, default=str).encode()
+            ).digest()
             length = int(inputs.get("length", 8))
             result = "".join(alphabet[b % len(alphabet)] for b in digest[:length])
             # Honour minNumeric the way the provider does: at least one digit.
@@ -135,8 +140,9 @@ class AzureMocks(mocks.Mocks):
                 "tenantId": FAKE_TENANT_ID,
             }
         elif typ == "azure-native:apimanagement:Subscription":
-            state["primaryKey"] = stable_hex(32, name, "primary")
-            state["secondaryKey"] = stable_hex(32, name, "secondary")
+            # Azure does not return keys when a subscription is created: they come from listSecrets.
+            state.pop("primaryKey", None)
+            state.pop("secondaryKey", None)
         elif typ == "azure-native:operationalinsights:Workspace":
             state["customerId"] = stable_uuid(typ, name, "customer")
         return arm_id(typ, name, inputs), state
@@ -148,5 +154,11 @@ class AzureMocks(mocks.Mocks):
                 "objectId": FAKE_CLIENT_OBJECT_ID,
                 "subscriptionId": FAKE_SUBSCRIPTION_ID,
                 "tenantId": FAKE_TENANT_ID,
+            }
+        if args.token == "azure-native:apimanagement:listSubscriptionSecrets":
+            sid = str(args.args.get("sid", ""))
+            return {
+                "primaryKey": stable_hex(32, sid, "primary"),
+                "secondaryKey": stable_hex(32, sid, "secondary"),
             }
         return {}

@@ -6,16 +6,21 @@ dependencies, inputs; the stack outputs on the pulumi:pulumi:Stack resource), wi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
 import io
 import json
 import logging
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 from pulumi.runtime import config as runtime_config
@@ -42,17 +47,17 @@ class PlanError(Exception):
     """The program failed under the mock runtime (a config error, or a bug); the message is for the user."""
 
 
-def to_plain(value: Any) -> Any:
+def to_plain(value: Any, *, reveal: bool = False) -> Any:
     """Wire-format values -> JSON: secrets masked, resource references as URNs, whole floats as ints."""
     if isinstance(value, dict):
         sig = value.get(_SIG_KEY)
         if sig == _SECRET_SIG:
-            return SECRET
+            return to_plain(value.get("value"), reveal=True) if reveal else SECRET
         if sig == _RESOURCE_SIG:
             return value.get("urn", "")
-        return {k: to_plain(v) for k, v in sorted(value.items())}
+        return {k: to_plain(v, reveal=reveal) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, reveal=reveal) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value == _UNKNOWN:
@@ -60,8 +65,8 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def _struct(message: Struct) -> dict[str, Any]:
-    return to_plain(json_format.MessageToDict(message)) if message is not None else {}
+def _struct(message: Struct, *, reveal: bool = False) -> dict[str, Any]:
+    return to_plain(json_format.MessageToDict(message), reveal=reveal) if message is not None else {}
 
 
 @dataclass
@@ -73,7 +78,10 @@ class _Registration:
     parent: str
     dependencies: list[str]
     inputs: dict[str, Any]
+    additional_secret_outputs: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The stack outputs with secrets revealed: kept in memory for tests, never written to a snapshot.
+    revealed_outputs: dict[str, Any] = field(default_factory=dict)
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -94,6 +102,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent=request.parent,
             dependencies=sorted(set(request.dependencies)),
             inputs=_struct(request.object),
+            additional_secret_outputs=sorted(request.additionalSecretOutputs),
         )
         if urn not in self.records:
             self.order.append(urn)
@@ -103,6 +112,7 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResourceOutputs(self, request):
         if request.urn in self.records and self.records[request.urn].type == STACK_TYPE:
             self.records[request.urn].outputs = _struct(request.outputs)
+            self.records[request.urn].revealed_outputs = _struct(request.outputs, reveal=True)
         return super().RegisterResourceOutputs(request)
 
 
@@ -112,6 +122,8 @@ class Plan:
     stack: str
     resources: list[dict[str, Any]]
     warnings: list[str]
+    # Stack outputs with secret values revealed (mock values): for tests only, never in a snapshot.
+    revealed_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -203,13 +215,22 @@ def run_program(
         settings.configure(mock_settings)
         runtime_config.set_all_config(dict(config), list(secret_keys or []))
         errors = io.StringIO()
+        # A loop and RPC threads of our own, closed when the run ends: left to the interpreter's exit, the
+        # loops the mock monitor opens in its worker threads are torn down after their file descriptors.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="labctl-plan")
+        loop.set_default_executor(executor)
         try:
-            with contextlib.redirect_stderr(errors):
-                _sync_await(run_in_stack(program))
+            with contextlib.redirect_stderr(errors), _without_api_version_aliases():
+                _sync_await(run_in_stack(_drained(program)))
         except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
             raise PlanError(_program_error(exc)) from None
         finally:
             settings.reset_options()
+            executor.shutdown(wait=True)
+            loop.close()
+            asyncio.set_event_loop(None)
         records = _topological(monitor.records)
         resources = []
         for r in records:
@@ -222,10 +243,81 @@ def run_program(
             }
             if r.parent:
                 entry["parent"] = r.parent
+            if r.additional_secret_outputs:
+                entry["additionalSecretOutputs"] = r.additional_secret_outputs
             if r.type == STACK_TYPE:
                 entry["outputs"] = r.outputs
             resources.append(entry)
-        return Plan(project=project, stack=stack, resources=resources, warnings=capture.messages)
+        revealed = next((r.revealed_outputs for r in records if r.type == STACK_TYPE), {})
+        return Plan(
+            project=project,
+            stack=stack,
+            resources=resources,
+            warnings=capture.messages,
+            revealed_outputs=revealed,
+        )
+
+
+_VERSION_ALIAS = re.compile(r"^azure-native:[A-Za-z0-9]+/v\d{8}[a-z]*:[A-Za-z0-9]+$")
+
+
+def _is_api_version_alias(alias: object) -> bool:
+    return (
+        isinstance(alias, pulumi.Alias)
+        and isinstance(alias.type_, str)
+        and bool(_VERSION_ALIAS.match(alias.type_))
+        and alias.name is ...
+        and alias.parent is ...
+        and alias.stack is ...
+        and alias.project is ...
+    )
+
+
+@contextlib.contextmanager
+def _without_api_version_aliases() -> Iterator[None]:
+    """azure-native gives every resource ~25 aliases to its older API-version type tokens, so existing state
+    migrates across SDK upgrades. A plan has no prior state, so they can change nothing in it, yet resolving
+    them is 80% of the program's run time (and grows with every participant). Only those aliases are dropped;
+    aliases the project declares itself are kept."""
+    original = pulumi.ResourceOptions.merge
+
+    def merge(opts1: Any, opts2: Any) -> Any:
+        if opts2 is not None and opts2.aliases:
+            kept = [a for a in opts2.aliases if not _is_api_version_alias(a)]
+            if len(kept) != len(opts2.aliases):
+                opts2 = copy.copy(opts2)
+                opts2.aliases = kept or None
+        return original(opts1, opts2)
+
+    pulumi.ResourceOptions.merge = staticmethod(merge)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.ResourceOptions.merge = original  # type: ignore[method-assign]
+
+
+def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """Run the program, then let every task it started finish, one gather per wave of new tasks.
+
+    The Pulumi runtime's own wait re-arms a callback on every pending output each time one finishes, which
+    grows with the square of the outputs (a 100-participant lab spent most of its time there). Gathering
+    each wave once is linear; the runtime's wait then finds nothing left to do. The program itself is
+    untouched: this only changes how long the event loop takes to reach quiescence.
+    """
+
+    async def run() -> None:
+        program()
+        current = asyncio.current_task()
+        seen: set[asyncio.Task[Any]] = set()
+        while True:
+            wave = [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in seen]
+            if not wave:
+                return
+            seen.update(wave)
+            # Failures surface through the runtime's own wait, with its error reporting.
+            await asyncio.gather(*wave, return_exceptions=True)
+
+    return run
 
 
 def _program_error(exc: BaseException) -> str:

@@ -76,7 +76,7 @@ def describe(resource: dict[str, Any]) -> str:
     for path in KEY_PROPERTIES.get(typ, ()):
         value = _get(resource["inputs"], path)
         if value is not None:
-            props.append(f"[dim]{path.rsplit('.', 1)[-1]}=[/dim]{_short(value)}")
+            props.append(f"[dim]{path}=[/dim]{_short(value)}")
     label = f"[bold]{typ}[/bold] [cyan]{name}[/cyan]"
     return label + ("  " + " ".join(props) if props else "")
 
@@ -95,7 +95,9 @@ def render_plan(plan: Plan, console: Console) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     counts = Counter(r["type"] for r in plan.resources if r["custom"])
     components = sum(1 for r in plan.resources if not r["custom"] and r["type"] != STACK_TYPE)
+    azure_types = [t for t in counts if t.startswith("azure-native:")]
+    azure = sum(counts[t] for t in azure_types)
     console.print(
-        f"\n[bold]{sum(counts.values())} Azure resources[/bold] in {components} components "
-        f"({len(counts)} types) would be created."
+        f"\n[bold]{azure} Azure resources[/bold] ({len(azure_types)} types) and "
+        f"{sum(counts.values()) - azure} helper resource(s), in {components} components, would be created."
     )

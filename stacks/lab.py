@@ -10,6 +10,7 @@ import pulumi_random as random
 from pulumi_azure_native import authorization, resources
 
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
+from components.budget import LabBudget, LabBudgetArgs
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
@@ -42,10 +43,17 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             "check. Run `labctl preflight --write` to pick a region that has quota and pin it."
         )
 
-    if settings.expires_on < dt.date.today():
+    if settings.expires_on < dt.datetime.now(dt.UTC).date():
         pulumi.log.warn(
             f"this lab expired on {settings.expires_on.isoformat()} (aoai-lab:expiresOn): tear it down with "
             "`labctl down`, or move the date if the class goes on."
+        )
+
+    if settings.public_network_access == "Disabled":
+        pulumi.log.warn(
+            "aoai-lab:publicNetworkAccess is Disabled, and this lab creates no private endpoint or virtual network: "
+            "neither the gateway nor students will reach the models. Set it to Enabled unless you add private "
+            "networking yourself."
         )
 
     suffix = random.RandomString(
@@ -59,6 +67,18 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         location=settings.resource_group_location,
         tags=tags,
     )
+    if settings.budget is not None:
+        LabBudget(
+            "budget",
+            LabBudgetArgs(
+                scope=rg.id,
+                budget_name=f"budget-{settings.project}-{settings.stack}",
+                amount=settings.budget.amount,
+                contact_emails=settings.budget.contact_emails,
+                thresholds=settings.budget.thresholds,
+                forecast=settings.budget.forecast,
+            ),
+        )
 
     monitoring = LabMonitoring(
         "monitoring",
@@ -136,7 +156,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         )
     ]
     for person in settings.people:
-        who = _slug(person.name) if person.name else person.principal_id[:8]
+        who = person.key
         for scope_kind, role in ROLE_SETS[person.role_set]:
             grants.append(
                 RoleGrant(
@@ -178,6 +198,18 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
                 "AZURE_OPENAI_CHAT_DEPLOYMENT": chat[0] if chat else "",
                 "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings[0] if embeddings else "",
             }
+        ),
+        # The same, as lines to paste into a POSIX shell.
+        "openaiEnvShell": gateway.gateway_url.apply(
+            lambda url: "".join(
+                f"export {k}={v}\n"
+                for k, v in {
+                    "AZURE_OPENAI_ENDPOINT": url,
+                    "OPENAI_API_VERSION": settings.inference_api_version,
+                    "AZURE_OPENAI_CHAT_DEPLOYMENT": chat[0] if chat else "",
+                    "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings[0] if embeddings else "",
+                }.items()
+            )
         ),
         "expiresOn": pulumi.Output.from_input(settings.expires_on.isoformat()),
     }

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import (
@@ -31,6 +31,7 @@ GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 # Deployment names become URL path segments (/openai/deployments/{name}).
 DEPLOYMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+MAX_BUDGET_NOTIFICATIONS = 5
 # Participant names become APIM subscription ids and resource names.
 PARTICIPANT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # The stack name goes into every resource name; APIM names allow 50 characters and must start with a letter.
@@ -110,7 +111,7 @@ class DeploymentSettings(_Model):
 
     @property
     def is_embedding(self) -> bool:
-        return "embedding" in self.model.lower()
+        return is_embedding_model(self.model)
 
 
 class PersonSettings(_Model):
@@ -128,6 +129,10 @@ class PersonSettings(_Model):
                 "(`az ad user show --id <upn> --query id -o tsv`)"
             )
         return v.lower()
+
+    @property
+    def key(self) -> str:
+        return person_key(self.name, self.principal_id)
 
     @field_validator("role_set")
     @classmethod
@@ -157,13 +162,36 @@ class ParticipantSettings(_Model):
 
 class BudgetSettings(_Model):
     amount: Annotated[float, Field(gt=0)]
-    thresholds: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = (50, 80, 100)
+    thresholds: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = Field(default=(50, 80, 100), min_length=1)
     contact_emails: tuple[str, ...] = Field(min_length=1)
+    # One more alert when the month's forecast passes the amount: it warns days before the money is spent.
+    forecast: bool = True
 
     @field_validator("contact_emails")
     @classmethod
     def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_email_value(e) for e in v)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        dupes = sorted(t for t, n in Counter(v).items() if n > 1)
+        if dupes:
+            raise ValueError(f"threshold {dupes[0]}% is listed twice. Fix: list each percentage once")
+        return tuple(sorted(v))
+
+    @model_validator(mode="after")
+    def _notification_count(self) -> BudgetSettings:
+        # Azure rejects a budget with more than five notifications.
+        count = len(self.thresholds) + (1 if self.forecast else 0)
+        if count > MAX_BUDGET_NOTIFICATIONS:
+            extra = " plus the forecast alert" if self.forecast else ""
+            raise ValueError(
+                f"{len(self.thresholds)} thresholds{extra} make {count} notifications; an Azure budget takes at "
+                f"most {MAX_BUDGET_NOTIFICATIONS}. Fix: drop a threshold"
+                + (" or set forecast: false" if self.forecast else "")
+            )
+        return self
 
 
 class LabSettings(_Model):
@@ -237,10 +265,15 @@ class LabSettings(_Model):
         return self.publisher_email or self.owner
 
     @property
+    def inference_api_channel(self) -> str:
+        """Preview versions of the spec live under inference/preview/, stable ones under inference/stable/."""
+        return "preview" if self.inference_api_version.endswith("-preview") else "stable"
+
+    @property
     def inference_spec_url(self) -> str:
         return (
             "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/specification/cognitiveservices/"
-            f"data-plane/AzureOpenAI/inference/stable/{self.inference_api_version}/inference.json"
+            f"data-plane/AzureOpenAI/inference/{self.inference_api_channel}/{self.inference_api_version}/inference.json"
         )
 
     @property
@@ -259,6 +292,17 @@ class LabSettings(_Model):
 CONFIG_KEYS: tuple[str, ...] = tuple(
     f.alias or name for name, f in LabSettings.model_fields.items() if not f.exclude
 )
+
+
+def is_embedding_model(model: str) -> bool:
+    """Embedding models take /embeddings, not /chat/completions (used by the plan and by `labctl smoke`)."""
+    return "embedding" in model.lower()
+
+
+def person_key(name: str | None, principal_id: str) -> str:
+    """How a person appears in resource names: their name as a slug, else the start of their object id."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else ""
+    return slug or principal_id.lower()[:8]
 
 
 def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -301,7 +345,9 @@ _GENERIC_FIXES = {
     "date_type": "Fix: use a date as YYYY-MM-DD, e.g. 2026-12-31",
     "too_short": "Fix: list at least one entry",
     "extra_forbidden": "Fix: remove it or correct its spelling",
-    "literal_error": "",
+    "literal_error": "Fix: use one of those values",
+    "less_than_equal": "Fix: use a value within the allowed range",
+    "greater_than_equal": "Fix: use a value within the allowed range",
     "tuple_type": "Fix: use a YAML list",
     "model_type": "Fix: use a YAML mapping",
     "model_attributes_type": "Fix: use a YAML mapping",
@@ -327,6 +373,12 @@ def _describe(err: dict[str, Any], stack: str) -> str:
     if err["type"] == "int_type" and loc and loc[-1] in ("capacity", "minCapacity"):
         msg = f"must be a positive whole number (got {err.get('input')!r})"
         fix = "Fix: capacity is in quota units (thousands of tokens per minute), e.g. 10"
+    if err["type"] == "too_short" and loc:
+        msg = "the list is empty"
+        fix = {
+            "regions": "Fix: list at least one candidate region, e.g. [eastus2, eastus, swedencentral]",
+            "deployments": "Fix: list at least one model deployment (name, model, version, sku, capacity)",
+        }.get(str(loc[-1]), "Fix: list at least one entry")
     if loc and loc[-1] == "logRetentionDays" and err["type"] in ("greater_than_equal", "less_than_equal"):
         fix = "Fix: Log Analytics keeps data 30 to 730 days; use 30 for a lab"
     if loc and loc[-1] == "expiresOn":
@@ -378,11 +430,16 @@ def _cross_checks(raw: dict[str, Any], environment: str, rg_location: str) -> li
         dupes = sorted(r for r, n in Counter(r for r in regions if isinstance(r, str)).items() if n > 1)
         if dupes:
             problems.append(f"{NAMESPACE}:regions: '{dupes[0]}' is listed twice. Fix: list each region once")
-    if raw.get("location") is not None:
-        region_problem(f"{NAMESPACE}:location", raw.get("location"))
-        if isinstance(regions, list) and raw["location"] not in regions and raw["location"] in known:
+    location = raw.get("location")
+    if location is not None and not isinstance(location, str):
+        problems.append(
+            f"{NAMESPACE}:location: must be one region name, not {type(location).__name__}. Fix: e.g. eastus2"
+        )
+    elif location is not None:
+        region_problem(f"{NAMESPACE}:location", location)
+        if isinstance(regions, list) and location not in regions and location in known:
             problems.append(
-                f"{NAMESPACE}:location: '{raw['location']}' is pinned but not among {NAMESPACE}:regions. "
+                f"{NAMESPACE}:location: '{location}' is pinned but not among {NAMESPACE}:regions. "
                 "Fix: add it to the regions or run `labctl preflight --write` again"
             )
 
@@ -399,31 +456,67 @@ def _cross_checks(raw: dict[str, Any], environment: str, rg_location: str) -> li
             if not isinstance(d, dict):
                 continue
             cap, floor = d.get("capacity"), d.get("minCapacity")
-            if _is_int(cap) and _is_int(floor) and floor > cap:
+            if _is_int(cap) and _is_int(floor) and 0 < cap < floor:
                 problems.append(
                     f"{NAMESPACE}:deployments[{i}].minCapacity: {floor} is above capacity {cap}. "
                     "Fix: minCapacity is the smallest capacity the lab accepts; keep it <= capacity"
                 )
+            sku, fallbacks = d.get("sku"), d.get("fallbackSkus")
+            if isinstance(sku, str) and isinstance(fallbacks, list):
+                for j, fallback in enumerate(fallbacks):
+                    if not isinstance(fallback, str) or _sku_family(fallback) is None:
+                        continue
+                    if fallbacks.index(fallback) < j:
+                        problems.append(
+                            f"{NAMESPACE}:deployments[{i}].fallbackSkus[{j}]: '{fallback}' is listed twice. "
+                            "Fix: list each fallback once"
+                        )
+                    elif _sku_family(sku) not in (None, _sku_family(fallback)):
+                        # The same capacity number means thousands of tokens per minute for standard types and
+                        # provisioned units (PTUs) for provisioned ones: a fallback across them changes the bill.
+                        problems.append(
+                            f"{NAMESPACE}:deployments[{i}].fallbackSkus[{j}]: {fallback} measures capacity "
+                            f"differently from {sku}. Fix: fall back only among "
+                            f"{', '.join(s for s in DEPLOYMENT_SKUS if _sku_family(s) == _sku_family(sku))}"
+                        )
 
-    for key, entries, field in (("participants", raw.get("participants"), "name"),):
-        if isinstance(entries, list):
-            names = [e.get(field) for e in entries if isinstance(e, dict)]
-            for name, count in Counter(n for n in names if isinstance(n, str)).items():
-                if count > 1:
-                    problems.append(
-                        f"{NAMESPACE}:{key}: '{name}' is listed {count} times. Fix: give every participant "
-                        "a unique name"
-                    )
-
-    people = raw.get("people")
-    if isinstance(people, list):
-        ids = [p.get("principalId", "").lower() for p in people if isinstance(p, dict)]
-        for pid, count in Counter(i for i in ids if isinstance(i, str) and i).items():
+    participants = raw.get("participants")
+    if isinstance(participants, list):
+        names = [e.get("name") for e in participants if isinstance(e, dict)]
+        for name, count in Counter(n for n in names if isinstance(n, str)).items():
             if count > 1:
                 problems.append(
-                    f"{NAMESPACE}:people: principal '{pid}' is listed {count} times. "
-                    "Fix: list each person once, with the role set that covers what they need"
+                    f"{NAMESPACE}:participants: '{name}' is listed {count} times. Fix: give every participant "
+                    "a unique name"
                 )
+
+    people = (
+        [p for p in raw.get("people") or [] if isinstance(p, dict)]
+        if isinstance(raw.get("people"), list)
+        else []
+    )
+    ids = [
+        p["principalId"].lower() for p in people if isinstance(p.get("principalId"), str) and p["principalId"]
+    ]
+    for pid, count in Counter(ids).items():
+        if count > 1:
+            problems.append(
+                f"{NAMESPACE}:people: principal '{pid}' is listed {count} times. "
+                "Fix: list each person once, with the role set that covers what they need"
+            )
+    # Each person's role assignments are named after them in the program: two names that read the same there
+    # would collide after other resources were already declared.
+    keys = [
+        person_key(p.get("name"), p["principalId"])
+        for p in people
+        if isinstance(p.get("principalId"), str) and isinstance(p.get("name"), str | None)
+    ]
+    for key, count in Counter(keys).items():
+        if count > 1:
+            problems.append(
+                f"{NAMESPACE}:people: {count} people are named '{key}' once reduced to letters, digits and "
+                "hyphens. Fix: give each person a distinct name"
+            )
 
     tier = raw.get("gatewayTier", "BasicV2")
     gateway_logs = raw.get("gatewayLogs", True)
@@ -443,6 +536,17 @@ def _cross_checks(raw: dict[str, Any], environment: str, rg_location: str) -> li
 
 
 _LOADER_FIELDS = ("project", "stack", "resourceGroupLocation", "environment", "resource_group_location")
+
+
+def _sku_family(sku: str) -> str | None:
+    """Deployment types whose capacity means the same thing: standard, provisioned, batch, developer."""
+    name = sku.lower()
+    if name not in {s.lower() for s in DEPLOYMENT_SKUS}:
+        return None
+    for family in ("provisioned", "batch", "developer"):
+        if family in name:
+            return family
+    return "standard"
 
 
 def _is_int(v: Any) -> bool:
@@ -487,7 +591,16 @@ def load_settings(
             }
         )
     except ValidationError as exc:
-        problems.extend(_describe(e, stack) for e in exc.errors())
+        errors = exc.errors()
+        item_errors = {
+            tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"]) if isinstance(p, int)
+        }
+        # A list whose entries all failed also reads as "too short": the entries' own errors say it better.
+        problems.extend(
+            _describe(e, stack)
+            for e in errors
+            if not (e["type"] == "too_short" and tuple(e["loc"]) in item_errors)
+        )
     problems.extend(_cross_checks(raw, environment, resource_group_location))
     if problems or settings is None:
         raise ConfigError(stack, _dedupe(problems))

@@ -14,13 +14,13 @@ from labctl.plan import Plan, plan_stack, run_program
 from stacks.config_source import PROJECT_DIR, read_stack_config, stack_file
 from tests.support.network_guard import loopback_only
 
-pytest_plugins = ["tests.support.fake_azure"]
+pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi"]
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _loopback_only() -> Iterator[None]:
     # DefaultAzureCredential must never probe IMDS (169.254.169.254) or login hosts from a test.
-    os.environ.setdefault("AZURE_TOKEN_CREDENTIALS", "dev")
+    os.environ["AZURE_TOKEN_CREDENTIALS"] = "dev"
     with loopback_only():
         yield
 

@@ -60,12 +60,30 @@ def tls_ca_file(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
+class LazyHandshakeContext(ssl.SSLContext):
+    """A server context whose connections do their TLS handshake in the request's own thread.
+
+    werkzeug wraps the listening socket, so by default every accepted connection is handshaken by the one
+    accept loop, in accept order. Real endpoints handshake connections concurrently; a client that serialises
+    its own handshakes (truststore holds a lock during each) would otherwise wait on the accept loop while the
+    accept loop waits on another client connection: a deadlock no real server has."""
+
+    def wrap_socket(self, sock, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        kwargs["do_handshake_on_connect"] = False
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
+def https_server(ca: trustme.CA) -> HTTPServer:
+    """A threaded loopback HTTPS server with a certificate from `ca` (not started)."""
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ssl_context = LazyHandshakeContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ssl_context)
+    return HTTPServer(host="127.0.0.1", port=0, ssl_context=ssl_context, threaded=True)
+
+
 @pytest.fixture(scope="session")
 def _https_server(tls_ca: trustme.CA) -> Iterator[HTTPServer]:
-    cert = tls_ca.issue_cert("127.0.0.1", "localhost")
-    ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    cert.configure_cert(ssl_context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=ssl_context, threaded=True)
+    server = https_server(tls_ca)
     server.start()
     yield server
     server.clear()

