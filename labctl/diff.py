@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from labctl.azure_types import NAME_INPUTS as ARM_NAME_INPUTS
+
 SECRET = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 _MISSING: Any = object()
@@ -391,24 +393,10 @@ def diff_snapshots(
 
 # ---- replacements that cascade ----
 
-# The input that holds a resource's own Azure name, per type (the last segment of its ARM id).
+# The input that holds a resource's own Azure name, per type. A product-API link is left out: its "name" is the
+# API's id, a reference to its parent API here, not a name of its own.
 NAME_INPUTS: dict[str, str] = {
-    "azure-native:resources:ResourceGroup": "resourceGroupName",
-    "azure-native:cognitiveservices:Account": "accountName",
-    "azure-native:cognitiveservices:Deployment": "deploymentName",
-    "azure-native:apimanagement:ApiManagementService": "serviceName",
-    "azure-native:apimanagement:Api": "apiId",
-    "azure-native:apimanagement:ApiPolicy": "policyId",
-    "azure-native:apimanagement:Backend": "backendId",
-    "azure-native:apimanagement:Product": "productId",
-    "azure-native:apimanagement:Subscription": "sid",
-    "azure-native:apimanagement:Logger": "loggerId",
-    "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
-    "azure-native:operationalinsights:Workspace": "workspaceName",
-    "azure-native:operationalinsights:SavedSearch": "savedSearchId",
-    "azure-native:monitor:DiagnosticSetting": "name",
-    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
-    "azure-native:consumption:Budget": "budgetName",
+    t: key for t, key in ARM_NAME_INPUTS.items() if t != "azure-native:apimanagement:ProductApi"
 }
 # Inputs that place a resource under another one (its ARM parent: accountName, serviceName...) or on another one
 # (an extension resource's resourceUri or scope), with the types they name ("*": an ARM id, any type). When that

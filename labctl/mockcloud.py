@@ -9,31 +9,12 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
+from labctl.azure_types import NAME_INPUTS
+
 FAKE_SUBSCRIPTION_ID = "6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24"
 FAKE_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 FAKE_CLIENT_OBJECT_ID = "0f7d2b4c-3e5a-4b6c-8d9e-1a2b3c4d5e6f"
 _NS = uuid.UUID("4a0f6f43-5f8b-4f0e-8f42-3c0f6e7d9a10")
-
-# Which input holds the resource's Azure name, per type.
-_NAME_INPUT = {
-    "azure-native:resources:ResourceGroup": "resourceGroupName",
-    "azure-native:cognitiveservices:Account": "accountName",
-    "azure-native:cognitiveservices:Deployment": "deploymentName",
-    "azure-native:apimanagement:ApiManagementService": "serviceName",
-    "azure-native:apimanagement:Api": "apiId",
-    "azure-native:apimanagement:ApiPolicy": "policyId",
-    "azure-native:apimanagement:Backend": "backendId",
-    "azure-native:apimanagement:Product": "productId",
-    "azure-native:apimanagement:ProductApi": "apiId",
-    "azure-native:apimanagement:Subscription": "sid",
-    "azure-native:apimanagement:Logger": "loggerId",
-    "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
-    "azure-native:operationalinsights:Workspace": "workspaceName",
-    "azure-native:operationalinsights:SavedSearch": "savedSearchId",
-    "azure-native:monitor:DiagnosticSetting": "name",
-    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
-    "azure-native:consumption:Budget": "budgetName",
-}
 
 
 def stable_uuid(*parts: str) -> str:
@@ -114,7 +95,7 @@ class AzureMocks(mocks.Mocks):
                 result = result[:-1] + str(digest[-1] % 10)
             return f"{args.name}-id", {**inputs, "result": result}
 
-        name = str(inputs.get(_NAME_INPUT.get(typ, ""), "") or args.name)
+        name = str(inputs.get(NAME_INPUTS.get(typ, ""), "") or args.name)
         state: dict[str, Any] = {**inputs, "name": name, "azureApiVersion": "mock"}
         if typ == "azure-native:cognitiveservices:Account":
             props = dict(inputs.get("properties") or {})
