@@ -23,7 +23,15 @@ from stacks.config_source import PROJECT_DIR
 
 # What `labctl plan` needs from the project: the program, its packages and the stack files.
 # .gitignore as in a real checkout: running Python leaves __pycache__ folders that git must not report.
-PROJECT_FILES = (".gitignore", "Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py", "labctl", "stacks", "components")
+PROJECT_FILES = (
+    ".gitignore",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "__main__.py",
+    "labctl",
+    "stacks",
+    "components",
+)
 BROKEN_CLI = """raise SystemExit("this labctl predates `labctl plan --project-dir --json --quiet`")\n"""
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Lab Tester",
