@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +56,16 @@ def _flatten(config: dict[str, Any]) -> dict[str, str]:
         else:
             flat[key] = json.dumps(value)
     return flat
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A writable copy of the project's Pulumi.yaml and the real dev stack file (for --project-dir)."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(PROJECT_DIR / name, folder / name)
+    return folder
 
 
 @pytest.fixture

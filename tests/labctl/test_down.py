@@ -142,17 +142,6 @@ def test_cli_down_without_pulumi_says_how_to_install(no_pulumi, monkeypatch):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    import shutil
-
-    folder = tmp_path / "project"
-    folder.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(PROJECT_DIR / name, folder / name)
-    return folder
-
-
-@pytest.fixture
 def deleted_arm(fake_azure, fake_credential, monkeypatch):
     from labctl import azure_clients
     from tests.support.fake_arm_deleted import SUBSCRIPTION, FakeDeletedArm

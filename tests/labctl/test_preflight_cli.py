@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import sys
 from pathlib import Path
@@ -22,16 +21,6 @@ FULL = {
     "OpenAI.GlobalStandard.gpt-5-mini": (448, 450),
     "OpenAI.DataZoneStandard.gpt-5-mini": (295, 300),
 }
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's Pulumi.yaml and the real dev stack file."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
-        shutil.copy(PROJECT_DIR / name, folder / name)
-    return folder
 
 
 @pytest.fixture

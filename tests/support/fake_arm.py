@@ -21,6 +21,8 @@ from urllib.parse import urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.support.in_flight import CountsInFlight
+
 SUBSCRIPTION = "0b6c1f5e-3d2a-4c8b-9e7f-5a4d3c2b1a09"
 TOKEN = "fake-arm-token"
 _PATH = re.compile(
@@ -208,7 +210,7 @@ class _Failure:
 
 
 @dataclass
-class FakeArm:
+class FakeArm(CountsInFlight):
     """Register regions, then point the client at `server.url_for('/')`. Every request is logged in `calls`."""
 
     server: HTTPServer
@@ -266,16 +268,7 @@ class FakeArm:
         return sum(1 for r, w in self.calls if r == region and (what is None or w == what))
 
     def _handle(self, request: Request) -> Response:
-        with self._lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            return self._answer(request)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
+        return self._counted(self._answer, request)
 
     def _answer(self, request: Request) -> Response:
         if _ACCOUNTS.match(request.path) or _DEPLOYMENTS.match(request.path):

@@ -15,12 +15,13 @@ import json
 import re
 import struct
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.support.in_flight import CountsInFlight
 
 PATH_RE = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$")
 
@@ -75,7 +76,7 @@ class Call:
 
 
 @dataclass
-class FakeGateway:
+class FakeGateway(CountsInFlight):
     server: HTTPServer
     keys: dict[str, str]  # key -> participant
     deployments: dict[str, str]  # deployment -> model
@@ -118,16 +119,7 @@ class FakeGateway:
         return None
 
     def handle(self, request: Request) -> Response:
-        with self._lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            return self._answer(request)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
+        return self._counted(self._answer, request)
 
     def _answer(self, request: Request) -> Response:
         match = PATH_RE.match(request.path)
