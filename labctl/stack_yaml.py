@@ -16,6 +16,9 @@ line, column and fix:
 
 `secure:` values become `Encrypted` markers: offline commands never decrypt, so they validate everything else and
 say which checks they skipped.
+
+This module lives in labctl/ and imports nothing from stacks/: `labctl diff` plans older revisions with today's
+labctl and that revision's stacks/.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.stack_yaml import (
+from labctl.stack_yaml import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_EXPANDED_NODES,
