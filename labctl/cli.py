@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from labctl.review import register as register_review
+from labctl.review.command import register as register_review
 from stacks.config_source import PROJECT_DIR
 
 app = typer.Typer(
@@ -42,8 +42,8 @@ def plan(
     project_dir: ProjectDirOption = PROJECT_DIR,
 ) -> None:
     """Render what `pulumi up` would declare, offline: the real program under Pulumi's mock runtime."""
-    from labctl.plan import PlanError, plan_stack
-    from labctl.render import render_plan
+    from labctl.plan.runtime import PlanError, plan_stack
+    from labctl.plan.render import render_plan
 
     try:
         result = plan_stack(stack, project_dir)
@@ -105,7 +105,7 @@ def preflight(
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 2 none fits, 1 error or
     not known (a region could not be checked)."""
-    from labctl.preflight_cmd import run_preflight
+    from labctl.preflight.command import run_preflight
 
     raise typer.Exit(
         run_preflight(
@@ -166,7 +166,7 @@ def smoke(
     project_dir: ProjectDirOption = PROJECT_DIR,
 ) -> None:
     """Call every deployment with every participant's key through the gateway; exit 1 if any call fails."""
-    from labctl.smoke import smoke_command
+    from labctl.lifecycle.smoke import smoke_command
 
     raise typer.Exit(
         smoke_command(
@@ -198,8 +198,8 @@ def purge(
     """Purge the lab's soft-deleted Azure OpenAI accounts and API Management services (after `pulumi destroy`)."""
     from rich.markup import escape
 
-    from labctl.azure_clients import AzureAccessError
-    from labctl.purge import purge_runner
+    from labctl.azure.transport import AzureAccessError
+    from labctl.lifecycle.purge import purge_runner
 
     try:
         run = purge_runner(
@@ -225,8 +225,8 @@ def down(
     project_dir: ProjectDirOption = PROJECT_DIR,
 ) -> None:
     """`pulumi destroy` the stack (Automation API; needs the Pulumi CLI), then purge what it soft-deleted."""
-    from labctl.down import down_command
-    from labctl.purge import purge_runner
+    from labctl.lifecycle.down import down_command
+    from labctl.lifecycle.purge import purge_runner
 
     def prepare_purge():
         run = purge_runner(

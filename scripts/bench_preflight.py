@@ -26,7 +26,7 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labctl.preflight_cmd import run_preflight  # noqa: E402
+from labctl.preflight.command import run_preflight  # noqa: E402
 from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
 from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
 
