@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from labctl.review.command import register as register_review
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 app = typer.Typer(
     help="Offline and operational commands for the aoai-lab Pulumi project.",

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from labctl.plan.runtime import Plan, plan_stack, run_program
-from stacks.config_source import PROJECT_DIR, read_stack_config, stack_file
+from labctl.project import PROJECT_DIR, read_stack_config, stack_file
 from tests.support.network_guard import loopback_only
 
 pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi"]

@@ -48,7 +48,7 @@ from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
 from stacks import lab
 from stacks.catalog import Role
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TODAY = dt.date(2026, 11, 1)

@@ -34,8 +34,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from labctl.azure.transport import ArmTarget, AzureAccessError, client_kwargs, shared_tls_transport
-from labctl.labinfo import LabIdentity
-from stacks.settings import GUID_RE
+from stacks.naming import LabIdentity
+from stacks.config.values import GUID_RE
 
 Kind = Literal["account", "gateway"]
 Outcome = Literal["purged", "already gone", "still deleting", "failed"]
@@ -467,7 +467,7 @@ def purge_runner(
     anything), run it later. Raises AzureAccessError with the fix."""
     from labctl.preflight.availability import check_signed_in
     from labctl.azure.transport import SharedTokenCredential, arm_target, default_credential
-    from labctl.labinfo import lab_identity
+    from labctl.project import lab_identity
 
     identity = lab_identity(stack, project_dir)
     subscription_id = purge_subscription(subscription)

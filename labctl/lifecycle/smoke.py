@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stacks.settings import is_embedding_model
+from stacks.config.values import is_embedding_model
 
 DEFAULT_API_VERSION = "2024-10-21"
 DEFAULT_CONCURRENCY = 20
@@ -460,7 +460,7 @@ def smoke_command(
     credential_factory: Callable[[str], Any] | None = None,
 ) -> int:
     """What `labctl smoke` does; returns the exit code."""
-    from labctl.labinfo import lab_identity
+    from labctl.project import lab_identity
 
     try:
         outputs = LabOutputs.parse(read_stack_outputs(stack, outputs_file, project_dir))

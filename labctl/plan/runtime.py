@@ -29,7 +29,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from labctl.plan.mockcloud import AzureMocks
-from stacks.config_source import PROJECT_DIR, project_name, read_stack_config
+from labctl.project import PROJECT_DIR, project_name, read_stack_config
 
 SECRET = "[secret]"
 # Signatures of the Pulumi wire format (sdk/go/common/resource/sig).

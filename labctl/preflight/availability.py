@@ -31,7 +31,7 @@ from azure.core.exceptions import (
 )
 
 from labctl.azure.transport import ArmTarget, AzureAccessError, client_kwargs, shared_tls_transport
-from labctl.labinfo import LabIdentity
+from stacks.naming import LabIdentity
 from labctl.preflight.decisions import (
     ExistingDeployment,
     ModelOffer,

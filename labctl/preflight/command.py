@@ -39,11 +39,13 @@ from labctl.preflight.availability import (
     save_snapshot,
 )
 from labctl.azure.transport import AzureAccessError
-from labctl.labinfo import LabIdentity
+from stacks.naming import LabIdentity
 from labctl.preflight.decisions import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict, decide
 from labctl.preflight.stackfile import Pin, StackFileError, pin_choice
-from stacks.config_source import project_name, read_stack_config, settings_from_flat_config, stack_file
-from stacks.settings import ConfigError, LabSettings
+from labctl.project import project_name, read_stack_config, stack_file
+from stacks.config.source import settings_from_flat_config
+from stacks.config.load import ConfigError
+from stacks.config.sections import LabSettings
 
 EXIT_FITS, EXIT_ERROR, EXIT_NO_FIT = 0, 1, 2
 # Preflight reads quota, not the gateway's SKU catalog: the v2 tiers are not offered in every region.

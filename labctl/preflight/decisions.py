@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from stacks.settings import DeploymentSettings, LabSettings
+from stacks.config.sections import DeploymentSettings, LabSettings
 
 # The models list repeats fine-tunable models with the fine-tuning quota's usage name; that quota is not the one a
 # base-model deployment consumes.

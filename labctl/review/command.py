@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 if TYPE_CHECKING:
     from labctl.review.engine import PropertyChange

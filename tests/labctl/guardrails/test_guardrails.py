@@ -29,7 +29,7 @@ from labctl.guardrails.rules import RULES, RULES_BY_ID, TAGGABLE_TYPES, evaluate
 from labctl.plan.runtime import Plan
 from stacks import lab
 from stacks.catalog import OPENAI_USER, Role
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from labctl.azure.transport import AzureAccessError
 from labctl.cli import app
 from labctl.lifecycle.down import DownError, destroy_with_automation_api, down_command
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 
 def run_down(*, destroy=None, purge_code: int = 0, yes: bool = True, answer: bool = True, prepare_error=None):
@@ -231,7 +231,7 @@ def test_cli_down_checks_the_sign_in_before_destroying_anything(
 def test_cli_down_with_an_unreachable_resource_manager_fails_clearly(
     project, deleted_arm, fake_pulumi, monkeypatch
 ):
-    from labctl import purge
+    from labctl.lifecycle import purge
 
     real = purge.client_kwargs
     monkeypatch.setattr(purge, "client_kwargs", lambda target: {**real(target), "retry_total": 0})

@@ -11,9 +11,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from labctl.cli import app
-from labctl.labinfo import LabIdentity, lab_identity
+from labctl.project import lab_identity
+from stacks.naming import LabIdentity
 from labctl.plan.render import render_plan
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 
 def test_past_expiry_is_warned_in_the_plan(plan_with):
@@ -49,7 +50,7 @@ def test_labctl_plan_quiet_still_shows_the_expiry_warning(tmp_path: Path):
 
 
 def test_purge_recognises_the_names_and_tags_the_program_gives(dev_plan):
-    """labctl/labinfo.py rebuilds the naming rules of stacks/lab.py; if they drift, purge would miss the lab."""
+    """stacks/naming.py holds the naming rules of stacks/lab.py and the tools; if they drift, purge would miss the lab."""
     lab = lab_identity("dev")
     assert lab == LabIdentity(project="aoai-lab", stack="dev", environment="public")
     account = dev_plan.one("azure-native:cognitiveservices:Account")["inputs"]

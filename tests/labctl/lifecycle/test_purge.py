@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from labctl.azure import transport as azure_clients
 from labctl.azure.transport import AzureAccessError, arm_target
 from labctl.cli import app
-from labctl.labinfo import LabIdentity
+from stacks.naming import LabIdentity
 from labctl.lifecycle.purge import find_soft_deleted, mgmt_clients, purge_command, purge_subscription
 from tests.support.fake_arm_deleted import SUBSCRIPTION, Deleted, FakeDeletedArm
 
@@ -302,7 +302,7 @@ def test_an_unreachable_resource_manager_is_a_clear_error(fake_credential):
 
 def no_retries(monkeypatch) -> None:
     """azure-core retries a refused connection 3 times with back-off (seconds): not needed to see the error."""
-    from labctl import purge
+    from labctl.lifecycle import purge
 
     real = purge.client_kwargs
     monkeypatch.setattr(purge, "client_kwargs", lambda target: {**real(target), "retry_total": 0})

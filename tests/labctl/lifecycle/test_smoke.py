@@ -240,7 +240,7 @@ def test_direct_asks_for_the_data_plane_audience_of_the_stacks_cloud(
 def test_cli_direct_takes_the_cloud_from_the_stack_file(gateway, fake_azure, fake_credential, tmp_path):
     import shutil
 
-    from stacks.config_source import PROJECT_DIR
+    from labctl.project import PROJECT_DIR
 
     project = tmp_path / "project"
     project.mkdir()
@@ -473,7 +473,7 @@ def test_a_failing_pulumi_stack_output_never_prints_its_standard_output(fake_pul
 
 
 def test_a_pulumi_stack_output_that_hangs_times_out_clearly(fake_pulumi, tmp_path, monkeypatch):
-    from labctl import smoke
+    from labctl.lifecycle import smoke
 
     monkeypatch.setattr(smoke, "OUTPUTS_TIMEOUT_S", 0.3)
     monkeypatch.setenv("FAKE_PULUMI_OUTPUT_SLEEP", "30")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from labctl.plan.runtime import STACK_TYPE, PlanError, run_program
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 
 def _labctl(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
@@ -118,7 +118,7 @@ def test_pulumi_up_entry_point_declares_nothing_on_bad_config():
 
 
 def test_pulumi_up_entry_point_declares_the_lab():
-    from stacks.config_source import read_stack_config
+    from labctl.project import read_stack_config
 
     config, _ = read_stack_config("dev")
     plan = run_program(

@@ -19,7 +19,8 @@ from labctl.preflight.availability import (
 )
 from labctl.azure.transport import AzureAccessError, SharedTokenCredential, arm_target
 from labctl.preflight.decisions import Verdict, decide
-from stacks.config_source import read_stack_config, settings_from_flat_config
+from labctl.project import read_stack_config
+from stacks.config.source import settings_from_flat_config
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, model, quotas, sku
 
 TODAY = dt.date(2026, 11, 22)
@@ -289,7 +290,7 @@ def test_a_region_whose_calls_time_out_is_unknown(arm, fake_credential, dev_sett
 
 def _deployed_lab(region: str = "eastus2"):
     from labctl.preflight.availability import DeployedLab
-    from labctl.labinfo import LabIdentity
+    from stacks.naming import LabIdentity
 
     return DeployedLab(LabIdentity("aoai-lab", "dev"), region)
 
@@ -491,7 +492,7 @@ def test_a_bad_snapshot_value_names_region_model_and_field():
 
 
 def test_saving_a_snapshot_is_atomic(tmp_path: Path, monkeypatch):
-    from labctl import stackfile
+    from labctl.preflight import stackfile
 
     path = tmp_path / "availability.json"
     path.write_text("previous snapshot\n")

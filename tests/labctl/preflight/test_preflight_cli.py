@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from labctl.azure import transport as azure_clients, stackfile
+from labctl.azure import transport as azure_clients
+from labctl.preflight import stackfile
 from labctl.cli import app
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, quotas
 
 REGIONS = ("eastus2", "eastus", "canadaeast", "swedencentral")

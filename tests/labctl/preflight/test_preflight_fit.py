@@ -19,7 +19,8 @@ from labctl.preflight.decisions import (
     decide,
     evaluate_region,
 )
-from stacks.settings import LabSettings, load_settings
+from stacks.config.sections import LabSettings
+from stacks.config.load import load_settings
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -408,7 +409,7 @@ def test_step_alignment(sku, value, down, up):
 
 def test_the_pulumi_program_never_reads_quota():
     # `pulumi up` deploys what is pinned; only `labctl preflight` talks to the quota APIs.
-    from stacks.config_source import PROJECT_DIR
+    from labctl.project import PROJECT_DIR
 
     sources = [*(PROJECT_DIR / "stacks").glob("*.py"), *(PROJECT_DIR / "components").rglob("*.py")]
     sources.append(PROJECT_DIR / "__main__.py")
@@ -494,7 +495,7 @@ def test_version_retiring_today_is_refused():
 def test_many_deployments_do_not_explode_the_sku_search():
     # 14 deployments with 3 workable SKUs each: 3**14 (4.8 million) combinations. Beyond MAX_COMBINATIONS the
     # choice is greedy, in config order; here the first SKU has room for 10 of them, the rest fall back.
-    from labctl import preflight
+    from labctl.preflight import decisions as preflight
 
     names = [f"d{i:02d}" for i in range(14)]
     settings = lab(

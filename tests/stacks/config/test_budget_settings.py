@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stacks.settings import ConfigError, load_settings
+from stacks.config.load import ConfigError, load_settings
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from stacks.config_source import read_stack_config, split_config
-from stacks.settings import ConfigError, load_settings
+from labctl.project import read_stack_config
+
+from stacks.config.source import split_config
+from stacks.config.load import ConfigError, load_settings
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.config_source import PROJECT_DIR, read_stack_config, settings_from_flat_config, split_config
-from stacks.settings import CONFIG_KEYS, ConfigError, LabSettings, load_settings
+from labctl.project import PROJECT_DIR, read_stack_config
+
+from stacks.config.source import settings_from_flat_config, split_config
+from stacks.config.sections import CONFIG_KEYS, LabSettings
+from stacks.config.load import ConfigError, load_settings
 
 
 @pytest.fixture
