@@ -14,10 +14,10 @@ from components.budget import LabBudget, LabBudgetArgs
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
-from stacks.catalog import OPENAI_USER, ROLE_SETS
-from stacks.facts.apim_tiers import APIM_TIERS
 from stacks import outputs as out
+from stacks.catalog import OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
+from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.naming import LabIdentity, lab_tags
 
 

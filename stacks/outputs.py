@@ -101,7 +101,8 @@ class LabOutputs:
         root = data.get(GATEWAY_ROOT) or env.get("AZURE_OPENAI_ENDPOINT") or _root_of(data.get(GATEWAY_URL))
         keys = data.get(PARTICIPANT_KEYS, {})
         if need_keys and (
-            not isinstance(keys, dict) or any(not isinstance(v, str) or v == SECRET_MASK for v in keys.values())
+            not isinstance(keys, dict)
+            or any(not isinstance(v, str) or v == SECRET_MASK for v in keys.values())
         ):
             raise OutputsError(
                 "the participant keys in the outputs are masked. Fix: write the outputs with "

@@ -46,9 +46,9 @@ from pulumi_policy.proxy import (
 import components.ai_gateway as ai_gateway
 from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
+from labctl.project import PROJECT_DIR
 from stacks import lab
 from stacks.catalog import Role
-from labctl.project import PROJECT_DIR
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TODAY = dt.date(2026, 11, 1)

@@ -1,7 +1,6 @@
-"""Signing in and reaching Azure Resource Manager: one place for clouds, CA trust and credentials.
-
-Every command that talks to Azure (preflight, purge, smoke) builds its clients here, so a sovereign cloud, a
-corporate TLS proxy or the loopback fake ARM of the tests is handled the same way everywhere.
+"""Reaching Azure over TLS: the CA trust (system store plus REQUESTS_CA_BUNDLE / SSL_CERT_FILE) and one pooled
+transport per command, so a corporate TLS proxy or the loopback fake ARM of the tests is handled the same way by
+every command (preflight, purge, smoke). Sign-in and clouds: labctl/azure/signin.py.
 """
 
 from __future__ import annotations
@@ -12,60 +11,10 @@ import ssl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azure.core.credentials import AccessToken, TokenCredential
-
-# Resource Manager endpoint and the token audience per `azure-native:environment`.
-ARM_ENDPOINTS: dict[str, str] = {
-    "public": "https://management.azure.com",
-    "usgovernment": "https://management.usgovcloudapi.net",
-    "china": "https://management.chinacloudapi.cn",
-}
-# Entra ID authority per cloud (for the credential).
-AUTHORITIES: dict[str, str] = {
-    "public": "login.microsoftonline.com",
-    "usgovernment": "login.microsoftonline.us",
-    "china": "login.chinacloudapi.cn",
-}
-# Audience of tokens for Azure OpenAI data-plane calls, per cloud (the gateway policy uses the same).
-COGNITIVE_SERVICES_SCOPES: dict[str, str] = {
-    "public": "https://cognitiveservices.azure.com/.default",
-    "usgovernment": "https://cognitiveservices.azure.us/.default",
-    "china": "https://cognitiveservices.azure.cn/.default",
-}
-COGNITIVE_SERVICES_SCOPE = COGNITIVE_SERVICES_SCOPES["public"]
-
-
-class AzureAccessError(Exception):
-    """A problem the user can fix (not signed in, no access); the message says how."""
-
-
-@dataclass(frozen=True)
-class ArmTarget:
-    endpoint: str
-    environment: str = "public"
-
-    @property
-    def scope(self) -> str:
-        # Custom endpoints (tests, Azure Stack) take the public audience unless they are a known cloud.
-        if self.endpoint.rstrip("/") in ARM_ENDPOINTS.values():
-            return f"{self.endpoint.rstrip('/')}/.default"
-        return f"{ARM_ENDPOINTS.get(self.environment, ARM_ENDPOINTS['public'])}/.default"
-
-
-def arm_target(environment: str = "public", override: str | None = None) -> ArmTarget:
-    if override:
-        return ArmTarget(endpoint=override.rstrip("/"), environment=environment)
-    if environment not in ARM_ENDPOINTS:
-        raise AzureAccessError(
-            f"azure-native:environment '{environment}' is not a known cloud. Fix: use public, usgovernment or "
-            "china, or pass --arm-endpoint"
-        )
-    return ArmTarget(endpoint=ARM_ENDPOINTS[environment], environment=environment)
-
+from labctl.errors import AzureError
 
 # Variables that add CAs to the system store (a corporate TLS proxy, a sovereign or test endpoint).
 EXTRA_CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
@@ -117,7 +66,7 @@ def tls_context() -> ssl.SSLContext:
             else:
                 context.load_verify_locations(cafile=path)
         except (OSError, ssl.SSLError) as exc:
-            raise AzureAccessError(
+            raise AzureError(
                 f"{variable}={path} cannot be used as a CA bundle ({getattr(exc, 'strerror', None) or exc}). "
                 "Fix: point it at a PEM file (or a folder) of CA certificates, or unset it"
             ) from None
@@ -201,62 +150,3 @@ def shared_tls_transport(*, pool_size: int = 10, **connection: Any) -> Iterator[
         yield RequestsTransport(session=session, session_owner=False, **connection)
     finally:
         session.close()
-
-
-def cognitive_services_scope(environment: str = "public") -> str:
-    """The Entra ID audience of Azure OpenAI data-plane calls in the stack's cloud (`azure-native:environment`)."""
-    try:
-        return COGNITIVE_SERVICES_SCOPES[environment or "public"]
-    except KeyError:
-        raise AzureAccessError(
-            f"azure-native:environment '{environment}' is not a known cloud. Fix: use public, usgovernment or china"
-        ) from None
-
-
-def default_credential(environment: str = "public") -> TokenCredential:
-    """az login, environment variables, workload identity (CI), managed identity: DefaultAzureCredential's
-    chain, pointed at the cloud's authority. `AZURE_TOKEN_CREDENTIALS` narrows the chain (azure-identity)."""
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(authority=AUTHORITIES.get(environment, AUTHORITIES["public"]))
-
-
-class SharedTokenCredential:
-    """One token per scope for every client and thread of a command, renewed 5 minutes before it expires.
-
-    Clients each keep their own token cache, so ten region clients would start ten `az account get-access-token`
-    processes at once; behind this wrapper they share one sign-in."""
-
-    def __init__(self, inner: TokenCredential) -> None:
-        import threading
-
-        self._inner = inner
-        self._lock = threading.Lock()
-        self._tokens: dict[tuple[str, ...], AccessToken] = {}
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        import time
-
-        with self._lock:
-            token = self._tokens.get(scopes)
-            # A claims challenge (continuous access evaluation) asks for a new token, never the cached one.
-            if token is None or kwargs.get("claims") or token.expires_on - 300 < time.time():
-                token = self._inner.get_token(*scopes, **kwargs)
-                self._tokens[scopes] = token
-            return token
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if callable(close):
-            close()
-
-
-def client_kwargs(target: ArmTarget) -> dict[str, Any]:
-    """Keyword arguments every azure-mgmt client takes: the endpoint, its token scope and retries (the CA trust
-    comes with the transport: `shared_tls_transport`)."""
-    return {
-        "base_url": target.endpoint,
-        "credential_scopes": [target.scope],
-        "retry_total": 3,
-        "retry_backoff_factor": 0.5,
-    }

@@ -3,32 +3,20 @@ billable and nothing blocking the next `pulumi up` of the same lab."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
-from labctl.azure.transport import AzureAccessError
+from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError
+from labctl.lifecycle import purge
+from labctl.pulumi_cli import PulumiCliError, require_pulumi_cli
+from stacks.naming import LabIdentity
 
-INSTALL_HINT = (
-    "the Pulumi CLI is not installed (or not on PATH); `labctl down` drives it through the Automation API. "
-    "Fix: install it (`curl -fsSL https://get.pulumi.com | sh` on Linux/macOS, `brew install pulumi/tap/pulumi`, "
-    "or `winget install pulumi`; see https://www.pulumi.com/docs/install/), open a new shell, log in to the "
-    "stack's backend (`pulumi login`), then run `labctl down` again"
-)
+__all__ = ["DownError", "destroy_with_automation_api", "down_command"]
 
-
-class DownError(Exception):
-    """`labctl down` cannot go on; the message says why and what to do."""
-
-
-def require_pulumi_cli() -> str:
-    path = shutil.which("pulumi")
-    if path is None:
-        raise DownError(INSTALL_HINT)
-    return path
+# A failed destroy or a missing CLI: the command could not finish.
+DownError = PulumiCliError
 
 
 def destroy_with_automation_api(stack: str, project_dir: Path, on_output: Callable[[str], None]) -> None:
@@ -44,42 +32,46 @@ def destroy_with_automation_api(stack: str, project_dir: Path, on_output: Callab
 
 def down_command(
     *,
-    stack: str,
+    identity: LabIdentity,
     project_dir: Path,
+    subscription: str | None,
+    arm_endpoint: str | None,
     yes: bool,
+    wait: float,
     console: Console,
     err_console: Console,
     confirm: Callable[[str], bool],
-    prepare_purge: Callable[[], Callable[[], int]],
     destroy: Callable[[str, Path, Callable[[str], None]], None] = destroy_with_automation_api,
 ) -> int:
     """Destroy, then purge; returns the exit code. The purge runs only after a successful destroy, but is
     prepared (subscription, cloud, sign-in) before it, so a teardown never stops half-way for a missing setting
     or an expired `az login`."""
-    try:
-        require_pulumi_cli()
-        purge = prepare_purge()
-    except (DownError, AzureAccessError) as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return 1
+    stack = identity.stack
+    require_pulumi_cli("`labctl down` drives it through the Automation API")
+    session = purge.prepare_purge(identity, subscription, arm_endpoint)
     if not yes and not confirm(
-        f"Destroy every resource of stack {stack} and then purge its soft-deleted account and gateway? "
-        "Participants lose access and nothing can be restored"
+        f"Destroy every resource of stack {stack} (subscription {session.subscription_id}, resource group "
+        f"{identity.resource_group}) and then purge its soft-deleted account and gateway? Participants lose access "
+        "and nothing can be restored"
     ):
         console.print("Nothing destroyed.")
-        return 1
+        return EXIT_PROBLEMS
     console.rule(f"pulumi destroy --stack {stack}")
-    try:
-        destroy(stack, project_dir, lambda line: console.out(line.rstrip("\n"), highlight=False))
-    except DownError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return 1
+    destroy(stack, project_dir, lambda line: console.out(line.rstrip("\n"), highlight=False))
     console.rule("purge soft-deleted resources")
-    code = purge()
-    if code != 0:
-        err_console.print(
-            f"The stack is destroyed, but the purge did not finish. Run `labctl purge --stack {stack}` again "
-            "(it is idempotent) once the problem above is fixed.",
-            highlight=False,
+    try:
+        code = purge.run_purge(
+            session, yes=True, console=console, err_console=err_console, confirm=confirm, conflict_wait_s=wait
         )
+    except LabctlError as exc:
+        raise type(exc)(f"{exc}\n{_purge_again(stack)}", exc.exit_code) from None
+    if code != EXIT_OK:
+        err_console.print(_purge_again(stack), highlight=False, markup=False)
     return code
+
+
+def _purge_again(stack: str) -> str:
+    return (
+        f"The stack is destroyed, but the purge did not finish. Run `labctl purge --stack {stack}` again "
+        "(it is idempotent) once the problem above is fixed."
+    )

@@ -16,26 +16,26 @@ What "provably this lab's" means (nothing else in the subscription is ever touch
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.exceptions import AzureError as SdkError
+from azure.core.exceptions import HttpResponseError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from labctl.azure.transport import ArmTarget, AzureAccessError, client_kwargs, shared_tls_transport
+from labctl.azure.signin import ArmTarget, client_kwargs
+from labctl.azure.transport import shared_tls_transport
+from labctl.errors import AzureError
 from stacks.naming import LabIdentity
-from stacks.config.values import GUID_RE
 
 Kind = Literal["account", "gateway"]
 Outcome = Literal["purged", "already gone", "still deleting", "failed"]
@@ -77,20 +77,6 @@ class Findings:
     ours: list[SoftDeleted]
     # Same name pattern, but not provably this lab's (other tags or resource group): listed, never purged.
     lookalikes: list[tuple[SoftDeleted, str]]
-
-
-def purge_subscription(option: str | None) -> str:
-    """--subscription, else AZURE_SUBSCRIPTION_ID; deliberately not the Azure CLI's current one: a purge should
-    name its subscription, not inherit whatever `az account set` chose last."""
-    value = (option or os.environ.get("AZURE_SUBSCRIPTION_ID") or "").strip()
-    if not value:
-        raise AzureAccessError(
-            "no subscription given. Fix: pass --subscription <id> or set AZURE_SUBSCRIPTION_ID "
-            "(`az account show --query id -o tsv`)"
-        )
-    if not GUID_RE.match(value):
-        raise AzureAccessError(f"'{value}' is not a subscription id. Fix: use the GUID, not the name")
-    return value
 
 
 def _location(value: str | None) -> str:
@@ -239,7 +225,7 @@ def purge_one(
             return PurgeResult(item, "failed", f"{type(exc).__name__}: {exc}")
 
 
-def _arm_error(exc: AzureError) -> str:
+def _arm_error(exc: SdkError) -> str:
     if not isinstance(exc, HttpResponseError):
         # No HTTP answer at all (DNS, refused connection, TLS, timeout): the transport's own words.
         first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -339,26 +325,23 @@ def purge_command(
     conflict_retry_s: float = CONFLICT_RETRY_S,
     client_options: Mapping[str, Any] | None = None,
 ) -> int:
-    """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted)."""
-    try:
-        with mgmt_clients(credential, subscription_id, target, client_options) as (cs_client, apim_client):
-            return _purge(
-                identity=identity,
-                subscription_id=subscription_id,
-                target=target,
-                cs_client=cs_client,
-                apim_client=apim_client,
-                yes=yes,
-                console=console,
-                err_console=err_console,
-                confirm=confirm,
-                polling_interval=polling_interval,
-                conflict_wait_s=conflict_wait_s,
-                conflict_retry_s=conflict_retry_s,
-            )
-    except AzureAccessError as exc:  # e.g. an unusable REQUESTS_CA_BUNDLE
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return 1
+    """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted; 1: something
+    is left or was not confirmed). Raises AzureError (exit 4) when Azure cannot be read."""
+    with mgmt_clients(credential, subscription_id, target, client_options) as (cs_client, apim_client):
+        return _purge(
+            identity=identity,
+            subscription_id=subscription_id,
+            target=target,
+            cs_client=cs_client,
+            apim_client=apim_client,
+            yes=yes,
+            console=console,
+            err_console=err_console,
+            confirm=confirm,
+            polling_interval=polling_interval,
+            conflict_wait_s=conflict_wait_s,
+            conflict_retry_s=conflict_retry_s,
+        )
 
 
 def _purge(
@@ -379,20 +362,16 @@ def _purge(
     try:
         findings = find_soft_deleted(identity, cs_client, apim_client)
     except HttpResponseError as exc:
-        err_console.print(
-            f"[red]error:[/red] cannot list soft-deleted resources in subscription {subscription_id}: "
-            f"{escape(_arm_error(exc))}. Fix: sign in (`az login`) as someone with Contributor on the subscription",
-            highlight=False,
-        )
-        return 1
-    except AzureError as exc:
-        err_console.print(
-            f"[red]error:[/red] cannot list soft-deleted resources in subscription {subscription_id}: "
-            f"{escape(_arm_error(exc))}. Fix: check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for "
-            f"{escape(target.endpoint)}, then run `labctl purge` again",
-            highlight=False,
-        )
-        return 1
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. "
+            "Fix: sign in (`az login`) as someone with Contributor on the subscription"
+        ) from None
+    except SdkError as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. Fix: "
+            f"check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for {target.endpoint}, then run "
+            "`labctl purge` again"
+        ) from None
     for item, reason in findings.lookalikes:
         console.print(
             f"[yellow]left alone:[/yellow] {item.label} {escape(item.name)}: the name fits stack "
@@ -409,7 +388,8 @@ def _purge(
         _items_table(f"Soft-deleted resources of {identity.project}/{identity.stack}", findings.ours)
     )
     if not yes and not confirm(
-        f"Purge these {len(findings.ours)} resources permanently? They cannot be restored"
+        f"Purge these {len(findings.ours)} resources of stack {identity.stack} (subscription {subscription_id}, "
+        f"resource group {identity.resource_group}) permanently? They cannot be restored"
     ):
         console.print("Nothing purged.")
         return 1
@@ -439,7 +419,7 @@ def _purge(
     # What is left is what Azure still lists, not what we hope happened.
     try:
         left = find_soft_deleted(identity, cs_client, apim_client).ours
-    except AzureError as exc:
+    except SdkError as exc:
         err_console.print(f"[yellow]warning:[/yellow] could not list again: {escape(_arm_error(exc))}")
         left = [r.item for r in results if r.outcome in ("still deleting", "failed")]
     if left:
@@ -453,39 +433,46 @@ def _purge(
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
 
-def purge_runner(
-    stack: str,
-    project_dir: Path,
-    subscription: str | None,
-    arm_endpoint: str | None,
+@dataclass(frozen=True)
+class PurgeSession:
+    """Everything a purge needs, resolved and signed in before anything is deleted (so `labctl down` fails before
+    destroying anything when the purge could not run)."""
+
+    identity: LabIdentity
+    subscription_id: str
+    target: ArmTarget
+    credential: TokenCredential
+
+
+def prepare_purge(identity: LabIdentity, subscription: str | None, arm_endpoint: str | None) -> PurgeSession:
+    """Resolve the subscription (never the Azure CLI's current one: a purge must be told), the cloud and the
+    sign-in. Raises AzureError or ConfigError with the fix."""
+    from labctl.azure import signin
+
+    subscription_id, _source = signin.resolve_subscription(subscription, ask_az_cli=False)
+    target = signin.arm_target(identity.environment, arm_endpoint)
+    credential = signin.SharedTokenCredential(signin.default_credential(identity.environment))
+    signin.check_signed_in(credential, target)
+    return PurgeSession(identity, subscription_id, target, credential)
+
+
+def run_purge(
+    session: PurgeSession,
+    *,
     yes: bool,
     console: Console,
     err_console: Console,
     confirm: Callable[[str], bool],
-) -> Callable[[float], int]:
-    """Resolve everything a purge needs now, sign-in included (so `labctl down` fails before destroying
-    anything), run it later. Raises AzureAccessError with the fix."""
-    from labctl.preflight.availability import check_signed_in
-    from labctl.azure.transport import SharedTokenCredential, arm_target, default_credential
-    from labctl.project import lab_identity
-
-    identity = lab_identity(stack, project_dir)
-    subscription_id = purge_subscription(subscription)
-    target = arm_target(identity.environment, arm_endpoint)
-    credential = SharedTokenCredential(default_credential(identity.environment))
-    check_signed_in(credential, target)
-
-    def run(conflict_wait_s: float = 0.0) -> int:
-        return purge_command(
-            identity=identity,
-            subscription_id=subscription_id,
-            credential=credential,
-            target=target,
-            yes=yes,
-            console=console,
-            err_console=err_console,
-            confirm=confirm,
-            conflict_wait_s=conflict_wait_s,
-        )
-
-    return run
+    conflict_wait_s: float = 0.0,
+) -> int:
+    return purge_command(
+        identity=session.identity,
+        subscription_id=session.subscription_id,
+        credential=session.credential,
+        target=session.target,
+        yes=yes,
+        console=console,
+        err_console=err_console,
+        confirm=confirm,
+        conflict_wait_s=conflict_wait_s,
+    )

@@ -8,12 +8,9 @@ account with Entra ID, to tell a gateway problem from a model problem. Calls run
 
 from __future__ import annotations
 
-import json
-import shutil
 import ssl
-import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +21,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
 from stacks.config.values import is_embedding_model
+from stacks.outputs import LabOutputs
 
-DEFAULT_API_VERSION = "2024-10-21"
 DEFAULT_CONCURRENCY = 20
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 60.0
 # `pulumi stack output` reads the backend; a stuck login must not hang the command.
-OUTPUTS_TIMEOUT_S = 120.0
 # Short and cheap: any model answers it in a few tokens. No max_tokens: reasoning models reject it and older
 # API versions do not know max_completion_tokens.
 CHAT_PROMPT = "Reply with the single word: ok"
@@ -41,108 +38,8 @@ DIRECT_CALLER = "(you, Entra ID)"
 CallKind = Literal["chat", "embeddings"]
 
 
-class SmokeError(Exception):
-    """The smoke test could not start (no outputs, bad outputs); the message says what to do."""
-
-
-# ---- stack outputs ----
-
-
-@dataclass(frozen=True)
-class LabOutputs:
-    """What the smoke test needs from `pulumi stack output --json --show-secrets` (see stacks/lab.py)."""
-
-    gateway_endpoint: str | None
-    account_endpoint: str | None
-    api_version: str
-    deployments: Mapping[str, str]  # deployment name -> model name
-    participant_keys: Mapping[str, str]
-
-    @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> LabOutputs:
-        deployments = data.get("deployments")
-        if not isinstance(deployments, dict) or not deployments:
-            raise SmokeError(
-                "the stack outputs have no 'deployments': has `pulumi up` completed for this stack?"
-            )
-        env = data.get("openaiEnv") if isinstance(data.get("openaiEnv"), dict) else {}
-        gateway = env.get("AZURE_OPENAI_ENDPOINT") or _strip_suffix(data.get("gatewayUrl"), "/openai")
-        keys = data.get("participantKeys", {})
-        if not isinstance(keys, dict) or any(
-            not isinstance(v, str) or v == "[secret]" for v in keys.values()
-        ):
-            raise SmokeError(
-                "the participant keys in the outputs are masked. Fix: write the outputs with "
-                "`pulumi stack output --json --show-secrets > outputs.json` (and keep that file private)"
-            )
-        return cls(
-            gateway_endpoint=gateway or None,
-            account_endpoint=data.get("accountEndpoint") or None,
-            api_version=env.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION,
-            deployments={
-                name: str(spec.get("model", "")) if isinstance(spec, dict) else str(spec)
-                for name, spec in deployments.items()
-            },
-            participant_keys=dict(keys),
-        )
-
-
-def _strip_suffix(url: object, suffix: str) -> str | None:
-    if not isinstance(url, str) or not url:
-        return None
-    url = url.rstrip("/")
-    return url[: -len(suffix)] if url.endswith(suffix) else url
-
-
-def read_stack_outputs(stack: str, outputs_file: Path | None, project_dir: Path) -> dict[str, Any]:
-    """`--outputs FILE` when given, else the Pulumi CLI's view of the stack."""
-    if outputs_file is not None:
-        try:
-            return json.loads(outputs_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SmokeError(f"{outputs_file} not found") from None
-        except json.JSONDecodeError as exc:
-            raise SmokeError(
-                f"{outputs_file} is not JSON ({exc.msg} at line {exc.lineno}). Fix: write it with "
-                "`pulumi stack output --json --show-secrets`"
-            ) from None
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise SmokeError(
-            "the Pulumi CLI is not on PATH, so the stack outputs cannot be read. Fix: pass --outputs FILE, "
-            "written on a machine with the CLI by `pulumi stack output --json --show-secrets --stack "
-            f"{stack} > outputs.json`, or install the CLI (https://www.pulumi.com/docs/install/)"
-        )
-    command = f"`pulumi stack output --json --show-secrets --stack {stack}`"
-    try:
-        proc = subprocess.run(
-            [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack],
-            cwd=project_dir,
-            capture_output=True,
-            text=True,
-            timeout=OUTPUTS_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise SmokeError(
-            f"{command} did not answer within {OUTPUTS_TIMEOUT_S:.0f} s (a backend that is unreachable or asks "
-            "for a login or passphrase?). Fix: check `pulumi whoami`, or pass --outputs FILE"
-        ) from None
-    except OSError as exc:
-        raise SmokeError(f"{command} could not run: {exc}") from None
-    # Its standard output holds every participant's key: it is parsed, never printed, not even on failure.
-    if proc.returncode != 0:
-        detail = _first_lines(proc.stderr) or f"exit code {proc.returncode}"
-        raise SmokeError(f"{command} failed: {detail}")
-    try:
-        return json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        raise SmokeError(f"{command} did not print JSON") from None
-
-
-def _first_lines(text: str, n: int = 5) -> str:
-    return "\n".join(line for line in text.strip().splitlines()[:n])
+class SmokeError(AzureError):
+    """The smoke test could not start or could not call (no sign-in, no endpoint): exit 4."""
 
 
 # ---- the calls ----
@@ -177,7 +74,7 @@ def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
     return [
         Probe(caller, name, "embeddings" if is_embedding_model(model) else "chat")
         for caller in callers
-        for name, model in sorted(outputs.deployments.items())
+        for name, model in sorted(outputs.deployment_models.items())
     ]
 
 
@@ -272,12 +169,9 @@ def _error_details(exc: Exception) -> tuple[int | None, str | None, str]:
 
 def _verify() -> ssl.SSLContext:
     """The same CA trust as the ARM clients (the system store plus REQUESTS_CA_BUNDLE), for httpx."""
-    from labctl.azure.transport import AzureAccessError, tls_context
+    from labctl.azure.transport import tls_context
 
-    try:
-        return tls_context()
-    except AzureAccessError as exc:
-        raise SmokeError(str(exc)) from None
+    return tls_context()
 
 
 def run_smoke(
@@ -301,21 +195,18 @@ def run_smoke(
             "nothing to call: the outputs have no participant keys. Fix: add aoai-lab:participants, or use "
             "--direct to call the account with your own identity"
         )
-    endpoint = outputs.account_endpoint if direct else outputs.gateway_endpoint
+    endpoint = outputs.account_endpoint if direct else outputs.gateway_root
     if not endpoint:
-        what = "accountEndpoint" if direct else "openaiEnv.AZURE_OPENAI_ENDPOINT (or gatewayUrl)"
+        what = "accountEndpoint" if direct else "gatewayRoot (or openaiEnv.AZURE_OPENAI_ENDPOINT, gatewayUrl)"
         raise SmokeError(f"the stack outputs have no {what}")
 
     scope = None
     if direct:
         if credential is None:
             raise SmokeError("--direct needs a credential")
-        from labctl.azure.transport import AzureAccessError, cognitive_services_scope
+        from labctl.azure.signin import cognitive_services_scope
 
-        try:
-            scope = cognitive_services_scope(environment)
-        except AzureAccessError as exc:
-            raise SmokeError(str(exc)) from None
+        scope = cognitive_services_scope(environment)
 
     # One connection pool for every call; each participant gets its own client (its key) on top of it.
     http_client = openai.DefaultHttpxClient(verify=_verify())
@@ -459,40 +350,38 @@ def smoke_command(
     err_console: Console,
     credential_factory: Callable[[str], Any] | None = None,
 ) -> int:
-    """What `labctl smoke` does; returns the exit code."""
+    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
+    when it cannot call at all."""
     from labctl.project import lab_identity
+    from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
-    try:
-        outputs = LabOutputs.parse(read_stack_outputs(stack, outputs_file, project_dir))
-        credential = None
-        environment = "public"
-        if direct:
-            from labctl.azure.transport import default_credential
+    outputs = parse_outputs(read_stack_outputs(stack, outputs_file, project_dir))
+    credential = None
+    environment = "public"
+    if direct:
+        from labctl.azure import signin
 
-            environment = lab_identity(stack, project_dir).environment
-            credential = (credential_factory or default_credential)(environment)
-        total = len(plan_probes(outputs, direct))
-        with Progress(
-            TextColumn("smoke"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("calls", total=total)
-            results = run_smoke(
-                outputs,
-                direct=direct,
-                credential=credential,
-                environment=environment,
-                concurrency=concurrency,
-                max_retries=retries,
-                timeout=timeout,
-                on_result=lambda _: progress.advance(task),
-            )
-    except SmokeError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        return 1
+        environment = lab_identity(stack, project_dir).environment
+        credential = (credential_factory or signin.default_credential)(environment)
+    total = len(plan_probes(outputs, direct))
+    with Progress(
+        TextColumn("smoke"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("calls", total=total)
+        results = run_smoke(
+            outputs,
+            direct=direct,
+            credential=credential,
+            environment=environment,
+            concurrency=concurrency,
+            max_retries=retries,
+            timeout=timeout,
+            on_result=lambda _: progress.advance(task),
+        )
     render_results(results, console, direct=direct)
-    return 0 if all(r.ok for r in results) else 1
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS

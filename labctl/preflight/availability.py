@@ -8,15 +8,9 @@ that into `labctl.preflight.decisions` dataclasses, so a saved snapshot reproduc
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import logging
-import os
-import re
-import shutil
-import subprocess
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +24,9 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from labctl.azure.transport import ArmTarget, AzureAccessError, client_kwargs, shared_tls_transport
-from stacks.naming import LabIdentity
+from labctl.azure.signin import ArmTarget, client_kwargs
+from labctl.azure.transport import shared_tls_transport
+from labctl.errors import AzureError, UsageError
 from labctl.preflight.decisions import (
     ExistingDeployment,
     ModelOffer,
@@ -41,9 +36,9 @@ from labctl.preflight.decisions import (
     SkuOffer,
 )
 from labctl.preflight.stackfile import atomic_write_text
+from stacks.naming import LabIdentity
 
 SNAPSHOT_FORMAT = "aoai-lab/availability/v1"
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A region's lists should answer in seconds; without these a hung connection would wait 5 minutes per try.
 TIMEOUTS: dict[str, Any] = {"connection_timeout": 10, "read_timeout": 30, "timeout": 120}
 # ARM codes that say the resource provider does not exist in that region: a definite "no", not an unknown.
@@ -69,94 +64,8 @@ class DeployedLab:
     region: str
 
 
-class SnapshotError(Exception):
-    """The availability file cannot be used; the message says why."""
-
-
-# ---- subscription ----
-
-
-def resolve_subscription(explicit: str | None) -> tuple[str, str]:
-    """The subscription to query and where it came from: --subscription, then AZURE_SUBSCRIPTION_ID, then the
-    Azure CLI's current subscription (`az account show`), the one `az login` / `az account set` selected."""
-    if explicit:
-        return _check_guid(explicit.strip(), "--subscription"), "--subscription"
-    env = os.environ.get("AZURE_SUBSCRIPTION_ID", "").strip()
-    if env:
-        return _check_guid(env, "AZURE_SUBSCRIPTION_ID"), "AZURE_SUBSCRIPTION_ID"
-    az = shutil.which("az")
-    if az:
-        try:
-            out = subprocess.run(
-                [az, "account", "show", "--query", "id", "--output", "tsv"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            out = None
-        if out is not None and out.returncode == 0 and out.stdout.strip():
-            return _check_guid(out.stdout.strip(), "az account show"), "az account show"
-    raise AzureAccessError(
-        "no subscription chosen. Fix: pass --subscription <id>, set AZURE_SUBSCRIPTION_ID, or sign in with "
-        "`az login` and pick one with `az account set --subscription <id>`"
-    )
-
-
-def _check_guid(value: str, source: str) -> str:
-    if not GUID_RE.match(value):
-        raise AzureAccessError(
-            f"{source}: '{value}' is not a subscription id. Fix: use the subscription's GUID "
-            "(`az account list --query [].id -o tsv`)"
-        )
-    return value.lower()
-
-
-@contextlib.contextmanager
-def _quiet_identity_log() -> Iterator[None]:
-    """DefaultAzureCredential logs its failure as a warning too; while signing in, only errors get through. The
-    logger's own level is put back afterwards, whatever happens (it is process-wide)."""
-    identity_log = logging.getLogger("azure.identity")
-    level = identity_log.level
-    identity_log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        identity_log.setLevel(level)
-
-
-def check_signed_in(credential: TokenCredential, target: ArmTarget) -> None:
-    """Get one token up front: a missing sign-in is reported once, clearly, before anything is read or changed.
-    Used by preflight, purge and down."""
-    from azure.identity import CredentialUnavailableError
-
-    try:
-        with _quiet_identity_log():
-            credential.get_token(target.scope)
-    except (CredentialUnavailableError, ClientAuthenticationError) as exc:
-        detail = _attempts(str(exc))
-        # The chain raises ClientAuthenticationError when no credential had a sign-in to offer.
-        unavailable = isinstance(exc, CredentialUnavailableError) or "failed to retrieve a token" in str(exc)
-        if unavailable:
-            raise AzureAccessError(
-                "not signed in to Azure. Fix: run `az login` (for a sovereign cloud first `az cloud set --name "
-                "AzureUSGovernment` or `AzureChinaCloud`), or set AZURE_CLIENT_ID, AZURE_TENANT_ID and a secret or "
-                "certificate for a service principal; in CI use workload identity (azure/login with OIDC).\n"
-                f"  azure-identity said: {detail}"
-            ) from None
-        raise AzureAccessError(
-            "signing in to Azure failed. Fix: run `az login` again (the session may have expired, or the tenant "
-            f"needs `az login --tenant <tenant-id>`).\n  azure-identity said: {detail}"
-        ) from None
-
-
-def _attempts(message: str) -> str:
-    """azure-identity's message without its troubleshooting boilerplate (it never contains a token)."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    kept = [line for line in lines if "troubleshoot" not in line and "failed to retrieve a token" not in line]
-    return " ".join(kept or lines[:1])
+class SnapshotError(UsageError):
+    """The availability file (--availability) cannot be used; the message says why."""
 
 
 def _first_lines(text: str, n: int = 3) -> str:
@@ -179,7 +88,7 @@ def read_live(
 ) -> dict[str, RegionData]:
     """Both lists for every region, concurrently, and for `deployed.region` the lab's own deployments there.
     Access problems that no region can escape (no sign-in, no access to the subscription, provider not
-    registered) raise AzureAccessError; anything else marks only that region as failed."""
+    registered) raise AzureError; anything else marks only that region as failed."""
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
     regions = list(dict.fromkeys(regions))
@@ -190,7 +99,7 @@ def read_live(
     workers = max(1, min(32, sum(len(w) for w in reads.values())))
     connection = {k: options.pop(k) for k in ("connection_timeout", "read_timeout") if k in options}
     parts: dict[str, dict[str, Any]] = {r: {} for r in regions}
-    fatal: AzureAccessError | None = None
+    fatal: AzureError | None = None
 
     # One client, one connection pool and one TLS context for every region: the calls only wait on the network.
     with (
@@ -227,7 +136,7 @@ def read_live(
             # Collected on this thread, so the progress callback never runs concurrently.
             for future in as_completed(futures):
                 region, what, value = future.result()
-                if isinstance(value, AzureAccessError):
+                if isinstance(value, AzureError):
                     fatal = value
                     for f in futures:
                         f.cancel()
@@ -302,9 +211,9 @@ def _region_data(done: Mapping[str, Any]) -> RegionData:
     return data
 
 
-def _classify(exc: Exception, subscription_id: str, region: str) -> RegionFailure | AzureAccessError:
+def _classify(exc: Exception, subscription_id: str, region: str) -> RegionFailure | AzureError:
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "response", None) is None:
-        return AzureAccessError(
+        return AzureError(
             f"signing in to Azure failed. Fix: run `az login` again.\n  {_first_lines(str(exc))}"
         )
     if not isinstance(exc, HttpResponseError) or isinstance(exc, ServiceRequestError | ServiceResponseError):
@@ -314,23 +223,23 @@ def _classify(exc: Exception, subscription_id: str, region: str) -> RegionFailur
     message = (exc.error.message if exc.error is not None else None) or exc.reason or ""
     lowered = code.lower()
     if status == 401:
-        return AzureAccessError(
+        return AzureError(
             f"Azure refused the sign-in token ({code or 401}). Fix: `az login` again; with --arm-endpoint or a "
             "sovereign cloud, sign in to that cloud (`az cloud set`)."
         )
     if status == 403 or lowered in ("authorizationfailed", "linkedauthorizationfailed"):
-        return AzureAccessError(
+        return AzureError(
             f"no access to subscription {subscription_id} ({code or status}). Fix: ask its owner for the Reader "
             "role on it (reading model and quota lists needs no more), or pick another subscription with "
             f"--subscription.\n  Azure said: {_first_lines(message, 2)}"
         )
     if lowered in ("subscriptionnotfound", "invalidsubscriptionid"):
-        return AzureAccessError(
+        return AzureError(
             f"subscription {subscription_id} was not found in the signed-in tenant ({code}). Fix: check the id "
             "(`az account list -o table`) or sign in to its tenant (`az login --tenant <tenant-id>`)."
         )
     if lowered == "missingsubscriptionregistration":
-        return AzureAccessError(
+        return AzureError(
             f"subscription {subscription_id} is not registered for Microsoft.CognitiveServices. Fix: "
             "`az provider register --namespace Microsoft.CognitiveServices` (once per subscription), then retry."
         )

@@ -1,9 +1,9 @@
 """`labctl preflight`: pick the first candidate region where the whole lab fits the subscription's quota, show why
 the others do not, and with --write pin the choice in `Pulumi.<stack>.yaml`.
 
-Exit codes: 0 a region fits, 2 none does and every region was checked (the closest one and what to lower are
-printed), 1 on errors (config, sign-in, access, a refused write) and when no checked region fits but some could not
-be checked (the answer is not known).
+Exit codes (labctl/errors.py): 0 a region fits; 5 none does and every region was checked (the closest one and what
+to lower are printed); 4 when no checked region fits but some could not be checked (the answer is not known), or on
+sign-in and access errors; 3 config errors; 1 a write refused because it would move the lab (--move).
 """
 
 from __future__ import annotations
@@ -11,51 +11,77 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from azure.core.credentials import TokenCredential
+import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
-from labctl.azure import transport as azure_clients
-from labctl.preflight.availability import (
-    DeployedLab,
-    RegionData,
-    SnapshotError,
-    check_signed_in,
-    load_snapshot,
-    parse_all,
-    read_live,
-    resolve_subscription,
-    save_snapshot,
-)
-from labctl.azure.transport import AzureAccessError
-from stacks.naming import LabIdentity
-from labctl.preflight.decisions import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict, decide
-from labctl.preflight.stackfile import Pin, StackFileError, pin_choice
-from labctl.project import project_name, read_stack_config, stack_file
-from stacks.config.source import settings_from_flat_config
-from stacks.config.load import ConfigError
-from stacks.config.sections import LabSettings
+from labctl.context import CommandContext
+from labctl.options import DEFAULT_PROJECT_DIR, ArmEndpointOption, ProjectDirOption, StackOption
 
-EXIT_FITS, EXIT_ERROR, EXIT_NO_FIT = 0, 1, 2
-# Preflight reads quota, not the gateway's SKU catalog: the v2 tiers are not offered in every region.
-APIM_REGIONS_URL = "https://learn.microsoft.com/azure/api-management/api-management-region-availability"
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from labctl.azure.signin import ArmTarget
+    from labctl.preflight.availability import DeployedLab, RegionData
+    from stacks.config.sections import LabSettings
+
+
+def preflight(
+    stack: StackOption = None,
+    subscription: Annotated[
+        str | None,
+        typer.Option(
+            "--subscription",
+            help="Subscription id. Default: AZURE_SUBSCRIPTION_ID, else the Azure CLI's (`az account show`).",
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Pin the region, SKUs and capacities in Pulumi.<stack>.yaml.")
+    ] = False,
+    allow_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown",
+            help="With --write: pin even though a preferred (or the pinned) region could not be checked.",
+        ),
+    ] = False,
+    move: Annotated[
+        bool,
+        typer.Option(
+            "--move",
+            help="With --write: pin a region other than the pinned one (replaces the account: new endpoint, keys).",
+        ),
+    ] = False,
+    availability: Annotated[
+        Path | None, typer.Option("--availability", help="Read a saved snapshot instead of Azure.")
+    ] = None,
+    save_availability: Annotated[
+        Path | None, typer.Option("--save-availability", help="Save what was read, for review or a re-run.")
+    ] = None,
+    arm_endpoint: ArmEndpointOption = None,
+    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+) -> None:
+    """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
+    (a region could not be checked) or Azure errors, 3 config errors."""
+    ctx = CommandContext.create(stack, project_dir)
+    raise typer.Exit(
+        run_preflight(
+            ctx,
+            subscription=subscription,
+            write=write,
+            allow_unknown=allow_unknown,
+            move=move,
+            availability_file=availability,
+            save_availability=save_availability,
+            arm_endpoint=arm_endpoint,
+        )
+    )
 
 
 def run_preflight(
-    stack: str,
+    ctx: CommandContext,
     *,
-    project_dir: Path,
     subscription: str | None = None,
     write: bool = False,
     allow_unknown: bool = False,
@@ -63,70 +89,59 @@ def run_preflight(
     availability_file: Path | None = None,
     save_availability: Path | None = None,
     arm_endpoint: str | None = None,
-    console: Console | None = None,
-    err_console: Console | None = None,
     credential: TokenCredential | None = None,
     today: dt.date | None = None,
     client_options: Mapping[str, Any] | None = None,
 ) -> int:
-    """The whole command; returns the exit code. `credential`, `today` and `client_options` are for tests and
-    the benchmark (a fake credential, a fixed date, quicker retries)."""
-    out = console or Console()
-    err = err_console or Console(stderr=True)
+    """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
+    `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
+    from labctl.azure import signin
+    from labctl.errors import UsageError
+    from labctl.preflight.availability import DeployedLab, load_snapshot, parse_all, save_snapshot
+    from labctl.preflight.decisions import decide
+    from labctl.preflight.render import conclude, render
+
+    out, err = ctx.console, ctx.err_console
     today = today or dt.datetime.now(dt.UTC).date()
+    settings = ctx.settings
+    environment = ctx.environment
 
-    def fail(message: str) -> int:
-        err.print(Text("error: ", style="red") + Text(message))
-        return EXIT_ERROR
-
-    try:
-        flat, _ = read_stack_config(stack, project_dir)
-        project = project_name(project_dir)
-        settings = settings_from_flat_config(flat, project=project, stack=stack)
-    except (ConfigError, FileNotFoundError) as exc:
-        return fail(str(exc))
-    environment = str(flat.get("azure-native:environment") or "public")
-
-    try:
-        if availability_file is not None:
-            data, header = load_snapshot(availability_file)
-            out.print(
-                f"Availability from {availability_file} (captured {header.get('capturedAt', '?')}), not from Azure."
-            )
-            endpoint = str(header.get("armEndpoint") or "")
-        else:
-            target = azure_clients.arm_target(environment, arm_endpoint)
-            endpoint = target.endpoint
-            sub, source = resolve_subscription(subscription)
-            cred = azure_clients.SharedTokenCredential(
-                credential or azure_clients.default_credential(environment)
-            )
-            check_signed_in(cred, target)
-            out.print(f"Subscription {sub} (from {source}), Resource Manager {target.endpoint}")
-            # A lab pinned to a region may already be deployed there: its own usage is read and credited.
-            deployed = None
-            if settings.location is not None:
-                deployed = DeployedLab(LabIdentity(project, stack, environment), settings.location)
-            data = _query(settings, sub, cred, target, err, client_options, deployed)
-        availability = parse_all(data)
-    except (AzureAccessError, SnapshotError) as exc:
-        return fail(str(exc))
+    if availability_file is not None:
+        data, header = load_snapshot(availability_file)
+        out.print(
+            f"Availability from {availability_file} (captured {header.get('capturedAt', '?')}), not from Azure.",
+            markup=False,
+        )
+        endpoint = str(header.get("armEndpoint") or "")
+    else:
+        target = signin.arm_target(environment, arm_endpoint)
+        endpoint = target.endpoint
+        sub, source = signin.resolve_subscription(subscription)
+        cred = signin.SharedTokenCredential(credential or signin.default_credential(environment))
+        signin.check_signed_in(cred, target)
+        out.print(f"Subscription {sub} (from {source}), Resource Manager {target.endpoint}", markup=False)
+        # A lab pinned to a region may already be deployed there: its own usage is read and credited.
+        deployed = None
+        if settings.location is not None:
+            deployed = DeployedLab(ctx.identity, settings.location)
+        data = _query(settings, sub, cred, target, err, client_options, deployed)
+    availability = parse_all(data)
 
     if save_availability is not None:
         try:
             save_snapshot(save_availability, data, arm_endpoint=endpoint, captured_at=dt.datetime.now(dt.UTC))
         except OSError as exc:
-            return fail(f"could not save the availability to {save_availability}: {exc}")
-        out.print(f"Availability saved to {save_availability}")
+            raise UsageError(f"could not save the availability to {save_availability}: {exc}") from None
+        out.print(f"Availability saved to {save_availability}", markup=False)
 
     result = decide(settings, availability, today)
     render(result, settings, out)
-    return _conclude(
+    return conclude(
         result,
         settings,
-        stack,
-        project,
-        project_dir,
+        ctx.stack,
+        ctx.identity.project,
+        ctx.project_dir,
         out,
         err,
         write=write,
@@ -139,11 +154,22 @@ def _query(
     settings: LabSettings,
     subscription_id: str,
     credential: TokenCredential,
-    target: azure_clients.ArmTarget,
+    target: ArmTarget,
     err: Console,
     client_options: Mapping[str, Any] | None,
     deployed: DeployedLab | None = None,
 ) -> dict[str, RegionData]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from labctl.preflight.availability import read_live
+
     regions = list(settings.regions)
     with Progress(
         SpinnerColumn(),
@@ -169,186 +195,3 @@ def _query(
             client_options=client_options,
             deployed=deployed,
         )
-
-
-def render(result: PreflightResult, settings: LabSettings, out: Console) -> None:
-    table = Table(
-        title=f"Does the lab fit? (stack {settings.stack}, regions in preference order)", show_lines=True
-    )
-    table.add_column("region", style="bold", no_wrap=True)
-    for d in settings.deployments:
-        floor = f"{d.floor_capacity}-" if d.floor_capacity != d.capacity else ""
-        table.add_column(f"{d.name}\n{d.model} {d.version}\n{' > '.join(d.skus)} {floor}{d.capacity}")
-    table.add_column("result")
-    for r in result.regions:
-        cells = [Text(c.text, style="green" if c.ok else "red") for c in r.cells.values()]
-        table.add_row(r.region, *cells, _verdict_text(r, result))
-    out.print(table)
-
-
-def _verdict_text(r: RegionResult, result: PreflightResult) -> Text:
-    if r is result.chosen:
-        return Text("fits: chosen", style="bold green")
-    if r.verdict is Verdict.FITS:
-        return Text("fits", style="green")
-    if r.verdict is Verdict.UNKNOWN:
-        return Text(f"unknown: {r.summary}", style="yellow")
-    return Text(f"no fit: {r.summary}", style="red")
-
-
-def _conclude(
-    result: PreflightResult,
-    settings: LabSettings,
-    stack: str,
-    project: str,
-    project_dir: Path,
-    out: Console,
-    err: Console,
-    *,
-    write: bool,
-    allow_unknown: bool = False,
-    move: bool = False,
-) -> int:
-    chosen = result.chosen
-    for r in result.regions:
-        if r.credited:
-            out.print(
-                Text(
-                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
-                    f"({'; '.join(r.credited)})."
-                )
-            )
-    for r in result.regions:
-        if r.verdict is Verdict.UNKNOWN:
-            err.print(
-                Text(f"warning: {r.region} could not be checked ({r.summary}); it counts as not fitting.")
-            )
-    if result.skipped_unknown:
-        err.print(
-            Text(
-                f"warning: preferred region(s) {', '.join(result.skipped_unknown)} could not be checked; "
-                f"{chosen.region if chosen else ''} was chosen after them. Re-run later to retry them.",
-                style="yellow",
-            )
-        )
-
-    if chosen is None:
-        return _no_fit(result, err)
-
-    for line in chosen.warnings:
-        err.print(Text(f"warning: {line}", style="yellow"))
-    err.print(
-        Text(
-            f"warning: preflight does not check that the API Management tier ({settings.gateway_tier}) is offered "
-            f"in {chosen.region}: the v2 tiers are not in every region; see API Management v2 tiers region "
-            f"availability ({APIM_REGIONS_URL}).",
-            style="yellow",
-        )
-    )
-    lowered = [c for c in chosen.choices if c.lowered]
-    summary = ", ".join(f"{c.deployment} {c.sku} {c.capacity}" for c in chosen.choices)
-    out.print(Text(f"{chosen.region} fits: {summary}.", style="bold green"))
-    for c in lowered:
-        out.print(f"  {c.deployment}: capacity lowered from {c.asked} to {c.capacity} to fit the quota left.")
-
-    moves = settings.location is not None and settings.location != chosen.region
-    if moves:
-        err.print(
-            Text(
-                f"warning: the stack is pinned to {settings.location}; pinning {chosen.region} moves the lab, and "
-                "`pulumi up` would replace a deployed account (new endpoint and keys).",
-                style="yellow",
-            )
-        )
-    path = stack_file(stack, project_dir)
-    if not write:
-        out.print(f"Run `labctl preflight --stack {stack} --write` to pin this in {path.name}.")
-        return EXIT_FITS
-
-    # A lab never moves because of a transient failure, nor without being asked to.
-    unknown = list(result.skipped_unknown)
-    pinned = next((r for r in result.regions if r.region == settings.location), None)
-    if pinned is not None and pinned is not chosen and pinned.verdict is Verdict.UNKNOWN:
-        unknown = list(dict.fromkeys([*unknown, pinned.region]))
-    if unknown and not allow_unknown:
-        err.print(
-            Text(
-                f"error: not writing {path.name}: {', '.join(unknown)} could not be checked (unknown) and "
-                f"{'is' if len(unknown) == 1 else 'are'} preferred to {chosen.region}, so the choice may only "
-                "reflect a transient failure. Fix: re-run, or pass --allow-unknown to pin "
-                f"{chosen.region} anyway.",
-                style="red",
-            )
-        )
-        return EXIT_ERROR
-    if moves and not move:
-        err.print(
-            Text(
-                f"error: not writing {path.name}: the lab is pinned to {settings.location} and {chosen.region} "
-                "would move it. Moving replaces the account: new endpoint and keys for everyone, and the old "
-                f"account is deleted. Fix: pass --move to pin {chosen.region}, or keep {settings.location} (lower "
-                "capacities or request quota there).",
-                style="red",
-            )
-        )
-        return EXIT_ERROR
-    try:
-        changes = pin_choice(
-            path,
-            project=project,
-            location=chosen.region,
-            deployments={c.deployment: Pin(c.sku, c.capacity) for c in chosen.choices},
-        )
-    except (StackFileError, OSError) as exc:
-        err.print(Text(f"error: could not pin the choice in {path.name}: {exc}", style="red"))
-        return EXIT_ERROR
-    if not changes:
-        out.print(f"{path.name} already pins this; nothing to write.")
-    else:
-        out.print(f"Pinned in {path.name}:")
-        for line in changes:
-            out.print(Text(f"  {line}"))
-        out.print(f"Review with `git diff {path.name}` and commit it with the change that needs it.")
-    return EXIT_FITS
-
-
-def _no_fit(result: PreflightResult, err: Console) -> int:
-    total, unknown = len(result.regions), result.unknown
-    if result.all_unknown:
-        err.print(
-            Text(
-                f"error: none of the {total} candidate regions could be checked; nothing was decided. Retry in a "
-                "few minutes.",
-                "red",
-            )
-        )
-        return EXIT_ERROR
-    checked = f"{total - len(unknown)} of {total} candidate regions checked"
-    if unknown:
-        err.print(
-            Text(
-                f"No checked region fits the whole lab ({checked}, {len(unknown)} unknown: {', '.join(unknown)}). "
-                f"The answer is not known until {'it' if len(unknown) == 1 else 'they'} can be read: re-run "
-                "preflight in a few minutes.",
-                style="red",
-            )
-        )
-    elif result.zero_quota:
-        err.print(
-            Text(
-                f"No candidate region fits ({checked}): this subscription has no Azure OpenAI quota in any "
-                "candidate region (every usage limit is 0). Free, trial and Azure Pass subscriptions get none. Fix: "
-                "use a pay-as-you-go or enterprise subscription (--subscription), or request quota at "
-                f"{QUOTA_INCREASE_URL}",
-                style="red",
-            )
-        )
-        return EXIT_NO_FIT
-    else:
-        err.print(Text(f"No candidate region fits the whole lab ({checked}).", style="red"))
-    closest = result.closest
-    if closest is not None:
-        err.print(Text(f"Closest: {closest.region} ({closest.summary}). To make it fit:"))
-        for line in closest.advice or ["add regions to aoai-lab:regions"]:
-            err.print(Text(f"  - {line}"))
-    return result.exit_code

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from labctl.errors import EXIT_AZURE, EXIT_NO_FIT, EXIT_OK
 from stacks.config.sections import DeploymentSettings, LabSettings
 
 # The models list repeats fine-tunable models with the fine-tuning quota's usage name; that quota is not the one a
@@ -186,11 +187,11 @@ class PreflightResult:
 
     @property
     def exit_code(self) -> int:
-        """0: a region fits; 2: none does, and every region was checked; 1: none of the checked regions fits but
+        """0: a region fits; 5: none does, and every region was checked; 4: none of the checked regions fits but
         some could not be checked (the answer is not known), or nothing could be checked."""
         if self.chosen is not None:
-            return 0
-        return 1 if self.unknown else 2
+            return EXIT_OK
+        return EXIT_AZURE if self.unknown else EXIT_NO_FIT
 
 
 # ---- capacity arithmetic ----

@@ -71,7 +71,9 @@ def _keys(model: type[BaseModel]) -> dict[str, FieldInfo]:
     return {(f.alias or n): f for n, f in model.model_fields.items() if not f.exclude}
 
 
-def _walk(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+def _walk(
+    root: type[BaseModel], loc: tuple[int | str, ...]
+) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """The model that holds the last key of `loc`, and that key's field (None where the path leaves the models)."""
     model: type[BaseModel] | None = root
     holder: type[BaseModel] | None = root

@@ -38,7 +38,9 @@ _CAPACITY_HINT = Hint(
     msg={"int_type": "must be a positive whole number (got {input!r})"},
 )
 Capacity = Annotated[int, Field(strict=True, gt=0), _CAPACITY_HINT]
-_DATE_HINT = Hint(fix={"*": "Fix: use a date as YYYY-MM-DD, e.g. 2026-12-31"}, msg={"*": "{input!r} is not a date"})
+_DATE_HINT = Hint(
+    fix={"*": "Fix: use a date as YYYY-MM-DD, e.g. 2026-12-31"}, msg={"*": "{input!r} is not a date"}
+)
 
 
 class Section(BaseModel):
@@ -200,7 +202,11 @@ class LabSettings(Section):
     regions: Annotated[
         tuple[str, ...],
         Field(min_length=1),
-        Hint(fix={"too_short": "Fix: list at least one candidate region, e.g. [eastus2, eastus, swedencentral]"}),
+        Hint(
+            fix={
+                "too_short": "Fix: list at least one candidate region, e.g. [eastus2, eastus, swedencentral]"
+            }
+        ),
     ]
     account_kind: str = "OpenAI"
     public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
@@ -209,9 +215,7 @@ class LabSettings(Section):
         tuple[DeploymentSettings, ...],
         Field(min_length=1),
         Hint(
-            fix={
-                "too_short": "Fix: list at least one model deployment (name, model, version, sku, capacity)"
-            }
+            fix={"too_short": "Fix: list at least one model deployment (name, model, version, sku, capacity)"}
         ),
     ]
     people: tuple[PersonSettings, ...] = ()

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from stacks.config.load import load_settings
+from stacks.config.sections import LabSettings
 from stacks.config.values import NAMESPACE
 
-from stacks.config.sections import LabSettings
-
-from stacks.config.load import load_settings
 
 def _decode(value: Any) -> Any:
     """Pulumi hands structured values (lists, objects) to the program as JSON strings."""

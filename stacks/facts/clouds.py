@@ -24,7 +24,9 @@ class Cloud:
     name: str  # the value of `azure-native:environment`
     arm_endpoint: str  # Resource Manager, without a trailing slash
     authority: str  # Entra ID login host, for the credential
-    cognitive_services_audience: str  # audience of Azure OpenAI data-plane tokens (and the gateway's MI policy)
+    cognitive_services_audience: (
+        str  # audience of Azure OpenAI data-plane tokens (and the gateway's MI policy)
+    )
     openai_suffix: str  # <account>.openai.<suffix>
     cognitive_services_suffix: str  # <account>.cognitiveservices.<suffix>
     apim_suffix: str  # <service>.azure-api.<suffix>

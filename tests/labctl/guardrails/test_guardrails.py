@@ -25,11 +25,18 @@ import components.ai_gateway as ai_gateway
 import components.monitoring as monitoring
 import components.openai_account as openai_account
 from labctl.cli import app
-from labctl.guardrails.rules import RULES, RULES_BY_ID, TAGGABLE_TYPES, evaluate, from_snapshot, policy_problems
+from labctl.guardrails.rules import (
+    RULES,
+    RULES_BY_ID,
+    TAGGABLE_TYPES,
+    evaluate,
+    from_snapshot,
+    policy_problems,
+)
 from labctl.plan.runtime import Plan
+from labctl.project import PROJECT_DIR
 from stacks import lab
 from stacks.catalog import OPENAI_USER, Role
-from labctl.project import PROJECT_DIR
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)

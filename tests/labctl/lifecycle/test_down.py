@@ -12,58 +12,73 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from labctl.azure.transport import AzureAccessError
 from labctl.cli import app
+from labctl.errors import EXIT_AZURE, EXIT_USAGE, AzureError, LabctlError
 from labctl.lifecycle.down import DownError, destroy_with_automation_api, down_command
 from labctl.project import PROJECT_DIR
+from stacks.naming import LabIdentity
 
 
-def run_down(*, destroy=None, purge_code: int = 0, yes: bool = True, answer: bool = True, prepare_error=None):
-    console = Console(record=True, width=200)
-    events: list[str] = []
+@pytest.fixture
+def run_down(monkeypatch):
+    """down_command with the purge's two steps replaced by recorders (the real ones: see the end-to-end tests)."""
+    from labctl.lifecycle import purge
 
-    def prepare_purge():
-        events.append("prepare purge")
-        if prepare_error is not None:
-            raise prepare_error
+    def run(*, destroy=None, purge_code: int = 0, yes: bool = True, answer: bool = True, prepare_error=None):
+        console = Console(record=True, width=200)
+        events: list[str] = []
 
-        def purge() -> int:
+        def prepare(identity, subscription, arm_endpoint):
+            events.append("prepare purge")
+            if prepare_error is not None:
+                raise prepare_error
+            return purge.PurgeSession(identity, "5f1e2d3c-4b5a-4697-8877-665544332211", None, None)
+
+        def run_purge(session, **kw) -> int:
             events.append("purge")
             return purge_code
 
-        return purge
+        monkeypatch.setattr(purge, "prepare_purge", prepare)
+        monkeypatch.setattr(purge, "run_purge", run_purge)
 
-    def fake_destroy(stack: str, project_dir: Path, on_output) -> None:
-        events.append(f"destroy {stack}")
-        on_output("Resources:\n    - 42 deleted\n")
+        def fake_destroy(stack: str, project_dir: Path, on_output) -> None:
+            events.append(f"destroy {stack}")
+            on_output("Resources:\n    - 42 deleted\n")
 
-    def confirm(question: str) -> bool:
-        events.append("confirm")
-        return answer
+        def confirm(question: str) -> bool:
+            events.append("confirm: " + question)
+            return answer
 
-    code = down_command(
-        stack="dev",
-        project_dir=PROJECT_DIR,
-        yes=yes,
-        console=console,
-        err_console=console,
-        confirm=confirm,
-        prepare_purge=prepare_purge,
-        destroy=destroy or fake_destroy,
-    )
-    return code, events, console.export_text()
+        try:
+            code = down_command(
+                identity=LabIdentity("aoai-lab", "dev"),
+                project_dir=PROJECT_DIR,
+                subscription=None,
+                arm_endpoint=None,
+                yes=yes,
+                wait=0,
+                console=console,
+                err_console=console,
+                confirm=confirm,
+                destroy=destroy or fake_destroy,
+            )
+        except LabctlError as exc:
+            code = exc
+        return code, events, console.export_text()
+
+    return run
 
 
-def test_missing_pulumi_cli_is_a_clear_error_and_nothing_runs(no_pulumi):
-    code, events, text = run_down()
+def test_missing_pulumi_cli_is_a_clear_error_and_nothing_runs(no_pulumi, run_down):
+    error, events, _ = run_down()
 
-    assert code == 1
+    assert isinstance(error, LabctlError) and error.exit_code == EXIT_AZURE
     assert events == []
-    assert "Pulumi CLI is not installed" in text
-    assert "get.pulumi.com" in text and "pulumi.com/docs/install" in text
+    assert "Pulumi CLI is not installed" in str(error)
+    assert "get.pulumi.com" in str(error) and "pulumi.com/docs/install" in str(error)
 
 
-def test_destroy_runs_before_the_purge(fake_pulumi):
+def test_destroy_runs_before_the_purge(fake_pulumi, run_down):
     code, events, text = run_down(purge_code=0)
 
     assert code == 0
@@ -71,37 +86,41 @@ def test_destroy_runs_before_the_purge(fake_pulumi):
     assert "42 deleted" in text
 
 
-def test_purge_exit_code_is_the_result(fake_pulumi):
+def test_purge_exit_code_is_the_result(fake_pulumi, run_down):
     code, events, _ = run_down(purge_code=1)
 
     assert code == 1
     assert events[-1] == "purge"
 
 
-def test_a_failed_destroy_stops_before_the_purge(fake_pulumi):
+def test_a_failed_destroy_stops_before_the_purge(fake_pulumi, run_down):
     def failing(stack, project_dir, on_output):
         raise DownError("`pulumi destroy` of stack dev failed; nothing was purged.")
 
-    code, events, text = run_down(destroy=failing)
+    error, events, _ = run_down(destroy=failing)
 
-    assert code == 1
+    assert isinstance(error, DownError) and error.exit_code == EXIT_AZURE
     assert "purge" not in events
-    assert "nothing was purged" in text
+    assert "nothing was purged" in str(error)
 
 
-def test_a_purge_that_cannot_be_prepared_stops_before_destroying(fake_pulumi):
-    code, events, text = run_down(prepare_error=AzureAccessError("no subscription given. Fix: ..."))
+def test_a_purge_that_cannot_be_prepared_stops_before_destroying(fake_pulumi, run_down):
+    error, events, _ = run_down(prepare_error=AzureError("no subscription given. Fix: ..."))
 
-    assert code == 1
+    assert isinstance(error, AzureError)
     assert events == ["prepare purge"]
-    assert "no subscription given" in text
 
 
-def test_nothing_is_destroyed_unless_confirmed(fake_pulumi):
+def test_nothing_is_destroyed_unless_confirmed(fake_pulumi, run_down):
     code, events, text = run_down(yes=False, answer=False)
 
     assert code == 1
-    assert events == ["prepare purge", "confirm"]
+    assert events[0] == "prepare purge" and len(events) == 2
+    # The question names what it acts on: the stack, the subscription and the resource group.
+    assert events[1].startswith(
+        "confirm: Destroy every resource of stack dev (subscription 5f1e2d3c-4b5a-4697-8877-665544332211, "
+        "resource group rg-aoai-lab-dev)"
+    )
     assert "Nothing destroyed" in text
 
 
@@ -132,10 +151,34 @@ def test_automation_api_failure_becomes_a_down_error(fake_pulumi, monkeypatch):
 def test_cli_down_without_pulumi_says_how_to_install(no_pulumi, monkeypatch):
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "5f1e2d3c-4b5a-4697-8877-665544332211")
 
+    result = CliRunner().invoke(app, ["down", "--stack", "dev", "--yes"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == EXIT_AZURE
+    assert "Pulumi CLI is not installed" in result.output
+
+
+def test_cli_down_yes_needs_an_explicit_stack(fake_pulumi):
     result = CliRunner().invoke(app, ["down", "--yes"], env={"COLUMNS": "200"})
 
-    assert result.exit_code == 1
-    assert "Pulumi CLI is not installed" in result.output
+    assert result.exit_code == EXIT_USAGE
+    assert "--stack dev" in result.output
+    assert not any(c[0] == "destroy" for c in fake_pulumi.commands())
+
+
+def test_cli_down_asks_for_the_stack_name(project, deleted_arm, fake_pulumi):
+    deleted_arm.items = _lab_leftovers()
+    argv = ["down", "--project-dir", str(project), "--arm-endpoint", deleted_arm.base, "--wait", "0"]
+
+    refused = CliRunner().invoke(app, argv, input="yes\n", env={"COLUMNS": "200"})
+
+    assert refused.exit_code == 1, refused.output
+    assert "Type the stack name (dev)" in refused.output and "Nothing destroyed" in refused.output
+    assert not any(c[0] == "destroy" for c in fake_pulumi.commands())
+
+    typed = CliRunner().invoke(app, argv, input="dev\n", env={"COLUMNS": "200"})
+
+    assert typed.exit_code == 0, typed.output
+    assert deleted_arm.items == []
 
 
 # ---- end to end: the CLI, the Automation API driving the stand-in `pulumi`, then the real purge ----
@@ -143,7 +186,7 @@ def test_cli_down_without_pulumi_says_how_to_install(no_pulumi, monkeypatch):
 
 @pytest.fixture
 def deleted_arm(fake_azure, fake_credential, monkeypatch):
-    from labctl.azure import transport as azure_clients
+    from labctl.azure import signin as azure_clients
     from tests.support.fake_arm_deleted import SUBSCRIPTION, FakeDeletedArm
 
     monkeypatch.setattr(azure_clients, "default_credential", lambda environment="public": fake_credential)
@@ -162,7 +205,7 @@ def _lab_leftovers(**kw):
 
 
 def down_cli(project: Path, arm, *args: str):
-    argv = ["down", "--yes", "--project-dir", str(project), "--arm-endpoint", arm.base, *args]
+    argv = ["down", "--stack", "dev", "--yes", "--project-dir", str(project), "--arm-endpoint", arm.base, *args]
     return CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
 
 
@@ -211,7 +254,7 @@ def test_cli_down_checks_the_sign_in_before_destroying_anything(
 ):
     from azure.identity import CredentialUnavailableError
 
-    from labctl.azure import transport as azure_clients
+    from labctl.azure import signin as azure_clients
     from tests.support.fake_arm_deleted import SUBSCRIPTION
 
     class SignedOut:
@@ -221,9 +264,11 @@ def test_cli_down_checks_the_sign_in_before_destroying_anything(
     monkeypatch.setattr(azure_clients, "default_credential", lambda environment="public": SignedOut())
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
 
-    result = CliRunner().invoke(app, ["down", "--yes", "--project-dir", str(project)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["down", "--stack", "dev", "--yes", "--project-dir", str(project)], env={"COLUMNS": "200"}
+    )
 
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_AZURE
     assert "not signed in to Azure" in result.output
     assert not any(c[0] == "destroy" for c in fake_pulumi.commands())
 
@@ -240,6 +285,8 @@ def test_cli_down_with_an_unreachable_resource_manager_fails_clearly(
         app,
         [
             "down",
+            "--stack",
+            "dev",
             "--yes",
             "--project-dir",
             str(project),
@@ -251,7 +298,7 @@ def test_cli_down_with_an_unreachable_resource_manager_fails_clearly(
         env={"COLUMNS": "200"},
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_AZURE
     assert isinstance(result.exception, SystemExit)  # no traceback
     text = " ".join(result.output.split())
     assert "no answer from Azure Resource Manager" in text

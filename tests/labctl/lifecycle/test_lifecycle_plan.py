@@ -11,10 +11,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from labctl.cli import app
-from labctl.project import lab_identity
-from stacks.naming import LabIdentity
 from labctl.plan.render import render_plan
-from labctl.project import PROJECT_DIR
+from labctl.project import PROJECT_DIR, lab_identity
+from stacks.naming import LabIdentity
 
 
 def test_past_expiry_is_warned_in_the_plan(plan_with):

@@ -6,11 +6,14 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from labctl.azure import transport as azure_clients
-from labctl.azure.transport import AzureAccessError, arm_target
+from labctl.azure import signin as azure_clients
+from labctl.azure.signin import arm_target
 from labctl.cli import app
+from labctl.errors import AzureError
+from labctl.azure.signin import resolve_subscription
+from labctl.errors import EXIT_AZURE, EXIT_USAGE
+from labctl.lifecycle.purge import find_soft_deleted, mgmt_clients, purge_command
 from stacks.naming import LabIdentity
-from labctl.lifecycle.purge import find_soft_deleted, mgmt_clients, purge_command, purge_subscription
 from tests.support.fake_arm_deleted import SUBSCRIPTION, Deleted, FakeDeletedArm
 
 LAB = LabIdentity(project="aoai-lab", stack="dev")
@@ -177,7 +180,11 @@ def test_nothing_is_purged_unless_confirmed(arm, fake_credential):
     code, text = run_purge(arm, fake_credential, yes=False, answer=False)
 
     assert code == 1
-    assert text.startswith("ASKED: Purge these 2 resources permanently?")
+    # The question names the stack, the subscription and the resource group it acts on.
+    assert text.startswith(
+        f"ASKED: Purge these 2 resources of stack dev (subscription {SUBSCRIPTION}, resource group rg-aoai-lab-dev) "
+        "permanently?"
+    )
     assert arm.deletes == []
     assert "Nothing purged" in text
 
@@ -185,23 +192,24 @@ def test_nothing_is_purged_unless_confirmed(arm, fake_credential):
 def test_listing_without_access_fails_clearly(arm):
     from tests.support.fake_azure import FakeCredential
 
-    code, text = run_purge(arm, FakeCredential(token="someone-else"))
+    with pytest.raises(AzureError, match="cannot list soft-deleted resources") as info:
+        run_purge(arm, FakeCredential(token="someone-else"))
 
-    assert code == 1
-    assert "cannot list soft-deleted resources" in text
+    assert info.value.exit_code == EXIT_AZURE
     assert arm.deletes == []
 
 
 def test_subscription_comes_from_the_option_or_the_environment(monkeypatch):
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
-    with pytest.raises(AzureAccessError, match="AZURE_SUBSCRIPTION_ID"):
-        purge_subscription(None)
+    # A purge never takes the Azure CLI's current subscription: it must be told.
+    with pytest.raises(AzureError, match="AZURE_SUBSCRIPTION_ID"):
+        resolve_subscription(None, ask_az_cli=False)
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
-    assert purge_subscription(None) == SUBSCRIPTION
+    assert resolve_subscription(None, ask_az_cli=False) == (SUBSCRIPTION, "AZURE_SUBSCRIPTION_ID")
     other = "11111111-2222-4333-8444-555555555555"
-    assert purge_subscription(other) == other
-    with pytest.raises(AzureAccessError, match="not a subscription id"):
-        purge_subscription("My Azure Pass")
+    assert resolve_subscription(other, ask_az_cli=False) == (other, "--subscription")
+    with pytest.raises(AzureError, match="not a subscription id"):
+        resolve_subscription("My Azure Pass", ask_az_cli=False)
 
 
 def test_cli_purge_yes(arm, fake_credential, monkeypatch):
@@ -222,10 +230,38 @@ def test_cli_purge_yes(arm, fake_credential, monkeypatch):
 def test_cli_purge_without_subscription(monkeypatch):
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
 
-    result = CliRunner().invoke(app, ["purge", "--yes"])
+    result = CliRunner().invoke(app, ["purge", "--stack", "dev", "--yes"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_AZURE
     assert "--subscription" in result.output
+
+
+def test_cli_purge_yes_needs_an_explicit_stack(monkeypatch):
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
+
+    result = CliRunner().invoke(app, ["purge", "--yes"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == EXIT_USAGE
+    assert "needs the stack named on the command line" in result.output and "--stack dev" in result.output
+
+
+def test_cli_purge_asks_for_the_stack_name_and_stops_on_anything_else(arm, fake_credential, monkeypatch):
+    arm.items = [lab_account(), lab_gateway()]
+    monkeypatch.setattr(azure_clients, "default_credential", lambda environment="public": fake_credential)
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
+    args = ["purge", "--arm-endpoint", arm.base]
+
+    refused = CliRunner().invoke(app, args, input="y\n", env={"COLUMNS": "200"})
+
+    assert refused.exit_code == 1, refused.output
+    assert f"subscription {SUBSCRIPTION}, resource group rg-aoai-lab-dev" in " ".join(refused.output.split())
+    assert "Type the stack name (dev)" in refused.output and "Nothing purged" in refused.output
+    assert len(arm.items) == 2
+
+    typed = CliRunner().invoke(app, args, input="dev\n", env={"COLUMNS": "200"})
+
+    assert typed.exit_code == 0, typed.output
+    assert arm.items == []
 
 
 def _found(arm: FakeDeletedArm, credential):
@@ -281,23 +317,21 @@ def test_a_gateway_whose_tags_name_another_stack_is_left_alone(arm, fake_credent
 def test_an_unreachable_resource_manager_is_a_clear_error(fake_credential):
     console = Console(record=True, width=220)
 
-    code = purge_command(
-        identity=LAB,
-        subscription_id=SUBSCRIPTION,
-        credential=fake_credential,
-        target=arm_target(override="https://127.0.0.1:9"),
-        yes=True,
-        console=console,
-        err_console=console,
-        confirm=lambda _: True,
-        client_options={"retry_total": 0},
-    )
+    with pytest.raises(AzureError) as info:
+        purge_command(
+            identity=LAB,
+            subscription_id=SUBSCRIPTION,
+            credential=fake_credential,
+            target=arm_target(override="https://127.0.0.1:9"),
+            yes=True,
+            console=console,
+            err_console=console,
+            confirm=lambda _: True,
+            client_options={"retry_total": 0},
+        )
 
-    text = console.export_text()
-    assert code == 1
-    assert "cannot list soft-deleted resources" in text
-    assert "no answer from Azure Resource Manager (ServiceRequestError" in text
-    assert "Traceback" not in text
+    assert "cannot list soft-deleted resources" in str(info.value)
+    assert "no answer from Azure Resource Manager (ServiceRequestError" in str(info.value)
 
 
 def no_retries(monkeypatch) -> None:
@@ -308,16 +342,16 @@ def no_retries(monkeypatch) -> None:
     monkeypatch.setattr(purge, "client_kwargs", lambda target: {**real(target), "retry_total": 0})
 
 
-def test_cli_purge_with_an_unreachable_endpoint_exits_1_without_a_traceback(fake_credential, monkeypatch):
+def test_cli_purge_with_an_unreachable_endpoint_exits_4_without_a_traceback(fake_credential, monkeypatch):
     no_retries(monkeypatch)
     monkeypatch.setattr(azure_clients, "default_credential", lambda environment="public": fake_credential)
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
 
     result = CliRunner().invoke(
-        app, ["purge", "--yes", "--arm-endpoint", "https://127.0.0.1:9"], env={"COLUMNS": "200"}
+        app, ["purge", "--stack", "dev", "--yes", "--arm-endpoint", "https://127.0.0.1:9"], env={"COLUMNS": "200"}
     )
 
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == EXIT_AZURE, result.output
     assert isinstance(result.exception, SystemExit)
     assert "no answer from Azure Resource Manager" in " ".join(result.output.split())
 
@@ -336,9 +370,11 @@ def test_cli_purge_checks_the_sign_in_before_listing(arm, monkeypatch):
     monkeypatch.setattr(azure_clients, "default_credential", lambda environment="public": SignedOut())
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
 
-    result = CliRunner().invoke(app, ["purge", "--yes", "--arm-endpoint", arm.base], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["purge", "--stack", "dev", "--yes", "--arm-endpoint", arm.base], env={"COLUMNS": "200"}
+    )
 
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_AZURE
     assert "not signed in to Azure" in result.output and "az login" in result.output
     assert arm.server.log == []  # nothing was even listed
     assert [i.name for i in arm.items] == ["aoai-lab-dev-x7k2q"]

@@ -12,15 +12,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from labctl.cli import app
-from labctl.lifecycle.smoke import (
-    DIRECT_CALLER,
-    LabOutputs,
-    SmokeError,
-    read_stack_outputs,
-    render_results,
-    run_smoke,
-    smoke_command,
-)
+from labctl.errors import EXIT_AZURE, LabctlError
+from labctl.lifecycle.smoke import DIRECT_CALLER, SmokeError, render_results, run_smoke, smoke_command
+from labctl.pulumi_cli import read_stack_outputs
+from stacks.outputs import LabOutputs, OutputsError
 from tests.support.fake_gateway import (
     DEPLOYMENT_NOT_FOUND,
     PERMISSION_DENIED,
@@ -315,7 +310,7 @@ def test_unreachable_endpoint_is_a_failed_row_not_a_crash(fake_azure):
 def test_masked_participant_keys_are_refused_with_the_fix(fake_azure):
     data = stack_outputs(fake_azure.base_url)
     data["participantKeys"] = {"student01": "[secret]"}
-    with pytest.raises(SmokeError, match="--show-secrets"):
+    with pytest.raises(OutputsError, match="--show-secrets"):
         LabOutputs.parse(data)
 
 
@@ -332,7 +327,7 @@ def test_outputs_come_from_the_pulumi_cli_when_it_is_installed(fake_pulumi, tmp_
 
 
 def test_without_cli_or_file_the_error_says_how_to_get_the_outputs(no_pulumi, tmp_path):
-    with pytest.raises(SmokeError) as info:
+    with pytest.raises(LabctlError) as info:
         read_stack_outputs("dev", None, tmp_path)
     assert "--outputs FILE" in str(info.value)
     assert "pulumi stack output --json --show-secrets --stack dev" in str(info.value)
@@ -373,21 +368,12 @@ def test_cli_smoke_exits_1_with_the_cause_when_a_call_fails(gateway, fake_azure,
     assert "2/4 calls succeeded" in result.output
 
 
-def test_cli_smoke_without_outputs_fails_clearly(no_pulumi, tmp_path):
-    console = Console(record=True, width=200)
-    code = smoke_command(
-        stack="dev",
-        outputs_file=None,
-        direct=False,
-        concurrency=4,
-        retries=0,
-        timeout=5,
-        project_dir=tmp_path,
-        console=console,
-        err_console=console,
-    )
-    assert code == 1
-    assert "Pulumi CLI is not on PATH" in console.export_text()
+def test_cli_smoke_without_outputs_fails_clearly(no_pulumi, project):
+    result = CliRunner().invoke(app, ["smoke", "--project-dir", str(project)], env={"COLUMNS": "200"})
+
+    assert result.exit_code == EXIT_AZURE
+    assert "error: the Pulumi CLI is not on PATH" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
 
 
 def test_a_key_echoed_in_an_error_body_is_never_printed(gateway, outputs, tmp_path):
@@ -463,7 +449,7 @@ def test_a_failing_pulumi_stack_output_never_prints_its_standard_output(fake_pul
         "FAKE_PULUMI_OUTPUT_FAIL", "error: the stack's secrets provider could not decrypt a value"
     )
 
-    with pytest.raises(SmokeError) as info:
+    with pytest.raises(LabctlError) as info:
         read_stack_outputs("dev", None, tmp_path)
 
     message = str(info.value)
@@ -473,10 +459,10 @@ def test_a_failing_pulumi_stack_output_never_prints_its_standard_output(fake_pul
 
 
 def test_a_pulumi_stack_output_that_hangs_times_out_clearly(fake_pulumi, tmp_path, monkeypatch):
-    from labctl.lifecycle import smoke
+    from labctl import pulumi_cli
 
-    monkeypatch.setattr(smoke, "OUTPUTS_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(pulumi_cli, "OUTPUTS_TIMEOUT_S", 0.3)
     monkeypatch.setenv("FAKE_PULUMI_OUTPUT_SLEEP", "30")
 
-    with pytest.raises(SmokeError, match=r"did not answer within 0 s.*pass --outputs FILE"):
+    with pytest.raises(LabctlError, match=r"did not answer within 0 s.*pass --outputs FILE"):
         read_stack_outputs("dev", None, tmp_path)

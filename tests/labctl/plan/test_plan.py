@@ -88,7 +88,7 @@ def _bad_project(tmp_path: Path) -> Path:
 
 def test_bad_config_exits_non_zero_with_the_message_and_no_traceback(tmp_path):
     result = _labctl("plan", "--project-dir", str(_bad_project(tmp_path)))
-    assert result.returncode == 1
+    assert result.returncode == 3  # config error (labctl/errors.py)
     assert "aoai-lab:deployments[0].capacity" in result.stderr
     assert "aoai-lab:people[1].roleSet" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -98,7 +98,7 @@ def test_bad_config_exits_non_zero_with_the_message_and_no_traceback(tmp_path):
 def test_missing_stack_file(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
     result = _labctl("plan", "--stack", "prod", "--project-dir", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 3  # config error (labctl/errors.py)
     assert "Pulumi.prod.yaml not found" in result.stderr
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from labctl.azure.signin import SharedTokenCredential, arm_target, resolve_subscription
+from labctl.errors import AzureError
 from labctl.preflight.availability import (
     load_snapshot,
     parse_all,
     parse_region,
     read_live,
-    resolve_subscription,
     save_snapshot,
 )
-from labctl.azure.transport import AzureAccessError, SharedTokenCredential, arm_target
 from labctl.preflight.decisions import Verdict, decide
 from labctl.project import read_stack_config
 from stacks.config.source import settings_from_flat_config
@@ -153,7 +153,7 @@ def test_no_access_to_the_subscription_stops_with_a_fix(arm, fake_credential):
             "The client 'ana@contoso.edu' with object id '...' does not have authorization to perform action "
             "'Microsoft.CognitiveServices/locations/models/read' over scope '/subscriptions/...'.",
         )
-    with pytest.raises(AzureAccessError) as info:
+    with pytest.raises(AzureError) as info:
         _read(arm, ["eastus2", "eastus"], fake_credential)
     message = str(info.value)
     assert f"no access to subscription {SUBSCRIPTION}" in message
@@ -162,7 +162,7 @@ def test_no_access_to_the_subscription_stops_with_a_fix(arm, fake_credential):
 
 def test_unknown_subscription_is_reported(arm, fake_credential):
     arm.region("eastus2", catalog(), quotas())
-    with pytest.raises(AzureAccessError, match="not found"):
+    with pytest.raises(AzureError, match="not found"):
         read_live(
             ["eastus2"],
             subscription_id="11111111-2222-3333-4444-555555555555",
@@ -204,7 +204,7 @@ def test_subscription_comes_from_the_flag_then_the_environment(monkeypatch):
     assert resolve_subscription(None) == (SUBSCRIPTION, "AZURE_SUBSCRIPTION_ID")
     other = "11111111-2222-3333-4444-555555555555"
     assert resolve_subscription(other) == (other, "--subscription")
-    with pytest.raises(AzureAccessError, match="not a subscription id"):
+    with pytest.raises(AzureError, match="not a subscription id"):
         resolve_subscription("my-subscription")
 
 
@@ -249,7 +249,7 @@ def test_a_refused_token_is_a_sign_in_problem(arm):
     from tests.support.fake_azure import FakeCredential
 
     arm.region("eastus2", catalog(), quotas())
-    with pytest.raises(AzureAccessError, match="refused the sign-in token"):
+    with pytest.raises(AzureError, match="refused the sign-in token"):
         _read(arm, ["eastus2"], FakeCredential(token="expired-token"))
 
 
@@ -262,9 +262,7 @@ def test_unregistered_provider_says_how_to_register_it(arm, fake_credential):
         "The subscription is not registered to use namespace 'Microsoft.CognitiveServices'.",
     )
     # The SDK first tries to register the provider itself; the fake ARM refuses, as it would for a Reader.
-    with pytest.raises(
-        AzureAccessError, match=r"az provider register --namespace Microsoft\.CognitiveServices"
-    ):
+    with pytest.raises(AzureError, match=r"az provider register --namespace Microsoft\.CognitiveServices"):
         _read(arm, ["eastus2"], fake_credential)
 
 
@@ -458,9 +456,7 @@ def test_no_ca_file_is_written_anywhere(arm, fake_credential, monkeypatch, tmp_p
 
 def test_an_unreadable_requests_ca_bundle_is_a_clear_error(arm, fake_credential, monkeypatch, tmp_path):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
-    with pytest.raises(
-        AzureAccessError, match=r"REQUESTS_CA_BUNDLE=.*missing\.pem cannot be used as a CA bundle"
-    ):
+    with pytest.raises(AzureError, match=r"REQUESTS_CA_BUNDLE=.*missing\.pem cannot be used as a CA bundle"):
         _read(arm, ["eastus2"], fake_credential)
 
 

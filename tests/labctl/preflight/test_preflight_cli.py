@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from labctl.azure import transport as azure_clients
-from labctl.preflight import stackfile
+from labctl.azure import signin as azure_clients
 from labctl.cli import app
+from labctl.preflight import stackfile
 from labctl.project import PROJECT_DIR
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, quotas
 
@@ -529,8 +529,8 @@ def test_checking_the_sign_in_puts_the_identity_log_level_back(signed_in_ok):
 
     from azure.identity import CredentialUnavailableError
 
-    from labctl.preflight.availability import check_signed_in
-    from labctl.azure.transport import AzureAccessError, arm_target
+    from labctl.azure.signin import arm_target, check_signed_in
+    from labctl.errors import AzureError
     from tests.support.fake_azure import FakeCredential
 
     class SignedOut:
@@ -545,7 +545,7 @@ def test_checking_the_sign_in_puts_the_identity_log_level_back(signed_in_ok):
         if signed_in_ok:
             check_signed_in(FakeCredential(), arm_target())
         else:
-            with pytest.raises(AzureAccessError, match="not signed in"):
+            with pytest.raises(AzureError, match="not signed in"):
                 check_signed_in(SignedOut(), arm_target())  # type: ignore[arg-type]
         assert log.level == logging.DEBUG
     finally:

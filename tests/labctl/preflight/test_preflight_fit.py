@@ -19,8 +19,8 @@ from labctl.preflight.decisions import (
     decide,
     evaluate_region,
 )
-from stacks.config.sections import LabSettings
 from stacks.config.load import load_settings
+from stacks.config.sections import LabSettings
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -416,7 +416,13 @@ def test_the_pulumi_program_never_reads_quota():
     assert len(sources) > 3
     for path in sources:
         text = path.read_text(encoding="utf-8")
-        for needle in ("azure.mgmt", "labctl.preflight.availability", "labctl.preflight.decisions", "usages.list", "models.list"):
+        for needle in (
+            "azure.mgmt",
+            "labctl.preflight.availability",
+            "labctl.preflight.decisions",
+            "usages.list",
+            "models.list",
+        ):
             assert needle not in text, f"{path.name} mentions {needle}"
 
 

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labctl.cli import app
+from labctl.plan.runtime import run_program
 from labctl.review.engine import (
     COMMENT_LIMIT,
     REPLACE_RULES,
@@ -21,7 +22,6 @@ from labctl.review.engine import (
     replace_reason,
     secret_config_changes,
 )
-from labctl.plan.runtime import run_program
 from stacks import lab
 from tests.support.plans import ACCOUNT, API_POLICY, BACKEND, DEPLOYMENT, SAVED_SEARCH, SUBSCRIPTION
 

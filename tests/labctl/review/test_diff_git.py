@@ -18,8 +18,8 @@ import yaml
 from typer.testing import CliRunner
 
 from labctl.cli import app
-from labctl.review.revisions import worktree
 from labctl.project import PROJECT_DIR
+from labctl.review.revisions import worktree
 
 # What `labctl plan` needs from the project: the program, its packages and the stack files.
 # .gitignore as in a real checkout: running Python leaves __pycache__ folders that git must not report.

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from labctl.project import read_stack_config
-
-from stacks.config.source import split_config
 from stacks.config.load import ConfigError, load_settings
+from stacks.config.source import split_config
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import pytest
 import yaml
 
 from labctl.project import PROJECT_DIR, read_stack_config
-
-from stacks.config.source import settings_from_flat_config, split_config
-from stacks.config.sections import CONFIG_KEYS, LabSettings
 from stacks.config.load import ConfigError, load_settings
+from stacks.config.sections import CONFIG_KEYS, LabSettings
+from stacks.config.source import settings_from_flat_config, split_config
 
 
 @pytest.fixture
