@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from labctl.resource_types import TAGGABLE_TYPES
+from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 # The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
-UNKNOWN = "[unknown]"
-SECRET = "[secret]"
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
@@ -44,18 +44,6 @@ WORKSPACE = "azure-native:operationalinsights:Workspace"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
-# Azure resource types of this project that carry ARM tags (their SDK class takes `tags`). A test compares this
-# set with the pulumi-azure-native SDK for every type the dev stack declares, so a new taggable type can't slip by.
-TAGGABLE_TYPES: frozenset[str] = frozenset(
-    {
-        "azure-native:resources:ResourceGroup",
-        ACCOUNT,
-        DEPLOYMENT,
-        GATEWAY,
-        WORKSPACE,
-        "azure-native:operationalinsights:SavedSearch",
-    }
-)
 REQUIRED_TAGS = ("owner", "expires-on")
 
 # Built-in roles that let the holder take over the subscription or grant access to others (MicrosoftDocs

@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from labctl.azure_types import NAME_INPUTS as ARM_NAME_INPUTS
+from labctl.resource_types import FAMILY_REPLACE, GENERAL_REPLACE, MISSING, RESOURCE_TYPES
+from labctl.snapshot import PLACEHOLDERS, SECRET, STACK_TYPE, resources
 
-SECRET = "[secret]"
-STACK_TYPE = "pulumi:pulumi:Stack"
-_MISSING: Any = object()
+_MISSING: Any = MISSING
 
 Op = Literal["create", "update", "replace", "delete"]
 ChangeKind = Literal["add", "remove", "update", "reorder"]
@@ -34,130 +33,19 @@ ChangeKind = Literal["add", "remove", "update", "reorder"]
 
 @dataclass(frozen=True)
 class ReplaceRule:
-    """A property Azure (or the provider) can't change in place: changing it re-creates the resource."""
+    """A replace-forcing property of a type (or of every type under a token prefix ending in "*")."""
 
-    type: str  # a type token, "azure-native:*" for every Azure resource, or a provider prefix like "random:*"
-    path: str  # property path in the provider's inputs; "*" for every input
+    type: str
+    path: str
     reason: str
-    # Only some changes of the property force it: called with the old and new values (_MISSING when absent).
     when: Callable[[Any, Any], bool] | None = None
 
 
-# API Management tiers by family. Azure scales a service within its family (Developer <-> Premium, BasicV2 <->
-# StandardV2) but can't move it between the classic, v2 and Consumption platforms: that is a new service.
-APIM_TIER_FAMILIES: dict[str, str] = {
-    "Developer": "classic",
-    "Basic": "classic",
-    "Standard": "classic",
-    "Premium": "classic",
-    "Isolated": "classic",
-    "BasicV2": "v2",
-    "StandardV2": "v2",
-    "PremiumV2": "v2",
-    "Consumption": "consumption",
-}
-
-
-def _apim_tier_family_changes(old: Any, new: Any) -> bool:
-    if old is _MISSING or new is _MISSING or not isinstance(old, str) or not isinstance(new, str):
-        return False
-    # A tier this table doesn't know counts as a family of its own: better a warning than a surprise.
-    return APIM_TIER_FAMILIES.get(old, old) != APIM_TIER_FAMILIES.get(new, new)
-
-
-# The one list of replace-forcing properties. Names are part of the ARM id, so a new name is a new resource.
+# The one list of replace-forcing properties, in the order they are tried, from labctl/resource_types.py.
 REPLACE_RULES: tuple[ReplaceRule, ...] = (
-    # ARM ids contain the resource group: another group is another resource.
-    ReplaceRule("azure-native:*", "resourceGroupName", "the resource group is part of the ARM id"),
-    # Azure resources can't move between regions.
-    ReplaceRule("azure-native:*", "location", "Azure resources can't move to another region"),
-    ReplaceRule(
-        "azure-native:resources:ResourceGroup", "resourceGroupName", "a resource group can't be renamed"
-    ),
-    ReplaceRule("azure-native:cognitiveservices:Account", "accountName", "the account name is its ARM id"),
-    # Azure rejects a kind change (OpenAI <-> AIServices) on an existing account.
-    ReplaceRule("azure-native:cognitiveservices:Account", "kind", "an account's kind can't change in place"),
-    # The custom subdomain is the account's global DNS name and can be set only once.
-    ReplaceRule(
-        "azure-native:cognitiveservices:Account",
-        "properties.customSubDomainName",
-        "the custom subdomain can be set only once",
-    ),
-    ReplaceRule(
-        "azure-native:cognitiveservices:Deployment", "accountName", "a deployment belongs to one account"
-    ),
-    ReplaceRule(
-        "azure-native:cognitiveservices:Deployment", "deploymentName", "the deployment name is its ARM id"
-    ),
-    # A deployment serves one model: another model (or model format) is another deployment; versions upgrade.
-    ReplaceRule(
-        "azure-native:cognitiveservices:Deployment",
-        "properties.model.format",
-        "a deployment's model format is fixed at creation",
-    ),
-    ReplaceRule(
-        "azure-native:cognitiveservices:Deployment",
-        "properties.model.name",
-        "a deployment's model is fixed at creation (versions upgrade in place)",
-    ),
-    ReplaceRule(
-        "azure-native:apimanagement:ApiManagementService", "serviceName", "the service name is its ARM id"
-    ),
-    # Classic (Developer/Basic/Standard/Premium), v2 (BasicV2/StandardV2) and Consumption are different
-    # platforms: a tier change within a family scales in place, across families it is a new service.
-    ReplaceRule(
-        "azure-native:apimanagement:ApiManagementService",
-        "sku.name",
-        "API Management can't move between the classic, v2 and Consumption tiers in place",
-        when=_apim_tier_family_changes,
-    ),
-    # Every API Management child lives under its service and has its id in its ARM id.
-    ReplaceRule("azure-native:apimanagement:*", "serviceName", "the parent API Management service changes"),
-    ReplaceRule("azure-native:apimanagement:Api", "apiId", "the API id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:ApiPolicy", "apiId", "the policy belongs to another API"),
-    ReplaceRule("azure-native:apimanagement:ApiPolicy", "policyId", "the policy id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:Backend", "backendId", "the backend id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:Product", "productId", "the product id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:ProductApi", "productId", "the link's product changes"),
-    ReplaceRule("azure-native:apimanagement:ProductApi", "apiId", "the link's API changes"),
-    ReplaceRule("azure-native:apimanagement:Subscription", "sid", "the subscription id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:Logger", "loggerId", "the logger id is its ARM id"),
-    ReplaceRule("azure-native:apimanagement:ApiDiagnostic", "apiId", "the diagnostic belongs to another API"),
-    ReplaceRule(
-        "azure-native:apimanagement:ApiDiagnostic", "diagnosticId", "the diagnostic id is its ARM id"
-    ),
-    ReplaceRule(
-        "azure-native:operationalinsights:Workspace", "workspaceName", "the workspace name is its ARM id"
-    ),
-    ReplaceRule(
-        "azure-native:operationalinsights:SavedSearch",
-        "workspaceName",
-        "the saved search moves to another workspace",
-    ),
-    ReplaceRule(
-        "azure-native:operationalinsights:SavedSearch", "savedSearchId", "the saved search id is its ARM id"
-    ),
-    ReplaceRule("azure-native:monitor:DiagnosticSetting", "name", "the setting's name is its ARM id"),
-    # A diagnostic setting is an extension of its target resource.
-    ReplaceRule(
-        "azure-native:monitor:DiagnosticSetting", "resourceUri", "the setting moves to another resource"
-    ),
-    # Role assignments are immutable: principal, role and scope define the assignment.
-    ReplaceRule(
-        "azure-native:authorization:RoleAssignment", "roleAssignmentName", "the assignment name is its id"
-    ),
-    ReplaceRule("azure-native:authorization:RoleAssignment", "scope", "role assignments are immutable"),
-    ReplaceRule("azure-native:authorization:RoleAssignment", "principalId", "role assignments are immutable"),
-    ReplaceRule(
-        "azure-native:authorization:RoleAssignment", "roleDefinitionId", "role assignments are immutable"
-    ),
-    ReplaceRule(
-        "azure-native:authorization:RoleAssignment", "principalType", "role assignments are immutable"
-    ),
-    ReplaceRule("azure-native:consumption:Budget", "budgetName", "the budget name is its ARM id"),
-    ReplaceRule("azure-native:consumption:Budget", "scope", "a budget can't move to another scope"),
-    # Every input of the random provider's resources forces a new value; a new name suffix renames the lab.
-    ReplaceRule("random:*", "*", "every input of a random resource forces a new value"),
+    *(ReplaceRule(prefix + "*", r.path, r.reason, r.when) for prefix, r in GENERAL_REPLACE),
+    *(ReplaceRule(t.token, r.path, r.reason, r.when) for t in RESOURCE_TYPES.values() for r in t.replace),
+    *(ReplaceRule(prefix + "*", r.path, r.reason, r.when) for prefix, r in FAMILY_REPLACE),
 )
 
 
@@ -344,12 +232,6 @@ def _unified(old: str, new: str) -> tuple[str, ...]:
 # ---- comparing snapshots ----
 
 
-def _resources(snapshot: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    if not snapshot:
-        return []
-    return list(snapshot.get("deployment", {}).get("resources") or [])
-
-
 def _stack_outputs(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return next((dict(r.get("outputs") or {}) for r in resources if r["type"] == STACK_TYPE), {})
 
@@ -364,8 +246,8 @@ def diff_snapshots(
     secret_config: Sequence[PropertyChange] = (),
 ) -> PlanDiff:
     """Creates, updates, replaces and deletes by URN; head order first, then deletes in base order."""
-    old = [r for r in _resources(base) if r["type"] != STACK_TYPE]
-    new = [r for r in _resources(head) if r["type"] != STACK_TYPE]
+    old = [r for r in resources(base) if r["type"] != STACK_TYPE]
+    new = [r for r in resources(head) if r["type"] != STACK_TYPE]
     old_by_urn = {r["urn"]: r for r in old}
     new_urns = {r["urn"] for r in new}
     result = PlanDiff(stack=stack, base_label=base_label, head_label=head_label)
@@ -386,46 +268,23 @@ def diff_snapshots(
     for r in old:
         if r["urn"] not in new_urns:
             result.resources.append(ResourceChange("delete", r["urn"], r["type"]))
-    result.outputs = diff_values(_stack_outputs(_resources(base)), _stack_outputs(_resources(head)))
+    result.outputs = diff_values(_stack_outputs(resources(base)), _stack_outputs(resources(head)))
     result.secret_config = list(secret_config)
     return result
 
 
 # ---- replacements that cascade ----
 
-# The input that holds a resource's own Azure name, per type. A product-API link is left out: its "name" is the
-# API's id, a reference to its parent API here, not a name of its own.
-NAME_INPUTS: dict[str, str] = {
-    t: key for t, key in ARM_NAME_INPUTS.items() if t != "azure-native:apimanagement:ProductApi"
-}
-# Inputs that place a resource under another one (its ARM parent: accountName, serviceName...) or on another one
-# (an extension resource's resourceUri or scope), with the types they name ("*": an ARM id, any type). When that
-# other resource is deleted, Azure deletes this one with it: a replaced parent replaces its children, even when
-# their inputs are unchanged.
+# From the records (labctl/resource_types.py): each type's own name input (a product-API link has none: its
+# apiId names its API), the inputs that place a resource under or on another one with the types they name ("*":
+# any ARM id; when that one is replaced, Azure deletes this one with it), and each type's ARM id collection.
+NAME_INPUTS: dict[str, str] = {t.token: t.name_input for t in RESOURCE_TYPES.values() if t.own_name}
 PARENT_INPUTS: dict[str, tuple[str, ...]] = {
-    "resourceGroupName": ("azure-native:resources:ResourceGroup",),
-    "accountName": ("azure-native:cognitiveservices:Account",),
-    "serviceName": ("azure-native:apimanagement:ApiManagementService",),
-    "workspaceName": ("azure-native:operationalinsights:Workspace",),
-    "apiId": ("azure-native:apimanagement:Api",),
-    "productId": ("azure-native:apimanagement:Product",),
-    "resourceUri": ("*",),
-    "scope": ("*",),
+    key: tuple(t.token for t in RESOURCE_TYPES.values() if t.own_name and t.name_input == key) or ("*",)
+    for key in dict.fromkeys(p for t in RESOURCE_TYPES.values() for p in t.parents)
 }
-# The segment before a resource's name in its ARM id (`.../accounts/<name>`), to find it in an id.
-ARM_COLLECTIONS: dict[str, str] = {
-    "azure-native:resources:ResourceGroup": "resourceGroups",
-    "azure-native:cognitiveservices:Account": "accounts",
-    "azure-native:cognitiveservices:Deployment": "deployments",
-    "azure-native:apimanagement:ApiManagementService": "service",
-    "azure-native:apimanagement:Api": "apis",
-    "azure-native:apimanagement:Backend": "backends",
-    "azure-native:apimanagement:Product": "products",
-    "azure-native:apimanagement:Logger": "loggers",
-    "azure-native:operationalinsights:Workspace": "workspaces",
-    "azure-native:operationalinsights:SavedSearch": "savedSearches",
-}
-_PLACEHOLDERS = frozenset({SECRET, "[unknown]"})
+ARM_COLLECTIONS: dict[str, str] = {t.token: t.collection for t in RESOURCE_TYPES.values()}
+_PLACEHOLDERS = PLACEHOLDERS
 
 
 def _names(resource: Mapping[str, Any] | None) -> set[str]:

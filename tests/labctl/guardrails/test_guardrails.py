@@ -25,6 +25,7 @@ import components.ai_gateway as ai_gateway
 import components.monitoring as monitoring
 import components.openai_account as openai_account
 from labctl.cli import app
+from labctl.errors import EXIT_CONFIG
 from labctl.guardrails.rules import (
     RULES,
     RULES_BY_ID,
@@ -354,5 +355,5 @@ def test_check_markdown_on_a_saved_snapshot(tmp_path, plan_with):
 def test_check_reports_config_errors_as_errors(tmp_path):
     project = _project_copy(tmp_path, lambda c: c.update({"aoai-lab:gatewayTier": "Gold"}))
     result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert "gatewayTier" in result.output
