@@ -27,7 +27,7 @@ from azure.core.exceptions import (
 from labctl.azure.signin import ArmTarget, client_kwargs
 from labctl.azure.transport import shared_tls_transport
 from labctl.errors import AzureError, UsageError
-from labctl.preflight.decisions import (
+from labctl.preflight.model import (
     ExistingDeployment,
     ModelOffer,
     Quota,

@@ -18,7 +18,8 @@ from labctl.preflight.availability import (
     read_live,
     save_snapshot,
 )
-from labctl.preflight.decisions import Verdict, decide
+from labctl.preflight.decisions import decide
+from labctl.preflight.model import Verdict
 from labctl.project import read_stack_config
 from stacks.config.source import settings_from_flat_config
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, model, quotas, sku

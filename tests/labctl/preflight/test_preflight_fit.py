@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from labctl.preflight.decisions import (
-    ModelOffer,
-    Quota,
-    RegionAvailability,
-    RegionFailure,
-    SkuOffer,
-    Verdict,
-    align_down,
-    align_up,
-    decide,
-    evaluate_region,
-)
+from labctl.preflight.decisions import decide, evaluate_region
+from labctl.preflight.fit import align_down, align_up
+from labctl.preflight.model import ModelOffer, Quota, RegionAvailability, RegionFailure, SkuOffer, Verdict
 from stacks.config.load import load_settings
 from stacks.config.sections import LabSettings
 
@@ -501,7 +492,7 @@ def test_version_retiring_today_is_refused():
 def test_many_deployments_do_not_explode_the_sku_search():
     # 14 deployments with 3 workable SKUs each: 3**14 (4.8 million) combinations. Beyond MAX_COMBINATIONS the
     # choice is greedy, in config order; here the first SKU has room for 10 of them, the rest fall back.
-    from labctl.preflight import decisions as preflight
+    from labctl.preflight import fit as preflight
 
     names = [f"d{i:02d}" for i in range(14)]
     settings = lab(
@@ -539,7 +530,7 @@ def test_many_deployments_do_not_explode_the_sku_search():
 
 
 def deployed(*items: tuple[str, str, str, str, int], account: str = "aoai-lab-dev-x7k2q") -> dict[str, Any]:
-    from labctl.preflight.decisions import ExistingDeployment
+    from labctl.preflight.model import ExistingDeployment
 
     return {
         "lab_accounts": (account,),
