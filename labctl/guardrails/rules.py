@@ -21,28 +21,36 @@ This module must stay free of third-party imports: the policy pack runs it in it
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
+from labctl.guardrails.model import (
+    ACCOUNT,
+    API,
+    API_POLICY,
+    BACKEND,
+    DEPLOYMENT,
+    DIAGNOSTIC_SETTING,
+    GATEWAY,
+    ROLE_ASSIGNMENT,
+    WORKSPACE,
+    Finding,
+    Resource,
+    Rule,
+    StackView,
+    Violation,
+    from_snapshot,
+    known,
+    show,
+)
+from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
 from labctl.resource_types import TAGGABLE_TYPES
 from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 # The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
 
-ACCOUNT = "azure-native:cognitiveservices:Account"
-DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-GATEWAY = "azure-native:apimanagement:ApiManagementService"
-API = "azure-native:apimanagement:Api"
-API_POLICY = "azure-native:apimanagement:ApiPolicy"
-BACKEND = "azure-native:apimanagement:Backend"
-WORKSPACE = "azure-native:operationalinsights:Workspace"
-DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 REQUIRED_TAGS = ("owner", "expires-on")
 
@@ -63,94 +71,6 @@ SUBSCRIPTION_SCOPE_ROLES: dict[str, str] = {
 _BROAD_SCOPE_RE = re.compile(
     r"^(/subscriptions/[^/]+|/providers/Microsoft\.Management/managementGroups/[^/]+|)/?$", re.IGNORECASE
 )
-# Token audience of Azure OpenAI / Cognitive Services in every Azure cloud (.com, .us, .cn).
-_COGNITIVE_AUDIENCE_RE = re.compile(r"^https://cognitiveservices\.azure\.[a-z.]+/?$", re.IGNORECASE)
-
-Severity = Literal["mandatory", "advisory"]
-Scope = Literal["resource", "stack"]
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource as every rule sees it, whichever way it was obtained."""
-
-    urn: str
-    type: str
-    props: Mapping[str, Any]
-    parent: str = ""
-    dependencies: frozenset[str] = frozenset()
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
-
-    def get(self, path: str, default: Any = None) -> Any:
-        """Dotted path into the properties; `default` when any step is missing."""
-        value: Any = self.props
-        for part in path.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return default
-            value = value[part]
-        return value
-
-    def depends_on(self, other: Resource) -> bool:
-        return other.urn in self.dependencies
-
-
-@dataclass(frozen=True)
-class StackView:
-    resources: tuple[Resource, ...]
-    today: dt.date
-
-    def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources if r.type in types]
-
-
-@dataclass(frozen=True)
-class Finding:
-    urn: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    scope: Scope
-    title: str
-    rationale: str
-    fix: str
-    # resource rules: (resource, today) -> problems; stack rules: (view) -> findings.
-    check_resource: Callable[[Resource, dt.date], Iterable[str]] | None = field(default=None, repr=False)
-    check_stack: Callable[[StackView], Iterable[Finding]] | None = field(default=None, repr=False)
-
-    def findings(self, view: StackView) -> Iterator[Finding]:
-        if self.check_resource is not None:
-            for resource in view.resources:
-                for message in self.check_resource(resource, view.today):
-                    yield Finding(resource.urn, message)
-        if self.check_stack is not None:
-            yield from self.check_stack(view)
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: Rule
-    urn: str
-    message: str
-
-    @property
-    def resource_name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1] if self.urn else "(stack)"
-
-
-def _show(value: Any) -> str:
-    """A value as the stack file and the provider spell it: false, null, "text"."""
-    return json.dumps(value, default=str)
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value != UNKNOWN
 
 
 # ---- resource rules: one resource's own inputs ----
@@ -163,7 +83,7 @@ def _gateway_identity(r: Resource, _today: dt.date) -> Iterator[str]:
     if kind == UNKNOWN:
         return
     if "systemassigned" not in str(kind or "").replace(" ", "").lower():
-        yield f"identity.type is {_show(kind)}: the gateway has no system-assigned identity to call Azure OpenAI with"
+        yield f"identity.type is {show(kind)}: the gateway has no system-assigned identity to call Azure OpenAI with"
 
 
 def _api_subscription(r: Resource, _today: dt.date) -> Iterator[str]:
@@ -214,8 +134,8 @@ def _required_tags(r: Resource, _today: dt.date) -> Iterator[str]:
     if missing:
         yield f"missing tag(s) {', '.join(missing)}"
     expires = tags.get("expires-on")
-    if expires and _known(expires) and _parse_date(expires) is None:
-        yield f"expires-on {_show(expires)} is not a date (YYYY-MM-DD)"
+    if expires and known(expires) and _parse_date(expires) is None:
+        yield f"expires-on {show(expires)} is not a date (YYYY-MM-DD)"
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -246,7 +166,7 @@ def _model_version(r: Resource, _today: dt.date) -> Iterator[str]:
         return
     version = r.get("properties.model.version")
     if version != UNKNOWN and not str(version or "").strip():
-        yield f"model {_show(r.get('properties.model.name'))} has no version: Azure picks the current default"
+        yield f"model {show(r.get('properties.model.name'))} has no version: Azure picks the current default"
 
 
 # ---- stack rules: resources in relation to each other ----
@@ -270,126 +190,9 @@ def _local_auth(view: StackView) -> Iterator[Finding]:
         if backends and value != UNKNOWN and value is not True:
             yield Finding(
                 account.urn,
-                f"backend {backends[0].name} fronts this account but properties.disableLocalAuth is {_show(value)}: "
+                f"backend {backends[0].name} fronts this account but properties.disableLocalAuth is {show(value)}: "
                 "its API keys bypass the gateway",
             )
-
-
-# ---- API policy documents ----
-
-_EXPRESSION_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-
-
-def _skip_literal(text: str, i: int) -> int:
-    """The index just past the C# string or char literal that starts at text[i] (a quote)."""
-    quote = text[i]
-    verbatim = quote == '"' and (text[i - 1 : i] == "@" or text[i - 2 : i] in ("@$", "$@"))
-    j = i + 1
-    while j < len(text):
-        if verbatim and text[j] == '"':
-            if text[j + 1 : j + 2] == '"':  # "" is a quote inside a verbatim string
-                j += 2
-                continue
-            return j + 1
-        if not verbatim and text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == quote:
-            return j + 1
-        j += 1
-    return j
-
-
-def _expression_end(text: str, start: int) -> int:
-    """The index of the bracket closing the policy expression whose opening bracket is text[start]; -1 if none."""
-    opening = text[start]
-    closing = ")" if opening == "(" else "}"
-    depth = 0
-    i = start
-    while i < len(text):
-        char = text[i]
-        if char in "\"'":
-            i = _skip_literal(text, i)
-            continue
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-def raw_policy_to_xml(text: str) -> str:
-    """A `rawxml` policy as well-formed XML. In `rawxml`, what the program sends, policy expressions (`@(...)`,
-    `@{...}`) are C# left unescaped: quotes inside an attribute, `<` in a generic or a comparison. Azure returns
-    the same policy in `xml` format, with those characters escaped as entities; this does the same."""
-    out: list[str] = []
-    i = 0
-    while True:
-        at = min((k for k in (text.find("@(", i), text.find("@{", i)) if k != -1), default=-1)
-        if at == -1:
-            out.append(text[i:])
-            return "".join(out)
-        end = _expression_end(text, at + 1)
-        if end == -1:
-            out.append(text[i:])
-            return "".join(out)
-        out.append(text[i : at + 1])
-        out.append("".join(_EXPRESSION_ESCAPES.get(c, c) for c in text[at + 1 : end + 1]))
-        i = end + 1
-
-
-def policy_root(value: str, fmt: str | None = None) -> ET.Element:
-    """The policy document, whichever way it is spelled: `rawxml` (the program's input) or `xml` (what Azure
-    returns in the resource's outputs, entities escaped). Raises ET.ParseError if it is neither."""
-    if (fmt or "").lower() == "rawxml":
-        return ET.fromstring(raw_policy_to_xml(value))
-    try:
-        return ET.fromstring(value)
-    except ET.ParseError:
-        # No format, or a provider that returns the raw text: try it as rawxml before calling it broken.
-        return ET.fromstring(raw_policy_to_xml(value))
-
-
-def policy_problems(xml_text: str, fmt: str | None = None) -> list[str]:
-    """What an API policy lacks to authenticate with the gateway's identity and keep the caller's key."""
-    try:
-        root = policy_root(xml_text, fmt)
-    except ET.ParseError as exc:
-        return [f"the policy is not well-formed XML ({exc})"]
-    inbound = root.find("inbound")
-    if inbound is None:
-        return ["the policy has no <inbound> section"]
-    problems = []
-    # Direct children of <inbound> only: a step inside <choose> runs for some requests, not all.
-    identity = next((e for e in inbound if e.tag == "authentication-managed-identity"), None)
-    if identity is None:
-        problems.append("<inbound> does not authenticate with <authentication-managed-identity>")
-    else:
-        audience = identity.get("resource", "")
-        if not _COGNITIVE_AUDIENCE_RE.match(audience):
-            problems.append(
-                f"<authentication-managed-identity> asks a token for {_show(audience)}, not https://cognitiveservices.azure.com"
-            )
-        variable = identity.get("output-token-variable-name")
-        if variable and not any(
-            e.tag == "set-header"
-            and e.get("name", "").lower() == "authorization"
-            and variable in "".join(e.itertext())
-            for e in inbound
-        ):
-            problems.append(f"the token in '{variable}' is never sent as the Authorization header")
-    strips_key = any(
-        e.tag == "set-header"
-        and e.get("name", "").lower() == "api-key"
-        and e.get("exists-action", "").lower() == "delete"
-        for e in inbound
-    )
-    if not strips_key:
-        problems.append("<inbound> forwards the caller's api-key header to Azure OpenAI")
-    return problems
 
 
 def _api_policy(view: StackView) -> Iterator[Finding]:
@@ -403,7 +206,7 @@ def _api_policy(view: StackView) -> Iterator[Finding]:
             value = policy.get("value")
             if fmt.endswith("-link"):
                 yield Finding(policy.urn, f"format {fmt}: a linked policy can't be checked; inline it")
-            elif _known(value) and value != SECRET:
+            elif known(value) and value != SECRET:
                 for problem in policy_problems(str(value), fmt):
                     yield Finding(policy.urn, problem)
 
@@ -422,7 +225,7 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
         good = [
             s
             for s in mine
-            if any(s.depends_on(w) for w in workspaces) and _known(s.get("workspaceId")) and _sends_logs(s)
+            if any(s.depends_on(w) for w in workspaces) and known(s.get("workspaceId")) and _sends_logs(s)
         ]
         if not good:
             yield Finding(
@@ -575,15 +378,18 @@ def evaluate(
     return violations
 
 
-def from_snapshot(snapshot: Mapping[str, Any]) -> list[Resource]:
-    """The normalized view of a `labctl plan --json` snapshot (`pulumi stack export` shape)."""
-    return [
-        Resource(
-            urn=r["urn"],
-            type=r["type"],
-            props=r.get("inputs") or {},
-            parent=r.get("parent", ""),
-            dependencies=frozenset(r.get("dependencies") or ()),
-        )
-        for r in snapshot["deployment"]["resources"]
-    ]
+__all__ = [
+    "RULES",
+    "RULES_BY_ID",
+    "UNKNOWN",
+    "Finding",
+    "Resource",
+    "Rule",
+    "StackView",
+    "Violation",
+    "evaluate",
+    "from_snapshot",
+    "policy_problems",
+    "policy_root",
+    "raw_policy_to_xml",
+]
