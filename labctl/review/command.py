@@ -21,7 +21,7 @@ from labctl.output import emit, load_json_file
 from labctl.snapshot import stack_of
 
 if TYPE_CHECKING:
-    from labctl.review.engine import PropertyChange
+    from labctl.review.changes import PropertyChange
 
 
 def diff(
@@ -79,7 +79,8 @@ def diff(
     ] = None,
 ) -> None:
     """What merging would do to Azure: creates, updates, replaces and deletes, by property, offline."""
-    from labctl.review.engine import diff_snapshots, render_markdown, render_text, secret_config_changes
+    from labctl.review.engine import diff_snapshots, secret_config_changes
+    from labctl.review.report import render_markdown, render_text
     from labctl.review.revisions import plan_revisions
 
     if (base_snapshot is None) != (head_snapshot is None):
