@@ -40,7 +40,9 @@ def test_the_credential_signs_in_at_the_clouds_authority(monkeypatch):
 
 def test_an_unknown_cloud_is_one_config_error_everywhere():
     for call in (lambda: arm_target("mars"), lambda: cognitive_services_scope("mars")):
-        with pytest.raises(ConfigError, match="unknown cloud 'mars'. Fix: use public, usgovernment or china"):
+        with pytest.raises(
+            ConfigError, match=r"unknown cloud 'mars'\. Fix: use public, usgovernment or china"
+        ):
             call()
 
 
