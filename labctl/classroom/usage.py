@@ -241,6 +241,8 @@ class UsageLine:
     refused_403: int
     backend_429: int
     cost: float | None  # None: no price for the model
+    blocked_prompt: int = 0  # content filter (the gateway's x-aoai-lab-content-filter header)
+    blocked_completion: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -258,6 +260,7 @@ class ParticipantUsage:
     token_quota_period: str | None
     cost: float | None
     state: str = "active"
+    blocked: int = 0  # calls the content filter blocked (prompt or completion)
 
     @property
     def quota_share(self) -> float | None:
@@ -314,6 +317,8 @@ def build_report(
                 refused_403=_int(row.get("refused_403")),
                 backend_429=_int(row.get("backend_429")),
                 cost=price.cost(prompt, completion, prices.unit_tokens) if price else None,
+                blocked_prompt=_int(row.get("blocked_prompt")),
+                blocked_completion=_int(row.get("blocked_completion")),
             )
         )
     lines.sort(key=lambda line: (line.participant, line.deployment))
@@ -340,6 +345,7 @@ def build_report(
                 token_quota_period=entry.get("tokenQuotaPeriod") or default_period,
                 cost=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
                 state=str(entry.get("state") or ("active" if entry else "not in the stack")),
+                blocked=sum(line.blocked_prompt + line.blocked_completion for line in own),
             )
         )
     return UsageReport(start, end, lines, totals, prices, answer.partial, sorted(unpriced))

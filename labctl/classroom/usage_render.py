@@ -28,6 +28,8 @@ CSV_COLUMNS = (
     "refused_429",
     "refused_403",
     "backend_429",
+    "blocked_prompt",
+    "blocked_completion",
     "estimated_cost",
 )
 
@@ -52,6 +54,7 @@ def render_table(report: UsageReport, console: Console) -> None:
         ("tokens", "right"),
         ("429 limit", "right"),
         ("403 quota/window", "right"),
+        ("blocked", "right"),
         ("quota used", "right"),
         ("est. cost", "right"),
     ):
@@ -71,6 +74,7 @@ def render_table(report: UsageReport, console: Console) -> None:
                     f"{p.total_tokens:,}",
                     p.refused_429,
                     p.refused_403,
+                    p.blocked,
                     quota,
                     _money(p.cost, currency),
                 )
@@ -131,6 +135,8 @@ def report_rows(report: UsageReport) -> list[dict[str, Any]]:
             "refused_429": line.refused_429,
             "refused_403": line.refused_403,
             "backend_429": line.backend_429,
+            "blocked_prompt": line.blocked_prompt,
+            "blocked_completion": line.blocked_completion,
             "estimated_cost": None if line.cost is None else round(line.cost, 6),
         }
         for line in report.lines
@@ -166,6 +172,7 @@ def render_json(report: UsageReport) -> str:
                 "totalTokens": p.total_tokens,
                 "refused429": p.refused_429,
                 "refused403": p.refused_403,
+                "blocked": p.blocked,
                 "tokenQuota": p.token_quota,
                 "tokenQuotaPeriod": p.token_quota_period,
                 "quotaShare": None if p.quota_share is None else round(p.quota_share, 4),

@@ -46,6 +46,7 @@ GATEWAY_COLUMNS = (
     ("BackendResponseCode", "INTEGER"),
     ("CallerIpAddress", "VARCHAR"),
     ("TotalTime", "BIGINT"),
+    ("ResponseHeaders", "JSON"),
 )
 LLM_COLUMNS = (
     ("TimeGenerated", "TIMESTAMP"),
@@ -68,6 +69,7 @@ KQL_TYPES = {
     "DOUBLE": "real",
     "DECIMAL": "real",
     "BOOLEAN": "bool",
+    "JSON": "dynamic",
     "TIMESTAMP": "datetime",
     "TIMESTAMP WITH TIME ZONE": "datetime",
 }
@@ -87,6 +89,9 @@ class Call:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     chunk_row: bool = False
+    content_filter: str | None = (
+        None  # "prompt" | "completion": the gateway's x-aoai-lab-content-filter header
+    )
 
 
 def call_rows(calls: Iterable[Call]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -95,9 +100,12 @@ def call_rows(calls: Iterable[Call]) -> tuple[list[tuple[Any, ...]], list[tuple[
         cid = str(uuid.uuid4())
         url = f"https://gw.azure-api.net/openai/deployments/{call.deployment}/chat/completions?api-version=2024-10-21"
         backend = call.backend_status if call.status not in (403,) else None
+        headers = (
+            json.dumps({"x-aoai-lab-content-filter": call.content_filter}) if call.content_filter else None
+        )
         gateway.append(
             (call.when, cid, call.participant, "azure-openai", "ChatCompletions_Create", url, call.status, backend,
-             "10.0.0.1", 120)
+             "10.0.0.1", 120, headers)
         )  # fmt: skip
         if backend == 200:
             total = call.prompt_tokens + call.completion_tokens
@@ -148,7 +156,7 @@ class FakeLogAnalytics:
         with self._lock:
             if gateway:
                 self.con.executemany(
-                    f"INSERT INTO all_ApiManagementGatewayLogs VALUES ({', '.join('?' * 10)})", gateway
+                    f"INSERT INTO all_ApiManagementGatewayLogs VALUES ({', '.join('?' * 11)})", gateway
                 )
             if llm:
                 self.con.executemany(

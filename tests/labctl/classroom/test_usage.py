@@ -64,6 +64,16 @@ def logs(fake_azure) -> FakeLogAnalytics:
             Call(
                 ago(days=3), "bob", "chat", "gpt-5-mini-2025-08-07", prompt_tokens=99_999, completion_tokens=1
             ),
+            Call(ago(hours=5), "bob", "chat", "", status=400, backend_status=400, content_filter="prompt"),
+            Call(
+                ago(hours=5),
+                "bob",
+                "chat",
+                "gpt-5-mini-2025-08-07",
+                prompt_tokens=10,
+                completion_tokens=0,
+                content_filter="completion",
+            ),
             Call(ago(hours=6), "ghost", "chat", "my-finetune-1", prompt_tokens=10, completion_tokens=10),
         ]
     )
@@ -104,16 +114,17 @@ def test_tokens_calls_and_refusals_per_participant_and_deployment(
     assert answer.partial is None
     got = {
         (r["participant"], r["deployment"]): (
-            r["calls"], r["prompt_tokens"], r["completion_tokens"], r["refused_429"], r["refused_403"], r["backend_429"], r["model"],
+            r["calls"], r["prompt_tokens"], r["completion_tokens"], r["refused_429"], r["refused_403"], r["backend_429"],
+            r["blocked_prompt"], r["blocked_completion"], r["model"],
         )
         for r in answer.rows
     }  # fmt: skip
     assert got == {
-        ("ana", "chat"): (3, 1500, 3500, 1, 0, 0, "gpt-5-mini-2025-08-07"),
-        ("ana", "embeddings"): (1, 2000, 0, 0, 0, 0, "text-embedding-3-small"),
-        # The call 3 days ago is outside --since 24h.
-        ("bob", "chat"): (3, 100, 100, 0, 1, 1, "gpt-5-mini-2025-08-07"),
-        ("ghost", "chat"): (1, 10, 10, 0, 0, 0, "my-finetune-1"),
+        ("ana", "chat"): (3, 1500, 3500, 1, 0, 0, 0, 0, "gpt-5-mini-2025-08-07"),
+        ("ana", "embeddings"): (1, 2000, 0, 0, 0, 0, 0, 0, "text-embedding-3-small"),
+        # The call 3 days ago is outside --since 24h; a blocked prompt has no token row.
+        ("bob", "chat"): (5, 110, 100, 0, 1, 1, 1, 1, "gpt-5-mini-2025-08-07"),
+        ("ghost", "chat"): (1, 10, 10, 0, 0, 0, 0, 0, "my-finetune-1"),
     }
 
 
@@ -137,7 +148,7 @@ def test_a_longer_window_sees_older_calls(logs, fake_azure, fake_credential, tra
         (r["participant"], r["deployment"]): r
         for r in run(logs, fake_azure, fake_credential, transport, since="7d").rows
     }
-    assert rows[("bob", "chat")]["prompt_tokens"] == 100 + 99_999
+    assert rows[("bob", "chat")]["prompt_tokens"] == 110 + 99_999
 
 
 def test_report_shares_of_quota_costs_and_everyone_on_the_list(
@@ -153,7 +164,7 @@ def test_report_shares_of_quota_costs_and_everyone_on_the_list(
     # gpt-5-mini: 1500 in x $0.25/M + 3500 out x $2/M; embeddings 2000 x $0.02/M
     assert ana.cost == pytest.approx((1500 * 0.25 + 3500 * 2.00 + 2000 * 0.02) / 1e6)
     assert people["carla"].calls == 0 and people["carla"].state == "suspended"
-    assert people["bob"].quota_share is None
+    assert people["bob"].quota_share is None and people["bob"].blocked == 2
     assert people["ghost"].state == "not in the stack" and people["ghost"].cost is None
     assert report.unpriced_models == ["my-finetune-1"]
 
