@@ -25,15 +25,9 @@ that already handles the SDK's errors keeps working; `describe(exc)` turns any o
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import re
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit
 
 from azure.core.exceptions import (
     AzureError,
@@ -41,108 +35,27 @@ from azure.core.exceptions import (
     DeserializationError,
     HttpResponseError,
     ServiceRequestError,
-    ServiceRequestTimeoutError,
     ServiceResponseError,
 )
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
-from azure.core.pipeline.policies._utils import parse_retry_after
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
+from labctl.azure.answers import ArmAnswerPolicy
+from labctl.azure.deadline import (
+    DEFAULT_TIMEOUT_S,
+    MAX_PAGES,
+    MAX_RETRY_AFTER_S,
+    Deadline,
+    DeadlineExceeded,
+    Throttled,
+    UnusableAnswer,
+    first_line,
+    label,
+    retry_after,
+)
+
 T = TypeVar("T")
-
-# A command's default overall deadline (`--timeout`): preflight reads ~20 lists in parallel, purge waits for
-# server-side purges; both normally finish in well under a minute.
-DEFAULT_TIMEOUT_S = 120.0
-# The longest Retry-After labctl waits out once. ARM's throttling windows are per minute or per hour
-# (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling): waiting longer
-# than this is better left to the user, told when to re-run.
-MAX_RETRY_AFTER_S = 30.0
-# Pages of one list before labctl stops following nextLink. The lists labctl reads (models, usages, deleted
-# accounts and services, deployments) are one or two pages in practice.
-MAX_PAGES = 50
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Errors
-
-
-class DeadlineExceeded(ServiceRequestTimeoutError):
-    """The command's overall deadline passed before Azure answered (or while waiting to ask again)."""
-
-    def __init__(self, message: str, *, what: str = "") -> None:
-        super().__init__(message)
-        self.what = what
-
-
-class UnusableAnswer(ServiceResponseError):
-    """Something answered, but not with usable ARM JSON (a proxy page, a wrong shape or type, a list that never
-    ends). Azure could not be checked; nothing about the subscription follows from it."""
-
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-
-
-class Throttled(HttpResponseError):
-    """Azure throttled the call (429/503) and asked for a wait longer than labctl waits, or longer than the
-    deadline leaves."""
-
-    def __init__(self, message: str, *, response: Any, retry_after: float) -> None:
-        super().__init__(message=message, response=response)
-        # HttpResponseError words its message from ARM's error body; ours says what happened and the fix (ARM's
-        # code stays in `.error`).
-        self.message = message
-        self.args = (message,)
-        self.retry_after = retry_after
-
-
-@dataclass
-class Deadline:
-    """One deadline for everything a command asks Azure: every client, thread, retry, page and poll shares it."""
-
-    seconds: float = DEFAULT_TIMEOUT_S
-    started: float = field(default_factory=time.monotonic)
-
-    def remaining(self) -> float:
-        return self.seconds - (time.monotonic() - self.started)
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-    def exceeded(self, what: str) -> DeadlineExceeded:
-        return DeadlineExceeded(
-            f"the command's {self.seconds:g} s deadline (--timeout) passed before {what}", what=what
-        )
-
-
-def _label(method: str, url: str) -> str:
-    """`GET .../locations/eastus/usages`: enough of the URL to say which call, no query string."""
-    parts = [p for p in urlsplit(url).path.split("/") if p]
-    lowered = [p.lower() for p in parts]
-    if "providers" in lowered:
-        start = len(lowered) - 1 - lowered[::-1].index("providers")
-        return f"{method} .../{'/'.join(parts[start:])}"
-    return f"{method} /{'/'.join(parts)}"
-
-
-def _retry_after(response: Any) -> float | None:
-    """Retry-After (seconds or an HTTP date) or the -ms variants; None when absent or unreadable."""
-    headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
-    for name, scale in (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
-        raw = headers.get(name)
-        if raw:
-            try:
-                value = parse_retry_after(str(raw)) * scale
-            except (ValueError, TypeError, OverflowError):
-                return None
-            return value if math.isfinite(value) else None
-    return None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Policies
 
 
 class DeadlineRetryPolicy(RetryPolicy):
@@ -161,10 +74,10 @@ class DeadlineRetryPolicy(RetryPolicy):
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse) -> bool:
         retry = super().is_retry(settings, response)
-        wait = _retry_after(response.http_response)
+        wait = retry_after(response.http_response)
         if retry and wait is not None and (wait > self.max_retry_after or wait > self.deadline.remaining()):
             status = response.http_response.status_code
-            what = _label(response.http_request.method, response.http_request.url)
+            what = label(response.http_request.method, response.http_request.url)
             limit = (
                 f"labctl waits at most {self.max_retry_after:g} s"
                 if wait > self.max_retry_after
@@ -187,14 +100,14 @@ class DeadlineRetryPolicy(RetryPolicy):
         return super().increment(settings, response=response, error=error)
 
     def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
-        wait = _retry_after(response.http_response) if response is not None else None
+        wait = retry_after(response.http_response) if response is not None else None
         if wait is None:
             wait = self.get_backoff_time(settings)
         if wait > self.deadline.remaining():
             what = (
                 "the next retry"
                 if response is None
-                else _label(response.http_request.method, response.http_request.url)
+                else label(response.http_request.method, response.http_request.url)
             )
             raise self.deadline.exceeded(f"{what} could be retried (a {wait:.0f} s wait was due)")
         if wait > 0:
@@ -212,7 +125,7 @@ class DeadlinePolicy(HTTPPolicy):
         remaining = self.deadline.remaining()
         http = request.http_request
         if remaining <= 0:
-            raise self.deadline.exceeded(f"Azure answered {_label(http.method, http.url)}")
+            raise self.deadline.exceeded(f"Azure answered {label(http.method, http.url)}")
         options = request.context.options
         config = getattr(request.context.transport, "connection_config", None)
         for name, default in (
@@ -226,231 +139,8 @@ class DeadlinePolicy(HTTPPolicy):
         except (ServiceRequestError, ServiceResponseError) as exc:
             # A timeout cut short by the deadline is the deadline's doing; say so.
             if self.deadline.expired() and not isinstance(exc, DeadlineExceeded | UnusableAnswer):
-                raise self.deadline.exceeded(f"Azure answered {_label(http.method, http.url)}") from None
+                raise self.deadline.exceeded(f"Azure answered {label(http.method, http.url)}") from None
             raise
-
-
-@dataclass
-class _Chain:
-    visited: set[tuple[Any, ...]]
-    pages: int
-
-
-class ArmAnswerPolicy(HTTPPolicy):
-    """Per call: a 2xx answer must be ARM JSON (an object; a list's `value` a list of objects, `nextLink` text),
-    with the types labctl relies on for the lists it reads; `nextLink` chains are capped and loops stopped."""
-
-    def __init__(self, *, max_pages: int = MAX_PAGES) -> None:
-        super().__init__()
-        self.max_pages = max_pages
-        self._lock = threading.Lock()
-        # nextLink (canonical) -> the chain that handed it out; a chain starts at a request nobody handed out.
-        self._pending: dict[tuple[Any, ...], _Chain] = {}
-
-    def send(self, request: PipelineRequest) -> PipelineResponse:
-        http = request.http_request
-        what = _label(http.method, http.url)
-        chain = self._enter(http.url, what)
-        try:
-            response = self.next.send(request)
-        except DecodeError as exc:
-            # ContentDecodePolicy could not parse a body that said it was JSON.
-            raise UnusableAnswer(
-                f"Azure's answer to {what} is not valid JSON ({_first_line(str(exc))})", url=http.url
-            ) from None
-        if request.context.options.get("stream"):
-            return response
-        answer = response.http_response
-        if 200 <= answer.status_code < 300 and http.method.upper() in ("GET", "PUT", "PATCH", "POST"):
-            body = _checked_body(answer, http.url, what)
-            next_link = body.get("nextLink") if isinstance(body, dict) else None
-            if next_link:
-                self._hand_out(next_link, chain)
-        return response
-
-    def _enter(self, url: str, what: str) -> _Chain:
-        key = _canonical(url)
-        with self._lock:
-            chain = self._pending.pop(key, None)
-            if chain is None:
-                return _Chain(visited={key}, pages=1)
-            if key in chain.visited:
-                raise UnusableAnswer(
-                    f"Azure's list {what} points back to a page already read (a looping nextLink); the list "
-                    "was not read to its end",
-                    url=url,
-                )
-            chain.visited.add(key)
-            chain.pages += 1
-            if chain.pages > self.max_pages:
-                raise UnusableAnswer(
-                    f"Azure's list {what} has more than {self.max_pages} pages; labctl stopped following nextLink "
-                    "and the list was not read to its end",
-                    url=url,
-                )
-            return chain
-
-    def _hand_out(self, next_link: str, chain: _Chain) -> None:
-        with self._lock:
-            self._pending[_canonical(next_link)] = chain
-
-
-def _canonical(url: str) -> tuple[Any, ...]:
-    """A URL as a page identity: the SDK re-adds its api-version and re-encodes the query of a nextLink."""
-    parts = urlsplit(url)
-    query = tuple(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "api-version")
-    )
-    return (parts.netloc.lower(), parts.path.rstrip("/").lower(), query)
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:200] if lines else ""
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _checked_body(answer: Any, url: str, what: str) -> Any:
-    """The parsed body of a 2xx answer, or UnusableAnswer saying what is wrong with it."""
-    try:
-        text = answer.text()
-    except Exception as exc:  # undecodable bytes: not ARM's UTF-8 JSON
-        raise UnusableAnswer(
-            f"Azure's answer to {what} is not text ({type(exc).__name__})", url=url
-        ) from None
-    if not text.strip():
-        return None  # 202/204 and some 200s carry no body; the caller's own checks apply
-    status = answer.status_code
-    content_type = (answer.headers.get("Content-Type") or "").lower()
-    if "json" not in content_type:
-        if "html" in content_type or text.lstrip()[:1] == "<":
-            title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-            page = f" ('{_first_line(title[1])}')" if title and title[1].strip() else ""
-            raise UnusableAnswer(
-                f"the answer to {what} is an HTML page{page}, not Azure Resource Manager JSON: a proxy, captive "
-                "portal or sign-in page is between you and Azure. Fix: sign in to the network (or set HTTPS_PROXY "
-                "for your proxy) and re-run",
-                url=url,
-                status=status,
-            )
-        raise UnusableAnswer(
-            f"the answer to {what} is {content_type or 'of no stated type'}, not Azure Resource Manager JSON",
-            url=url,
-            status=status,
-        )
-    try:
-        body = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise UnusableAnswer(
-            f"Azure's answer to {what} is not valid JSON ({exc})", url=url, status=status
-        ) from None
-    problem = _shape_problem(body, url)
-    if problem:
-        raise UnusableAnswer(
-            f"Azure's answer to {what} does not have the shape of its API: {problem}", url=url, status=status
-        )
-    return body
-
-
-# ---- shapes of the answers labctl reads (API specs in Azure/azure-rest-api-specs, cognitiveservices and
-# apimanagement resource-manager; only the fields labctl uses are checked) ----
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _need(item: dict[str, Any], key: str, kind: str, path: str, *, optional: bool = True) -> str | None:
-    if key not in item or item[key] is None:
-        return None if optional else f"{path}.{key} is missing"
-    value = item[key]
-    ok = {
-        "number": _is_number(value),
-        "text": isinstance(value, str),
-        "object": isinstance(value, dict),
-        "list": isinstance(value, list),
-    }[kind]
-    if ok:
-        return None
-    article = "an" if kind[0] in "aeiou" else "a"
-    return f"{path}.{key} is {_show(value)}, not {article} {kind}"
-
-
-def _usage(item: dict[str, Any], path: str) -> Iterator[str | None]:
-    yield _need(item, "name", "object", path, optional=False)
-    if isinstance(item.get("name"), dict):
-        yield _need(item["name"], "value", "text", f"{path}.name", optional=False)
-    yield _need(item, "currentValue", "number", path, optional=False)
-    yield _need(item, "limit", "number", path, optional=False)
-
-
-def _model(item: dict[str, Any], path: str) -> Iterator[str | None]:
-    yield _need(item, "model", "object", path, optional=False)
-    model = item.get("model")
-    if not isinstance(model, dict):
-        return
-    for key in ("name", "version", "format", "lifecycleStatus"):
-        yield _need(model, key, "text", f"{path}.model")
-    yield _need(model, "skus", "list", f"{path}.model")
-    for j, sku in enumerate(model.get("skus") or []):
-        where = f"{path}.model.skus[{j}]"
-        if not isinstance(sku, dict):
-            yield f"{where} is {_show(sku)}, not an object"
-            continue
-        yield _need(sku, "name", "text", where)
-        yield _need(sku, "usageName", "text", where)
-        yield _need(sku, "capacity", "object", where)
-        for key in ("minimum", "maximum", "step", "default"):
-            if isinstance(sku.get("capacity"), dict):
-                yield _need(sku["capacity"], key, "number", f"{where}.capacity")
-
-
-def _resource(item: dict[str, Any], path: str) -> Iterator[str | None]:
-    for key in ("id", "name", "type", "location", "kind"):
-        yield _need(item, key, "text", path)
-    for key in ("properties", "tags", "sku", "identity", "systemData"):
-        yield _need(item, key, "object", path)
-    if isinstance(item.get("sku"), dict):
-        yield _need(item["sku"], "name", "text", f"{path}.sku")
-        yield _need(item["sku"], "capacity", "number", f"{path}.sku")
-
-
-_ITEM_SHAPES: tuple[tuple[re.Pattern[str], Callable[[dict[str, Any], str], Iterable[str | None]]], ...] = (
-    (re.compile(r"/providers/microsoft\.cognitiveservices/locations/[^/]+/usages$", re.I), _usage),
-    (re.compile(r"/providers/microsoft\.cognitiveservices/locations/[^/]+/models$", re.I), _model),
-)
-
-
-def _shape_problem(body: Any, url: str) -> str | None:
-    if not isinstance(body, dict):
-        return f"the body is a JSON {type(body).__name__}, not an object"
-    if "nextLink" in body and body["nextLink"] is not None and not isinstance(body["nextLink"], str):
-        return f"nextLink is {_show(body['nextLink'])}, not a URL"
-    path = urlsplit(url).path
-    if "value" not in body:
-        if "error" in body:
-            return "a success status with an error body"
-        problems = [p for p in _resource(body, "the resource") if p]
-        return problems[0] if problems else None
-    items = body["value"]
-    if not isinstance(items, list):
-        return f"value is {_show(items)}, not a list"
-    shape = next((check for pattern, check in _ITEM_SHAPES if pattern.search(path)), _resource)
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            return f"value[{i}] is {_show(item)}, not an object"
-        problem = next((p for p in shape(item, f"value[{i}]") if p), None)
-        if problem:
-            return problem
-    return None
 
 
 class BoundedARMPolling(ARMPolling):
@@ -473,7 +163,7 @@ class BoundedARMPolling(ARMPolling):
         self.what = what
 
     def _extract_delay(self) -> float:
-        wait = _retry_after(self._pipeline_response.http_response)
+        wait = retry_after(self._pipeline_response.http_response)
         if wait is None:
             wait = self._timeout
         wait = min(wait, self.max_retry_after)
@@ -538,7 +228,7 @@ def answers(what: str) -> Iterator[None]:
         yield
     except (DeserializationError, DecodeError) as exc:
         raise UnusableAnswer(
-            f"Azure's answer for {what} could not be read ({_first_line(str(exc))})"
+            f"Azure's answer for {what} could not be read ({first_line(str(exc))})"
         ) from None
 
 
@@ -561,12 +251,12 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None)
-        message = _first_line(str(getattr(error, "message", None) or exc.message or exc.reason or ""))
+        message = first_line(str(getattr(error, "message", None) or exc.message or exc.reason or ""))
         status = exc.status_code
         return f"{code or status}: {message}" if message else f"{code or status}"
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return f"no answer from Azure ({type(exc).__name__}: {_first_line(str(exc.message or exc))})"
-    return f"{type(exc).__name__}: {_first_line(str(exc))}"
+        return f"no answer from Azure ({type(exc).__name__}: {first_line(str(exc.message or exc))})"
+    return f"{type(exc).__name__}: {first_line(str(exc))}"
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labctl.stack_yaml import (
+from labctl.stackfile import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_EXPANDED_NODES,

@@ -24,7 +24,7 @@ from labctl.azure.resilience import (
     describe,
     pages,
 )
-from labctl.azure_clients import shared_tls_transport
+from labctl.azure.transport import shared_tls_transport
 from tests.support.fake_arm_misbehaving import (
     DELETED_ACCOUNTS,
     LOGIN_PAGE,
