@@ -102,7 +102,9 @@ def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
 def _subscription_condition(ids: list[str]) -> str:
     for sid in ids:
         if not _SUBSCRIPTION_ID.match(sid):
-            raise ValueError(f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')")
+            raise ValueError(
+                f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')"
+            )
     return "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +13,8 @@ from pulumi_azure_native import operationalinsights
 
 QUERY_DIR = Path(__file__).parent / "queries"
 QUERY_CATEGORY = "aoai-lab"
+# A parameter line: `let <name> = <KQL expression>;` alone on its line, before the query's body.
+_PARAMETER = re.compile(r"^let (?P<name>[A-Za-z_][A-Za-z0-9_]*) = (?P<expr>.+);\s*$")
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,51 @@ class SavedQuery:
     id: str
     title: str
     query: str
+    # Parameter name -> default expression (the `let` lines after the comment header), e.g. startTime -> ago(1d).
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def bind(self, **values: str) -> str:
+        return bind_parameters(self.query, **values)
+
+
+def query_parameters(query: str) -> dict[str, str]:
+    """The query's parameters: the `let` lines that follow its leading comment lines."""
+    params: dict[str, str] = {}
+    for line in query.splitlines():
+        stripped = line.strip()
+        if not params and (not stripped or stripped.startswith("//")):
+            continue
+        match = _PARAMETER.match(stripped)
+        if match is None:
+            break
+        params[match["name"]] = match["expr"]
+    return params
+
+
+def bind_parameters(query: str, **values: str) -> str:
+    """The query with the given parameters' default expressions replaced (KQL expressions, e.g. `ago(7d)` or
+    `kql_datetime(...)`); the rest of the query is untouched. An unknown name is an error, not a silent no-op."""
+    known = query_parameters(query)
+    unknown = set(values) - set(known)
+    if unknown:
+        raise KeyError(
+            f"the query has no parameter {', '.join(sorted(unknown))} (it has {', '.join(known) or 'none'})"
+        )
+    lines = query.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        match = _PARAMETER.match(line.strip())
+        if match and match["name"] in values:
+            ending = "\n" if line.endswith("\n") else ""
+            lines[i] = f"let {match['name']} = {values[match['name']]};{ending}"
+            values = {k: v for k, v in values.items() if k != match["name"]}
+    return "".join(lines)
+
+
+def kql_datetime(moment: dt.datetime) -> str:
+    """A KQL datetime literal in UTC (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return f"datetime({moment.isoformat(timespec='seconds')}Z)"
 
 
 def load_queries(directory: Path = QUERY_DIR) -> list[SavedQuery]:
@@ -28,7 +77,8 @@ def load_queries(directory: Path = QUERY_DIR) -> list[SavedQuery]:
         title = next(
             (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("// title:")), path.stem
         )
-        queries.append(SavedQuery(id=path.stem, title=title, query=text.strip() + "\n"))
+        query = text.strip() + "\n"
+        queries.append(SavedQuery(id=path.stem, title=title, query=query, parameters=query_parameters(query)))
     return queries
 
 

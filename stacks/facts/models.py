@@ -193,7 +193,9 @@ def check_deployments(
                 )
             )
         else:
-            findings.extend(_check_known(d, fam, fine_tuned, api_version, api_version_key_path, expires_on, today))
+            findings.extend(
+                _check_known(d, fam, fine_tuned, api_version, api_version_key_path, expires_on, today)
+            )
         if d.sku == facts.developer_tier_sku:
             findings.append(
                 Finding(

@@ -193,7 +193,9 @@ def test_minute_limit_alone_sends_no_quota_attributes():
 
 def test_a_participant_override_gets_a_branch_of_its_own():
     bigger = TokenLimits(tokens_per_minute=8000, token_quota=200000, token_quota_period="Weekly")
-    root = _policy(plan_gateway(token_limits=LIMITS, participant_limits={"student03": bigger, "student01": LIMITS}))
+    root = _policy(
+        plan_gateway(token_limits=LIMITS, participant_limits={"student03": bigger, "student01": LIMITS})
+    )
     inbound = root.find("inbound")
     assert inbound is not None
     choose = inbound[1]
@@ -202,7 +204,11 @@ def test_a_participant_override_gets_a_branch_of_its_own():
     # student01's entry equals everyone's limits: no branch for it.
     assert when.get("condition") == '@(context.Subscription.Id == "student03")'
     (special,) = list(when)
-    assert (special.get("tokens-per-minute"), special.get("token-quota"), special.get("token-quota-period")) == (
+    assert (
+        special.get("tokens-per-minute"),
+        special.get("token-quota"),
+        special.get("token-quota-period"),
+    ) == (
         "8000",
         "200000",
         "Weekly",
@@ -326,9 +332,9 @@ def test_api_diagnostic_body_azure_receives():
 
 
 def test_opt_in_body_logging_stays_under_the_entry_limit():
-    props = _api_diagnostic(plan_gateway(logging=GatewayLogging(body_bytes=8192, message_bytes=32768)))["inputs"][
-        "properties"
-    ]
+    props = _api_diagnostic(plan_gateway(logging=GatewayLogging(body_bytes=8192, message_bytes=32768)))[
+        "inputs"
+    ]["properties"]
     bodies = {
         (side, direction): props[side][direction]["body"]["bytes"]
         for side in ("frontend", "backend")
@@ -341,7 +347,12 @@ def test_opt_in_body_logging_stays_under_the_entry_limit():
         ("backend", "request"): 0,
         ("backend", "response"): 8192,
     }
-    headers = [h for side in ("frontend", "backend") for d in ("request", "response") for h in props[side][d]["headers"]]
+    headers = [
+        h
+        for side in ("frontend", "backend")
+        for d in ("request", "response")
+        for h in props[side][d]["headers"]
+    ]
     # Two 8 KB bodies, a few short headers and the entry's other fields stay well under 32 KB.
     assert sum(bodies.values()) + sum(len(h) + 256 for h in headers) + 8 * 1024 <= 32 * 1024
     message = {"messages": "all", "maxSizeInBytes": 32768}

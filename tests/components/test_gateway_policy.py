@@ -20,7 +20,9 @@ from labctl.guardrails import policy_problems
 
 def test_rendered_policy_passes_the_check_rules_in_both_clouds():
     for audience in ("https://cognitiveservices.azure.com", "https://cognitiveservices.azure.cn"):
-        rendered = render_policy(GatewayPolicyArgs(managed_identity_audience=audience, token_limits=TokenLimits(100)))
+        rendered = render_policy(
+            GatewayPolicyArgs(managed_identity_audience=audience, token_limits=TokenLimits(100))
+        )
         assert policy_problems(rendered, "xml") == []
         assert "${" not in rendered
 

@@ -21,7 +21,10 @@ from tests.support.fake_gateway import FakeGateway
 from tests.support.gateway_plans import plan_gateway
 from tests.support.plans import API, API_POLICY, inputs
 
-KEYS = {"student01": "k1-0123456789abcdef0123456789abcdef", "student02": "k2-fedcba9876543210fedcba9876543210"}
+KEYS = {
+    "student01": "k1-0123456789abcdef0123456789abcdef",
+    "student02": "k2-fedcba9876543210fedcba9876543210",
+}
 DEPLOYMENTS = {"chat": "gpt-5-mini", "embeddings": "text-embedding-3-small"}
 # What the stack hands out: the version every chat model of the lab answers on.
 HANDED_OUT = model_facts().default_api_version
@@ -30,7 +33,9 @@ MESSAGES = [{"role": "user", "content": "Say ok."}]
 
 @pytest.fixture(scope="module")
 def plan():
-    return plan_gateway(token_limits=TokenLimits(tokens_per_minute=40, token_quota=100, token_quota_period="Daily"))
+    return plan_gateway(
+        token_limits=TokenLimits(tokens_per_minute=40, token_quota=100, token_quota_period="Daily")
+    )
 
 
 @pytest.fixture
@@ -46,7 +51,11 @@ def gateway(fake_azure) -> FakeGateway:
 def _clients(fake_azure, key: str, api_version: str = HANDED_OUT) -> tuple[openai.AzureOpenAI, openai.OpenAI]:
     http = openai.DefaultHttpxClient(verify=ssl.create_default_context(cafile=str(fake_azure.ca_file)))
     azure = openai.AzureOpenAI(
-        azure_endpoint=fake_azure.base_url, api_key=key, api_version=api_version, http_client=http, max_retries=0
+        azure_endpoint=fake_azure.base_url,
+        api_key=key,
+        api_version=api_version,
+        http_client=http,
+        max_retries=0,
     )
     # The v1 API takes the plain OpenAI client; the gateway wants the subscription key in `api-key` (docs/gateway.md).
     v1 = openai.OpenAI(

@@ -22,7 +22,9 @@ TODAY = dt.date(2026, 12, 1)
 KEY = "aoai-lab:inferenceApiVersion"
 
 
-def _check(model: str, version: str = "2025-08-07", sku: str = "GlobalStandard", *, api: str, expires="2026-12-18"):
+def _check(
+    model: str, version: str = "2025-08-07", sku: str = "GlobalStandard", *, api: str, expires="2026-12-18"
+):
     d = DeploymentFacts(key="aoai-lab:deployments[0]", name="chat", model=model, version=version, sku=sku)
     return check_deployments(
         [d],
@@ -81,7 +83,10 @@ def test_retirement_before_expires_on_warns():
     (warning,) = [f for f in findings if f.key.endswith(".version")]
     assert "retired on 2026-10-14" in warning.message and "2026-12-18" in warning.message
     # gpt-5-mini retires 2027-02-06: a lab ending in March meets it, one ending in December does not.
-    assert _check("gpt-5-mini", api="2025-04-01-preview", expires="2027-03-01")[0].message.count("2027-02-06") == 1
+    assert (
+        _check("gpt-5-mini", api="2025-04-01-preview", expires="2027-03-01")[0].message.count("2027-02-06")
+        == 1
+    )
     assert _check("gpt-5-mini", api="2025-04-01-preview", expires="2026-12-18") == []
 
 
@@ -91,7 +96,9 @@ def test_retired_family_is_an_error():
 
 
 def test_developer_tier_fine_tune_warns_about_24_hours():
-    findings = _check("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", "1", sku="DeveloperTier", api="2025-04-01-preview")
+    findings = _check(
+        "gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", "1", sku="DeveloperTier", api="2025-04-01-preview"
+    )
     assert [f.key for f in findings] == ["aoai-lab:deployments[0].sku"]
     assert "24 hours" in findings[0].message
 
