@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
-from pulumi_azure_native import operationalinsights
+from pulumi_azure_native import applicationinsights, operationalinsights
 
 QUERY_DIR = Path(__file__).parent / "queries"
+WORKBOOK_FILE = Path(__file__).parent / "workbooks" / "instructor-live-view.json"
+# Workbook resource names must be GUIDs: derived from the workspace id, stable for the life of the workspace.
+_WORKBOOK_NAMESPACE = uuid.UUID("0c0b9f7e-2d4a-4b8e-9a57-6d1f3e2a4c11")
 QUERY_CATEGORY = "aoai-lab"
 # A parameter line: `let <name> = <KQL expression>;` alone on its line, before the query's body.
 _PARAMETER = re.compile(r"^let (?P<name>[A-Za-z_][A-Za-z0-9_]*) = (?P<expr>.+);\s*$")
@@ -82,6 +87,17 @@ def load_queries(directory: Path = QUERY_DIR) -> list[SavedQuery]:
     return queries
 
 
+def workbook_json(workspace_id: str, path: Path = WORKBOOK_FILE) -> str:
+    """The workbook's serialized data: the JSON data file, bound to the lab's workspace."""
+    workbook = json.loads(path.read_text(encoding="utf-8"))
+    workbook["fallbackResourceIds"] = [workspace_id]
+    return json.dumps(workbook)
+
+
+def workbook_name(workspace_id: str) -> str:
+    return str(uuid.uuid5(_WORKBOOK_NAMESPACE, workspace_id.lower()))
+
+
 @dataclass
 class LabMonitoringArgs:
     resource_group_name: pulumi.Input[str]
@@ -91,6 +107,9 @@ class LabMonitoringArgs:
     # Ingestion stops for the day at the cap: labs run on student credits.
     daily_quota_gb: float = 1.0
     queries: list[SavedQuery] = field(default_factory=load_queries)
+    # The instructor's live view (Azure Monitor workbook) over the gateway's logs.
+    workbook: bool = True
+    workbook_title: str = "aoai-lab: the class, live"
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -126,6 +145,22 @@ class LabMonitoring(pulumi.ComponentResource):
                 query=q.query,
                 version=2,
                 tags=tag_list,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.workbook: applicationinsights.Workbook | None = None
+        if args.workbook:
+            self.workbook = applicationinsights.Workbook(
+                f"{name}-workbook",
+                resource_name_=self.workspace.id.apply(workbook_name),
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                kind="shared",
+                category="workbook",
+                display_name=args.workbook_title,
+                serialized_data=self.workspace.id.apply(workbook_json),
+                source_id=self.workspace.id,
+                version="Notebook/1.0",
+                tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({"workspaceId": self.workspace.id, "customerId": self.workspace.customer_id})
