@@ -32,6 +32,8 @@ FRONTEND_RESPONSE_HEADERS = (
     "retry-after",
     "x-participant-remaining-tokens",
     "x-participant-remaining-quota-tokens",
+    # Set by the content-filter step of the policy (foundry track): lands in ApiManagementGatewayLogs.ResponseHeaders.
+    "x-aoai-lab-content-filter",
 )
 BACKEND_RESPONSE_HEADERS = ("x-ms-region", "x-ratelimit-remaining-tokens")
 # Room an entry keeps for everything but bodies: URL, headers above, times, ids, errors (generous).

@@ -323,6 +323,13 @@ def test_api_diagnostic_body_azure_receives():
     assert "location" not in diag and "tags" not in diag  # a proxy resource takes neither
     props = diag["properties"]
     assert props["largeLanguageModel"] == {"logs": "enabled"}  # tokens and model, no prompts
+    # Headers are logged even without bodies: refusals' Retry-After, the participant's budget, content-filter blocks.
+    assert props["frontend"]["response"]["headers"] == [
+        "retry-after",
+        "x-participant-remaining-tokens",
+        "x-participant-remaining-quota-tokens",
+        "x-aoai-lab-content-filter",
+    ]
     assert props["sampling"] == {"samplingType": "fixed", "percentage": 100}
     assert props["alwaysLog"] == "allErrors" and props["logClientIp"] is True
     # Bodies are off by default: prompts hold students' data.
