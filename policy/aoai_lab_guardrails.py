@@ -43,7 +43,7 @@ _PROJECT = Path(__file__).resolve().parent.parent
 if str(_PROJECT) not in sys.path:
     sys.path.insert(0, str(_PROJECT))
 
-from labctl.guardrails import RULES, UNKNOWN, Resource, Rule, StackView  # noqa: E402
+from labctl.guardrails.rules import RULES, UNKNOWN, Resource, Rule, StackView  # noqa: E402
 
 PACK_NAME = "aoai-lab-guardrails"
 # The engine's sentinels for values a preview can't know yet, one per type.

@@ -44,11 +44,11 @@ from pulumi_policy.proxy import (
 )
 
 import components.ai_gateway as ai_gateway
-from labctl.guardrails import RULES, UNKNOWN, evaluate, from_snapshot
-from labctl.plan import Plan
+from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
+from labctl.plan.runtime import Plan
+from labctl.project import PROJECT_DIR
 from stacks import lab
 from stacks.catalog import Role
-from stacks.config_source import PROJECT_DIR
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TODAY = dt.date(2026, 11, 1)

@@ -11,7 +11,7 @@ from components.ai_gateway import DEFAULT_POLICY
 from components.gateway_api import operations
 from components.gateway_logging import GatewayLogging
 from components.gateway_policy import TokenLimits, policy_backend_id
-from labctl.plan import PlanError
+from labctl.plan.runtime import PlanError
 from tests.support.gateway_plans import GENERIC_RESOURCE, WORKSPACE_ID, plan_gateway
 from tests.support.plans import (
     ACCOUNT,
@@ -275,7 +275,7 @@ def test_one_subscription_per_participant_scoped_to_the_product(dev_plan):
 
 
 def test_participant_keys_are_read_with_list_secrets_and_kept_secret(dev_plan):
-    from labctl.mockcloud import stable_hex
+    from labctl.plan.mockcloud import stable_hex
 
     # Azure does not return keys when it creates a subscription (the mock does not either): the keys must come
     # from listSecrets, one per participant, and never be empty.

@@ -15,7 +15,7 @@ from components.gateway_policy import (
     fill_placeholders,
     render_policy,
 )
-from labctl.guardrails import policy_problems
+from labctl.guardrails.rules import policy_problems
 
 
 def test_rendered_policy_passes_the_check_rules_in_both_clouds():

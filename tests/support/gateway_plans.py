@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
-from labctl.plan import Plan, run_program
+from labctl.plan.runtime import Plan, run_program
 
 GENERIC_RESOURCE = "azure-native:resources:Resource"
 PARTICIPANTS = (
