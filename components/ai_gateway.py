@@ -68,23 +68,11 @@ class AiGatewayArgs:
     logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
-    # Accepted until the stack layer stops passing them: the API is no longer imported from a link, and
-    # body logging is `logging.body_bytes`.
-    inference_spec_url: str | None = None
-    log_body_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        if self.tier in NO_TOKEN_LIMIT_TIERS and (self.token_limits or self.participant_limits):
-            raise ValueError(
-                f"API Management {self.tier} does not support llm-token-limit: drop the token limits"
-            )
         unknown = set(self.participant_limits) - {p.name for p in self.participants}
         if unknown:
             raise ValueError(f"limits for unknown participants: {', '.join(sorted(unknown))}")
-        if self.log_body_bytes is not None:
-            self.logging = GatewayLogging(
-                body_bytes=self.log_body_bytes, message_bytes=self.logging.message_bytes
-            )
 
 
 class AiGateway(pulumi.ComponentResource):

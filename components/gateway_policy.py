@@ -118,16 +118,14 @@ def _expand_token_limits(root: ET.Element, args: GatewayPolicyArgs) -> None:
     parent.remove(prototype)
     if args.token_limits is None and not args.participant_limits:
         return
-    if args.participant_limits and args.token_limits is None:
-        raise ValueError("participant limits override the limits for everyone: set token_limits too")
 
     def limit_for(limits: TokenLimits) -> ET.Element:
         element = copy.deepcopy(prototype)
         fill_placeholders(element, limits.placeholders())
         return element
 
-    assert args.token_limits is not None
     if not args.participant_limits:
+        assert args.token_limits is not None
         parent.insert(index, limit_for(args.token_limits))
         return
     # Participants with the same limits share one branch; one counter per subscription either way.
@@ -136,14 +134,16 @@ def _expand_token_limits(root: ET.Element, args: GatewayPolicyArgs) -> None:
         if limits != args.token_limits:
             groups.setdefault(limits, []).append(sid)
     if not groups:
-        parent.insert(index, limit_for(args.token_limits))
+        if args.token_limits is not None:
+            parent.insert(index, limit_for(args.token_limits))
         return
     choose = ET.Element("choose")
     for limits, ids in groups.items():
         when = ET.SubElement(choose, "when", {"condition": _subscription_condition(ids)})
         when.append(limit_for(limits))
-    otherwise = ET.SubElement(choose, "otherwise")
-    otherwise.append(limit_for(args.token_limits))
+    if args.token_limits is not None:  # else only the listed participants are limited
+        otherwise = ET.SubElement(choose, "otherwise")
+        otherwise.append(limit_for(args.token_limits))
     choose.tail = prototype.tail
     parent.insert(index, choose)
 

@@ -238,11 +238,6 @@ def test_refusals_say_which_limit_was_hit():
     assert retry is not None
 
 
-def test_consumption_cannot_take_token_limits():
-    with pytest.raises(PlanError, match="Consumption does not support llm-token-limit"):
-        plan_gateway(tier="Consumption", token_limits=LIMITS, diagnostics_workspace_id=None)
-
-
 def test_limits_for_someone_who_is_not_a_participant_are_refused():
     with pytest.raises(PlanError, match="unknown participants: student99"):
         plan_gateway(token_limits=LIMITS, participant_limits={"student99": LIMITS})

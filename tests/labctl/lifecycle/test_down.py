@@ -205,7 +205,17 @@ def _lab_leftovers(**kw):
 
 
 def down_cli(project: Path, arm, *args: str):
-    argv = ["down", "--stack", "dev", "--yes", "--project-dir", str(project), "--arm-endpoint", arm.base, *args]
+    argv = [
+        "down",
+        "--stack",
+        "dev",
+        "--yes",
+        "--project-dir",
+        str(project),
+        "--arm-endpoint",
+        arm.base,
+        *args,
+    ]
     return CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
 
 

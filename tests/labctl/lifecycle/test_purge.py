@@ -348,7 +348,9 @@ def test_cli_purge_with_an_unreachable_endpoint_exits_4_without_a_traceback(fake
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
 
     result = CliRunner().invoke(
-        app, ["purge", "--stack", "dev", "--yes", "--arm-endpoint", "https://127.0.0.1:9"], env={"COLUMNS": "200"}
+        app,
+        ["purge", "--stack", "dev", "--yes", "--arm-endpoint", "https://127.0.0.1:9"],
+        env={"COLUMNS": "200"},
     )
 
     assert result.exit_code == EXIT_AZURE, result.output
