@@ -18,7 +18,6 @@ from components.gateway_logging import (
     api_diagnostic_properties,
 )
 from components.gateway_policy import (
-    POLICY_DIR,
     POLICY_TEMPLATE,
     PUBLIC_AUDIENCE,
     GatewayPolicyArgs,
@@ -27,9 +26,6 @@ from components.gateway_policy import (
     render_policy,
 )
 
-# The policy as the workshop wrote it; `labctl check` tests its rules against it. The gateway renders
-# POLICY_TEMPLATE (the same steps plus token limits and a cloud-specific audience).
-DEFAULT_POLICY = POLICY_DIR / "openai-managed-identity.xml"
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets

@@ -16,6 +16,9 @@ NAME_INPUTS: dict[str, str] = {
     "azure-native:apimanagement:Subscription": "sid",
     "azure-native:apimanagement:Logger": "loggerId",
     "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
+    # The provider's generic resource (the API diagnostic with LLM logging) and the instructor's workbook.
+    "azure-native:resources:Resource": "resourceName",
+    "azure-native:applicationinsights:Workbook": "resourceName",
     "azure-native:operationalinsights:Workspace": "workspaceName",
     "azure-native:operationalinsights:SavedSearch": "savedSearchId",
     "azure-native:monitor:DiagnosticSetting": "name",

@@ -54,8 +54,11 @@ TAGGABLE_TYPES: frozenset[str] = frozenset(
         GATEWAY,
         WORKSPACE,
         "azure-native:operationalinsights:SavedSearch",
+        "azure-native:applicationinsights:Workbook",
     }
 )
+# SDK classes that take tags for resources that have none: the lab's generic resource is an API diagnostic.
+UNTAGGED_TYPES: frozenset[str] = frozenset({"azure-native:resources:Resource"})
 REQUIRED_TAGS = ("owner", "expires-on")
 
 # Built-in roles that let the holder take over the subscription or grant access to others (MicrosoftDocs
@@ -505,7 +508,7 @@ RULES: tuple[Rule, ...] = (
         rationale="The backend must only see the gateway's token; a forwarded subscription key leaks to Azure OpenAI logs.",
         fix='Keep <authentication-managed-identity resource="https://cognitiveservices.azure.com"/> and '
         '<set-header name="api-key" exists-action="delete"/> directly in <inbound> '
-        "(components/policies/openai-managed-identity.xml).",
+        "(components/policies/openai-gateway.xml).",
         check_stack=_api_policy,
     ),
     Rule(

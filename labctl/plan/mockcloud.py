@@ -55,6 +55,11 @@ def arm_id(typ: str, name: str, inputs: dict[str, Any]) -> str:
         "azure-native:apimanagement:Subscription": lambda: f"{apim}/subscriptions/{name}",
         "azure-native:apimanagement:Logger": lambda: f"{apim}/loggers/{name}",
         "azure-native:apimanagement:ApiDiagnostic": lambda: f"{api}/diagnostics/{name}",
+        "azure-native:resources:Resource": lambda: (
+            f"{rg}/providers/{inputs.get('resourceProviderNamespace')}/{inputs.get('parentResourcePath')}/"
+            f"{inputs.get('resourceType')}/{name}"
+        ),
+        "azure-native:applicationinsights:Workbook": lambda: f"{rg}/providers/Microsoft.Insights/workbooks/{name}",
         "azure-native:operationalinsights:Workspace": lambda: (
             f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}"
         ),

@@ -41,6 +41,8 @@ KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "azure-native:apimanagement:Subscription": ("sid", "displayName"),
     "azure-native:apimanagement:Logger": ("loggerId", "loggerType"),
     "azure-native:apimanagement:ApiDiagnostic": ("diagnosticId", "sampling.percentage"),
+    "azure-native:resources:Resource": ("resourceType", "resourceName", "apiVersion"),
+    "azure-native:applicationinsights:Workbook": ("displayName", "kind"),
     "azure-native:operationalinsights:Workspace": (
         "workspaceName",
         "retentionInDays",

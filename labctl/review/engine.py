@@ -126,6 +126,15 @@ REPLACE_RULES: tuple[ReplaceRule, ...] = (
     ReplaceRule(
         "azure-native:apimanagement:ApiDiagnostic", "diagnosticId", "the diagnostic id is its ARM id"
     ),
+    # The provider's generic resource (the lab's API diagnostic at an API version with LLM logging): these four
+    # inputs spell its ARM id.
+    *(
+        ReplaceRule("azure-native:resources:Resource", key, "the generic resource's ARM id changes")
+        for key in ("resourceProviderNamespace", "parentResourcePath", "resourceType", "resourceName")
+    ),
+    ReplaceRule(
+        "azure-native:applicationinsights:Workbook", "resourceName", "the workbook's name (a GUID) is its ARM id"
+    ),
     ReplaceRule(
         "azure-native:operationalinsights:Workspace", "workspaceName", "the workspace name is its ARM id"
     ),
@@ -411,6 +420,8 @@ PARENT_INPUTS: dict[str, tuple[str, ...]] = {
     "productId": ("azure-native:apimanagement:Product",),
     "resourceUri": ("*",),
     "scope": ("*",),
+    # A generic resource's parent path, e.g. service/<apim>/apis/<api>.
+    "parentResourcePath": ("*",),
 }
 # The segment before a resource's name in its ARM id (`.../accounts/<name>`), to find it in an id.
 ARM_COLLECTIONS: dict[str, str] = {

@@ -262,7 +262,7 @@ class LabSettings(Section):
     publisher_name: str = "aoai-lab"
     # Handed out to students (OPENAI_API_VERSION); every chat model of the lab must answer on it
     # (stacks/facts/models.yaml). GPT-5 and o-series need 2025-04-01-preview or later.
-    inference_api_version: str = Field(default_factory=lambda: model_facts().default_api_version)
+    inference_api_version: str = model_facts().default_api_version
     gateway_logs: bool = True
     # Everyone's token budget on the gateway (None: unlimited); a participant's `limits` override it.
     participant_limits: TokenLimitSettings | None = None

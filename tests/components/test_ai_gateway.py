@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from components.ai_gateway import DEFAULT_POLICY
 from components.gateway_api import operations
 from components.gateway_logging import GatewayLogging
-from components.gateway_policy import TokenLimits, policy_backend_id
+from components.gateway_policy import POLICY_TEMPLATE, TokenLimits, policy_backend_id
 from labctl.plan.runtime import PlanError
 from tests.support.gateway_plans import GENERIC_RESOURCE, WORKSPACE_ID, plan_gateway
 from tests.support.plans import (
@@ -147,7 +146,7 @@ def test_policy_waits_for_its_backend(dev_plan):
 
 
 def test_policy_template_is_the_single_source_of_the_backend_id():
-    text = DEFAULT_POLICY.read_text()
+    text = POLICY_TEMPLATE.read_text()
     assert policy_backend_id(text) == "azure-openai"
     broken = text.replace('<set-backend-service backend-id="azure-openai" />', "")
     with pytest.raises(ValueError, match="set-backend-service"):
@@ -392,5 +391,45 @@ def test_gateway_url_output(dev_plan):
     env = dev_plan.outputs["openaiEnv"]
     # The SDK appends /openai itself.
     assert env["AZURE_OPENAI_ENDPOINT"] == f"https://{name}.azure-api.net"
-    assert env["OPENAI_API_VERSION"] == "2024-10-21"
+    # The version every chat model of the stack answers on (gpt-5-mini needs 2025-04-01-preview).
+    assert env["OPENAI_API_VERSION"] == "2025-04-01-preview"
+    # The plain OpenAI client on the v1 API.
+    assert (
+        env["OPENAI_BASE_URL"]
+        == dev_plan.outputs["gatewayV1Url"]
+        == f"https://{name}.azure-api.net/openai/v1/"
+    )
     assert json.dumps(env)  # plain, pasteable values
+
+
+def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_config):
+    participants = [dict(p) for p in dev_config["aoai-lab:participants"]]
+    participants[1]["limits"] = {"tokensPerMinute": 9000}
+    plan = plan_with(
+        participantLimits={"tokensPerMinute": 3000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+        participants=participants,
+    )
+    inbound = _policy(plan).find("inbound")
+    assert inbound is not None
+    choose = inbound.find("choose")
+    assert choose is not None
+    assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
+    assert choose.find("when/llm-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
+    assert choose.find("otherwise/llm-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]
+    assert plan.outputs["participantLimits"] == {
+        "student01": {"tokensPerMinute": 3000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+        "student02": {"tokensPerMinute": 9000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+    }
+
+
+def test_a_usgovernment_stack_asks_for_its_own_audience(plan_with):
+    plan = plan_with(
+        **{
+            "azure-native:environment": "usgovernment",
+            "azure-native:location": "usgovvirginia",
+            "regions": ["usgovvirginia"],
+            "location": "usgovvirginia",
+        }
+    )
+    auth = _policy(plan).find("inbound/authentication-managed-identity")
+    assert auth is not None and auth.get("resource") == "https://cognitiveservices.azure.us"

@@ -24,11 +24,13 @@ from typer.testing import CliRunner
 import components.ai_gateway as ai_gateway
 import components.monitoring as monitoring
 import components.openai_account as openai_account
+from components.gateway_policy import GatewayPolicyArgs, render_policy
 from labctl.cli import app
 from labctl.guardrails.rules import (
     RULES,
     RULES_BY_ID,
     TAGGABLE_TYPES,
+    UNTAGGED_TYPES,
     evaluate,
     from_snapshot,
     policy_problems,
@@ -202,7 +204,7 @@ def test_a_stack_that_breaks_one_rule_breaks_exactly_that_rule(rule_id, plan_wit
     ],
 )
 def test_policy_problems_in_the_shipped_policy(edit, problem):
-    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    shipped = render_policy(GatewayPolicyArgs())
     assert policy_problems(shipped) == []
     problems = policy_problems(edit(shipped))
     assert len(problems) == 1 and problem in problems[0]
@@ -220,7 +222,7 @@ RAW_EXPRESSIONS = """<base />
 
 
 def test_raw_policy_expressions_are_not_xml_errors():
-    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    shipped = render_policy(GatewayPolicyArgs())
     raw = shipped.replace("<base />", RAW_EXPRESSIONS, 1)
     with pytest.raises(ET.ParseError):
         ET.fromstring(raw)
@@ -235,7 +237,7 @@ def test_raw_policy_expressions_are_not_xml_errors():
 
 
 def test_raw_policy_expressions_in_a_planned_stack_pass(plan_with, monkeypatch):
-    raw = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8").replace("<base />", RAW_EXPRESSIONS, 1)
+    raw = render_policy(GatewayPolicyArgs()).replace("<base />", RAW_EXPRESSIONS, 1)
     _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", value=raw)
     assert _violations(plan_with()) == {}
 
@@ -289,7 +291,8 @@ def test_taggable_types_match_the_sdk(dev_plan):
     """TAGGABLE_TYPES holds exactly the SDK classes that take tags, among the types the lab declares."""
     assert all(_takes_tags(token) for token in TAGGABLE_TYPES)
     declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
-    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES
+    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | UNTAGGED_TYPES
+    assert not TAGGABLE_TYPES & UNTAGGED_TYPES
 
 
 # ---- labctl check ----

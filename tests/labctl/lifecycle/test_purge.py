@@ -7,11 +7,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from labctl.azure import signin as azure_clients
-from labctl.azure.signin import arm_target
+from labctl.azure.signin import arm_target, resolve_subscription
 from labctl.cli import app
-from labctl.errors import AzureError
-from labctl.azure.signin import resolve_subscription
-from labctl.errors import EXIT_AZURE, EXIT_USAGE
+from labctl.errors import EXIT_AZURE, EXIT_USAGE, AzureError
 from labctl.lifecycle.purge import find_soft_deleted, mgmt_clients, purge_command
 from stacks.naming import LabIdentity
 from tests.support.fake_arm_deleted import SUBSCRIPTION, Deleted, FakeDeletedArm
