@@ -52,7 +52,7 @@ def test_selectable_tiers(plan_with, tier, client_certificate):
 
 
 def test_consumption_tier_without_gateway_logs(plan_with):
-    plan = plan_with(gatewayTier="Consumption", gatewayLogs=False)
+    plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     svc = inputs(plan, APIM)
     assert svc["sku"] == {"name": "Consumption", "capacity": 0}
     assert svc["enableClientCertificate"] is False
@@ -120,15 +120,16 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: drop the caller's key, get a token, send it, then route. No limits configured: no limit step.
+    # Order matters: refuse over-budget callers, drop the caller's key, get a token, send it, then route.
     assert steps == [
         "base",
+        "llm-token-limit",
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    drop_key, auth, bearer, route = inbound[1], inbound[2], inbound[3], inbound[4]
+    drop_key, auth, bearer, route = inbound[2], inbound[3], inbound[4], inbound[5]
     assert drop_key.attrib == {"name": "api-key", "exists-action": "delete"}
     assert auth.get("resource") == "https://cognitiveservices.azure.com"
     token_var = auth.get("output-token-variable-name")

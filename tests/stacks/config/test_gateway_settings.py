@@ -37,6 +37,7 @@ LIMITS = {"tokensPerMinute": 5000, "tokenQuota": 200000, "tokenQuotaPeriod": "Da
 
 
 def test_defaults_hand_out_a_version_every_chat_model_accepts_and_log_no_bodies(raw_dev):
+    raw_dev.pop("participantLimits")
     settings = _load(raw_dev)
     assert settings.inference_api_version == "2025-04-01-preview"
     assert settings.participant_limits is None
@@ -90,7 +91,8 @@ def test_consumption_cannot_enforce_token_limits(raw_dev):
     ]
     participants = copy.deepcopy(raw_dev["participants"])
     participants[0]["limits"] = {"tokensPerMinute": 10}
-    problems = _problems(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participants=participants)
+    consumption = {"gatewayTier": "Consumption", "gatewayLogs": False, "participantLimits": None}
+    problems = _problems(raw_dev, participants=participants, **consumption)
     assert problems[0].startswith("aoai-lab:participants[0].limits: API Management Consumption")
 
 
