@@ -157,7 +157,9 @@ def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> 
     unused = set(values) - used
     if unused:
         raise PolicyTemplateError(f"the template has no placeholder for {', '.join(sorted(unused))}")
-    ET.indent(root, space="  ")  # comments are gone: re-indent so the document reads well in the portal and diffs
+    ET.indent(
+        root, space="  "
+    )  # comments are gone: re-indent so the document reads well in the portal and diffs
     return ET.tostring(root, encoding="unicode")
 
 

@@ -349,9 +349,12 @@ def smoke_command(
     console: Console,
     err_console: Console,
     credential_factory: Callable[[str], Any] | None = None,
+    wait_minutes: float = 0.0,
+    wait_interval_s: float | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
-    when it cannot call at all."""
+    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays
+    (labctl/lifecycle/smoke_wait.py)."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
@@ -364,24 +367,50 @@ def smoke_command(
         environment = lab_identity(stack, project_dir).environment
         credential = (credential_factory or signin.default_credential)(environment)
     total = len(plan_probes(outputs, direct))
-    with Progress(
-        TextColumn("smoke"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("calls", total=total)
-        results = run_smoke(
-            outputs,
-            direct=direct,
-            credential=credential,
-            environment=environment,
-            concurrency=concurrency,
-            max_retries=retries,
-            timeout=timeout,
-            on_result=lambda _: progress.advance(task),
+
+    def attempt() -> list[ProbeResult]:
+        with Progress(
+            TextColumn("smoke"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("calls", total=total)
+            return run_smoke(
+                outputs,
+                direct=direct,
+                credential=credential,
+                environment=environment,
+                concurrency=concurrency,
+                max_retries=retries,
+                timeout=timeout,
+                on_result=lambda _: progress.advance(task),
+            )
+
+    if wait_minutes <= 0:
+        results = attempt()
+        render_results(results, console, direct=direct)
+        return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+    from labctl.lifecycle import smoke_wait
+
+    def retrying(n: int, failed: list[ProbeResult], waited: float) -> None:
+        bad = sum(1 for r in failed if not r.ok)
+        console.print(
+            f"attempt {n}: {bad} call(s) still denied or not found (propagating); trying again "
+            f"({smoke_wait.duration(waited)} so far)",
+            markup=False,
+            highlight=False,
         )
-    render_results(results, console, direct=direct)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+    outcome = smoke_wait.smoke_until_ready(
+        attempt,
+        wait_s=wait_minutes * 60,
+        interval_s=smoke_wait.DEFAULT_INTERVAL_S if wait_interval_s is None else wait_interval_s,
+        on_retry=retrying,
+    )
+    render_results(outcome.results, console, direct=direct)
+    console.print(smoke_wait.describe_wait(outcome, wait_minutes * 60), markup=False, highlight=False)
+    return EXIT_OK if all(r.ok for r in outcome.results) else EXIT_PROBLEMS

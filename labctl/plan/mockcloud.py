@@ -59,7 +59,9 @@ def arm_id(typ: str, name: str, inputs: dict[str, Any]) -> str:
             f"{rg}/providers/{inputs.get('resourceProviderNamespace')}/{inputs.get('parentResourcePath')}/"
             f"{inputs.get('resourceType')}/{name}"
         ),
-        "azure-native:applicationinsights:Workbook": lambda: f"{rg}/providers/Microsoft.Insights/workbooks/{name}",
+        "azure-native:applicationinsights:Workbook": lambda: (
+            f"{rg}/providers/Microsoft.Insights/workbooks/{name}"
+        ),
         "azure-native:operationalinsights:Workspace": lambda: (
             f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}"
         ),

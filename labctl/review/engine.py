@@ -133,7 +133,9 @@ REPLACE_RULES: tuple[ReplaceRule, ...] = (
         for key in ("resourceProviderNamespace", "parentResourcePath", "resourceType", "resourceName")
     ),
     ReplaceRule(
-        "azure-native:applicationinsights:Workbook", "resourceName", "the workbook's name (a GUID) is its ARM id"
+        "azure-native:applicationinsights:Workbook",
+        "resourceName",
+        "the workbook's name (a GUID) is its ARM id",
     ),
     ReplaceRule(
         "azure-native:operationalinsights:Workspace", "workspaceName", "the workspace name is its ARM id"
