@@ -25,8 +25,6 @@ from labctl.errors import AzureError, ConfigError
 from stacks.config.values import GUID_RE
 from stacks.facts.clouds import CLOUDS, Cloud, cloud_named, unknown_cloud_message
 
-# Kept for the callers' error handling: every sign-in, access or network problem is an AzureError (exit 4).
-AzureAccessError = AzureError
 AZ_TIMEOUT_S = 30
 
 

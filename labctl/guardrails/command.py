@@ -19,6 +19,7 @@ from labctl.options import (
     StackOption,
 )
 from labctl.output import emit, load_json_file
+from labctl.snapshot import stack_of
 
 
 def check(
@@ -52,7 +53,7 @@ def check(
         raise UsageError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
     if snapshot is not None:
         data = load_json_file(snapshot)
-        stack_name = stack or "?"
+        stack_name = stack or stack_of(data) or "?"
     else:
         ctx = CommandContext.create(stack, project_dir)
         stack_name = ctx.stack

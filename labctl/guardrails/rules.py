@@ -21,53 +21,37 @@ This module must stay free of third-party imports: the policy pack runs it in it
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
+from labctl.guardrails.gateway_rules import GATEWAY_RULES
+from labctl.guardrails.model import (
+    ACCOUNT,
+    API,
+    API_POLICY,
+    BACKEND,
+    DEPLOYMENT,
+    DIAGNOSTIC_SETTING,
+    GATEWAY,
+    ROLE_ASSIGNMENT,
+    WORKSPACE,
+    Finding,
+    Resource,
+    Rule,
+    StackView,
+    Violation,
+    from_snapshot,
+    known,
+    show,
+)
+from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
+from labctl.resource_types import TAGGABLE_TYPES
+from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 # The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
-UNKNOWN = "[unknown]"
-SECRET = "[secret]"
 
-ACCOUNT = "azure-native:cognitiveservices:Account"
-DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-GATEWAY = "azure-native:apimanagement:ApiManagementService"
-API = "azure-native:apimanagement:Api"
-API_POLICY = "azure-native:apimanagement:ApiPolicy"
-BACKEND = "azure-native:apimanagement:Backend"
-WORKSPACE = "azure-native:operationalinsights:Workspace"
-DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
-GENERIC = "azure-native:resources:Resource"
-SUBSCRIPTION = "azure-native:apimanagement:Subscription"
-# API Management's log limits (api-management-log-entry-size-limit.md, api-management-howto-llm-logs.md): 8 KB per
-# body, all bodies dropped from an entry over 32 KB; LLM messages over 32 KB split across entries.
-MAX_BODY_BYTES = 8192
-MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES
-MAX_MESSAGE_BYTES = 32 * 1024
-# The first Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics.
-LLM_LOGS_API_VERSION = "2024-06-01-preview"
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-
-# Azure resource types of this project that carry ARM tags (their SDK class takes `tags`). A test compares this
-# set with the pulumi-azure-native SDK for every type the dev stack declares, so a new taggable type can't slip by.
-TAGGABLE_TYPES: frozenset[str] = frozenset(
-    {
-        "azure-native:resources:ResourceGroup",
-        ACCOUNT,
-        DEPLOYMENT,
-        GATEWAY,
-        WORKSPACE,
-        "azure-native:operationalinsights:SavedSearch",
-        "azure-native:applicationinsights:Workbook",
-    }
-)
-# SDK classes that take tags for resources that have none: the lab's generic resource is an API diagnostic.
-UNTAGGED_TYPES: frozenset[str] = frozenset({"azure-native:resources:Resource"})
 REQUIRED_TAGS = ("owner", "expires-on")
 
 # Built-in roles that let the holder take over the subscription or grant access to others (MicrosoftDocs
@@ -87,94 +71,6 @@ SUBSCRIPTION_SCOPE_ROLES: dict[str, str] = {
 _BROAD_SCOPE_RE = re.compile(
     r"^(/subscriptions/[^/]+|/providers/Microsoft\.Management/managementGroups/[^/]+|)/?$", re.IGNORECASE
 )
-# Token audience of Azure OpenAI / Cognitive Services in every Azure cloud (.com, .us, .cn).
-_COGNITIVE_AUDIENCE_RE = re.compile(r"^https://cognitiveservices\.azure\.[a-z.]+/?$", re.IGNORECASE)
-
-Severity = Literal["mandatory", "advisory"]
-Scope = Literal["resource", "stack"]
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource as every rule sees it, whichever way it was obtained."""
-
-    urn: str
-    type: str
-    props: Mapping[str, Any]
-    parent: str = ""
-    dependencies: frozenset[str] = frozenset()
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
-
-    def get(self, path: str, default: Any = None) -> Any:
-        """Dotted path into the properties; `default` when any step is missing."""
-        value: Any = self.props
-        for part in path.split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return default
-            value = value[part]
-        return value
-
-    def depends_on(self, other: Resource) -> bool:
-        return other.urn in self.dependencies
-
-
-@dataclass(frozen=True)
-class StackView:
-    resources: tuple[Resource, ...]
-    today: dt.date
-
-    def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources if r.type in types]
-
-
-@dataclass(frozen=True)
-class Finding:
-    urn: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    scope: Scope
-    title: str
-    rationale: str
-    fix: str
-    # resource rules: (resource, today) -> problems; stack rules: (view) -> findings.
-    check_resource: Callable[[Resource, dt.date], Iterable[str]] | None = field(default=None, repr=False)
-    check_stack: Callable[[StackView], Iterable[Finding]] | None = field(default=None, repr=False)
-
-    def findings(self, view: StackView) -> Iterator[Finding]:
-        if self.check_resource is not None:
-            for resource in view.resources:
-                for message in self.check_resource(resource, view.today):
-                    yield Finding(resource.urn, message)
-        if self.check_stack is not None:
-            yield from self.check_stack(view)
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: Rule
-    urn: str
-    message: str
-
-    @property
-    def resource_name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1] if self.urn else "(stack)"
-
-
-def _show(value: Any) -> str:
-    """A value as the stack file and the provider spell it: false, null, "text"."""
-    return json.dumps(value, default=str)
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value != UNKNOWN
 
 
 # ---- resource rules: one resource's own inputs ----
@@ -187,7 +83,7 @@ def _gateway_identity(r: Resource, _today: dt.date) -> Iterator[str]:
     if kind == UNKNOWN:
         return
     if "systemassigned" not in str(kind or "").replace(" ", "").lower():
-        yield f"identity.type is {_show(kind)}: the gateway has no system-assigned identity to call Azure OpenAI with"
+        yield f"identity.type is {show(kind)}: the gateway has no system-assigned identity to call Azure OpenAI with"
 
 
 def _api_subscription(r: Resource, _today: dt.date) -> Iterator[str]:
@@ -238,8 +134,8 @@ def _required_tags(r: Resource, _today: dt.date) -> Iterator[str]:
     if missing:
         yield f"missing tag(s) {', '.join(missing)}"
     expires = tags.get("expires-on")
-    if expires and _known(expires) and _parse_date(expires) is None:
-        yield f"expires-on {_show(expires)} is not a date (YYYY-MM-DD)"
+    if expires and known(expires) and _parse_date(expires) is None:
+        yield f"expires-on {show(expires)} is not a date (YYYY-MM-DD)"
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -270,7 +166,7 @@ def _model_version(r: Resource, _today: dt.date) -> Iterator[str]:
         return
     version = r.get("properties.model.version")
     if version != UNKNOWN and not str(version or "").strip():
-        yield f"model {_show(r.get('properties.model.name'))} has no version: Azure picks the current default"
+        yield f"model {show(r.get('properties.model.name'))} has no version: Azure picks the current default"
 
 
 # ---- stack rules: resources in relation to each other ----
@@ -294,126 +190,9 @@ def _local_auth(view: StackView) -> Iterator[Finding]:
         if backends and value != UNKNOWN and value is not True:
             yield Finding(
                 account.urn,
-                f"backend {backends[0].name} fronts this account but properties.disableLocalAuth is {_show(value)}: "
+                f"backend {backends[0].name} fronts this account but properties.disableLocalAuth is {show(value)}: "
                 "its API keys bypass the gateway",
             )
-
-
-# ---- API policy documents ----
-
-_EXPRESSION_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-
-
-def _skip_literal(text: str, i: int) -> int:
-    """The index just past the C# string or char literal that starts at text[i] (a quote)."""
-    quote = text[i]
-    verbatim = quote == '"' and (text[i - 1 : i] == "@" or text[i - 2 : i] in ("@$", "$@"))
-    j = i + 1
-    while j < len(text):
-        if verbatim and text[j] == '"':
-            if text[j + 1 : j + 2] == '"':  # "" is a quote inside a verbatim string
-                j += 2
-                continue
-            return j + 1
-        if not verbatim and text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == quote:
-            return j + 1
-        j += 1
-    return j
-
-
-def _expression_end(text: str, start: int) -> int:
-    """The index of the bracket closing the policy expression whose opening bracket is text[start]; -1 if none."""
-    opening = text[start]
-    closing = ")" if opening == "(" else "}"
-    depth = 0
-    i = start
-    while i < len(text):
-        char = text[i]
-        if char in "\"'":
-            i = _skip_literal(text, i)
-            continue
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-def raw_policy_to_xml(text: str) -> str:
-    """A `rawxml` policy as well-formed XML. In `rawxml`, what the program sends, policy expressions (`@(...)`,
-    `@{...}`) are C# left unescaped: quotes inside an attribute, `<` in a generic or a comparison. Azure returns
-    the same policy in `xml` format, with those characters escaped as entities; this does the same."""
-    out: list[str] = []
-    i = 0
-    while True:
-        at = min((k for k in (text.find("@(", i), text.find("@{", i)) if k != -1), default=-1)
-        if at == -1:
-            out.append(text[i:])
-            return "".join(out)
-        end = _expression_end(text, at + 1)
-        if end == -1:
-            out.append(text[i:])
-            return "".join(out)
-        out.append(text[i : at + 1])
-        out.append("".join(_EXPRESSION_ESCAPES.get(c, c) for c in text[at + 1 : end + 1]))
-        i = end + 1
-
-
-def policy_root(value: str, fmt: str | None = None) -> ET.Element:
-    """The policy document, whichever way it is spelled: `rawxml` (the program's input) or `xml` (what Azure
-    returns in the resource's outputs, entities escaped). Raises ET.ParseError if it is neither."""
-    if (fmt or "").lower() == "rawxml":
-        return ET.fromstring(raw_policy_to_xml(value))
-    try:
-        return ET.fromstring(value)
-    except ET.ParseError:
-        # No format, or a provider that returns the raw text: try it as rawxml before calling it broken.
-        return ET.fromstring(raw_policy_to_xml(value))
-
-
-def policy_problems(xml_text: str, fmt: str | None = None) -> list[str]:
-    """What an API policy lacks to authenticate with the gateway's identity and keep the caller's key."""
-    try:
-        root = policy_root(xml_text, fmt)
-    except ET.ParseError as exc:
-        return [f"the policy is not well-formed XML ({exc})"]
-    inbound = root.find("inbound")
-    if inbound is None:
-        return ["the policy has no <inbound> section"]
-    problems = []
-    # Direct children of <inbound> only: a step inside <choose> runs for some requests, not all.
-    identity = next((e for e in inbound if e.tag == "authentication-managed-identity"), None)
-    if identity is None:
-        problems.append("<inbound> does not authenticate with <authentication-managed-identity>")
-    else:
-        audience = identity.get("resource", "")
-        if not _COGNITIVE_AUDIENCE_RE.match(audience):
-            problems.append(
-                f"<authentication-managed-identity> asks a token for {_show(audience)}, not https://cognitiveservices.azure.com"
-            )
-        variable = identity.get("output-token-variable-name")
-        if variable and not any(
-            e.tag == "set-header"
-            and e.get("name", "").lower() == "authorization"
-            and variable in "".join(e.itertext())
-            for e in inbound
-        ):
-            problems.append(f"the token in '{variable}' is never sent as the Authorization header")
-    strips_key = any(
-        e.tag == "set-header"
-        and e.get("name", "").lower() == "api-key"
-        and e.get("exists-action", "").lower() == "delete"
-        for e in inbound
-    )
-    if not strips_key:
-        problems.append("<inbound> forwards the caller's api-key header to Azure OpenAI")
-    return problems
 
 
 def _api_policy(view: StackView) -> Iterator[Finding]:
@@ -427,7 +206,7 @@ def _api_policy(view: StackView) -> Iterator[Finding]:
             value = policy.get("value")
             if fmt.endswith("-link"):
                 yield Finding(policy.urn, f"format {fmt}: a linked policy can't be checked; inline it")
-            elif _known(value) and value != SECRET:
+            elif known(value) and value != SECRET:
                 for problem in policy_problems(str(value), fmt):
                     yield Finding(policy.urn, problem)
 
@@ -446,7 +225,7 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
         good = [
             s
             for s in mine
-            if any(s.depends_on(w) for w in workspaces) and _known(s.get("workspaceId")) and _sends_logs(s)
+            if any(s.depends_on(w) for w in workspaces) and known(s.get("workspaceId")) and _sends_logs(s)
         ]
         if not good:
             yield Finding(
@@ -462,81 +241,6 @@ def _sends_logs(setting: Resource) -> bool:
     return isinstance(logs, Sequence) and any(
         isinstance(entry, Mapping) and entry.get("enabled") is not False for entry in logs
     )
-
-
-# ---- gateway logging and limits ----
-
-
-def _api_diagnostics(view: StackView) -> list[Resource]:
-    return [
-        r
-        for r in view.of_type(GENERIC)
-        if str(r.get("resourceProviderNamespace") or "").lower() == "microsoft.apimanagement"
-        and str(r.get("resourceType") or "").lower() == "diagnostics"
-    ]
-
-
-def _llm_logs(view: StackView) -> Iterator[Finding]:
-    """Tokens are counted from ApiManagementGatewayLlmLog: a gateway that sends logs needs an API diagnostic with
-    largeLanguageModel logs on, at an API version that has them."""
-    settings = view.of_type(DIAGNOSTIC_SETTING)
-    diagnostics = _api_diagnostics(view)
-    for gateway in view.of_type(GATEWAY):
-        if not any(s.depends_on(gateway) for s in settings):
-            continue  # no logs at all: diagnostics-to-workspace says so
-        enabled = [
-            d
-            for d in diagnostics
-            if d.get("properties.largeLanguageModel.logs") in ("enabled", UNKNOWN)
-            and str(d.get("apiVersion") or "") >= LLM_LOGS_API_VERSION
-        ]
-        if not enabled:
-            yield Finding(
-                gateway.urn,
-                "no API diagnostic with largeLanguageModel logs enabled: ApiManagementGatewayLlmLog stays empty and "
-                "tokens per participant are not counted",
-            )
-
-
-def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
-    if r.type != GENERIC or str(r.get("resourceType") or "").lower() != "diagnostics":
-        return
-    total = 0
-    for side in ("frontend", "backend"):
-        for direction in ("request", "response"):
-            size = r.get(f"properties.{side}.{direction}.body.bytes")
-            if isinstance(size, int) and not isinstance(size, bool):
-                total += size
-                if size > MAX_BODY_BYTES:
-                    yield f"{side} {direction} body bytes {size} is over API Management's {MAX_BODY_BYTES}"
-    if total > MAX_LOGGED_BODY_BYTES:
-        yield (
-            f"{total} body bytes per call can pass the 32 KB log entry limit, and then APIM drops every body of "
-            f"the entry; log at most {MAX_LOGGED_BODY_BYTES} (the caller's request and the model's response)"
-        )
-    for kind in ("requests", "responses"):
-        size = r.get(f"properties.largeLanguageModel.{kind}.maxSizeInBytes")
-        if isinstance(size, int) and not isinstance(size, bool) and size > MAX_MESSAGE_BYTES:
-            yield f"LLM {kind} messages up to {size} bytes span several log entries; keep {MAX_MESSAGE_BYTES} or less"
-
-
-def _token_limits(view: StackView) -> Iterator[Finding]:
-    """Participants without a token limit: one busy notebook can use the deployment's whole capacity."""
-    if not view.of_type(SUBSCRIPTION):
-        return
-    for policy in view.of_type(API_POLICY):
-        value = policy.get("value")
-        if not _known(value) or value == SECRET:
-            continue
-        try:
-            root = policy_root(str(value), str(policy.get("format") or "xml"))
-        except ET.ParseError:
-            continue  # api-policy-managed-identity reports it
-        if root.find(".//llm-token-limit") is None:
-            yield Finding(
-                policy.urn,
-                "participants have no token limit: one of them can use the deployment's whole capacity",
-            )
 
 
 def _expired(view: StackView) -> Iterator[Finding]:
@@ -650,35 +354,6 @@ RULES: tuple[Rule, ...] = (
         check_resource=_workspace_limits,
     ),
     Rule(
-        id="gateway-llm-token-logs",
-        severity="mandatory",
-        scope="stack",
-        title="The gateway logs tokens per call (LLM logs), without needing bodies",
-        rationale="Token accounting per participant reads ApiManagementGatewayLlmLog; bodies are cut at 8 KB and "
-        "dropped from large entries, so they cannot count tokens.",
-        fix="Keep the API diagnostic's largeLanguageModel.logs enabled at API version 2024-06-01-preview or later "
-        "(components/gateway_logging.py).",
-        check_stack=_llm_logs,
-    ),
-    Rule(
-        id="gateway-body-logging-bounded",
-        severity="mandatory",
-        scope="resource",
-        title="Logged bodies stay under API Management's log entry limit",
-        rationale="An entry over 32 KB loses every body; prompts hold students' data, so log little and on purpose.",
-        fix="Leave aoai-lab:logBodies off, or keep aoai-lab:logBodyBytes at 8192 or less (two bodies are logged).",
-        check_resource=_bounded_bodies,
-    ),
-    Rule(
-        id="participant-token-limits",
-        severity="advisory",
-        scope="stack",
-        title="Participants have a token limit on the gateway",
-        rationale="Without llm-token-limit one participant can exhaust the deployment's tokens per minute for all.",
-        fix="Set aoai-lab:participantLimits (tokensPerMinute, and tokenQuota with tokenQuotaPeriod).",
-        check_stack=_token_limits,
-    ),
-    Rule(
         id="deployment-model-version-pinned",
         severity="mandatory",
         scope="resource",
@@ -687,6 +362,7 @@ RULES: tuple[Rule, ...] = (
         fix="Set `version` on every entry of aoai-lab:deployments.",
         check_resource=_model_version,
     ),
+    *GATEWAY_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
@@ -703,15 +379,18 @@ def evaluate(
     return violations
 
 
-def from_snapshot(snapshot: Mapping[str, Any]) -> list[Resource]:
-    """The normalized view of a `labctl plan --json` snapshot (`pulumi stack export` shape)."""
-    return [
-        Resource(
-            urn=r["urn"],
-            type=r["type"],
-            props=r.get("inputs") or {},
-            parent=r.get("parent", ""),
-            dependencies=frozenset(r.get("dependencies") or ()),
-        )
-        for r in snapshot["deployment"]["resources"]
-    ]
+__all__ = [
+    "RULES",
+    "RULES_BY_ID",
+    "UNKNOWN",
+    "Finding",
+    "Resource",
+    "Rule",
+    "StackView",
+    "Violation",
+    "evaluate",
+    "from_snapshot",
+    "policy_problems",
+    "policy_root",
+    "raw_policy_to_xml",
+]

@@ -353,8 +353,7 @@ def smoke_command(
     wait_interval_s: float | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
-    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays
-    (labctl/lifecycle/smoke_wait.py)."""
+    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
@@ -389,28 +388,10 @@ def smoke_command(
                 on_result=lambda _: progress.advance(task),
             )
 
-    if wait_minutes <= 0:
-        results = attempt()
-        render_results(results, console, direct=direct)
-        return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
-
     from labctl.lifecycle import smoke_wait
 
-    def retrying(n: int, failed: list[ProbeResult], waited: float) -> None:
-        bad = sum(1 for r in failed if not r.ok)
-        console.print(
-            f"attempt {n}: {bad} call(s) still denied or not found (propagating); trying again "
-            f"({smoke_wait.duration(waited)} so far)",
-            markup=False,
-            highlight=False,
-        )
-
-    outcome = smoke_wait.smoke_until_ready(
-        attempt,
-        wait_s=wait_minutes * 60,
-        interval_s=smoke_wait.DEFAULT_INTERVAL_S if wait_interval_s is None else wait_interval_s,
-        on_retry=retrying,
-    )
-    render_results(outcome.results, console, direct=direct)
-    console.print(smoke_wait.describe_wait(outcome, wait_minutes * 60), markup=False, highlight=False)
-    return EXIT_OK if all(r.ok for r in outcome.results) else EXIT_PROBLEMS
+    results, summary = smoke_wait.smoke_with_wait(attempt, wait_minutes, console, interval_s=wait_interval_s)
+    render_results(results, console, direct=direct)
+    if summary:
+        console.print(summary, markup=False, highlight=False)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.console import Console
+
 from labctl.lifecycle.smoke import ProbeResult
 
 # Failures that go away by themselves minutes after `pulumi up`.
@@ -81,3 +83,32 @@ def describe_wait(outcome: WaitOutcome, wait_s: float) -> str:
 def duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def smoke_with_wait(
+    attempt: Callable[[], list[ProbeResult]],
+    wait_minutes: float,
+    console: Console,
+    *,
+    interval_s: float | None = None,
+) -> tuple[list[ProbeResult], str]:
+    """The last round's results and a one-line summary of the wait ("" without --wait: one round, no summary)."""
+    if wait_minutes <= 0:
+        return attempt(), ""
+
+    def retrying(n: int, results: list[ProbeResult], waited: float) -> None:
+        bad = sum(1 for r in results if not r.ok)
+        console.print(
+            f"attempt {n}: {bad} call(s) still denied or not found (propagating); trying again "
+            f"({duration(waited)} so far)",
+            markup=False,
+            highlight=False,
+        )
+
+    outcome = smoke_until_ready(
+        attempt,
+        wait_s=wait_minutes * 60,
+        interval_s=DEFAULT_INTERVAL_S if interval_s is None else interval_s,
+        on_retry=retrying,
+    )
+    return outcome.results, describe_wait(outcome, wait_minutes * 60)

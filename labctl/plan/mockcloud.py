@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
-from labctl.azure_types import NAME_INPUTS
+from labctl import resource_types
 
 FAKE_SUBSCRIPTION_ID = "6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24"
 FAKE_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -25,61 +25,8 @@ def stable_hex(length: int, *parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:length]
 
 
-def _last(value: str) -> str:
-    """ARM names are passed either bare or as a full id; take the last segment."""
-    return value.rstrip("/").rsplit("/", 1)[-1]
-
-
 def arm_id(typ: str, name: str, inputs: dict[str, Any]) -> str:
-    rg = f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', '')}"
-    apim = f"{rg}/providers/Microsoft.ApiManagement/service/{inputs.get('serviceName', '')}"
-    api = f"{apim}/apis/{_last(str(inputs.get('apiId', '')))}"
-    ids = {
-        "azure-native:resources:ResourceGroup": lambda: (
-            f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/{name}"
-        ),
-        "azure-native:cognitiveservices:Account": lambda: (
-            f"{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
-        ),
-        "azure-native:cognitiveservices:Deployment": lambda: (
-            f"{rg}/providers/Microsoft.CognitiveServices/accounts/{inputs.get('accountName')}/deployments/{name}"
-        ),
-        "azure-native:apimanagement:ApiManagementService": lambda: apim,
-        "azure-native:apimanagement:Api": lambda: f"{apim}/apis/{name}",
-        "azure-native:apimanagement:ApiPolicy": lambda: f"{api}/policies/{name}",
-        "azure-native:apimanagement:Backend": lambda: f"{apim}/backends/{name}",
-        "azure-native:apimanagement:Product": lambda: f"{apim}/products/{name}",
-        "azure-native:apimanagement:ProductApi": lambda: (
-            f"{apim}/products/{_last(str(inputs.get('productId', '')))}/apis/{name}"
-        ),
-        "azure-native:apimanagement:Subscription": lambda: f"{apim}/subscriptions/{name}",
-        "azure-native:apimanagement:Logger": lambda: f"{apim}/loggers/{name}",
-        "azure-native:apimanagement:ApiDiagnostic": lambda: f"{api}/diagnostics/{name}",
-        "azure-native:resources:Resource": lambda: (
-            f"{rg}/providers/{inputs.get('resourceProviderNamespace')}/{inputs.get('parentResourcePath')}/"
-            f"{inputs.get('resourceType')}/{name}"
-        ),
-        "azure-native:applicationinsights:Workbook": lambda: (
-            f"{rg}/providers/Microsoft.Insights/workbooks/{name}"
-        ),
-        "azure-native:operationalinsights:Workspace": lambda: (
-            f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}"
-        ),
-        "azure-native:operationalinsights:SavedSearch": lambda: (
-            f"{rg}/providers/Microsoft.OperationalInsights/workspaces/{inputs.get('workspaceName')}/savedSearches/{name}"
-        ),
-        "azure-native:monitor:DiagnosticSetting": lambda: (
-            f"{inputs.get('resourceUri')}/providers/Microsoft.Insights/diagnosticSettings/{name}"
-        ),
-        "azure-native:authorization:RoleAssignment": lambda: (
-            f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{name}"
-        ),
-        "azure-native:consumption:Budget": lambda: (
-            f"{inputs.get('scope')}/providers/Microsoft.Consumption/budgets/{name}"
-        ),
-    }
-    make = ids.get(typ)
-    return make() if make else f"{typ.replace(':', '/')}/{name}"
+    return resource_types.arm_id(typ, name, inputs, FAKE_SUBSCRIPTION_ID)
 
 
 class AzureMocks(mocks.Mocks):
@@ -102,7 +49,7 @@ class AzureMocks(mocks.Mocks):
                 result = result[:-1] + str(digest[-1] % 10)
             return f"{args.name}-id", {**inputs, "result": result}
 
-        name = str(inputs.get(NAME_INPUTS.get(typ, ""), "") or args.name)
+        name = str(inputs.get(resource_types.NAME_INPUTS.get(typ, ""), "") or args.name)
         state: dict[str, Any] = {**inputs, "name": name, "azureApiVersion": "mock"}
         if typ == "azure-native:cognitiveservices:Account":
             props = dict(inputs.get("properties") or {})

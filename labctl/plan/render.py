@@ -8,51 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.tree import Tree
 
-from labctl.plan.runtime import STACK_TYPE, Plan
-
-# Inputs worth a glance per resource type (dotted paths into the provider inputs).
-KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
-    "azure-native:cognitiveservices:Account": (
-        "accountName",
-        "location",
-        "kind",
-        "sku.name",
-        "properties.disableLocalAuth",
-        "properties.publicNetworkAccess",
-    ),
-    "azure-native:cognitiveservices:Deployment": (
-        "deploymentName",
-        "properties.model.name",
-        "properties.model.version",
-        "sku.name",
-        "sku.capacity",
-    ),
-    "azure-native:apimanagement:ApiManagementService": (
-        "serviceName",
-        "location",
-        "sku.name",
-        "identity.type",
-    ),
-    "azure-native:apimanagement:Api": ("apiId", "path", "format", "subscriptionKeyParameterNames.header"),
-    "azure-native:apimanagement:Backend": ("backendId", "url"),
-    "azure-native:apimanagement:ApiPolicy": ("format",),
-    "azure-native:apimanagement:Product": ("productId", "subscriptionRequired", "approvalRequired"),
-    "azure-native:apimanagement:Subscription": ("sid", "displayName"),
-    "azure-native:apimanagement:Logger": ("loggerId", "loggerType"),
-    "azure-native:apimanagement:ApiDiagnostic": ("diagnosticId", "sampling.percentage"),
-    "azure-native:resources:Resource": ("resourceType", "resourceName", "apiVersion"),
-    "azure-native:applicationinsights:Workbook": ("displayName", "kind"),
-    "azure-native:operationalinsights:Workspace": (
-        "workspaceName",
-        "retentionInDays",
-        "workspaceCapping.dailyQuotaGb",
-    ),
-    "azure-native:operationalinsights:SavedSearch": ("displayName", "category"),
-    "azure-native:monitor:DiagnosticSetting": ("logAnalyticsDestinationType",),
-    "azure-native:authorization:RoleAssignment": ("principalType", "roleDefinitionId", "scope"),
-    "azure-native:consumption:Budget": ("amount", "timeGrain"),
-}
+from labctl.plan.runtime import Plan
+from labctl.resource_types import KEY_PROPERTIES
+from labctl.snapshot import STACK_TYPE
 
 
 def _get(inputs: dict[str, Any], path: str) -> Any:

@@ -30,14 +30,13 @@ from pulumi.runtime.sync_await import _sync_await
 
 from labctl.plan.mockcloud import AzureMocks
 from labctl.project import PROJECT_DIR, project_name, read_stack_config
+from labctl.snapshot import SECRET, STACK_TYPE, UNKNOWN
 
-SECRET = "[secret]"
 # Signatures of the Pulumi wire format (sdk/go/common/resource/sig).
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 # The Pulumi runtime keeps per-program state in process globals: one plan at a time per process.
 _LOCK = threading.Lock()
@@ -61,7 +60,7 @@ def to_plain(value: Any, *, reveal: bool = False) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if value == _UNKNOWN:
-        return "[unknown]"
+        return UNKNOWN
     return value
 
 

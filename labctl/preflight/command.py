@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
     from labctl.azure.signin import ArmTarget
-    from labctl.preflight.availability import DeployedLab, RegionData
+    from labctl.preflight.arm_data import RegionData
+    from labctl.preflight.availability import DeployedLab
     from stacks.config.sections import LabSettings
 
 
@@ -97,7 +98,8 @@ def run_preflight(
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
     from labctl.azure import signin
     from labctl.errors import UsageError
-    from labctl.preflight.availability import DeployedLab, load_snapshot, parse_all, save_snapshot
+    from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
+    from labctl.preflight.availability import DeployedLab
     from labctl.preflight.decisions import decide
     from labctl.preflight.render import conclude, render
 

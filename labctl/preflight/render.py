@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
-from labctl.preflight.decisions import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict
+from labctl.preflight.model import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict
 from labctl.preflight.stackfile import Pin, StackFileError, pin_choice
 from labctl.project import stack_file
 from stacks.config.sections import LabSettings

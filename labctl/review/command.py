@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from labctl.context import CommandContext
-from labctl.errors import EXIT_PROBLEMS, ConfigError, UsageError
+from labctl.errors import EXIT_PROBLEMS, UsageError
 from labctl.options import (
     DEFAULT_PROJECT_DIR,
     Format,
@@ -18,9 +18,10 @@ from labctl.options import (
     StackOption,
 )
 from labctl.output import emit, load_json_file
+from labctl.snapshot import stack_of
 
 if TYPE_CHECKING:
-    from labctl.review.engine import PropertyChange
+    from labctl.review.changes import PropertyChange
 
 
 def diff(
@@ -78,8 +79,9 @@ def diff(
     ] = None,
 ) -> None:
     """What merging would do to Azure: creates, updates, replaces and deletes, by property, offline."""
-    from labctl.review.engine import diff_snapshots, render_markdown, render_text, secret_config_changes
-    from labctl.review.revisions import RevisionError, plan_revisions
+    from labctl.review.engine import diff_snapshots, secret_config_changes
+    from labctl.review.report import render_markdown, render_text
+    from labctl.review.revisions import plan_revisions
 
     if (base_snapshot is None) != (head_snapshot is None):
         raise UsageError("pass both --base-snapshot and --head-snapshot, or neither")
@@ -89,16 +91,12 @@ def diff(
         raise UsageError("--full-output and --full-report-url go with --max-chars")
     if base_snapshot is not None and head_snapshot is not None:
         old, new = load_json_file(base_snapshot), load_json_file(head_snapshot)
-        stack_name = stack or "?"
+        stack_name = stack or stack_of(new) or "?"
         labels = (str(base_snapshot), str(head_snapshot))
         secrets: list[PropertyChange] = []
     else:
         stack_name = CommandContext.create(stack, project_dir).stack
-        try:
-            base_side, head_side = plan_revisions(project_dir, stack_name, base)
-        except RevisionError as exc:
-            # The base or the working tree does not plan, or git could not give the revision.
-            raise ConfigError(str(exc)) from None
+        base_side, head_side = plan_revisions(project_dir, stack_name, base)
         old, new = base_side.snapshot, head_side.snapshot
         labels = (base_side.label, head_side.label)
         secrets = secret_config_changes(base_side.stack_config, head_side.stack_config)

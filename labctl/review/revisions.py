@@ -26,12 +26,17 @@ from typing import Any
 
 import yaml
 
+from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_USAGE, LabctlError
+
 # A revision's plan may take a while on a slow runner, but never forever.
 PLAN_TIMEOUT_S = 300
 
 
-class RevisionError(Exception):
-    """A git or planning failure, with a message for the user."""
+class RevisionError(LabctlError):
+    """A git or planning failure, with a message for the user: a revision whose program does not plan is a config
+    error (3); git missing or failing is 4 (could not check); a bad --base is a usage error (2)."""
+
+    exit_code = EXIT_CONFIG
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,9 @@ def git(repo: Path, *args: str) -> str:
             ["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120
         )
     except FileNotFoundError:
-        raise RevisionError("git is not installed") from None
+        raise RevisionError("git is not installed", EXIT_AZURE) from None
     if done.returncode != 0:
-        raise RevisionError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+        raise RevisionError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}", EXIT_AZURE)
     return done.stdout.strip()
 
 
@@ -71,13 +76,15 @@ def default_base(repo: Path) -> tuple[str, str]:
         if _has_commit(repo, ref):
             return git(repo, "merge-base", "HEAD", ref), f"merge base with {ref}"
     raise RevisionError(
-        "neither origin/main nor main exists here. Fix: pass --base REV (a commit, tag or branch)"
+        "neither origin/main nor main exists here. Fix: pass --base REV (a commit, tag or branch)", EXIT_USAGE
     )
 
 
 def resolve(repo: Path, rev: str) -> str:
     if not _has_commit(repo, rev):
-        raise RevisionError(f"'{rev}' is not a commit in {repo}. Fix: fetch it, or pass another --base")
+        raise RevisionError(
+            f"'{rev}' is not a commit in {repo}. Fix: fetch it, or pass another --base", EXIT_USAGE
+        )
     return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}")
 
 

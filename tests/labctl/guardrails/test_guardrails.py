@@ -26,17 +26,18 @@ import components.monitoring as monitoring
 import components.openai_account as openai_account
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
 from labctl.cli import app
+from labctl.errors import EXIT_CONFIG
 from labctl.guardrails.rules import (
     RULES,
     RULES_BY_ID,
     TAGGABLE_TYPES,
-    UNTAGGED_TYPES,
     evaluate,
     from_snapshot,
     policy_problems,
 )
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
+from labctl.resource_types import RESOURCE_TYPES
 from stacks import lab
 from stacks.catalog import OPENAI_USER, Role
 
@@ -328,8 +329,11 @@ def test_taggable_types_match_the_sdk(dev_plan):
     """TAGGABLE_TYPES holds exactly the SDK classes that take tags, among the types the lab declares."""
     assert all(_takes_tags(token) for token in TAGGABLE_TYPES)
     declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
-    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | UNTAGGED_TYPES
-    assert not TAGGABLE_TYPES & UNTAGGED_TYPES
+    # The generic resource takes tags in the SDK, but the lab's one (the API diagnostic) is a proxy resource.
+    untagged = {t.token for t in RESOURCE_TYPES.values() if not t.tagged}
+    assert untagged == {"azure-native:resources:Resource"}
+    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | untagged
+    assert not TAGGABLE_TYPES & untagged
 
 
 # ---- labctl check ----
@@ -394,5 +398,5 @@ def test_check_markdown_on_a_saved_snapshot(tmp_path, plan_with):
 def test_check_reports_config_errors_as_errors(tmp_path):
     project = _project_copy(tmp_path, lambda c: c.update({"aoai-lab:gatewayTier": "Gold"}))
     result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG
     assert "gatewayTier" in result.output

@@ -10,7 +10,8 @@ from labctl.azure import signin as azure_clients
 from labctl.azure.signin import arm_target, resolve_subscription
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_USAGE, AzureError
-from labctl.lifecycle.purge import find_soft_deleted, mgmt_clients, purge_command
+from labctl.lifecycle.purge import mgmt_clients, purge_command
+from labctl.lifecycle.soft_deleted import find_soft_deleted
 from stacks.naming import LabIdentity
 from tests.support.fake_arm_deleted import SUBSCRIPTION, Deleted, FakeDeletedArm
 

@@ -99,7 +99,8 @@ def test_missing_stack_file(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
     result = _labctl("plan", "--stack", "prod", "--project-dir", str(tmp_path))
     assert result.returncode == 3  # config error (labctl/errors.py)
-    assert "Pulumi.prod.yaml not found" in result.stderr
+    assert "stack 'prod' (from --stack) has no Pulumi.prod.yaml" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
 
 
 def test_pulumi_up_entry_point_declares_nothing_on_bad_config():

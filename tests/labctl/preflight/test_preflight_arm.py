@@ -11,14 +11,10 @@ import pytest
 
 from labctl.azure.signin import SharedTokenCredential, arm_target, resolve_subscription
 from labctl.errors import AzureError
-from labctl.preflight.availability import (
-    load_snapshot,
-    parse_all,
-    parse_region,
-    read_live,
-    save_snapshot,
-)
-from labctl.preflight.decisions import Verdict, decide
+from labctl.preflight.arm_data import load_snapshot, parse_all, parse_region, save_snapshot
+from labctl.preflight.availability import read_live
+from labctl.preflight.decisions import decide
+from labctl.preflight.model import Verdict
 from labctl.project import read_stack_config
 from stacks.config.source import settings_from_flat_config
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, model, quotas, sku
@@ -464,7 +460,7 @@ def test_an_unreadable_requests_ca_bundle_is_a_clear_error(arm, fake_credential,
 
 
 def test_a_bad_snapshot_value_names_region_model_and_field():
-    from labctl.preflight.availability import SnapshotError
+    from labctl.preflight.arm_data import SnapshotError
 
     entry = catalog()[0]
     entry["model"]["skus"][0]["capacity"]["step"] = "five"

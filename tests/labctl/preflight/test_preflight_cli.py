@@ -93,7 +93,7 @@ def test_an_unknown_preferred_region_never_moves_the_lab(project, arm, signed_in
 
     refused = preflight(project, arm, "--write", "--move")
 
-    assert refused.exit_code == 1, refused.output
+    assert refused.exit_code == 4, refused.output
     assert "not writing Pulumi.dev.yaml: eastus2 could not be checked (unknown)" in refused.output
     assert "re-run, or pass --allow-unknown" in refused.output
     assert (project / "Pulumi.dev.yaml").read_text() == before
@@ -110,7 +110,7 @@ def test_an_unknown_region_ranked_first_blocks_the_first_pin(project, arm, signe
     before = path.read_text()
 
     refused = preflight(project, arm, "--write")
-    assert refused.exit_code == 1, refused.output
+    assert refused.exit_code == 4, refused.output
     assert "eastus2 could not be checked (unknown)" in refused.output
     assert path.read_text() == before
 
@@ -130,7 +130,7 @@ def test_an_unknown_pinned_region_ranked_after_the_winner_still_blocks(project, 
 
     refused = preflight(project, arm, "--write", "--move")
 
-    assert refused.exit_code == 1, refused.output
+    assert refused.exit_code == 4, refused.output
     assert "canadaeast could not be checked (unknown)" in refused.output
     assert path.read_text() == before
 
@@ -150,7 +150,7 @@ def test_no_fit_with_an_unknown_region_is_not_a_no(project, arm, signed_in):
 
     result = preflight(project, arm)
 
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output
     assert (
         "No checked region fits the whole lab (3 of 4 candidate regions checked, 1 unknown: swedencentral)"
         in (result.output)
@@ -253,7 +253,7 @@ def test_write_is_atomic_when_the_rename_fails(project, arm, signed_in, monkeypa
     monkeypatch.setattr(stackfile.os, "replace", crash)
     result = preflight(project, arm, "--write", "--move")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "could not pin the choice in Pulumi.dev.yaml" in result.output
     assert path.read_bytes() == before
     assert renames and renames[0][0].parent == path.parent and renames[0][1] == path
@@ -275,7 +275,7 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
     assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]
 
 
-def test_nothing_fits_exits_2_with_the_closest_region_and_what_to_lower(project, arm, signed_in):
+def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project, arm, signed_in):
     tight = {**FULL, "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
     for r in REGIONS:
         arm.region(r, catalog(), quotas(tight))
@@ -284,7 +284,7 @@ def test_nothing_fits_exits_2_with_the_closest_region_and_what_to_lower(project,
 
     result = preflight(project, arm, "--write")
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 5, result.output
     assert "No candidate region fits the whole lab (4 of 4 candidate regions checked)." in result.output
     assert "Closest: canadaeast" in result.output
     assert "chat: lower minCapacity to 6 (GlobalStandard has 6 of 450 left in canadaeast)" in result.output
@@ -296,7 +296,7 @@ def test_zero_quota_subscription_gets_its_own_message(project, arm, signed_in):
     for r in REGIONS:
         arm.region(r, catalog(), quotas(zero))
     result = preflight(project, arm)
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert "no Azure OpenAI quota in any candidate region" in result.output
     assert "Free, trial and Azure Pass subscriptions" in result.output
 
@@ -310,19 +310,19 @@ def test_region_that_keeps_failing_is_reported_unknown(project, arm, signed_in):
     assert "eastus fits:" in result.output
 
 
-def test_no_access_to_the_subscription_exits_1(project, arm, signed_in):
+def test_no_access_to_the_subscription_exits_4(project, arm, signed_in):
     for r in REGIONS:
         arm.fail(r, 403, "AuthorizationFailed", "The client does not have authorization to perform action.")
     result = preflight(project, arm)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert f"no access to subscription {SUBSCRIPTION}" in result.output
 
 
-def test_unknown_region_name_in_the_stack_exits_1(project, arm, signed_in):
+def test_unknown_region_name_in_the_stack_exits_3(project, arm, signed_in):
     path = project / "Pulumi.dev.yaml"
     path.write_text(path.read_text().replace("    - canadaeast\n", "    - canada-east\n"))
     result = preflight(project, arm)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "aoai-lab:regions[2]: unknown region 'canada-east'" in result.output
     assert "did you mean 'canadaeast'" in result.output
     assert arm.calls == []
@@ -365,11 +365,11 @@ def test_snapshot_saved_then_replayed_without_azure(project, arm, signed_in, tmp
     assert table(replay.output) == table(live.output)
 
 
-def test_broken_snapshot_exits_1(project, tmp_path):
+def test_broken_snapshot_exits_2(project, tmp_path):
     bad = tmp_path / "availability.json"
     bad.write_text('{"regions": []}')
     result = preflight(project, None, "--availability", str(bad), subscription=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "not an availability snapshot" in result.output
 
 
@@ -410,10 +410,10 @@ def fake_az(tmp_path: Path, monkeypatch) -> Path:
     return az
 
 
-def test_not_signed_in_exits_1_before_calling_azure(project, arm, fake_az, monkeypatch):
+def test_not_signed_in_exits_4_before_calling_azure(project, arm, fake_az, monkeypatch):
     monkeypatch.setenv("FAKE_AZ_STATE", "signed-out")
     result = preflight(project, arm)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "not signed in to Azure" in result.output
     assert "az login" in result.output
     assert arm.calls == []
@@ -422,7 +422,7 @@ def test_not_signed_in_exits_1_before_calling_azure(project, arm, fake_az, monke
 def test_not_signed_in_and_no_subscription_says_how_to_choose_one(project, arm, fake_az, monkeypatch):
     monkeypatch.setenv("FAKE_AZ_STATE", "signed-out")
     result = preflight(project, arm, subscription=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "no subscription chosen" in result.output and "--subscription" in result.output
 
 
@@ -471,7 +471,7 @@ def test_process_exit_code_from_a_hand_written_snapshot(project, tmp_path):
         env={**os.environ, "COLUMNS": "200"},
         timeout=60,
     )
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 5, done.stderr
     assert "0 of 450 left (needs 10)" in done.stdout
     assert "No candidate region fits the whole lab (4 of 4 candidate regions checked)." in done.stderr
 
@@ -515,7 +515,7 @@ def test_a_snapshot_with_a_bad_value_is_an_error_not_a_traceback(project, tmp_pa
 
     result = preflight(project, None, "--availability", str(snapshot), subscription=False)
 
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # a message, not a crash
     assert (
         "region 'eastus2', model text-embedding-3-small 1: skus[Standard].capacity.maximum" in result.output

@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from labctl.preflight.decisions import (
-    ModelOffer,
-    Quota,
-    RegionAvailability,
-    RegionFailure,
-    SkuOffer,
-    Verdict,
-    align_down,
-    align_up,
-    decide,
-    evaluate_region,
-)
+from labctl.preflight.decisions import decide, evaluate_region
+from labctl.preflight.fit import align_down, align_up
+from labctl.preflight.model import ModelOffer, Quota, RegionAvailability, RegionFailure, SkuOffer, Verdict
 from stacks.config.load import load_settings
 from stacks.config.sections import LabSettings
 
@@ -322,7 +313,7 @@ def test_nothing_fits_names_the_closest_region_and_what_to_lower():
     }
     result = decide(settings, avail, TODAY)
     assert result.chosen is None
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert result.closest is not None and result.closest.region == "eastus"
     assert result.closest.advice == [
         "chat: lower minCapacity to 20 (GlobalStandard has 20 of 450 left in eastus), or request more "
@@ -340,7 +331,7 @@ def test_zero_quota_subscription_is_recognised():
         for r in ("eastus2", "eastus")
     }
     result = decide(settings, avail, TODAY)
-    assert result.zero_quota and result.exit_code == 2
+    assert result.zero_quota and result.exit_code == 5
 
 
 def test_unknown_regions_are_never_fit_and_all_unknown_is_an_error():
@@ -349,16 +340,16 @@ def test_unknown_regions_are_never_fit_and_all_unknown_is_an_error():
     avail = {r: RegionAvailability(r, failure=down) for r in ("eastus2", "eastus")}
     result = decide(settings, avail, TODAY)
     assert [r.verdict for r in result.regions] == [Verdict.UNKNOWN, Verdict.UNKNOWN]
-    assert result.exit_code == 1
+    assert result.exit_code == 4
 
     # One region checked and full, one unknown: no fit is not proven, so it is not exit 2 (the answer is not known).
     avail["eastus"] = region("eastus", [offer()], **{"OpenAI.GlobalStandard.gpt-5-mini": (450, 450)})
     partly = decide(settings, avail, TODAY)
     assert partly.unknown == ["eastus2"]
-    assert partly.exit_code == 1
+    assert partly.exit_code == 4
 
     avail["eastus2"] = region("eastus2", [offer()], **{"OpenAI.GlobalStandard.gpt-5-mini": (450, 450)})
-    assert decide(settings, avail, TODAY).exit_code == 2
+    assert decide(settings, avail, TODAY).exit_code == 5
 
 
 def test_region_missing_from_the_data_is_unknown():
@@ -501,7 +492,7 @@ def test_version_retiring_today_is_refused():
 def test_many_deployments_do_not_explode_the_sku_search():
     # 14 deployments with 3 workable SKUs each: 3**14 (4.8 million) combinations. Beyond MAX_COMBINATIONS the
     # choice is greedy, in config order; here the first SKU has room for 10 of them, the rest fall back.
-    from labctl.preflight import decisions as preflight
+    from labctl.preflight import fit as preflight
 
     names = [f"d{i:02d}" for i in range(14)]
     settings = lab(
@@ -539,7 +530,7 @@ def test_many_deployments_do_not_explode_the_sku_search():
 
 
 def deployed(*items: tuple[str, str, str, str, int], account: str = "aoai-lab-dev-x7k2q") -> dict[str, Any]:
-    from labctl.preflight.decisions import ExistingDeployment
+    from labctl.preflight.model import ExistingDeployment
 
     return {
         "lab_accounts": (account,),

@@ -12,16 +12,9 @@ from typer.testing import CliRunner
 
 from labctl.cli import app
 from labctl.plan.runtime import run_program
-from labctl.review.engine import (
-    COMMENT_LIMIT,
-    REPLACE_RULES,
-    diff_snapshots,
-    diff_values,
-    render_markdown,
-    render_text,
-    replace_reason,
-    secret_config_changes,
-)
+from labctl.review.changes import REPLACE_RULES, replace_reason
+from labctl.review.engine import diff_snapshots, diff_values, secret_config_changes
+from labctl.review.report import COMMENT_LIMIT, render_markdown, render_text
 from stacks import lab
 from tests.support.plans import ACCOUNT, API_POLICY, BACKEND, DEPLOYMENT, SAVED_SEARCH, SUBSCRIPTION
 

@@ -18,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from labctl.cli import app
+from labctl.errors import EXIT_CONFIG
 from labctl.project import PROJECT_DIR
 from labctl.review.revisions import worktree
 
@@ -222,7 +223,7 @@ def test_a_base_that_cannot_be_planned_is_an_error_and_still_cleaned_up(tmp_path
     _git(tmp_path, "commit", "--quiet", "-m", "a broken stack file")
     _edit_stack(tmp_path, lambda config: config.update({"aoai-lab:gatewayTier": "BasicV2"}))
     result = CliRunner().invoke(app, ["diff", "--project-dir", str(tmp_path), "--base", "HEAD"])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_CONFIG  # that revision's stack does not plan
     assert "planning HEAD (" in result.output and "gatewayTier" in result.output
     assert "Fix: that revision's program" in result.output
     assert _git(tmp_path, "worktree", "list", "--porcelain").count("worktree ") == 1
