@@ -168,8 +168,13 @@ def _state(provider: Any) -> str:
 
 
 def read_providers(client: Any, namespaces: Iterable[str]) -> list[ProviderState]:
-    """`client`: azure.mgmt.resource.resources.ResourceManagementClient."""
-    return [ProviderState(ns, _state(client.providers.get(ns))) for ns in namespaces]
+    """`client`: azure.mgmt.resource.resources.ResourceManagementClient. One read per namespace, all at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = list(namespaces)
+    with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="providers") as pool:
+        states = list(pool.map(lambda ns: _state(client.providers.get(ns)), names))
+    return [ProviderState(ns, state) for ns, state in zip(names, states, strict=True)]
 
 
 def register_providers(
