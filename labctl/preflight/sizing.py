@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_SHARE = 0.5
 TOKENS_PER_UNIT = 1000
@@ -27,12 +28,16 @@ class SizingError(ValueError):
 @dataclass(frozen=True)
 class ClassSize:
     participants: int
+    # Per participant (the average when their limits differ).
     tokens_per_minute: int
     share: float
+    # Sum of every participant's limit, when known exactly (limits that differ).
+    total_tpm: int | None = None
 
     @property
     def tokens_needed(self) -> int:
-        return math.ceil(self.participants * self.tokens_per_minute * self.share)
+        total = self.total_tpm if self.total_tpm is not None else self.participants * self.tokens_per_minute
+        return math.ceil(total * self.share)
 
     @property
     def capacity(self) -> int:
@@ -60,6 +65,27 @@ def class_size(participants: int, tokens_per_minute: int, share: float = DEFAULT
     if not 0 < share <= 1:
         raise SizingError(f"--class-share must be more than 0 and at most 1, not {share:g}. Fix: e.g. 0.5")
     return ClassSize(participants, tokens_per_minute, share)
+
+
+def class_size_from_settings(
+    settings: Any, share: float = DEFAULT_SHARE, default_tpm: int | None = None
+) -> ClassSize | None:
+    """The class of a stack: every participant with their effective tokens-per-minute limit
+    (`settings.limits_of(p)`, aoai-lab:participantLimits with per-participant overrides), or `default_tpm` for
+    those without one. None when there are no participants or no limit is known for them (nothing to size)."""
+    participants = list(getattr(settings, "participants", ()) or ())
+    if not participants:
+        return None
+    limits_of = getattr(settings, "limits_of", None)
+    total = 0
+    for p in participants:
+        limits = limits_of(p) if callable(limits_of) else None
+        tpm = getattr(limits, "tokens_per_minute", None) or default_tpm
+        if not tpm:
+            return None
+        total += int(tpm)
+    size = class_size(len(participants), max(1, round(total / len(participants))), share)
+    return ClassSize(size.participants, size.tokens_per_minute, size.share, total)
 
 
 def sized_capacity(configured: int, size: ClassSize, sku: str) -> tuple[int, str | None]:

@@ -55,3 +55,25 @@ def test_settling_for_less_says_what_a_participant_gets():
 def test_bad_input_names_the_option(p, tpm, share, match):
     with pytest.raises(SizingError, match=match):
         class_size(p, tpm, share)
+
+
+def test_class_from_settings_uses_each_participants_effective_limit():
+    from types import SimpleNamespace
+
+    from labctl.preflight.sizing import class_size_from_settings
+
+    people = [SimpleNamespace(name=f"s{i}") for i in range(4)]
+    own = {"s0": 20_000}
+    settings = SimpleNamespace(
+        participants=people,
+        limits_of=lambda p: SimpleNamespace(tokens_per_minute=own.get(p.name, 10_000)),
+    )
+    size = class_size_from_settings(settings, share=0.5)
+    assert size is not None
+    assert size.tokens_needed == 25_000  # (20k + 3 x 10k) x 0.5
+    assert size.capacity == 25
+    # No limits known and no default: nothing to size; with a default, it sizes.
+    bare = SimpleNamespace(participants=people)
+    assert class_size_from_settings(bare) is None
+    assert class_size_from_settings(bare, default_tpm=1_000).capacity == 2
+    assert class_size_from_settings(SimpleNamespace(participants=())) is None
