@@ -26,12 +26,13 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labctl.azure_clients import arm_target, client_kwargs, shared_tls_transport  # noqa: E402
+from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.transport import shared_tls_transport  # noqa: E402
 from labctl.preflight.plans import region_plan  # noqa: E402
 from labctl.preflight.subscription import needed_providers, read_offer, read_providers  # noqa: E402
 from labctl.preflight.tiers import read_tier_catalog  # noqa: E402
 from labctl.preflight.validation import validate_regions  # noqa: E402
-from stacks.config_source import read_stack_config, settings_from_flat_config  # noqa: E402
+from labctl.project import load_stack_settings  # noqa: E402
 from tests.support.fake_arm import SUBSCRIPTION  # noqa: E402
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku  # noqa: E402
 from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
@@ -101,8 +102,7 @@ def main() -> None:
         arm.apim_skus = [apim_sku("BasicV2", REGIONS)]
         for region in REGIONS[::2]:
             arm.answer(region, 202, polls=0)  # half the regions answer 202 and are polled once
-        flat, _ = read_stack_config("dev")
-        settings = settings_from_flat_config(flat, project="aoai-lab", stack="dev")
+        settings = load_stack_settings("dev")
 
         check(REGIONS[:1], arm, settings)  # warm-up: imports, first TLS handshakes
         one = statistics.median(check(REGIONS[:1], arm, settings) for _ in range(args.runs))

@@ -1,6 +1,6 @@
 """From stack settings to what validation sends for each region, and how the verdicts combine.
 
-Names follow stacks/lab.py (`{project}-{stack}-{suffix}`, `apim-{project}-{stack}-{suffix}`, `rg-{project}-{stack}`).
+Names follow stacks/naming.py (the program's naming contract).
 The suffix is random and lives in Pulumi state; a lab already deployed is validated under its real names (read by
 preflight from the resource group), a new one under PROBE_SUFFIX, so nothing is ever reserved or created.
 """
@@ -20,6 +20,7 @@ from labctl.preflight.validation import (
     RegionPlan,
     RegionValidation,
 )
+from stacks.naming import LabIdentity, lab_tags
 
 PROBE_SUFFIX = "pf000"
 
@@ -41,7 +42,10 @@ def region_plan(
 ) -> RegionPlan:
     """The lab in one region. `capacities`/`skus` override per deployment name (what preflight chose there); a
     deployment absent from a given `capacities` mapping is not planned in this region (spillover)."""
-    base = f"{settings.project}-{settings.stack}"
+    identity = LabIdentity(settings.project, settings.stack, settings.environment)
+    tags = lab_tags(
+        identity=identity, lab_name=settings.name, owner=settings.owner, expires_on=settings.expires_on
+    )
     deployments = []
     for d in settings.deployments:
         if capacities is not None and d.name not in capacities:
@@ -61,7 +65,7 @@ def region_plan(
     gateway = None
     if with_gateway:
         gateway = GatewaySpec(
-            name=gateway_name or f"apim-{base}-{suffix}",
+            name=gateway_name or identity.gateway(suffix),
             tier=settings.gateway_tier,
             capacity=0 if settings.gateway_tier == "Consumption" else gateway_capacity,
             publisher_email=settings.gateway_publisher_email,
@@ -69,15 +73,15 @@ def region_plan(
         )
     return RegionPlan(
         region=region,
-        resource_group=f"rg-{base}",
+        resource_group=identity.resource_group,
         resource_group_location=settings.resource_group_location or region,
-        account_name=account_name or f"{base}-{suffix}",
+        account_name=account_name or identity.account(suffix),
         account_kind=settings.account_kind,
         deployments=tuple(deployments),
         gateway=gateway,
         public_network_access=settings.public_network_access,
         disable_local_auth=settings.disable_local_auth,
-        tags=dict(settings.tags),
+        tags=tags,
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.azure_clients import arm_target, client_kwargs, shared_tls_transport
+from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.checks import read_subscription_checks
 from labctl.preflight.tiers import TierVerdict
 from tests.support.fake_arm import SUBSCRIPTION

@@ -8,13 +8,12 @@ from labctl.preflight.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
 from labctl.preflight.refusals import Kind, Refusal
 from labctl.preflight.tiers import TierVerdict
 from labctl.preflight.validation import Outcome, RegionValidation, validation_template
-from stacks.config_source import read_stack_config, settings_from_flat_config
+from labctl.project import load_stack_settings
 
 
 @pytest.fixture(scope="module")
 def settings():
-    flat, _ = read_stack_config("dev")
-    return settings_from_flat_config(flat, project="aoai-lab", stack="dev")
+    return load_stack_settings("dev")
 
 
 def test_plan_of_the_dev_stack_uses_the_programs_names_and_settings(settings):

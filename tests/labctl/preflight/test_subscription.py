@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.azure_clients import arm_target, client_kwargs, shared_tls_transport
+from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.subscription import (
     REQUIRED_PROVIDERS,
     RegistrationTimeout,

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from labctl.azure_clients import arm_target, client_kwargs, shared_tls_transport
+from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.refusals import Kind
 from labctl.preflight.validation import (
     DeploymentSpec,
