@@ -26,7 +26,7 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.signin import arm_target, client_kwargs  # noqa: E402
 from labctl.azure.transport import shared_tls_transport  # noqa: E402
 from labctl.preflight.plans import region_plan  # noqa: E402
 from labctl.preflight.subscription import needed_providers, read_offer, read_providers  # noqa: E402
