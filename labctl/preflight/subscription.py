@@ -196,6 +196,7 @@ def register_providers(
             states[ns] = ProviderState(ns, _state(client.providers.register(ns)))
             if on_state is not None:
                 on_state(states[ns])
+    first = True
     while True:
         waiting = [ns for ns, s in states.items() if not s.registered]
         if not waiting:
@@ -206,7 +207,10 @@ def register_providers(
                 + ", ".join(f"{ns} ({states[ns].state})" for ns in waiting)
                 + ". Azure goes on registering on its own; run preflight again in a few minutes"
             )
-        sleep(min(poll_s, max(0.0, deadline - clock())))
+        # Read once straight away (a provider can register in seconds), then every poll_s.
+        if not first:
+            sleep(min(poll_s, max(0.0, deadline - clock())))
+        first = False
         for ns in waiting:
             states[ns] = ProviderState(ns, _state(client.providers.get(ns)))
             if on_state is not None and states[ns].registered:

@@ -253,6 +253,13 @@ def _http_outcome(exc: HttpResponseError) -> tuple[Outcome, list[Refusal], str]:
     region_refusals = [r for r in refusals if r.kind in REGION_KINDS and r.kind is not Kind.OTHER]
     if status is not None and 400 <= status < 500 and status not in (408, 429) and region_refusals:
         return Outcome.REFUSED, refusals, first_sentence(region_refusals[0].message)
+    if refusals and all(r.kind is Kind.TEMPLATE for r in refusals):
+        # Only template problems: the region is not to blame, so Azure's verdict on it is unknown.
+        return (
+            Outcome.UNKNOWN,
+            refusals,
+            f"the template was not accepted: {first_sentence(refusals[0].message)}",
+        )
     if status == 429:
         return Outcome.UNKNOWN, refusals, "throttled by Azure (429) after retries"
     if status is not None and status >= 500:
