@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from labctl.context import CommandContext  # noqa: E402
 from labctl.preflight.command import run_preflight  # noqa: E402
-from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
 from labctl.preflight.subscription import needed_providers  # noqa: E402
+from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku  # noqa: E402
 from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
 
