@@ -19,6 +19,8 @@ PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets
 # students use the gateway with the SDK unchanged.
 SUBSCRIPTION_KEY_HEADER = "api-key"
+# What the policy file says; sovereign clouds get theirs through AiGatewayArgs.managed_identity_audience.
+PUBLIC_AUDIENCE = "https://cognitiveservices.azure.com"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class AiGatewayArgs:
     capacity: int = 1
     # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
     enable_client_certificate: bool = False
+    # The token audience of Azure OpenAI in the stack's cloud (stacks/facts/clouds.py); the policy file is written
+    # for the public cloud and gets this audience instead.
+    managed_identity_audience: str = PUBLIC_AUDIENCE
     participants: Sequence[GatewayParticipant] = ()
     api_path: str = "openai"
     api_id: str = API_ID
@@ -49,6 +54,12 @@ class AiGatewayArgs:
     log_body_bytes: int = 8192
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def with_audience(policy_xml: str, audience: str) -> str:
+    """The policy with its managed-identity token audience set to `audience` (a string edit, not an XML round
+    trip: policy expressions are not always well-formed XML)."""
+    return policy_xml.replace(f'resource="{PUBLIC_AUDIENCE}"', f'resource="{audience}"')
 
 
 def policy_backend_id(policy_xml: str) -> str:
@@ -69,7 +80,9 @@ class AiGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-lab:components:AiGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        policy_xml = args.policy_file.read_text(encoding="utf-8")
+        policy_xml = with_audience(
+            args.policy_file.read_text(encoding="utf-8"), args.managed_identity_audience
+        )
         backend_id = policy_backend_id(policy_xml)
 
         self.service = apimanagement.ApiManagementService(

@@ -18,6 +18,7 @@ from stacks import outputs as out
 from stacks.catalog import OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
+from stacks.facts.clouds import CLOUDS
 from stacks.naming import LabIdentity, lab_tags
 
 
@@ -138,6 +139,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             tier=settings.gateway_tier,
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
+            managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
             participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
             log_body_bytes=settings.log_body_bytes,
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,

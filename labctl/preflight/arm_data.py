@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import UsageError
+from labctl.files import atomic_write_text
 from labctl.preflight.model import (
     ExistingDeployment,
     ModelOffer,
@@ -19,7 +20,6 @@ from labctl.preflight.model import (
     RegionFailure,
     SkuOffer,
 )
-from labctl.preflight.stackfile import atomic_write_text
 
 # One region's data as ARM-shaped JSON: {"models": [...], "usages": [...]} or {"error": {...}}.
 RegionData = dict[str, Any]

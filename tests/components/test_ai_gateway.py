@@ -207,3 +207,20 @@ def test_gateway_url_output(dev_plan):
     assert env["AZURE_OPENAI_ENDPOINT"] == f"https://{name}.azure-api.net"
     assert env["OPENAI_API_VERSION"] == "2024-10-21"
     assert json.dumps(env)  # plain, pasteable values
+
+
+@pytest.mark.parametrize(
+    ("environment", "location", "audience"),
+    [
+        ("usgovernment", "usgovvirginia", "https://cognitiveservices.azure.us"),
+        ("china", "chinanorth3", "https://cognitiveservices.azure.cn"),
+    ],
+)
+def test_the_gateway_asks_for_a_token_of_its_clouds_audience(plan_with, environment, location, audience):
+    plan = plan_with(
+        **{"azure-native:environment": environment, "azure-native:location": location},
+        regions=[location],
+        location=None,
+    )
+    auth = ET.fromstring(inputs(plan, API_POLICY)["value"]).find("./inbound/authentication-managed-identity")
+    assert auth is not None and auth.get("resource") == audience

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from labctl import files
 from labctl.azure import signin as azure_clients
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_USAGE
@@ -399,7 +400,7 @@ def test_write_is_atomic_when_the_rename_fails(project, arm, signed_in, monkeypa
         assert "aoai-lab:location: eastus\n" in Path(src).read_text()
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stackfile.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     result = preflight(project, arm, "--write", "--move")
 
     assert result.exit_code == 3
@@ -417,7 +418,7 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
     def interrupted(fd):
         raise KeyboardInterrupt  # Ctrl-C (or a kill) between writing and renaming
 
-    monkeypatch.setattr(stackfile.os, "fsync", interrupted)
+    monkeypatch.setattr(files.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         stackfile.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
     assert path.read_bytes() == before
