@@ -423,14 +423,18 @@ def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_conf
     }
 
 
-def test_a_usgovernment_stack_asks_for_its_own_audience(plan_with):
+@pytest.mark.parametrize(
+    ("environment", "location", "audience"),
+    [
+        ("usgovernment", "usgovvirginia", "https://cognitiveservices.azure.us"),
+        ("china", "chinanorth3", "https://cognitiveservices.azure.cn"),
+    ],
+)
+def test_the_gateway_asks_for_a_token_of_its_clouds_audience(plan_with, environment, location, audience):
     plan = plan_with(
-        **{
-            "azure-native:environment": "usgovernment",
-            "azure-native:location": "usgovvirginia",
-            "regions": ["usgovvirginia"],
-            "location": "usgovvirginia",
-        }
+        **{"azure-native:environment": environment, "azure-native:location": location},
+        regions=[location],
+        location=None,
     )
-    auth = _policy(plan).find("inbound/authentication-managed-identity")
-    assert auth is not None and auth.get("resource") == "https://cognitiveservices.azure.us"
+    auth = ET.fromstring(inputs(plan, API_POLICY)["value"]).find("./inbound/authentication-managed-identity")
+    assert auth is not None and auth.get("resource") == audience
