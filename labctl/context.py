@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from labctl.errors import ConfigError, UsageError
+from labctl.processes import run_tool
 from labctl.project import PROJECT_DIR, lab_identity, read_stack_config, stack_file, stack_names
 
 if TYPE_CHECKING:
@@ -54,14 +55,10 @@ def pulumi_selected_stack(project_dir: Path) -> str | None:
     if pulumi is None:
         return None
     try:
-        proc = subprocess.run(
+        proc = run_tool(
             [pulumi, "stack", "--show-name", "--non-interactive"],
             cwd=project_dir,
-            capture_output=True,
-            text=True,
             timeout=PULUMI_SELECTED_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None
