@@ -36,6 +36,8 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+# A spread lab's regions (primary first): region -> {account, deployments: {name: capacity}}.
+ACCOUNT_REGIONS = "accountRegions"
 
 SECRET_MASK = "[secret]"
 DEFAULT_API_VERSION = "2024-10-21"
