@@ -117,6 +117,12 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         ),
     )
     # The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py.
+    if settings.spills_over:
+        pulumi.log.warn(
+            "aoai-lab:location spreads the lab over "
+            + ", ".join(p.region for p in settings.placements)
+            + ": each region gets an account; the gateway's backend pools route to them."
+        )
     regional = regional_accounts(
         settings,
         resource_group_name=rg.name,

@@ -63,6 +63,8 @@ class ProbeResult:
     message: str | None = None
     cause: str | None = None
     hint: str | None = None
+    # The Azure region that answered (`x-ms-region`): with a lab spread over regions, which one served the call.
+    region: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -259,10 +261,12 @@ def run_smoke(
                 latency_s=time.perf_counter() - started,
                 tokens=getattr(usage, "total_tokens", None),
                 retries=raw.retries_taken,
+                region=raw.headers.get("x-ms-region"),
             )
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
             cause, hint = diagnose(status, code, message, direct=direct)
+            response = getattr(exc, "response", None)
             return ProbeResult(
                 probe,
                 status=status,
@@ -271,6 +275,7 @@ def run_smoke(
                 message=_scrub(message, secrets),
                 cause=cause,
                 hint=hint,
+                region=response.headers.get("x-ms-region") if response is not None else None,
             )
 
     results: list[ProbeResult] = []
@@ -300,6 +305,7 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
     table.add_column("latency", justify="right")
     table.add_column("tokens", justify="right")
     table.add_column("retries", justify="right")
+    table.add_column("region")
     table.add_column("result")
     for r in results:
         table.add_row(
@@ -310,6 +316,7 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
             f"{r.latency_s * 1000:.0f} ms",
             str(r.tokens) if r.tokens is not None else "-",
             str(r.retries) if r.retries is not None else "-",
+            escape(r.region or "-"),
             "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
         )
     console.print(table)

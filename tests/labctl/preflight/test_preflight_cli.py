@@ -426,7 +426,8 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
 
 
 def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project, arm, signed_in):
-    tight = {**FULL, "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
+    # No room for chat anywhere but canadaeast's 6: not even a spread over every region reaches its minimum of 10.
+    tight = {"OpenAI.GlobalStandard.gpt-5-mini": (450, 450), "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
     for r in REGIONS:
         arm.region(r, catalog(), quotas(tight))
     arm.region("canadaeast", catalog(), quotas({**tight, "OpenAI.GlobalStandard.gpt-5-mini": (444, 450)}))
@@ -435,6 +436,7 @@ def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project,
     result = preflight(project, arm, "--write")
 
     assert result.exit_code == 5, result.output
+    assert "does not hold it either (chat 4 short of its minimum)" in " ".join(result.output.split())
     assert "No candidate region fits the whole lab (4 of 4 candidate regions checked)." in result.output
     assert "Closest: canadaeast" in result.output
     assert "chat: lower minCapacity to 6 (GlobalStandard has 6 of 450 left in canadaeast)" in result.output
