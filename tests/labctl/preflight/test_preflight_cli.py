@@ -290,7 +290,17 @@ def test_a_budget_on_a_student_offer_is_refused_with_the_alternative(
     assert "does not support Cost Management budgets" in " ".join(again.output.split())
 
 
+def _without_participant_limits(project) -> None:
+    """The dev stack sets aoai-lab:participantLimits, which class sizing prefers to --class-tpm: drop it here."""
+    import re
+
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text()
+    path.write_text(re.sub(r"  aoai-lab:participantLimits:\n(    .*\n)+", "", text))
+
+
 def test_class_sizing_raises_the_chat_capacity_and_write_pins_it(project, arm, azure, signed_in):
+    _without_participant_limits(project)
     before = (project / "Pulumi.dev.yaml").read_text()
     result = preflight(project, arm, "--class-tpm", "60000", "--class-share", "1", "--write")
     assert result.exit_code == 0, result.output
@@ -303,6 +313,7 @@ def test_class_sizing_raises_the_chat_capacity_and_write_pins_it(project, arm, a
 
 
 def test_class_sizing_settles_for_less_and_says_what_it_means(project, arm, azure, signed_in):
+    _without_participant_limits(project)
     arm.region("eastus2", catalog(), quotas({"OpenAI.GlobalStandard.gpt-5-mini": (420, 500)}))
     result = preflight(project, arm, "--class-tpm", "60000", "--class-share", "1")
     assert result.exit_code == 0, result.output
