@@ -42,9 +42,6 @@ class SmokeError(AzureError):
     """The smoke test could not start or could not call (no sign-in, no endpoint): exit 4."""
 
 
-# ---- the calls ----
-
-
 @dataclass(frozen=True)
 class Probe:
     caller: str  # participant name, or DIRECT_CALLER
@@ -63,8 +60,7 @@ class ProbeResult:
     message: str | None = None
     cause: str | None = None
     hint: str | None = None
-    # The Azure region that answered (`x-ms-region`): with a lab spread over regions, which one served the call.
-    region: str | None = None
+    region: str | None = None  # `x-ms-region`: in a lab spread over regions, which one served the call
 
     @property
     def ok(self) -> bool:
@@ -266,7 +262,6 @@ def run_smoke(
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
             cause, hint = diagnose(status, code, message, direct=direct)
-            response = getattr(exc, "response", None)
             return ProbeResult(
                 probe,
                 status=status,
@@ -275,7 +270,7 @@ def run_smoke(
                 message=_scrub(message, secrets),
                 cause=cause,
                 hint=hint,
-                region=response.headers.get("x-ms-region") if response is not None else None,
+                region=getattr(getattr(exc, "response", None), "headers", {}).get("x-ms-region"),
             )
 
     results: list[ProbeResult] = []
@@ -291,9 +286,6 @@ def run_smoke(
         http_client.close()
     order = {p: i for i, p in enumerate(probes)}
     return sorted(results, key=lambda r: order[r.probe])
-
-
-# ---- output ----
 
 
 def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
