@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
@@ -282,6 +282,12 @@ class LabSettings(Section):
     ] = 30
     log_daily_cap_gb: Annotated[float, Field(gt=0, le=100)] = 1.0
     budget: BudgetSettings | None = None
+    # Set by the loader: the checks not run because a value is encrypted (stacks/config/encrypted.py).
+    _skipped_checks: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def skipped_checks(self) -> tuple[str, ...]:
+        return self._skipped_checks
 
     @field_validator("owner", "publisher_email")
     @classmethod
