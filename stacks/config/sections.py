@@ -308,7 +308,7 @@ class LabSettings(Section):
     @classmethod
     def _api_version(cls, v: str) -> str:
         if not API_VERSION_RE.match(v):
-            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2024-10-21")
+            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2025-04-01-preview")
         return v
 
     # ---- derived values the stack layer uses ----
