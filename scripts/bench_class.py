@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # for tests.support (the fakes the tests use)
 import trustme  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from labctl.azure_clients import shared_tls_transport  # noqa: E402
+from labctl.azure.transport import shared_tls_transport  # noqa: E402
 from labctl.classroom.classfile import StackDocument  # noqa: E402
 from labctl.classroom.enroll import apply_enrollment, plan_enrollment  # noqa: E402
 from labctl.classroom.handout import Limits, class_info, students_from, write_handouts  # noqa: E402

@@ -14,7 +14,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labctl.stackfile import _key, _yaml, atomic_write_text
+from labctl.preflight.stackfile import _key, _yaml, atomic_write_text
 
 PARTICIPANTS = "participants"
 # The order keys take in a new entry (existing entries keep theirs).

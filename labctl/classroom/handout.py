@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from stacks.settings import is_embedding_model
+from stacks.config.values import is_embedding_model
 
 Format = Literal["md", "html", "csv"]
 FORMATS: tuple[str, ...] = ("md", "html", "csv")
@@ -373,11 +373,12 @@ def students_from(
 def load_outputs(stack: str, outputs_file: Path | None, project_dir: Path) -> dict[str, Any]:
     """`--outputs FILE`, else `pulumi stack output --json --show-secrets` (with a timeout; its standard output
     holds every key, so it is parsed and never echoed, not even when the command fails)."""
-    from labctl.smoke import SmokeError, read_stack_outputs
+    from labctl.errors import LabctlError
+    from labctl.pulumi_cli import read_stack_outputs
 
     try:
         data = read_stack_outputs(stack, outputs_file, project_dir)
-    except SmokeError as exc:
+    except LabctlError as exc:
         raise HandoutError(str(exc)) from None
     if not isinstance(data, dict):
         raise HandoutError(

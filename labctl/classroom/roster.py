@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stacks.settings import EMAIL_RE, PARTICIPANT_NAME_RE
+from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .slugs import suggest_name
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from stacks.settings import PARTICIPANT_NAME_RE
+from stacks.config.values import PARTICIPANT_NAME_RE
 
 MAX_LENGTH = 40
 # Letters NFKD does not decompose into an ASCII base letter.

@@ -10,7 +10,7 @@ import yaml
 from labctl.classroom.classfile import ClassFileError, StackDocument
 from labctl.classroom.enroll import apply_enrollment, export_csv, plan_enrollment
 from labctl.classroom.roster import parse_roster, read_roster
-from stacks.settings import load_settings
+from stacks.config.load import load_settings
 
 ROSTER = (
     "nombre;correo;tokens por minuto\n"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from labctl.azure_clients import shared_tls_transport
+from labctl.azure.transport import shared_tls_transport
 from labctl.classroom.usage import (
     QueryAnswer,
     UsageError,
