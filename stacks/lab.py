@@ -138,7 +138,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             tier=settings.gateway_tier,
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
-            participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
+            participants=[
+                GatewayParticipant(p.name, p.email, state=p.state, rotation=p.rotation)
+                for p in settings.participants
+            ],
             log_body_bytes=settings.log_body_bytes,
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,

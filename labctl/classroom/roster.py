@@ -253,6 +253,12 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
             )
         else:
             limits["tokenQuotaPeriod"] = canonical
+    if ("tokenQuota" in limits) != ("tokenQuotaPeriod" in limits) and len(problems) == before:
+        # The gateway's llm-token-limit takes a quota only with its period (and the settings check the same).
+        problems.append(
+            f"line {line}: tokenQuota and tokenQuotaPeriod go together. Fix: fill both (e.g. 200000 and Daily) "
+            "or neither"
+        )
     if len(problems) > before:
         return None
     # Addresses are case-insensitive in practice; the domain is by definition (RFC 5321), so it is lowercased.
