@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from labctl.errors import ConfigError
 from labctl.preflight.stackfile import _key, _yaml, atomic_write_text
 
 PARTICIPANTS = "participants"
@@ -28,8 +29,8 @@ KEY_ORDER = (
 )
 
 
-class ClassFileError(Exception):
-    """The stack file cannot be read or edited as asked; the message names the key and the fix."""
+class ClassFileError(ConfigError):
+    """The stack file cannot be read or edited as asked; the message names the key and the fix (exit 3)."""
 
 
 class StackDocument:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.errors import LabctlError
 from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .slugs import suggest_name
@@ -85,8 +86,9 @@ PERIOD_ALIASES = {
 }  # fmt: skip
 
 
-class RosterError(Exception):
-    """The class list cannot be used; `problems` has one line per problem, each with its line number."""
+class RosterError(LabctlError):
+    """The class list cannot be used; `problems` has one line per problem, each with its line number (exit 1:
+    the command ran and found problems in the file)."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
