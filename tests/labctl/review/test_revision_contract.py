@@ -51,7 +51,16 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
 
     snapshot = _finish(_start_plan(base, "dev", out, code), out, BEFORE_THE_MOVE, "-")
 
-    # The same resources with the same inputs: the move changed no behaviour. Only the new output is added.
+    # The same resources with the same inputs: the move changed no behaviour. Only the new output is added, and
+    # what issue 11 changed on purpose: keys generated in the program (a password per participant, set as the
+    # subscription's primary key) and no e-mail in the subscription's display name.
     diff = diff_snapshots(snapshot, dev_plan.snapshot(), stack="dev", base_label="old", head_label="new")
-    assert [(c.op, c.type) for c in diff.resources] == []
+    assert [(c.op, c.type, c.name) for c in diff.resources] == [
+        ("create", "random:index/randomPassword:RandomPassword", "gateway-key-student01"),
+        ("create", "random:index/randomPassword:RandomPassword", "gateway-key-student02"),
+        ("update", "azure-native:apimanagement:Subscription", "gateway-sub-student01"),
+        ("update", "azure-native:apimanagement:Subscription", "gateway-sub-student02"),
+    ]
+    for change in diff.resources[2:]:
+        assert sorted(p.path for p in change.properties) == ["displayName", "primaryKey"]
     assert [(c.path, c.kind) for c in diff.outputs] == [("gatewayRoot", "add")]
