@@ -15,7 +15,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from labctl.errors import ConfigError
-from labctl.preflight.stackfile import _key, _yaml, atomic_write_text
+from labctl.files import atomic_write_text
+from labctl.preflight.stackfile import _key, _yaml
 
 PARTICIPANTS = "participants"
 # The order keys take in a new entry (existing entries keep theirs).

@@ -8,19 +8,18 @@ logged. Files are created 0600 inside a 0700 folder, each written to a temporary
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import io
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from labctl.errors import LabctlError
+from labctl.files import atomic_write_text
 from stacks.config.values import is_embedding_model
 from stacks.outputs import LabOutputs
 
@@ -277,21 +276,8 @@ def private_dir(path: Path) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Create the file 0600 from the first byte (never world-readable, whatever the umask), then rename it
-    over `path`: a reader never sees half a file, and an older copy is replaced whole."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mkstemp: 0600
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    """The file 0600 from the first byte (never world-readable, whatever the umask), renamed over `path` whole."""
+    atomic_write_text(path, text, mode=0o600)
 
 
 def write_handouts(out_dir: Path, info: ClassInfo, students: Sequence[Student], fmt: Format) -> list[Path]:
