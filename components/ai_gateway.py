@@ -1,26 +1,36 @@
-"""API Management in front of Azure OpenAI: managed identity, the inference API, policy, product, keys, logs."""
+"""API Management in front of Azure OpenAI: managed identity, the API surface, policy, product, keys, logs."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
-from pulumi_azure_native import apimanagement
+from pulumi_azure_native import apimanagement, resources
 
 from components.diagnostics import diagnostic_setting
+from components.gateway_api import SPEC_FORMAT, spec_text
+from components.gateway_logging import (
+    DIAGNOSTIC_ID,
+    LLM_DIAGNOSTIC_API_VERSION,
+    GatewayLogging,
+    api_diagnostic_properties,
+)
+from components.gateway_policy import (
+    POLICY_TEMPLATE,
+    PUBLIC_AUDIENCE,
+    GatewayPolicyArgs,
+    TokenLimits,
+    policy_backend_id,
+    render_policy,
+)
 
-POLICY_DIR = Path(__file__).parent / "policies"
-DEFAULT_POLICY = POLICY_DIR / "openai-managed-identity.xml"
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets
 # students use the gateway with the SDK unchanged.
 SUBSCRIPTION_KEY_HEADER = "api-key"
-# What the policy file says; sovereign clouds get theirs through AiGatewayArgs.managed_identity_audience.
-PUBLIC_AUDIENCE = "https://cognitiveservices.azure.com"
 
 
 @dataclass(frozen=True)
@@ -37,37 +47,28 @@ class AiGatewayArgs:
     publisher_email: str
     publisher_name: str
     openai_endpoint: pulumi.Input[str]
-    inference_spec_url: str
     tier: str = "BasicV2"
     capacity: int = 1
     # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
     enable_client_certificate: bool = False
-    # The token audience of Azure OpenAI in the stack's cloud (stacks/facts/clouds.py); the policy file is written
-    # for the public cloud and gets this audience instead.
-    managed_identity_audience: str = PUBLIC_AUDIENCE
     participants: Sequence[GatewayParticipant] = ()
     api_path: str = "openai"
     api_id: str = API_ID
     product_id: str = PRODUCT_ID
-    policy_file: Path = DEFAULT_POLICY
-    # Request and response bodies logged per call; 8192 is the service's maximum.
-    log_body_bytes: int = 8192
+    policy_template: Path = POLICY_TEMPLATE
+    # The Entra ID audience of Azure OpenAI in the stack's cloud (e.g. https://cognitiveservices.azure.us).
+    managed_identity_audience: str = PUBLIC_AUDIENCE
+    # Everyone's token budget (None: no limit) and participants whose budget differs.
+    token_limits: TokenLimits | None = None
+    participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
+    logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
-
-def with_audience(policy_xml: str, audience: str) -> str:
-    """The policy with its managed-identity token audience set to `audience` (a string edit, not an XML round
-    trip: policy expressions are not always well-formed XML)."""
-    return policy_xml.replace(f'resource="{PUBLIC_AUDIENCE}"', f'resource="{audience}"')
-
-
-def policy_backend_id(policy_xml: str) -> str:
-    """The backend the policy routes to: the policy file is the single source of that id."""
-    node = ET.fromstring(policy_xml).find("./inbound/set-backend-service")
-    if node is None or not node.get("backend-id"):
-        raise ValueError("the API policy must route with <set-backend-service backend-id=...> in <inbound>")
-    return node.get("backend-id", "")
+    def __post_init__(self) -> None:
+        unknown = set(self.participant_limits) - {p.name for p in self.participants}
+        if unknown:
+            raise ValueError(f"limits for unknown participants: {', '.join(sorted(unknown))}")
 
 
 class AiGateway(pulumi.ComponentResource):
@@ -80,8 +81,13 @@ class AiGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-lab:components:AiGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        policy_xml = with_audience(
-            args.policy_file.read_text(encoding="utf-8"), args.managed_identity_audience
+        policy_xml = render_policy(
+            GatewayPolicyArgs(
+                managed_identity_audience=args.managed_identity_audience,
+                token_limits=args.token_limits,
+                participant_limits=args.participant_limits,
+            ),
+            args.policy_template,
         )
         backend_id = policy_backend_id(policy_xml)
 
@@ -125,8 +131,9 @@ class AiGateway(pulumi.ComponentResource):
             display_name="Azure OpenAI",
             path=args.api_path,
             protocols=["https"],
-            format="openapi+json-link",
-            value=args.inference_spec_url,
+            # The operations the SDK calls, declared in the repo (components/gateway_api.py says why).
+            format=SPEC_FORMAT,
+            value=spec_text(),
             subscription_required=True,
             subscription_key_parameter_names=apimanagement.SubscriptionKeyParameterNamesContractArgs(
                 header=SUBSCRIPTION_KEY_HEADER, query=SUBSCRIPTION_KEY_HEADER
@@ -140,7 +147,8 @@ class AiGateway(pulumi.ComponentResource):
             api_id=self.api.name,
             service_name=service_name,
             resource_group_name=rg,
-            format="rawxml",
+            # Rendered from the parsed template, so policy expressions are entity-escaped: API Management's `xml`.
+            format="xml",
             value=policy_xml,
             # The policy names the backend: it must exist before the policy is accepted.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.backend]),
@@ -186,45 +194,28 @@ class AiGateway(pulumi.ComponentResource):
             )
 
         if args.diagnostics_workspace_id is not None:
-            # The API diagnostic writes to Azure Monitor resource logs, which reach Log Analytics only through the
-            # diagnostic setting below: without a workspace (and on Consumption, which has no resource logs) there
-            # is nowhere for them to go.
-            self.logger = apimanagement.Logger(
-                f"{name}-logger",
-                logger_id="azuremonitor",
-                service_name=service_name,
-                resource_group_name=rg,
-                logger_type="azureMonitor",
-                is_buffered=True,
-                opts=child,
-            )
-            body = apimanagement.HttpMessageDiagnosticArgs(
-                body=apimanagement.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes),
-                headers=["x-ms-region", "x-ratelimit-remaining-tokens"],
-            )
-            self.api_diagnostic = apimanagement.ApiDiagnostic(
-                f"{name}-api-diagnostic",
-                diagnostic_id="azuremonitor",
-                api_id=self.api.name,
-                service_name=service_name,
-                resource_group_name=rg,
-                logger_id=self.logger.id,
-                always_log="allErrors",
-                log_client_ip=True,
-                verbosity="information",
-                sampling=apimanagement.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
-                frontend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-                backend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-                opts=child,
-            )
-
-            # Dedicated tables: GatewayLogs land in ApiManagementGatewayLogs, where the lab's queries look.
+            # Dedicated tables: GatewayLogs -> ApiManagementGatewayLogs, GatewayLlmLogs -> ApiManagementGatewayLlmLog
+            # (the allLogs group includes both).
             self.diagnostics = diagnostic_setting(
                 f"{name}-diagnostics",
                 resource_uri=self.service.id,
                 workspace_id=args.diagnostics_workspace_id,
                 dedicated_tables=True,
                 parent=self,
+            )
+            # The API diagnostic writes through the built-in `azuremonitor` logger (never created here: the id is
+            # reserved and exists on every service). It waits for the diagnostic setting, so on `pulumi up` the logs
+            # have somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            self.api_diagnostic = resources.Resource(
+                f"{name}-api-diagnostic",
+                resource_group_name=rg,
+                resource_provider_namespace="Microsoft.ApiManagement",
+                parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", self.api.name),
+                resource_type="diagnostics",
+                resource_name_=DIAGNOSTIC_ID,
+                api_version=LLM_DIAGNOSTIC_API_VERSION,
+                properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api]),
             )
 
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")

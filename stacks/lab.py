@@ -14,6 +14,7 @@ from components.budget import LabBudget, LabBudgetArgs
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
+from stacks import gateway_config
 from stacks import outputs as out
 from stacks.catalog import OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
@@ -61,6 +62,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             "neither the gateway nor students will reach the models. Set it to Enabled unless you add private "
             "networking yourself."
         )
+
+    # Model facts (stacks/facts/models.yaml): errors were config problems; these may still deploy.
+    for finding in gateway_config.model_warnings(settings):
+        pulumi.log.warn(str(finding))
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
@@ -135,13 +140,15 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             publisher_email=settings.gateway_publisher_email,
             publisher_name=settings.publisher_name,
             openai_endpoint=openai.endpoint,
-            inference_spec_url=settings.inference_spec_url,
             tier=settings.gateway_tier,
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
             managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
             participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
-            log_body_bytes=settings.log_body_bytes,
+            # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
+            token_limits=gateway_config.token_limits(settings.participant_limits),
+            participant_limits=gateway_config.participant_limits(settings),
+            logging=gateway_config.gateway_logging(settings),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
         ),
@@ -210,6 +217,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         out.OPENAI_ENV: env,
         out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
         out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
+        out.GATEWAY_V1_URL: gateway.gateway_url.apply(out.v1_base_url),
+        out.PARTICIPANT_LIMITS: pulumi.Output.from_input(gateway_config.participant_limits_output(settings)),
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

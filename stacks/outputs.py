@@ -12,7 +12,10 @@ Keys:
   participantKeys (secret: {participant: subscription key}), workspaceId, workspaceCustomerId,
   openaiEnv    ({AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, AZURE_OPENAI_CHAT_DEPLOYMENT,
                  AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT}), openaiEnvShell (the same as `export K=V` lines),
-  expiresOn (YYYY-MM-DD).
+  expiresOn (YYYY-MM-DD),
+  gatewayV1Url the v1 API's base URL (gatewayRoot + "/openai/v1/"), what `OpenAI(base_url=...)` takes (also in
+               openaiEnv as OPENAI_BASE_URL); send the key in the `api-key` header (docs/gateway.md),
+  participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from stacks.facts.models import model_facts
 
 RESOURCE_GROUP = "resourceGroup"
 ACCOUNT_NAME = "accountName"
@@ -36,10 +41,19 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+GATEWAY_V1_URL = "gatewayV1Url"
+PARTICIPANT_LIMITS = "participantLimits"
 
 SECRET_MASK = "[secret]"
-DEFAULT_API_VERSION = "2024-10-21"
+# What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
+# stacks deployed before it existed say which version they hand out themselves.
+DEFAULT_API_VERSION = model_facts().default_api_version
 API_PATH = "openai"
+
+
+def v1_base_url(root: str) -> str:
+    """The v1 API's base URL for the plain OpenAI client: the gateway root + /openai/v1/."""
+    return f"{root.rstrip('/')}/{API_PATH}/v1/"
 
 
 def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:
@@ -50,6 +64,8 @@ def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -
         "OPENAI_API_VERSION": api_version,
         "AZURE_OPENAI_CHAT_DEPLOYMENT": chat,
         "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings,
+        # The plain OpenAI client reads OPENAI_BASE_URL: the v1 API, no api-version.
+        "OPENAI_BASE_URL": v1_base_url(endpoint),
     }
 
 

@@ -18,8 +18,8 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, load_json_file
-from labctl.snapshot import stack_of
+from labctl.output import emit, print_warning
+from labctl.snapshot import load_plan_snapshot, stack_of
 
 
 def check(
@@ -52,15 +52,18 @@ def check(
     except ValueError:
         raise UsageError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
     if snapshot is not None:
-        data = load_json_file(snapshot)
+        data = load_plan_snapshot(snapshot)
         stack_name = stack or stack_of(data) or "?"
     else:
         ctx = CommandContext.create(stack, project_dir)
         stack_name = ctx.stack
         try:
-            data = plan_stack(ctx.stack, ctx.project_dir).snapshot()
+            plan = plan_stack(ctx.stack, ctx.project_dir)
         except (PlanError, FileNotFoundError) as exc:
             raise ConfigError(str(exc)) from None
+        for warning in plan.warnings:  # e.g. checks skipped because a value is encrypted
+            print_warning(ctx.err_console, warning)
+        data = plan.snapshot()
     violations = evaluate(from_snapshot(data), today=as_of)
     mandatory = [v for v in violations if v.rule.severity == "mandatory"]
     if fmt is Format.markdown:

@@ -349,9 +349,11 @@ def smoke_command(
     console: Console,
     err_console: Console,
     credential_factory: Callable[[str], Any] | None = None,
+    wait_minutes: float = 0.0,
+    wait_interval_s: float | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
-    when it cannot call at all."""
+    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
@@ -364,24 +366,32 @@ def smoke_command(
         environment = lab_identity(stack, project_dir).environment
         credential = (credential_factory or signin.default_credential)(environment)
     total = len(plan_probes(outputs, direct))
-    with Progress(
-        TextColumn("smoke"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("calls", total=total)
-        results = run_smoke(
-            outputs,
-            direct=direct,
-            credential=credential,
-            environment=environment,
-            concurrency=concurrency,
-            max_retries=retries,
-            timeout=timeout,
-            on_result=lambda _: progress.advance(task),
-        )
+
+    def attempt() -> list[ProbeResult]:
+        with Progress(
+            TextColumn("smoke"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("calls", total=total)
+            return run_smoke(
+                outputs,
+                direct=direct,
+                credential=credential,
+                environment=environment,
+                concurrency=concurrency,
+                max_retries=retries,
+                timeout=timeout,
+                on_result=lambda _: progress.advance(task),
+            )
+
+    from labctl.lifecycle import smoke_wait
+
+    results, summary = smoke_wait.smoke_with_wait(attempt, wait_minutes, console, interval_s=wait_interval_s)
     render_results(results, console, direct=direct)
+    if summary:
+        console.print(summary, markup=False, highlight=False)
     return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS

@@ -233,15 +233,27 @@ def parse_all(data: Mapping[str, RegionData]) -> dict[str, RegionAvailability]:
 
 
 def save_snapshot(
-    path: Path, data: Mapping[str, RegionData], *, arm_endpoint: str, captured_at: dt.datetime
+    path: Path,
+    data: Mapping[str, RegionData],
+    *,
+    arm_endpoint: str,
+    captured_at: dt.datetime,
+    subscription: Mapping[str, Any] | None = None,
+    azure: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the regions' lists as read, for review and for `--availability`. Holds no ids, tokens or secrets."""
-    doc = {
+    """Write the regions' lists as read, for review and for `--availability`. Holds no ids, tokens or secrets;
+    `subscription` is the offer (quotaId, spendingLimit), which `labctl check` judges a budget by."""
+    doc: dict[str, Any] = {
         "format": SNAPSHOT_FORMAT,
         "capturedAt": captured_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "armEndpoint": arm_endpoint,
-        "regions": {r: data[r] for r in data},
     }
+    if subscription:
+        doc["subscription"] = dict(subscription)
+    if azure:
+        # Azure's own verdicts (validation per region, gateway tiers), so a replay decides as the live run did.
+        doc["azure"] = dict(azure)
+    doc["regions"] = {r: data[r] for r in data}
     path.parent.mkdir(parents=True, exist_ok=True)
     # Atomically, like the stack file: an interrupted save leaves the previous snapshot, never half of one.
     atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=False, default=str) + "\n")

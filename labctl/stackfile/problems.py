@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from labctl.errors import ConfigError
+
 SECRET_PLACEHOLDER = "[secret]"
 
 
@@ -23,8 +25,8 @@ class Problem:
         return f"{where}: {self.message}. Fix: {self.fix}"
 
 
-class StackFileError(Exception):
-    """The stack file cannot be used; every problem found, each with file, line, column and the fix."""
+class StackFileError(ConfigError):
+    """The stack file cannot be used; every problem found, each with file, line, column and the fix (exit 3)."""
 
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path

@@ -71,6 +71,24 @@ class StackConfig:
         SECRET_PLACEHOLDER (the plaintext exists only where the secrets provider is)."""
         return {key: _flat_value(value) for key, value in self.values.items()}
 
+    def encrypted(self) -> dict[str, Encrypted]:
+        """Key path -> Encrypted, for every `secure:` value (top-level or nested)."""
+        found: dict[str, Encrypted] = {}
+
+        def walk(value: Any, path: str) -> None:
+            if isinstance(value, Encrypted):
+                found[path] = value
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    walk(item, f"{path}.{key}")
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    walk(item, f"{path}[{i}]")
+
+        for key, value in self.values.items():
+            walk(value, key)
+        return found
+
     def where(self, key_path: str) -> str:
         """`Pulumi.dev.yaml, line 7, column 20` for a key path (its nearest known parent), else the file name."""
         path = key_path

@@ -7,6 +7,7 @@ To add one: write a function `(raw, ctx) -> Iterator[str]` below and decorate it
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.catalog import DEPLOYMENT_SKUS
-from stacks.config.values import NAMESPACE, is_int, person_key, sku_family
+from stacks.config.values import API_VERSION_RE, NAMESPACE, is_int, person_key, sku_family
 from stacks.facts.apim_tiers import APIM_TIERS, DEFAULT_TIER
 from stacks.facts.clouds import CLOUDS, DEFAULT_CLOUD
+from stacks.facts.models import DeploymentFacts, check_deployments, model_facts
 
 
 @dataclass(frozen=True)
@@ -222,3 +224,58 @@ def gateway_logs_need_a_tier_with_logs(raw: dict[str, Any], ctx: RuleContext) ->
             f"{NAMESPACE}:gatewayLogs asks for. Fix: use BasicV2 (or StandardV2, Developer, Standard), "
             "or set gatewayLogs to false"
         )
+
+
+@rule("participantLimits")
+def token_limits_need_a_tier_that_has_them(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    tier = raw.get("gatewayTier", DEFAULT_TIER)
+    if not isinstance(tier, str) or tier not in APIM_TIERS or APIM_TIERS[tier].llm_token_limit:
+        return
+    keys = []
+    if raw.get("participantLimits") is not None:
+        keys.append(f"{NAMESPACE}:participantLimits")
+    participants = raw.get("participants")
+    if isinstance(participants, list):
+        keys += [
+            f"{NAMESPACE}:participants[{i}].limits"
+            for i, p in enumerate(participants)
+            if isinstance(p, dict) and p.get("limits") is not None
+        ]
+    for key in keys:
+        yield (
+            f"{key}: API Management {tier} does not support llm-token-limit, so per-participant token limits "
+            f"cannot be enforced. Fix: set {NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, "
+            "Standard), or remove the limits"
+        )
+
+
+# ---- models ----
+
+
+@rule("deployments")
+def models_answer_on_the_api_version(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    """A deployment whose model needs a newer api version than the one the stack hands out cannot be called with
+    it (stacks/facts/models.yaml); warnings (unknown model, retirement, DeveloperTier) are the stack layer's."""
+    facts = model_facts()
+    version = raw.get("inferenceApiVersion", facts.default_api_version)
+    if not isinstance(version, str) or not API_VERSION_RE.match(version):
+        return  # the section reports a malformed version
+    items = [
+        DeploymentFacts(
+            key=f"{NAMESPACE}:deployments[{i}]",
+            name=str(d.get("name", "")),
+            model=d["model"],
+            version=str(d.get("version", "")),
+            sku=str(d.get("sku", "")),
+        )
+        for i, d in _deployments(raw)
+        if isinstance(d.get("model"), str)
+    ]
+    for finding in check_deployments(
+        items,
+        api_version=version,
+        api_version_key_path=f"{NAMESPACE}:inferenceApiVersion",
+        expires_on=dt.date.max,
+    ):
+        if finding.severity == "error":
+            yield str(finding)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
@@ -26,6 +26,7 @@ from stacks.config.values import (
     person_key,
 )
 from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
+from stacks.facts.models import model_facts
 
 MAX_BUDGET_NOTIFICATIONS = 5
 
@@ -132,9 +133,45 @@ class PersonSettings(Section):
         return one_of(v, tuple(ROLE_SETS), "role set")
 
 
+# `token-quota-period` values of llm-token-limit (learn.microsoft.com/azure/api-management/llm-token-limit-policy).
+QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
+_TOKENS = Annotated[int, Field(strict=True, gt=0)]
+
+
+class TokenLimitSettings(Section):
+    """A participant's token budget on the gateway (APIM llm-token-limit, one counter per participant key)."""
+
+    tokens_per_minute: _TOKENS | None = None
+    token_quota: _TOKENS | None = None
+    token_quota_period: QuotaPeriod | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TokenLimitSettings:
+        if (self.token_quota is None) != (self.token_quota_period is None):
+            raise ValueError(
+                "tokenQuota and tokenQuotaPeriod go together. Fix: set both (e.g. tokenQuota: 200000, "
+                "tokenQuotaPeriod: Daily) or neither"
+            )
+        if self.tokens_per_minute is None and self.token_quota is None:
+            raise ValueError(
+                "no limit is set. Fix: set tokensPerMinute, or tokenQuota with tokenQuotaPeriod, or remove the entry"
+            )
+        return self
+
+    def over(self, base: TokenLimitSettings | None) -> TokenLimitSettings:
+        """These limits on top of `base`: what this entry sets wins, the rest comes from `base`."""
+        if base is None:
+            return self
+        merged = base.model_dump()
+        merged.update(self.model_dump(exclude_unset=True))
+        return TokenLimitSettings.model_validate(merged)
+
+
 class ParticipantSettings(Section):
     name: str
     email: str
+    # This participant's own token budget, over aoai-lab:participantLimits.
+    limits: TokenLimitSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -223,9 +260,16 @@ class LabSettings(Section):
     gateway_tier: str = DEFAULT_TIER
     publisher_email: str | None = None
     publisher_name: str = "aoai-lab"
-    inference_api_version: str = "2024-10-21"
+    # Handed out to students (OPENAI_API_VERSION); every chat model of the lab must answer on it
+    # (stacks/facts/models.yaml). GPT-5 and o-series need 2025-04-01-preview or later.
+    inference_api_version: str = model_facts().default_api_version
     gateway_logs: bool = True
-    log_body_bytes: Annotated[int, Field(ge=0, le=8192)] = 8192
+    # Everyone's token budget on the gateway (None: unlimited); a participant's `limits` override it.
+    participant_limits: TokenLimitSettings | None = None
+    # Request and response bodies in the gateway log, and prompts/completions in the LLM log: students' data,
+    # so off unless asked for. When on, bodies are cut at logBodyBytes (API Management's maximum is 8192).
+    log_bodies: bool = False
+    log_body_bytes: Annotated[int, Field(ge=1, le=8192)] = 8192
     log_retention_days: Annotated[
         int,
         Field(ge=30, le=730),
@@ -238,6 +282,12 @@ class LabSettings(Section):
     ] = 30
     log_daily_cap_gb: Annotated[float, Field(gt=0, le=100)] = 1.0
     budget: BudgetSettings | None = None
+    # Set by the loader: the checks not run because a value is encrypted (stacks/config/encrypted.py).
+    _skipped_checks: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def skipped_checks(self) -> tuple[str, ...]:
+        return self._skipped_checks
 
     @field_validator("owner", "publisher_email")
     @classmethod
@@ -279,17 +329,11 @@ class LabSettings(Section):
     def gateway_publisher_email(self) -> str:
         return self.publisher_email or self.owner
 
-    @property
-    def inference_api_channel(self) -> str:
-        """Preview versions of the spec live under inference/preview/, stable ones under inference/stable/."""
-        return "preview" if self.inference_api_version.endswith("-preview") else "stable"
-
-    @property
-    def inference_spec_url(self) -> str:
-        return (
-            "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/specification/cognitiveservices/"
-            f"data-plane/AzureOpenAI/inference/{self.inference_api_channel}/{self.inference_api_version}/inference.json"
-        )
+    def limits_of(self, participant: ParticipantSettings) -> TokenLimitSettings | None:
+        """A participant's effective token budget."""
+        if participant.limits is None:
+            return self.participant_limits
+        return participant.limits.over(self.participant_limits)
 
 
 # Keys a stack may set, as they appear in Pulumi.<stack>.yaml (without the namespace).

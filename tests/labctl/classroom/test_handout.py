@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import stat
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from labctl.classroom.handout import (
     ClassInfo,
@@ -164,26 +162,15 @@ def test_the_snippet_really_calls_the_gateway_with_both_clients(fake_azure) -> N
         keys={key: "student01"},
         deployments={"chat": "gpt-5-mini", "embeddings": "text-embedding-3-small"},
     ).install()
-    v1_keys: list[str | None] = []
-
-    def v1_chat(request: Request) -> Response:
-        v1_keys.append(request.headers.get("api-key"))
-        body = {
-            "id": "c1", "object": "chat.completion", "created": 0, "model": request.get_json()["model"],
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hola"}}],
-        }  # fmt: skip
-        return Response(json.dumps(body), content_type="application/json")
-
-    fake_azure.server.expect_request("/openai/v1/chat/completions", method="POST").respond_with_handler(
-        v1_chat
-    )
-    info = ClassInfo(fake_azure.base_url, "2024-10-21", ("chat",), ("embeddings",), "2026-12-18")
+    # The fake gateway answers the v1 API too (tests/support/fake_gateway.py); GPT-5 needs 2025-04-01-preview.
+    info = ClassInfo(fake_azure.base_url, "2025-04-01-preview", ("chat",), ("embeddings",), "2026-12-18")
     exec(compile(python_snippet(info, Student("student01", "s@x.edu", "", key)), "snippet.py", "exec"), {})
     assert [(c.caller, c.deployment, c.op, c.api_version) for c in gateway.calls] == [
-        ("student01", "chat", "chat/completions", "2024-10-21"),
-        ("student01", "embeddings", "embeddings", "2024-10-21"),
+        ("student01", "chat", "chat/completions", "2025-04-01-preview"),
+        ("student01", "chat", "chat/completions", None),  # the OpenAI client on the v1 API
+        ("student01", "embeddings", "embeddings", "2025-04-01-preview"),
     ]
-    assert v1_keys == [key]
+    assert gateway.calls[1].path == "/openai/v1/chat/completions" and gateway.calls[1].api_key == key
 
 
 def test_csv_is_one_row_per_student_for_a_mail_merge(tmp_path: Path, info: ClassInfo) -> None:

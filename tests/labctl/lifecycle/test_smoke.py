@@ -49,7 +49,7 @@ def stack_outputs(
         "participantKeys": dict(keys),
         "openaiEnv": {
             "AZURE_OPENAI_ENDPOINT": base_url,
-            "OPENAI_API_VERSION": "2024-10-21",
+            "OPENAI_API_VERSION": "2025-04-01-preview",
             "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
             "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": "embeddings",
         },
@@ -91,10 +91,10 @@ def test_every_participant_calls_every_deployment_through_the_gateway(gateway, o
     # Each probe really went out with its participant's key, to the right operation, with the API version.
     seen = sorted((c.caller, c.deployment, c.op, c.api_version) for c in gateway.calls)
     assert seen == [
-        ("student01", "chat", "chat/completions", "2024-10-21"),
-        ("student01", "embeddings", "embeddings", "2024-10-21"),
-        ("student02", "chat", "chat/completions", "2024-10-21"),
-        ("student02", "embeddings", "embeddings", "2024-10-21"),
+        ("student01", "chat", "chat/completions", "2025-04-01-preview"),
+        ("student01", "embeddings", "embeddings", "2025-04-01-preview"),
+        ("student02", "chat", "chat/completions", "2025-04-01-preview"),
+        ("student02", "embeddings", "embeddings", "2025-04-01-preview"),
     ]
 
 
