@@ -150,7 +150,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
             managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
-            participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
+            participants=[
+                GatewayParticipant(p.name, p.email, state=p.state, rotation=p.rotation)
+                for p in settings.participants
+            ],
             # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),

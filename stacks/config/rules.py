@@ -220,6 +220,37 @@ def unique_participants(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
         )
 
 
+@rule("participants")
+def unique_participant_emails(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    # One key per person: the same address twice is a copy-paste slip (roster import de-duplicates for you).
+    participants = raw.get("participants")
+    if not isinstance(participants, list):
+        return
+    emails = [
+        e["email"].lower() for e in participants if isinstance(e, dict) and isinstance(e.get("email"), str)
+    ]
+    for email, count in _listed_twice(emails):
+        yield (
+            f"{NAMESPACE}:participants: e-mail {email} is listed {count} times. Fix: one entry per person "
+            "(`labctl roster import` de-duplicates a class list)"
+        )
+
+
+@rule("startsOn")
+def class_window(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    starts, ends = raw.get("startsOn"), raw.get("expiresOn")
+    try:
+        first = dt.date.fromisoformat(str(starts)) if starts is not None else None
+        last = dt.date.fromisoformat(str(ends)) if ends is not None else None
+    except ValueError:
+        return  # the date fields report their own format problems
+    if first is not None and last is not None and first > last:
+        yield (
+            f"{NAMESPACE}:startsOn: {first} is after expiresOn ({last}): no day is left for the class. Fix: set "
+            "startsOn to the class's first day and expiresOn to its last"
+        )
+
+
 def _people(raw: dict[str, Any]) -> list[dict[str, Any]]:
     people = raw.get("people")
     return [p for p in people if isinstance(p, dict)] if isinstance(people, list) else []
