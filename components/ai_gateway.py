@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
+import pulumi_random as random
 from pulumi_azure_native import apimanagement, resources
 
 from components.diagnostics import diagnostic_setting
@@ -33,10 +34,16 @@ PRODUCT_ID = "aoai-lab"
 SUBSCRIPTION_KEY_HEADER = "api-key"
 
 
+# Participant keys: 40 letters and digits (APIM takes 1-256 characters; no symbols to escape in a .env or a URL).
+KEY_LENGTH = 40
+
+
 @dataclass(frozen=True)
 class GatewayParticipant:
     name: str
-    email: str
+    email: str  # kept out of Azure: only the name reaches the subscription
+    state: str = "active"  # "active" | "suspended" (APIM refuses a suspended subscription's key)
+    rotation: int = 0  # a new number generates a new key
 
 
 @dataclass
@@ -176,15 +183,28 @@ class AiGateway(pulumi.ComponentResource):
         )
 
         self.subscriptions: dict[str, apimanagement.Subscription] = {}
+        # Each key is generated here and kept secret in state, so a new key is a reviewed config change (the
+        # rotation number is the password's keeper: bumping it replaces the password, which updates the key).
+        self.keys: dict[str, random.RandomPassword] = {}
         for participant in args.participants:
+            self.keys[participant.name] = random.RandomPassword(
+                f"{name}-key-{participant.name}",
+                length=KEY_LENGTH,
+                special=False,
+                keepers={"rotation": str(participant.rotation)},
+                opts=child,
+            )
             self.subscriptions[participant.name] = apimanagement.Subscription(
                 f"{name}-sub-{participant.name}",
                 sid=participant.name,
                 service_name=service_name,
                 resource_group_name=rg,
-                display_name=f"{participant.name} <{participant.email}>",
+                # The name only: e-mail addresses stay out of Azure (docs/privacy.md).
+                display_name=participant.name,
                 scope=self.product.id,
-                state="active",
+                state=participant.state,
+                # Explicitly secret: the provider marks `result` secret in state, this keeps it so everywhere.
+                primary_key=pulumi.Output.secret(self.keys[participant.name].result),
                 # Should a refresh read keys back, they stay encrypted in state.
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -221,13 +241,8 @@ class AiGateway(pulumi.ComponentResource):
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")
         self.gateway_url = self.service.gateway_url
         self.api_url = self.service.gateway_url.apply(lambda u: f"{u}/{args.api_path}")
-        # Azure returns no keys when it creates a subscription; they are read with listSecrets.
-        keys = {
-            n: apimanagement.list_subscription_secrets_output(
-                resource_group_name=rg, service_name=service_name, sid=sub.name
-            ).primary_key
-            for n, sub in self.subscriptions.items()
-        }
+        # The keys the program set (Azure does not return them on create; listSecrets would read them back).
+        keys = {n: password.result for n, password in self.keys.items()}
         self.subscription_keys = (
             pulumi.Output.secret(pulumi.Output.all(**keys)) if keys else pulumi.Output.secret({})
         )

@@ -12,7 +12,7 @@ from pulumi_azure_native import authorization, resources
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
 from components.monitoring import LabMonitoring, LabMonitoringArgs
-from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
+from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
 from stacks import gateway_config
 from stacks import outputs as out
@@ -21,6 +21,7 @@ from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.naming import LabIdentity, lab_tags
+from stacks.regions import deployment_specs, regional_accounts
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -112,22 +113,27 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             kind=settings.account_kind,
             public_network_access=settings.public_network_access,
             disable_local_auth=settings.disable_local_auth,
-            deployments=[
-                ModelDeploymentSpec(
-                    name=d.name,
-                    model=d.model,
-                    version=d.version,
-                    sku=d.sku,
-                    capacity=d.capacity,
-                    format=d.format,
-                    version_upgrade_option=d.version_upgrade_option,
-                    rai_policy=d.rai_policy,
-                )
-                for d in settings.deployments
-            ],
+            # A spread lab places in its primary region only what `aoai-lab:location[0].capacity` says.
+            deployments=deployment_specs(
+                settings.deployments, settings.placements[0] if settings.spills_over else None
+            ),
             diagnostics_workspace_id=monitoring.workspace.id,
             tags=tags,
         ),
+    )
+    # The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py.
+    if settings.spills_over:
+        pulumi.log.warn(
+            "aoai-lab:location spreads the lab over "
+            + ", ".join(p.region for p in settings.placements)
+            + ": each region gets an account; the gateway's backend pools route to them."
+        )
+    regional = regional_accounts(
+        settings,
+        resource_group_name=rg.name,
+        primary_name=names["account"],
+        workspace_id=monitoring.workspace.id,
+        tags=tags,
     )
 
     tier = APIM_TIERS[settings.gateway_tier]
@@ -144,7 +150,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
             managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
-            participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
+            participants=[
+                GatewayParticipant(p.name, p.email, state=p.state, rotation=p.rotation)
+                for p in settings.participants
+            ],
             # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
@@ -168,7 +177,18 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             principal_type="ServicePrincipal",
             role_guid=OPENAI_USER.id,
             description="API Management gateway calls Azure OpenAI with its managed identity",
-        )
+        ),
+        *(
+            RoleGrant(
+                key=f"gateway-openai-user-{r.region}",
+                scope=r.account.account.id,
+                principal_id=gateway.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=OPENAI_USER.id,
+                description=f"API Management gateway calls Azure OpenAI in {r.region} with its managed identity",
+            )
+            for r in regional
+        ),
     ]
     for person in settings.people:
         who = person.key
@@ -217,6 +237,21 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         out.OPENAI_ENV: env,
         out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
         out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
+        # Every region of the lab, primary first, with its account and what is deployed there (purge, smoke).
+        out.ACCOUNT_REGIONS: pulumi.Output.all(
+            openai.account.name, *[r.account.account.name for r in regional]
+        ).apply(
+            lambda names_: {
+                p.region: {
+                    "account": name,
+                    "deployments": {
+                        s.name: s.capacity
+                        for s in deployment_specs(settings.deployments, p if settings.spills_over else None)
+                    },
+                }
+                for p, name in zip(settings.placements, names_, strict=True)
+            }
+        ),
         out.GATEWAY_V1_URL: gateway.gateway_url.apply(out.v1_base_url),
         out.PARTICIPANT_LIMITS: pulumi.Output.from_input(gateway_config.participant_limits_output(settings)),
     }

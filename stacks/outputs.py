@@ -41,6 +41,8 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+# A spread lab's regions (primary first): region -> {account, deployments: {name: capacity}}.
+ACCOUNT_REGIONS = "accountRegions"
 GATEWAY_V1_URL = "gatewayV1Url"
 PARTICIPANT_LIMITS = "participantLimits"
 

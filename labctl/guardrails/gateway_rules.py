@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from labctl.guardrails.model import (
     API_POLICY,
+    DEPLOYMENT,
     DIAGNOSTIC_SETTING,
     GATEWAY,
     Finding,
@@ -105,6 +106,38 @@ def _token_limits(view: StackView) -> Iterator[Finding]:
             )
 
 
+def _model_facts(r: Resource, today: dt.date) -> Iterator[str]:
+    """The model facts' warnings for one deployment (stacks/facts/models.yaml): unknown model, retirement before
+    the lab's expires-on tag, a DeveloperTier deployment Azure deletes after 24 hours. API version errors are
+    config errors, refused before any plan."""
+    if r.type != DEPLOYMENT:
+        return
+    # Lazily, and only here: the facts file is YAML (pyyaml comes with the pulumi SDK the pack runs on).
+    from stacks.facts.models import DeploymentFacts, check_deployments, model_facts
+
+    model, version, sku = r.get("properties.model.name"), r.get("properties.model.version"), r.get("sku.name")
+    if not all(isinstance(v, str) and known(v) for v in (model, version, sku)):
+        return
+    tags = r.get("tags")
+    expires = tags.get("expires-on") if isinstance(tags, dict) else None
+    try:
+        expires_on = dt.date.fromisoformat(str(expires)) if expires else dt.date.max
+    except ValueError:
+        expires_on = dt.date.max  # required-tags reports a bad date
+    facts = model_facts()
+    deployment = DeploymentFacts(key="deployment", name=r.name, model=model, version=version, sku=sku)
+    for finding in check_deployments(
+        [deployment],
+        api_version=facts.default_api_version,
+        api_version_key_path="aoai-lab:inferenceApiVersion",
+        expires_on=expires_on,
+        today=today,
+        facts=facts,
+    ):
+        if finding.severity == "warning":
+            yield finding.message
+
+
 GATEWAY_RULES: tuple[Rule, ...] = (
     Rule(
         id="gateway-llm-token-logs",
@@ -134,5 +167,16 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         rationale="Without llm-token-limit one participant can exhaust the deployment's tokens per minute for all.",
         fix="Set aoai-lab:participantLimits (tokensPerMinute, and tokenQuota with tokenQuotaPeriod).",
         check_stack=_token_limits,
+    ),
+    Rule(
+        id="model-facts",
+        severity="advisory",
+        scope="resource",
+        title="Deployed models are known, not retiring during the lab, and not deleted after 24 hours",
+        rationale="A retired model fails every call; a DeveloperTier deployment disappears after a day; an unknown "
+        "name is often a typo.",
+        fix="Pin a current model and version (stacks/facts/models.yaml; `labctl preflight` has the region's live "
+        "list), or end the lab before the retirement.",
+        check_resource=_model_facts,
     ),
 )

@@ -348,7 +348,7 @@ def _program_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def plan_stack(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> Plan:
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Plan:
     """The real program, with the config in Pulumi.<stack>.yaml: what `pulumi up` would declare."""
     from stacks.program import run
 

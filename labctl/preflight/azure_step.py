@@ -76,6 +76,7 @@ class AzureStep:
         self.options: dict[str, Any] = {}
         self.err: Console | None = None
         self.validations: dict[str, RegionValidation] | None = None
+        self.combined: dict[str, Any] = {}
 
     @classmethod
     def start(
@@ -215,7 +216,7 @@ class AzureStep:
                     f"{len(accepted)} accepted{' (' + ', '.join(accepted) + ')' if accepted else ''}."
                 )
             )
-        combined, _ = apply(result, settings, validations, checks.tiers)
+        combined, self.combined = apply(result, settings, validations, checks.tiers)
         return combined
 
     def snapshot_json(self) -> dict[str, Any]:
@@ -252,18 +253,18 @@ class AzureStep:
 
 def replay_azure(
     header: Mapping[str, Any], result: PreflightResult, settings: Any, out: Console
-) -> tuple[PreflightResult, bool]:
+) -> tuple[PreflightResult, bool, dict[str, Any]]:
     """With --availability: Azure's verdicts as the snapshot recorded them (none recorded: the quota decides)."""
     saved = header.get("azure")
     offer = header.get("subscription")
     if isinstance(offer, Mapping):
         out.print(Text(f"Offer: {offer_from_json('', offer).line} (from the snapshot)"))
     if not isinstance(saved, Mapping):
-        return result, False
+        return result, False, {}
     tiers = tiers_from_json(saved.get("gatewayTiers"))
     validations = validations_from_json(saved.get("validation"))
-    combined, _ = apply(result, settings, validations, tiers)
-    return combined, tiers is not None
+    updated, combined = apply(result, settings, validations, tiers)
+    return updated, tiers is not None, combined
 
 
 # ---- Azure's verdicts in the availability snapshot ----

@@ -95,6 +95,14 @@ def preflight(
             "--class-tpm", help="Tokens per minute per participant, for those without a limit in config."
         ),
     ] = None,
+    pooled_quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pooled-quota",
+            help="A usage name whose quota is one pool per subscription (Foundry portal, Quota page, Scope Global "
+            "or Data Zone); counted once when the lab spreads over regions. Repeatable.",
+        ),
+    ] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
@@ -116,6 +124,7 @@ def preflight(
             register=register,
             class_share=class_share,
             class_tpm=class_tpm,
+            pooled_quota=tuple(pooled_quota or ()),
         )
     )
 
@@ -138,6 +147,7 @@ def run_preflight(
     class_share: float = 0.5,
     class_tpm: int | None = None,
     validation_deadline_s: float = 120.0,
+    pooled_quota: tuple[str, ...] = (),
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
@@ -198,17 +208,17 @@ def run_preflight(
     availability = parse_all(data)
 
     result = decide(settings, availability, today)
-    tiers_checked, azure_json = False, None
+    tiers_checked, azure_json, combined = False, None, {}
     if step is not None:
         with step:
             result = step.finish(
                 result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
             )
-        tiers_checked, azure_json = step.tiers_checked, step.snapshot_json()
+        tiers_checked, azure_json, combined = step.tiers_checked, step.snapshot_json(), step.combined
     elif availability_file is not None:
         from labctl.preflight.azure_step import replay_azure
 
-        result, tiers_checked = replay_azure(header, result, settings, out)
+        result, tiers_checked, combined = replay_azure(header, result, settings, out)
 
     if save_availability is not None:
         try:
@@ -231,6 +241,24 @@ def run_preflight(
         from labctl.preflight.azure_step import refuse_budget_from_snapshot
 
         refuse_budget_from_snapshot(header, settings)
+    if result.chosen is None and not result.all_unknown:
+        from labctl.preflight.spill_render import conclude_spread
+
+        code = conclude_spread(
+            ctx,
+            result,
+            settings,
+            availability,
+            data,
+            today,
+            combined,
+            write=write,
+            allow_unknown=allow_unknown,
+            move=move,
+            pooled=pooled_quota,
+        )
+        if code is not None:
+            return code
     return conclude(
         result,
         settings,

@@ -24,6 +24,7 @@ from stacks.config.values import (
     is_embedding_model,
     one_of,
     person_key,
+    suggest_participant_name,
 )
 from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
 from stacks.facts.models import model_facts
@@ -170,6 +171,12 @@ class TokenLimitSettings(Section):
 class ParticipantSettings(Section):
     name: str
     email: str
+    # How handouts greet them (`labctl roster import` keeps the spreadsheet's name here); never in Azure.
+    display_name: str | None = None
+    # suspended: their gateway subscription is suspended (the key is refused) until set back to active.
+    state: Literal["active", "suspended"] = "active"
+    # Bump to give this participant a new key on the next `pulumi up` (`labctl participant rotate`).
+    rotation: Annotated[int, Field(strict=True, ge=0)] = 0
     # This participant's own token budget, over aoai-lab:participantLimits.
     limits: TokenLimitSettings | None = None
 
@@ -177,9 +184,10 @@ class ParticipantSettings(Section):
     @classmethod
     def _name(cls, v: str) -> str:
         if not PARTICIPANT_NAME_RE.match(v):
+            hint = suggest_participant_name(v)
+            fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
             raise ValueError(
-                f"'{v}' is not a valid participant name. Fix: 1-40 lowercase letters, digits or '-' "
-                "(it becomes the gateway subscription id)"
+                f"'{v}' is not a valid participant name (it becomes the gateway subscription id). Fix: {fix}"
             )
         return v
 
@@ -223,6 +231,21 @@ class BudgetSettings(Section):
         return self
 
 
+class RegionPlacement(Section):
+    """One region of a lab spread over several (`aoai-lab:location` as a list, written by `labctl preflight
+    --write`): the capacity of each deployment placed there. An empty `capacity` places every deployment with its
+    configured capacity."""
+
+    region: str
+    capacity: dict[str, Capacity] = Field(default_factory=dict)
+
+
+class PriceSettings(Section):
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)] = 0.0
+    source: str | None = None
+
+
 class LabSettings(Section):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
@@ -233,7 +256,10 @@ class LabSettings(Section):
     environment: str = Field(default="public", exclude=True)
 
     owner: str
+    # The last day the lab (and every participant key) works; keys are refused from the next day, 00:00 UTC.
     expires_on: Annotated[dt.date, _DATE_HINT]
+    # The first day participant keys work (the gateway refuses them before, 00:00 UTC). None: from deployment.
+    starts_on: Annotated[dt.date, _DATE_HINT] | None = None
     lab_name: str | None = None
     location: str | None = None
     regions: Annotated[
@@ -282,6 +308,9 @@ class LabSettings(Section):
     ] = 30
     log_daily_cap_gb: Annotated[float, Field(gt=0, le=100)] = 1.0
     budget: BudgetSettings | None = None
+    # Token prices for `labctl usage`'s estimate, over stacks/facts/prices.yaml: {model: {input, output}} in US
+    # dollars per 1,000,000 tokens (the prices your agreement or region has).
+    prices: dict[str, PriceSettings] = Field(default_factory=dict)
     # Set by the loader: the checks not run because a value is encrypted (stacks/config/encrypted.py).
     _skipped_checks: tuple[str, ...] = PrivateAttr(default=())
 
@@ -308,10 +337,37 @@ class LabSettings(Section):
     @classmethod
     def _api_version(cls, v: str) -> str:
         if not API_VERSION_RE.match(v):
-            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2024-10-21")
+            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2025-04-01-preview")
         return v
 
+    # Every region of a spread lab, primary first: from `aoai-lab:location` when it is a list (see _spread_location).
+    spread: tuple[RegionPlacement, ...] = Field(default=(), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spread_location(cls, data: object) -> object:
+        """`aoai-lab:location` as a list of regions (or {region, capacity} entries): the first is the primary, kept
+        in `location`; all of them go to `spread`. Other shapes are left for the field's and the rule's errors."""
+        if not isinstance(data, dict):
+            return data
+        value = data.get("location")
+        if not isinstance(value, list | tuple) or not value:
+            return data
+        entries = [{"region": e} if isinstance(e, str) else e for e in value]
+        if not all(isinstance(e, dict) and isinstance(e.get("region"), str) for e in entries):
+            return data
+        return {**data, "location": entries[0]["region"], "spread": entries}
+
     # ---- derived values the stack layer uses ----
+    @property
+    def placements(self) -> tuple[RegionPlacement, ...]:
+        """The lab's regions, primary first: one unless `aoai-lab:location` spreads it over several."""
+        return self.spread or (RegionPlacement(region=self.account_location),)
+
+    @property
+    def spills_over(self) -> bool:
+        return len(self.placements) > 1
+
     @property
     def account_location(self) -> str:
         """The pinned region, else the first candidate (see `labctl preflight --write`)."""

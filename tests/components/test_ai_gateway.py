@@ -21,6 +21,7 @@ from tests.support.plans import (
     BACKEND,
     DIAGNOSTIC_SETTING,
     LOGGER,
+    PASSWORD,
     PRODUCT,
     PRODUCT_API,
     SUBSCRIPTION,
@@ -225,6 +226,8 @@ def test_refusals_say_which_limit_was_hit():
     by_status = {}
     for when in whens:
         condition = when.get("condition", "")
+        # The error's policy is the limit's own id (documented), or its element name.
+        assert 'context.LastError.PolicyId == "participant-token-limit"' in condition
         assert 'context.LastError.Source == "llm-token-limit"' in condition
         status = 429 if "StatusCode == 429" in condition else 403
         body = when.find("set-body")
@@ -264,23 +267,43 @@ def test_one_subscription_per_participant_scoped_to_the_product(dev_plan):
     subs = {s["inputs"]["sid"]: s["inputs"] for s in dev_plan.by_type(SUBSCRIPTION)}
     assert set(subs) == {"student01", "student02"}
     product_id = inputs(dev_plan, PRODUCT)["productId"]
-    for sub in subs.values():
+    for sid, sub in subs.items():
         assert sub["scope"].endswith(f"/products/{product_id}")
         assert sub["state"] == "active"
+        # The name only: e-mail addresses stay out of Azure.
+        assert sub["displayName"] == sid
+        assert "@" not in json.dumps(sub)
 
 
-def test_participant_keys_are_read_with_list_secrets_and_kept_secret(dev_plan):
-    from labctl.plan.mockcloud import stable_hex
-
-    # Azure does not return keys when it creates a subscription (the mock does not either): the keys must come
-    # from listSecrets, one per participant, and never be empty.
+def test_participant_keys_are_generated_in_the_program_and_kept_secret(dev_plan):
+    passwords = {name_of(r).rsplit("-key-", 1)[1]: r for r in dev_plan.by_type(PASSWORD)}
+    assert set(passwords) == {"student01", "student02"}
+    for password in passwords.values():
+        assert password["inputs"]["length"] == 40 and password["inputs"]["special"] is False
+        assert password["inputs"]["keepers"] == {"rotation": "0"}
+        assert "result" in password["additionalSecretOutputs"]
     keys = dev_plan.revealed_outputs["participantKeys"]
-    assert keys == {p: stable_hex(32, p, "primary") for p in ("student01", "student02")}
+    assert set(keys) == {"student01", "student02"}
+    assert all(len(k) == 40 and k.isalnum() for k in keys.values())
+    assert len(set(keys.values())) == 2
+    # Each subscription's primary key is its participant's password; the plan shows neither.
+    for sub in dev_plan.by_type(SUBSCRIPTION):
+        assert sub["inputs"]["primaryKey"] == "[secret]"
     assert dev_plan.outputs["participantKeys"] == "[secret]"
     text = dev_plan.to_json()
-    for participant in ("student01", "student02"):
-        assert stable_hex(32, participant, "primary") not in text
-        assert stable_hex(32, participant, "secondary") not in text
+    for key in keys.values():
+        assert key not in text
+
+
+def test_suspend_and_rotate_reach_the_subscription_and_the_key(plan_with, dev_config):
+    participants = [dict(p) for p in dev_config["aoai-lab:participants"]]
+    participants[0]["state"] = "suspended"
+    participants[1]["rotation"] = 3
+    plan = plan_with(participants=participants)
+    subs = {s["inputs"]["sid"]: s["inputs"] for s in plan.by_type(SUBSCRIPTION)}
+    assert (subs["student01"]["state"], subs["student02"]["state"]) == ("suspended", "active")
+    keepers = {name_of(r).rsplit("-key-", 1)[1]: r["inputs"]["keepers"] for r in plan.by_type(PASSWORD)}
+    assert keepers == {"student01": {"rotation": "0"}, "student02": {"rotation": "3"}}
 
 
 def test_subscription_keys_stay_encrypted_in_state(dev_plan):

@@ -16,11 +16,11 @@ from labctl.classroom.handout import (
     Limits,
     Student,
     class_info,
-    participant_keys,
     python_snippet,
     students_from,
     write_handouts,
 )
+from stacks.outputs import LabOutputs, OutputsError
 from tests.support.fake_gateway import FakeGateway
 
 OUTPUTS = {
@@ -43,7 +43,7 @@ PARTICIPANTS = [
         "name": "ana-garcia",
         "email": "ana@uni.es",
         "displayName": 'Ana <García> & "Co"',
-        "tokensPerMinute": 2000,
+        "limits": {"tokensPerMinute": 2000},
     },
     {"name": "bob", "email": "bob@uni.es"},
     {"name": "late", "email": "late@uni.es"},
@@ -52,11 +52,11 @@ PARTICIPANTS = [
 
 @pytest.fixture
 def info() -> ClassInfo:
-    return class_info(OUTPUTS, starts_on="2026-12-01")
+    return class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01")
 
 
 def students(**defaults: object) -> list[Student]:
-    found, missing = students_from(PARTICIPANTS, participant_keys(OUTPUTS), Limits(**defaults))  # type: ignore[arg-type]
+    found, missing = students_from(PARTICIPANTS, OUTPUTS["participantKeys"], Limits(**defaults))  # type: ignore[arg-type]
     assert missing == ["late"]
     return found
 
@@ -72,16 +72,17 @@ def test_class_info_from_the_stack_outputs(info: ClassInfo) -> None:
     )
     assert info.v1_base_url == "https://gw-class.azure-api.net/openai/v1/"
     # Without openaiEnv, the endpoint is the gateway URL minus the API path.
-    assert class_info({**OUTPUTS, "openaiEnv": None}).gateway == "https://gw-class.azure-api.net"
+    assert (
+        class_info(LabOutputs.parse({**OUTPUTS, "openaiEnv": None})).gateway
+        == "https://gw-class.azure-api.net"
+    )
 
 
 def test_masked_or_missing_outputs_are_explained() -> None:
-    with pytest.raises(HandoutError, match="masked"):
-        participant_keys({"participantKeys": {"a": "[secret]"}})
-    with pytest.raises(HandoutError, match="no 'deployments'"):
-        class_info({**OUTPUTS, "deployments": {}})
+    with pytest.raises(OutputsError, match="masked"):
+        LabOutputs.parse({**OUTPUTS, "participantKeys": {"a": "[secret]"}})
     with pytest.raises(HandoutError, match="no gateway endpoint"):
-        class_info({"deployments": OUTPUTS["deployments"]})
+        class_info(LabOutputs.parse({"deployments": OUTPUTS["deployments"]}))
 
 
 def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, info: ClassInfo) -> None:

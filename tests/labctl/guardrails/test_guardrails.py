@@ -73,7 +73,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 14
+    assert len(RULES_BY_ID) == len(RULES) == 15
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -118,6 +118,15 @@ def _diagnostic_properties(**changes: Any) -> Callable[[pytest.MonkeyPatch], Non
 
 _BIG_BODY = {"headers": [], "body": {"bytes": 8192}}
 
+
+def _developer_tier(mp: pytest.MonkeyPatch) -> None:
+    """Every deployment on DeveloperTier (the SKU argument is called `name`, so _edited can't pass it)."""
+    real = openai_account.cognitiveservices.SkuArgs
+    mp.setattr(
+        openai_account.cognitiveservices, "SkuArgs", lambda **kw: real(**{**kw, "name": "DeveloperTier"})
+    )
+
+
 VIOLATING_STACKS: dict[str, Breaks] = {
     "gateway-llm-token-logs": Breaks(
         {},
@@ -131,6 +140,16 @@ VIOLATING_STACKS: dict[str, Breaks] = {
             backend={"request": _BIG_BODY, "response": _BIG_BODY},
         ),
         (("gateway-api-diagnostic", "32768 body bytes per call can pass the 32 KB log entry limit"),),
+    ),
+    "model-facts": Breaks(
+        {},
+        _developer_tier,
+        (
+            ("openai-chat", "DeveloperTier deployments are deleted by Azure 24 hours"),
+            ("openai-chat", "gpt-5-mini is not listed for deployment type 'DeveloperTier'"),
+            ("openai-embeddings", "DeveloperTier deployments are deleted by Azure 24 hours"),
+            ("openai-embeddings", "text-embedding-3-small is not listed for deployment type 'DeveloperTier'"),
+        ),
     ),
     "participant-token-limits": Breaks(
         {"participantLimits": None},
@@ -350,7 +369,7 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "All 14 guardrails pass for stack dev." in result.output
+    assert "All 15 guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
@@ -400,3 +419,45 @@ def test_check_reports_config_errors_as_errors(tmp_path):
     result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
     assert result.exit_code == EXIT_CONFIG
     assert "gatewayTier" in result.output
+
+
+def _availability(tmp_path, quota_id):
+    from labctl.preflight.arm_data import save_snapshot
+
+    path = tmp_path / f"availability-{quota_id}.json"
+    save_snapshot(
+        path,
+        {},
+        arm_endpoint="https://management.azure.com",
+        captured_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        subscription={"quotaId": quota_id, "spendingLimit": "On"},
+    )
+    return path
+
+
+def test_check_refuses_a_budget_on_an_offer_without_budgets(tmp_path, plan_with):
+    snapshot = tmp_path / "plan.json"
+    budget = {"amount": 50, "contactEmails": ["ana.garcia@contoso.edu"]}
+    snapshot.write_text(json.dumps(plan_with(budget=budget).snapshot()), encoding="utf-8")
+    args = ["check", "--snapshot", str(snapshot), "--today", TODAY.isoformat(), "--availability"]
+
+    student = CliRunner().invoke(
+        app, [*args, str(_availability(tmp_path, "AzureForStudents_2018-01-01"))], env={"COLUMNS": "250"}
+    )
+    assert student.exit_code == 1, student.output
+    text = " ".join(student.output.split())
+    assert "budget-supported-by-offer" in text
+    assert "Azure for Students (MS-AZR-0170P)" in text
+
+    paygo = CliRunner().invoke(app, [*args, str(_availability(tmp_path, "PayAsYouGo_2014-09-01"))])
+    assert paygo.exit_code == 0, paygo.output
+
+
+def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
+    path = _availability(tmp_path, "AzureForStudents_2018-01-01")
+    result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat(), "--availability", str(path)])
+    assert result.exit_code == 0, result.output
+    from labctl.guardrails.rules import RULES
+
+    # The lab's rules plus the offer's budget rule.
+    assert f"All {len(RULES) + 1} guardrails pass" in result.output

@@ -141,3 +141,18 @@ def test_model_warnings_reach_the_stack(raw_dev):
     assert any(
         w.startswith("aoai-lab:deployments[3].model:") and "Did you mean 'gpt-5-mini'?" in w for w in warnings
     )
+
+
+def test_plan_warns_about_models_and_refuses_an_old_api_version(plan_with, dev_config):
+    from labctl.plan.runtime import PlanError
+
+    deployments = [dict(d) for d in dev_config["aoai-lab:deployments"]]
+    deployments[0]["model"] = "gpt-5-mni"
+    plan = plan_with(deployments=deployments)
+    assert any(
+        "aoai-lab:deployments[0].model" in w and "Did you mean 'gpt-5-mini'?" in w for w in plan.warnings
+    )
+    with pytest.raises(
+        PlanError, match=r"aoai-lab:deployments\[0\]\.model: gpt-5-mini answers only on api-version"
+    ):
+        plan_with(inferenceApiVersion="2024-10-21")

@@ -105,11 +105,53 @@ BAD_CONFIGS = [
     ),
     ("bad owner e-mail", "owner", "ana", "aoai-lab:owner", "name@domain"),
     (
+        "unknown participant state",
+        "participants[0].state",
+        "paused",
+        "aoai-lab:participants[0].state",
+        "'suspended'",
+    ),
+    (
+        "negative rotation",
+        "participants[0].rotation",
+        -1,
+        "aoai-lab:participants[0].rotation",
+        "greater than or equal",
+    ),
+    (
+        "class starts after it ends",
+        "startsOn",
+        "2027-01-04",
+        "aoai-lab:startsOn",
+        "is after expiresOn (2026-12-18)",
+    ),
+    (
+        "same e-mail twice",
+        "participants[1].email",
+        "STUDENT01@contoso.edu",
+        "aoai-lab:participants",
+        "listed 2 times",
+    ),
+    (
+        "negative price",
+        "prices",
+        {"gpt-5-mini": {"input": -1}},
+        "aoai-lab:prices.gpt-5-mini.input",
+        "greater than or equal",
+    ),
+    (
         "participant name not a slug",
         "participants[0].name",
         "Student One",
         "aoai-lab:participants[0].name",
-        "lowercase",
+        "Fix: use 'student-one'",
+    ),
+    (
+        "participant name with a dot gets a suggestion",
+        "participants[0].name",
+        "ana.garcia",
+        "aoai-lab:participants[0].name",
+        "'ana.garcia' is not a valid participant name (it becomes the gateway subscription id). Fix: use 'ana-garcia'",
     ),
     ("duplicate participants", "participants[1].name", "student01", "aoai-lab:participants", "unique name"),
     ("retention too short", "logRetentionDays", 7, "aoai-lab:logRetentionDays", "30 to 730"),
@@ -227,7 +269,7 @@ def test_pulumi_yaml_declares_every_simple_key_with_the_settings_default():
     assert project["name"] == "aoai-lab"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
     declared = project["config"]
-    structured = {"regions", "deployments", "people", "participants", "budget", "participantLimits"}
+    structured = {"regions", "deployments", "people", "participants", "budget", "participantLimits", "prices"}
     simple = [k for k in CONFIG_KEYS if k not in structured]
     assert sorted(declared) == sorted(simple)
     fields = {f.alias or n: f for n, f in LabSettings.model_fields.items()}
