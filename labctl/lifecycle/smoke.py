@@ -64,7 +64,8 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        # A 2xx whose body is not an answer (a proxy page, a rewritten body) has a cause: it is not ok.
+        return self.status is not None and 200 <= self.status < 300 and self.cause is None
 
 
 def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
@@ -138,6 +139,14 @@ def diagnose(status: int | None, code: str | None, message: str, *, direct: bool
             "circuit breaker is open): re-run in a few minutes"
         )
     return f"HTTP {status}", "the request was rejected; see the message"
+
+
+def _answer_problem(kind: str, parsed: Any) -> str | None:
+    """What is missing from a parsed answer (the SDK builds its models without validating them)."""
+    items = getattr(parsed, "choices" if kind == "chat" else "data", None)
+    if not isinstance(items, list) or not items:
+        return f"the answer has no {'choices' if kind == 'chat' else 'embeddings'}"
+    return None
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -249,16 +258,6 @@ def run_smoke(
                 raw = client.embeddings.with_raw_response.create(
                     model=probe.deployment, input=EMBEDDING_INPUT
                 )
-            parsed = raw.parse()
-            usage = getattr(parsed, "usage", None)
-            return ProbeResult(
-                probe,
-                status=raw.status_code,
-                latency_s=time.perf_counter() - started,
-                tokens=getattr(usage, "total_tokens", None),
-                retries=raw.retries_taken,
-                region=raw.headers.get("x-ms-region"),
-            )
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
             cause, hint = diagnose(status, code, message, direct=direct)
@@ -266,12 +265,43 @@ def run_smoke(
                 probe,
                 status=status,
                 latency_s=time.perf_counter() - started,
-                code=code,
+                code=_scrub(code, secrets) if code else code,
                 message=_scrub(message, secrets),
-                cause=cause,
-                hint=hint,
+                cause=_scrub(cause, secrets),
+                hint=_scrub(hint, secrets),
                 region=getattr(getattr(exc, "response", None), "headers", {}).get("x-ms-region"),
             )
+        # The service answered: what it said must be an answer, else the service (or what sits in front of it)
+        # is to blame, not the client.
+        try:
+            parsed = raw.parse()
+            problem = _answer_problem(probe.kind, parsed)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            return ProbeResult(
+                probe,
+                status=raw.status_code,
+                latency_s=time.perf_counter() - started,
+                code="UnusableAnswer",
+                message=_scrub(problem[:300], secrets),
+                cause="unusable answer",
+                hint=(
+                    f"HTTP {raw.status_code} came back, but not an Azure OpenAI answer: a proxy or sign-in page in "
+                    "front of the endpoint, or a gateway policy that rewrote the body. Check the endpoint and any "
+                    "proxy (HTTPS_PROXY)"
+                ),
+                region=raw.headers.get("x-ms-region"),
+            )
+        usage = getattr(parsed, "usage", None)
+        return ProbeResult(
+            probe,
+            status=raw.status_code,
+            latency_s=time.perf_counter() - started,
+            tokens=getattr(usage, "total_tokens", None),
+            retries=raw.retries_taken,
+            region=raw.headers.get("x-ms-region"),
+        )
 
     results: list[ProbeResult] = []
     try:
@@ -300,9 +330,10 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
     table.add_column("region")
     table.add_column("result")
     for r in results:
+        # Participant and deployment names come from the outputs file: never read as markup.
         table.add_row(
-            r.probe.caller,
-            r.probe.deployment,
+            escape(r.probe.caller),
+            escape(r.probe.deployment),
             r.probe.kind,
             str(r.status) if r.status is not None else "-",
             f"{r.latency_s * 1000:.0f} ms",
