@@ -22,6 +22,7 @@ from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.naming import LabIdentity, lab_tags
+from stacks.sizing import class_sizing_warnings
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -67,6 +68,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     # Model facts (stacks/facts/models.yaml): errors were config problems; these may still deploy.
     for finding in gateway_config.model_warnings(settings):
         pulumi.log.warn(str(finding))
+
+    # Can the class get what its limits promise (participants x tokens per minute vs the chat deployment)?
+    for warning in class_sizing_warnings(settings):
+        pulumi.log.warn(warning)
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
