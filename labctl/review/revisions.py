@@ -251,7 +251,7 @@ def _plan_pair(
             _finish(
                 base_proc,
                 base_json,
-                f"stack {stack} at {base_label}",
+                f"{base_label} (stack {stack})",
                 "that revision's program (its stacks/, components/ and stack file, planned by the working "
                 "tree's labctl) must plan: pass another --base, or compare saved plans with --base-snapshot "
                 "and --head-snapshot",
