@@ -123,3 +123,40 @@ def diff(
         emit("\n".join(render_text(r) for r in results), output)
     if exit_code and any(r.has_changes for r in results):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def stacks(
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            help="Only the stacks a change since this revision concerns: their stack file was added or modified, "
+            "or the program changed (then every stack). Deleted stack files are reported on stderr, never listed.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (for a CI matrix).")] = False,
+    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+) -> None:
+    """The project's stacks (Pulumi.<stack>.yaml), one per line: what CI loops over instead of a fixed `dev`."""
+    import json
+
+    from rich.console import Console
+
+    from labctl.output import print_warning
+    from labctl.review.revisions import RevisionError
+    from labctl.review.stacks import select_stacks
+
+    try:
+        selection = select_stacks(project_dir, changed_since)
+    except RevisionError as exc:
+        raise UsageError(str(exc)) from None
+    if selection.deleted:
+        print_warning(
+            Console(stderr=True),
+            f"stack file(s) deleted: {', '.join(selection.deleted)}; their stacks are not deployed or destroyed by "
+            "this: run `labctl down --stack <name>` to tear one down",
+        )
+    emit(
+        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks), None
+    )
