@@ -175,7 +175,9 @@ def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
     # read-only preview identity: the deploy identity (AZURE_CLIENT_ID) has no place in a pull request.
     assert preview["needs"] == "review"
     assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.review.outputs.stacks || '[]') }}"
-    assert preview["strategy"]["fail-fast"] is False and "needs.review.outputs.stacks != '[]'" in preview["if"]
+    assert (
+        preview["strategy"]["fail-fast"] is False and "needs.review.outputs.stacks != '[]'" in preview["if"]
+    )
     assert "vars.AZURE_CLIENT_ID_PREVIEW != ''" in preview["if"] and "head.repo.full_name" in preview["if"]
     assert preview["permissions"]["id-token"] == "write"
     assert preview["env"]["ARM_USE_OIDC"] == "true"
