@@ -1,0 +1,1 @@
+"""Azure facts the program and the tools share, each with its source."""
