@@ -15,10 +15,6 @@ from components.diagnostics import diagnostic_setting
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY = POLICY_DIR / "openai-managed-identity.xml"
 API_ID = "azure-openai"
-# The SDK sends enableClientCertificate=false unless told otherwise, and classic tiers reject that value
-# ("Setting EnableClientCertificate flag to false is not supported for Developer SKU", pulumi-azure-native#1741):
-# they only accept true, which they ignore (client certificates are negotiated per hostname there).
-CLASSIC_TIERS = frozenset({"Developer", "Basic", "Standard", "Premium", "Isolated"})
 PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets
 # students use the gateway with the SDK unchanged.
@@ -42,6 +38,8 @@ class AiGatewayArgs:
     inference_spec_url: str
     tier: str = "BasicV2"
     capacity: int = 1
+    # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
+    enable_client_certificate: bool = False
     participants: Sequence[GatewayParticipant] = ()
     api_path: str = "openai"
     api_id: str = API_ID
@@ -86,7 +84,9 @@ class AiGateway(pulumi.ComponentResource):
             # The lab needs neither portal; the SDK would otherwise send Enabled for both.
             developer_portal_status="Disabled",
             legacy_portal_status="Disabled",
-            enable_client_certificate=args.tier in CLASSIC_TIERS,
+            # The SDK sends false unless told otherwise, and classic tiers reject false (pulumi-azure-native#1741):
+            # the stack layer passes the tier's value from stacks/facts/apim_tiers.py.
+            enable_client_certificate=args.enable_client_certificate,
             tags=dict(args.tags),
             opts=child,
         )

@@ -1,29 +1,58 @@
-"""labctl: offline and operational commands for aoai-lab."""
+"""labctl: the entry point. It assembles the commands (each lives in its package's command.py) and is the one
+place a `LabctlError` is caught, printed and turned into the process's exit code (see labctl/errors.py).
+
+Contract with `labctl diff` (labctl/review/revisions.py): to plan an older revision, today's labctl runs
+`python -m labctl.cli plan --stack S --project-dir D --json F --quiet` with that revision's stacks/ and components/
+on the path. So importing this module and running `plan` must import nothing from stacks/ except
+`stacks.program.run` (which every revision has); command modules import their implementations inside the command
+function. tests/labctl/review/test_revision_contract.py plans a revision from before this layout (aef20ce).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
-from labctl.review import register as register_review
-from stacks.config_source import PROJECT_DIR
+from labctl.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_PROBLEMS, LabctlError
+from labctl.output import print_error
+
+
+class LabctlGroup(TyperGroup):
+    """Runs a command and turns what it raises into a message and an exit code: never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        err = Console(stderr=True)
+        try:
+            return super().invoke(ctx)
+        except LabctlError as exc:
+            print_error(err, str(exc))
+            ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, typer.Abort):
+            err.print("interrupted", markup=False, highlight=False)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (typer.Exit, ClickException):
+            raise
+        except Exception as exc:  # a bug: say so in one line, not with a traceback
+            print_error(
+                err,
+                f"unexpected {type(exc).__name__}: {exc}. This is a bug in labctl; please report it with the "
+                "command you ran.",
+            )
+            ctx.exit(EXIT_PROBLEMS)
+
 
 app = typer.Typer(
+    cls=LabctlGroup,
     help="Offline and operational commands for the aoai-lab Pulumi project.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: reads Pulumi.<stack>.yaml.")]
-ProjectDirOption = Annotated[
-    Path, typer.Option("--project-dir", help="Folder holding Pulumi.yaml.", show_default=False)
-]
 
 
 @app.callback()
@@ -31,224 +60,23 @@ def _root() -> None:
     """Offline and operational commands for the aoai-lab Pulumi project."""
 
 
-@app.command()
-def plan(
-    stack: StackOption = "dev",
-    json_file: Annotated[
-        Path | None,
-        typer.Option("--json", help="Write a deterministic snapshot (pulumi stack export shape)."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
-    project_dir: ProjectDirOption = PROJECT_DIR,
-) -> None:
-    """Render what `pulumi up` would declare, offline: the real program under Pulumi's mock runtime."""
-    from labctl.plan import PlanError, plan_stack
-    from labctl.render import render_plan
+def _register() -> None:
+    from labctl.guardrails import command as guardrails
+    from labctl.lifecycle import command as lifecycle
+    from labctl.plan import command as plan
+    from labctl.preflight import command as preflight
+    from labctl.review import command as review
 
-    try:
-        result = plan_stack(stack, project_dir)
-    except (PlanError, FileNotFoundError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=False)
-        raise typer.Exit(1) from None
-    if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(result.to_json(), encoding="utf-8")
-    if quiet:
-        azure = sum(1 for r in result.resources if r["type"].startswith("azure-native:"))
-        console.print(f"{azure} Azure resources would be created for stack {stack}.")
-        for warning in result.warnings:
-            err_console.print(f"warning: {warning}", markup=False, highlight=False)
-    else:
-        render_plan(result, console)
-    if json_file is not None:
-        console.print(f"Snapshot written to {json_file}")
+    app.command("plan")(plan.plan)
+    app.command("preflight")(preflight.preflight)
+    app.command("diff")(review.diff)
+    app.command("check")(guardrails.check)
+    app.command("smoke")(lifecycle.smoke)
+    app.command("purge")(lifecycle.purge)
+    app.command("down")(lifecycle.down)
 
 
-@app.command()
-def preflight(
-    stack: StackOption = "dev",
-    subscription: Annotated[
-        str | None,
-        typer.Option(
-            "--subscription",
-            help="Subscription id. Default: AZURE_SUBSCRIPTION_ID, else the Azure CLI's (`az account show`).",
-        ),
-    ] = None,
-    write: Annotated[
-        bool, typer.Option("--write", help="Pin the region, SKUs and capacities in Pulumi.<stack>.yaml.")
-    ] = False,
-    allow_unknown: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unknown",
-            help="With --write: pin even though a preferred (or the pinned) region could not be checked.",
-        ),
-    ] = False,
-    move: Annotated[
-        bool,
-        typer.Option(
-            "--move",
-            help="With --write: pin a region other than the pinned one (replaces the account: new endpoint, keys).",
-        ),
-    ] = False,
-    availability: Annotated[
-        Path | None, typer.Option("--availability", help="Read a saved snapshot instead of Azure.")
-    ] = None,
-    save_availability: Annotated[
-        Path | None, typer.Option("--save-availability", help="Save what was read, for review or a re-run.")
-    ] = None,
-    arm_endpoint: Annotated[
-        str | None,
-        typer.Option("--arm-endpoint", help="Resource Manager URL (default: from azure-native:environment)."),
-    ] = None,
-    project_dir: ProjectDirOption = PROJECT_DIR,
-) -> None:
-    """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 2 none fits, 1 error or
-    not known (a region could not be checked)."""
-    from labctl.preflight_cmd import run_preflight
-
-    raise typer.Exit(
-        run_preflight(
-            stack,
-            project_dir=project_dir,
-            subscription=subscription,
-            write=write,
-            allow_unknown=allow_unknown,
-            move=move,
-            availability_file=availability,
-            save_availability=save_availability,
-            arm_endpoint=arm_endpoint,
-        )
-    )
-
-
-# ---- lab lifecycle: smoke, purge, down (labctl/smoke.py, labctl/purge.py, labctl/down.py) ----
-
-SubscriptionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--subscription",
-        help="Subscription id of the lab. Default: AZURE_SUBSCRIPTION_ID (never a guess: this command purges).",
-    ),
-]
-ArmEndpointOption = Annotated[
-    str | None,
-    typer.Option("--arm-endpoint", help="Resource Manager URL (default: from azure-native:environment)."),
-]
-
-
-def _confirm(question: str) -> bool:
-    return typer.confirm(question, default=False)
-
-
-@app.command()
-def smoke(
-    stack: StackOption = "dev",
-    outputs: Annotated[
-        Path | None,
-        typer.Option(
-            "--outputs",
-            help="Stack outputs from `pulumi stack output --json --show-secrets` (default: ask the Pulumi CLI).",
-        ),
-    ] = None,
-    direct: Annotated[
-        bool,
-        typer.Option("--direct", help="Call the account with your Entra ID sign-in instead of the gateway."),
-    ] = False,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=64, help="Calls in flight at once.")
-    ] = 20,
-    retries: Annotated[
-        int,
-        typer.Option("--retries", min=0, max=10, help="Retries per call on 429/503 (honours Retry-After)."),
-    ] = 3,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds per call.")] = 60.0,
-    project_dir: ProjectDirOption = PROJECT_DIR,
-) -> None:
-    """Call every deployment with every participant's key through the gateway; exit 1 if any call fails."""
-    from labctl.smoke import smoke_command
-
-    raise typer.Exit(
-        smoke_command(
-            stack=stack,
-            outputs_file=outputs,
-            direct=direct,
-            concurrency=concurrency,
-            retries=retries,
-            timeout=timeout,
-            project_dir=project_dir,
-            console=console,
-            err_console=err_console,
-        )
-    )
-
-
-@app.command()
-def purge(
-    stack: StackOption = "dev",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Purge without asking.")] = False,
-    subscription: SubscriptionOption = None,
-    wait: Annotated[
-        float,
-        typer.Option("--wait", min=0, help="Seconds to keep retrying items Azure is still deleting (409)."),
-    ] = 0.0,
-    arm_endpoint: ArmEndpointOption = None,
-    project_dir: ProjectDirOption = PROJECT_DIR,
-) -> None:
-    """Purge the lab's soft-deleted Azure OpenAI accounts and API Management services (after `pulumi destroy`)."""
-    from rich.markup import escape
-
-    from labctl.azure_clients import AzureAccessError
-    from labctl.purge import purge_runner
-
-    try:
-        run = purge_runner(
-            stack, project_dir, subscription, arm_endpoint, yes, console, err_console, _confirm
-        )
-        code = run(wait)
-    except AzureAccessError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from None
-    raise typer.Exit(code)
-
-
-@app.command()
-def down(
-    stack: StackOption = "dev",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy and purge without asking.")] = False,
-    subscription: SubscriptionOption = None,
-    wait: Annotated[
-        float,
-        typer.Option("--wait", min=0, help="Seconds to keep retrying purges Azure is still deleting (409)."),
-    ] = 300.0,
-    arm_endpoint: ArmEndpointOption = None,
-    project_dir: ProjectDirOption = PROJECT_DIR,
-) -> None:
-    """`pulumi destroy` the stack (Automation API; needs the Pulumi CLI), then purge what it soft-deleted."""
-    from labctl.down import down_command
-    from labctl.purge import purge_runner
-
-    def prepare_purge():
-        run = purge_runner(
-            stack, project_dir, subscription, arm_endpoint, True, console, err_console, _confirm
-        )
-        return lambda: run(wait)
-
-    raise typer.Exit(
-        down_command(
-            stack=stack,
-            project_dir=project_dir,
-            yes=yes,
-            console=console,
-            err_console=err_console,
-            confirm=_confirm,
-            prepare_purge=prepare_purge,
-        )
-    )
-
-
-# `labctl diff` and `labctl check` (reviewing changes) live in labctl/review.py.
-register_review(app)
+_register()
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The policy pack's side of the guardrails: adapt what pulumi-policy passes to labctl's normalized view.
 
-Each rule of labctl/guardrails.py becomes one policy with the rule's id, severity and fix:
+Each rule of labctl/guardrails/rules.py becomes one policy with the rule's id, severity and fix:
 - "resource" rules -> ResourceValidationPolicy: `args.props` are the inputs the provider will receive, exactly
   what `labctl plan` snapshots.
 - "stack" rules -> StackValidationPolicy: each resource's props are its *outputs*, with parent and dependencies.
@@ -9,7 +9,7 @@ Each rule of labctl/guardrails.py becomes one policy with the rule's id, severit
   serviceName...), has read-only fields (an account's properties.endpoint, provisioningState, capabilities...), and
   returns an API policy in `xml` format with its policy expressions entity-escaped, while the program sends
   `rawxml` with them raw. The rules read only properties present in both shapes, link resources by dependency,
-  and parse a policy in either format (labctl.guardrails.policy_root); tests/test_policy_pack.py runs every
+  and parse a policy in either format (labctl.guardrails.policy_xml.policy_root); tests/test_policy_pack.py runs every
   stack rule on both shapes.
 
 pulumi-policy wraps props in proxies that raise UnknownValueError on values a preview can't know yet; the
@@ -43,7 +43,7 @@ _PROJECT = Path(__file__).resolve().parent.parent
 if str(_PROJECT) not in sys.path:
     sys.path.insert(0, str(_PROJECT))
 
-from labctl.guardrails import RULES, UNKNOWN, Resource, Rule, StackView  # noqa: E402
+from labctl.guardrails.rules import RULES, UNKNOWN, Resource, Rule, StackView  # noqa: E402
 
 PACK_NAME = "aoai-lab-guardrails"
 # The engine's sentinels for values a preview can't know yet, one per type.

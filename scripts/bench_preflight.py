@@ -26,7 +26,8 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labctl.preflight_cmd import run_preflight  # noqa: E402
+from labctl.context import CommandContext  # noqa: E402
+from labctl.preflight.command import run_preflight  # noqa: E402
 from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
 from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
 
@@ -53,14 +54,9 @@ def _stack(project: Path, name: str, regions: list[str]) -> None:
 def _time(stack: str, project: Path, arm: FakeArm) -> float:
     quiet = Console(file=io.StringIO(), width=200)
     started = time.perf_counter()
+    ctx = CommandContext.create(stack, project, console=quiet, err_console=quiet)
     code = run_preflight(
-        stack,
-        project_dir=project,
-        subscription=SUBSCRIPTION,
-        arm_endpoint=arm.base_url,
-        credential=FakeCredential(),
-        console=quiet,
-        err_console=quiet,
+        ctx, subscription=SUBSCRIPTION, arm_endpoint=arm.base_url, credential=FakeCredential()
     )
     elapsed = time.perf_counter() - started
     if code != 0:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))  # for tests.support (the fake gateway the tests u
 
 import trustme  # noqa: E402
 
-from labctl.smoke import DEFAULT_CONCURRENCY, LabOutputs, run_smoke  # noqa: E402
+from labctl.lifecycle.smoke import DEFAULT_CONCURRENCY, LabOutputs, run_smoke  # noqa: E402
 from tests.support.fake_azure import https_server  # noqa: E402
 from tests.support.fake_gateway import FakeGateway  # noqa: E402
 

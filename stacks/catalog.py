@@ -1,86 +1,10 @@
-"""Fixed Azure facts the config is validated against: regions, SKUs, tiers, roles and role sets."""
+"""Fixed Azure facts the config is validated against: deployment SKUs, account kinds, roles and role sets.
+
+Clouds and regions live in stacks/facts/clouds.py, API Management tiers in stacks/facts/apim_tiers.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-# Public-cloud region names as ARM spells them (`az account list-locations --query [].name`). Sovereign clouds add
-# their own, so usgovernment/china stacks validate against their lists too.
-PUBLIC_REGIONS: frozenset[str] = frozenset(
-    [
-        "australiacentral",
-        "australiacentral2",
-        "australiaeast",
-        "australiasoutheast",
-        "austriaeast",
-        "belgiumcentral",
-        "brazilsouth",
-        "brazilsoutheast",
-        "canadacentral",
-        "canadaeast",
-        "centralindia",
-        "centralus",
-        "centraluseuap",
-        "chilecentral",
-        "eastasia",
-        "eastus",
-        "eastus2",
-        "eastus2euap",
-        "francecentral",
-        "francesouth",
-        "germanynorth",
-        "germanywestcentral",
-        "indonesiacentral",
-        "israelcentral",
-        "italynorth",
-        "japaneast",
-        "japanwest",
-        "jioindiacentral",
-        "jioindiawest",
-        "koreacentral",
-        "koreasouth",
-        "malaysiawest",
-        "mexicocentral",
-        "newzealandnorth",
-        "northcentralus",
-        "northeurope",
-        "norwayeast",
-        "norwaywest",
-        "polandcentral",
-        "qatarcentral",
-        "southafricanorth",
-        "southafricawest",
-        "southcentralus",
-        "southindia",
-        "southeastasia",
-        "spaincentral",
-        "swedencentral",
-        "swedensouth",
-        "switzerlandnorth",
-        "switzerlandwest",
-        "uaecentral",
-        "uaenorth",
-        "uksouth",
-        "ukwest",
-        "westcentralus",
-        "westeurope",
-        "westindia",
-        "westus",
-        "westus2",
-        "westus3",
-    ]
-)
-GOVERNMENT_REGIONS: frozenset[str] = frozenset(
-    ["usgovarizona", "usgovtexas", "usgovvirginia", "usdodcentral", "usdodeast"]
-)
-CHINA_REGIONS: frozenset[str] = frozenset(
-    ["chinaeast", "chinaeast2", "chinaeast3", "chinanorth", "chinanorth2", "chinanorth3"]
-)
-REGIONS_BY_ENVIRONMENT: dict[str, frozenset[str]] = {
-    "public": PUBLIC_REGIONS,
-    "usgovernment": GOVERNMENT_REGIONS,
-    "china": CHINA_REGIONS,
-}
 
 # Deployment types (the deployment's `sku.name`). DeveloperTier exists for fine-tuned models only.
 DEPLOYMENT_SKUS: tuple[str, ...] = (
@@ -102,47 +26,6 @@ VERSION_UPGRADE_OPTIONS: tuple[str, ...] = (
 )
 
 ACCOUNT_KINDS: tuple[str, ...] = ("OpenAI", "AIServices")
-
-
-@dataclass(frozen=True)
-class GatewayTier:
-    name: str
-    # Resource logs (GatewayLogs) to Log Analytics; Consumption has none.
-    resource_logs: bool
-    # Classic tiers take 30-40+ minutes to provision; v2 tiers take minutes.
-    provisions_in_minutes: bool
-    # Consumption scales itself and must be declared with capacity 0.
-    capacity: int
-    # Rough idle cost in USD per month for one unit (public list prices, 2026).
-    idle_usd_per_month: int
-
-
-GATEWAY_TIERS: dict[str, GatewayTier] = {
-    t.name: t
-    for t in (
-        GatewayTier(
-            "Consumption", resource_logs=False, provisions_in_minutes=True, capacity=0, idle_usd_per_month=0
-        ),
-        GatewayTier(
-            "Developer", resource_logs=True, provisions_in_minutes=False, capacity=1, idle_usd_per_month=50
-        ),
-        GatewayTier(
-            "Basic", resource_logs=True, provisions_in_minutes=False, capacity=1, idle_usd_per_month=150
-        ),
-        GatewayTier(
-            "Standard", resource_logs=True, provisions_in_minutes=False, capacity=1, idle_usd_per_month=700
-        ),
-        GatewayTier(
-            "Premium", resource_logs=True, provisions_in_minutes=False, capacity=1, idle_usd_per_month=2800
-        ),
-        GatewayTier(
-            "BasicV2", resource_logs=True, provisions_in_minutes=True, capacity=1, idle_usd_per_month=150
-        ),
-        GatewayTier(
-            "StandardV2", resource_logs=True, provisions_in_minutes=True, capacity=1, idle_usd_per_month=700
-        ),
-    )
-}
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,21 @@ from components.budget import LabBudget, LabBudgetArgs
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
-from stacks.catalog import GATEWAY_TIERS, OPENAI_USER, ROLE_SETS
-from stacks.settings import LabSettings
+from stacks import outputs as out
+from stacks.catalog import OPENAI_USER, ROLE_SETS
+from stacks.config.sections import LabSettings
+from stacks.facts.apim_tiers import APIM_TIERS
+from stacks.naming import LabIdentity, lab_tags
 
 
-def resource_names(settings: LabSettings, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
+def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
     """Names from project and stack plus a random suffix kept in state: stable for the life of the stack, new
     after `pulumi destroy`, so a fresh `pulumi up` never meets the soft-deleted account or gateway it left."""
-    base = f"{settings.project}-{settings.stack}"
     out = pulumi.Output.from_input(suffix)
     return {
-        "account": out.apply(lambda s: f"{base}-{s}"),
-        "gateway": out.apply(lambda s: f"apim-{base}-{s}"),
-        "workspace": out.apply(lambda s: f"log-{base}-{s}"),
+        "account": out.apply(identity.account),
+        "gateway": out.apply(identity.gateway),
+        "workspace": out.apply(identity.workspace),
     }
 
 
@@ -35,7 +37,10 @@ def _slug(text: str) -> str:
 
 
 def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
-    tags = settings.tags
+    identity = LabIdentity(settings.project, settings.stack, settings.environment)
+    tags = lab_tags(
+        identity=identity, lab_name=settings.name, owner=settings.owner, expires_on=settings.expires_on
+    )
     location = settings.account_location
     if not settings.region_is_pinned:
         pulumi.log.warn(
@@ -59,11 +64,11 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
     )
-    names = resource_names(settings, suffix.result)
+    names = resource_names(identity, suffix.result)
 
     rg = resources.ResourceGroup(
         "lab-rg",
-        resource_group_name=f"rg-{settings.project}-{settings.stack}",
+        resource_group_name=identity.resource_group,
         location=settings.resource_group_location,
         tags=tags,
     )
@@ -72,7 +77,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             "budget",
             LabBudgetArgs(
                 scope=rg.id,
-                budget_name=f"budget-{settings.project}-{settings.stack}",
+                budget_name=identity.budget,
                 amount=settings.budget.amount,
                 contact_emails=settings.budget.contact_emails,
                 thresholds=settings.budget.thresholds,
@@ -119,7 +124,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         ),
     )
 
-    tier = GATEWAY_TIERS[settings.gateway_tier]
+    tier = APIM_TIERS[settings.gateway_tier]
     gateway = AiGateway(
         "gateway",
         AiGatewayArgs(
@@ -132,6 +137,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             inference_spec_url=settings.inference_spec_url,
             tier=settings.gateway_tier,
             capacity=tier.capacity,
+            enable_client_certificate=tier.enable_client_certificate,
             participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
             log_body_bytes=settings.log_body_bytes,
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
@@ -172,46 +178,36 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
 
     chat = [d.name for d in settings.deployments if not d.is_embedding]
     embeddings = [d.name for d in settings.deployments if d.is_embedding]
+    env = gateway.gateway_url.apply(
+        lambda root: out.openai_env(
+            endpoint=root,
+            api_version=settings.inference_api_version,
+            chat=chat[0] if chat else "",
+            embeddings=embeddings[0] if embeddings else "",
+        )
+    )
+    # The keys and their meaning: stacks/outputs.py (the contract the tools parse).
     outputs: dict[str, pulumi.Output] = {
-        "resourceGroup": rg.name,
-        "accountName": openai.account.name,
-        "accountRegion": pulumi.Output.from_input(location),
-        "regionPinned": pulumi.Output.from_input(settings.region_is_pinned),
-        "accountEndpoint": openai.endpoint,
-        "deployments": pulumi.Output.from_input(
+        out.RESOURCE_GROUP: rg.name,
+        out.ACCOUNT_NAME: openai.account.name,
+        out.ACCOUNT_REGION: pulumi.Output.from_input(location),
+        out.REGION_PINNED: pulumi.Output.from_input(settings.region_is_pinned),
+        out.ACCOUNT_ENDPOINT: openai.endpoint,
+        out.DEPLOYMENTS: pulumi.Output.from_input(
             {
                 d.name: {"model": d.model, "version": d.version, "sku": d.sku, "capacity": d.capacity}
                 for d in settings.deployments
             }
         ),
-        "gatewayName": gateway.service.name,
-        "gatewayUrl": gateway.api_url,
-        "participantKeys": gateway.subscription_keys,
-        "workspaceId": monitoring.workspace.id,
-        "workspaceCustomerId": monitoring.workspace.customer_id,
-        # Paste into a shell or .env: the openai SDK's AzureOpenAI client reads these, with a participant key
-        # as AZURE_OPENAI_API_KEY. The SDK appends /openai itself, so the endpoint is the gateway's root.
-        "openaiEnv": gateway.gateway_url.apply(
-            lambda url: {
-                "AZURE_OPENAI_ENDPOINT": url,
-                "OPENAI_API_VERSION": settings.inference_api_version,
-                "AZURE_OPENAI_CHAT_DEPLOYMENT": chat[0] if chat else "",
-                "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings[0] if embeddings else "",
-            }
-        ),
-        # The same, as lines to paste into a POSIX shell.
-        "openaiEnvShell": gateway.gateway_url.apply(
-            lambda url: "".join(
-                f"export {k}={v}\n"
-                for k, v in {
-                    "AZURE_OPENAI_ENDPOINT": url,
-                    "OPENAI_API_VERSION": settings.inference_api_version,
-                    "AZURE_OPENAI_CHAT_DEPLOYMENT": chat[0] if chat else "",
-                    "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings[0] if embeddings else "",
-                }.items()
-            )
-        ),
-        "expiresOn": pulumi.Output.from_input(settings.expires_on.isoformat()),
+        out.GATEWAY_NAME: gateway.service.name,
+        out.GATEWAY_ROOT: gateway.gateway_url,
+        out.GATEWAY_URL: gateway.api_url,
+        out.PARTICIPANT_KEYS: gateway.subscription_keys,
+        out.WORKSPACE_ID: monitoring.workspace.id,
+        out.WORKSPACE_CUSTOMER_ID: monitoring.workspace.customer_id,
+        out.OPENAI_ENV: env,
+        out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
+        out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

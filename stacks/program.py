@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from stacks.config_source import settings_from_pulumi
+from stacks.config.load import ConfigError
+from stacks.config.source import settings_from_pulumi
 from stacks.lab import build_lab
-from stacks.settings import ConfigError
 
 
 def run() -> None:

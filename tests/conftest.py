@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from labctl.plan import Plan, plan_stack, run_program
-from stacks.config_source import PROJECT_DIR, read_stack_config, stack_file
+from labctl.plan.runtime import Plan, plan_stack, run_program
+from labctl.project import PROJECT_DIR, read_stack_config, stack_file
 from tests.support.network_guard import loopback_only
 
 pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi"]

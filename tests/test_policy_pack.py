@@ -44,11 +44,11 @@ from pulumi_policy.proxy import (
 )
 
 import components.ai_gateway as ai_gateway
-from labctl.guardrails import RULES, UNKNOWN, evaluate, from_snapshot
-from labctl.plan import Plan
+from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
+from labctl.plan.runtime import Plan
+from labctl.project import PROJECT_DIR
 from stacks import lab
 from stacks.catalog import Role
-from stacks.config_source import PROJECT_DIR
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TODAY = dt.date(2026, 11, 1)
@@ -243,9 +243,36 @@ def test_pack_files_are_what_the_pulumi_cli_expects():
     requirements = (POLICY_DIR / "requirements.txt").read_text(encoding="utf-8")
     assert "pulumi-policy" in requirements
     # The pack's venv has only pulumi-policy: the rules it imports must need nothing else.
-    source = (PROJECT_DIR / "labctl" / "guardrails.py").read_text(encoding="utf-8")
-    imports = {
-        line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))
+    # The rules and every labctl module they import, transitively (the packages' __init__ files too).
+    todo, seen, imports = ["labctl.guardrails.rules"], set(), set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        files = [PROJECT_DIR.joinpath(*parts).with_suffix(".py")]
+        files += [PROJECT_DIR.joinpath(*parts[:i], "__init__.py") for i in range(1, len(parts))]
+        for path in files:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.startswith(("import ", "from ")):
+                    name = line.split()[1]
+                    if name.startswith("labctl."):
+                        todo.append(name)
+                    else:
+                        imports.add(name.split(".")[0])
+    assert seen >= {"labctl.guardrails.rules", "labctl.resource_types", "labctl.snapshot"}
+    assert imports <= {
+        "__future__",
+        "datetime",
+        "json",
+        "re",
+        "string",
+        "xml",
+        "collections",
+        "dataclasses",
+        "typing",
+        "stacks",
     }
     assert imports <= {
         "__future__",

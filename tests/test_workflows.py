@@ -19,7 +19,7 @@ import typer.main
 import yaml
 
 from labctl.cli import app
-from stacks.config_source import PROJECT_DIR
+from labctl.project import PROJECT_DIR
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 PR = WORKFLOWS / "pull-request.yml"

@@ -155,7 +155,7 @@ def test_one_subscription_per_participant_scoped_to_the_product(dev_plan):
 
 
 def test_participant_keys_are_read_with_list_secrets_and_kept_secret(dev_plan):
-    from labctl.mockcloud import stable_hex
+    from labctl.plan.mockcloud import stable_hex
 
     # Azure does not return keys when it creates a subscription (the mock does not either): the keys must come
     # from listSecrets, one per participant, and never be empty.

@@ -8,8 +8,8 @@ import pulumi
 import pytest
 
 from components.budget import LabBudget, LabBudgetArgs, first_of_month
-from labctl.mockcloud import FAKE_SUBSCRIPTION_ID
-from labctl.plan import Plan, run_program
+from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
+from labctl.plan.runtime import Plan, run_program
 
 BUDGET = "azure-native:consumption:Budget"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from components.role_assignments import assignment_name, role_definition_id
-from labctl.mockcloud import FAKE_SUBSCRIPTION_ID
+from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
 from stacks.catalog import ROLE_SETS
 from tests.support.plans import ACCOUNT, APIM, ROLE_ASSIGNMENT, WORKSPACE
 
@@ -61,7 +61,7 @@ def test_student_group_can_only_call_models(dev_plan):
 
 
 def test_gateway_identity_calls_the_account_as_service_principal(dev_plan):
-    from labctl.mockcloud import stable_uuid
+    from labctl.plan.mockcloud import stable_uuid
 
     svc = dev_plan.one(APIM)["inputs"]["serviceName"]
     gateway_principal = stable_uuid(APIM, svc, "principal")

@@ -1,0 +1,1 @@
+"""Azure clients: sign-in, transport, deadlines."""

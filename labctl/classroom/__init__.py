@@ -1,0 +1,1 @@
+"""Class commands: roster, handout, participant, usage."""

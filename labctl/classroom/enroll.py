@@ -1,0 +1,163 @@
+"""`labctl roster import|export`: from a class list to the stack's participants and back.
+
+A participant is identified by their e-mail address. Their name (the gateway subscription id, which their key
+belongs to) is chosen once, when they are added, and never changes on a later import: renaming would replace
+their subscription and their key in the middle of a class.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .classfile import StackDocument, plain
+from .roster import LIMIT_KEYS, Roster, RosterEntry
+from .slugs import name_for
+
+
+@dataclass
+class Change:
+    name: str
+    email: str
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # key -> (old, new)
+
+
+@dataclass
+class EnrollPlan:
+    added: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    # Not in the file, kept because --replace was not given.
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    result: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary_lines(self) -> list[str]:
+        """What a reviewer reads: names, never keys; e-mails only of the people concerned."""
+        lines = [f"+ {p['name']} <{p['email']}>" + _limits_text(p) for p in self.added]
+        for change in self.changed:
+            what = ", ".join(f"{k}: {_show(old)} -> {_show(new)}" for k, (old, new) in change.fields.items())
+            lines.append(f"~ {change.name} <{change.email}>: {what}")
+        lines += [f"- {p['name']} <{p.get('email', '?')}>" for p in self.removed]
+        return lines
+
+
+def _show(value: Any) -> str:
+    return "(unset)" if value is None else str(value)
+
+
+def _limits_text(entry: Mapping[str, Any]) -> str:
+    limits = [f"{k}={entry[k]}" for k in LIMIT_KEYS if entry.get(k) is not None]
+    return f" ({', '.join(limits)})" if limits else ""
+
+
+def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, replace: bool) -> EnrollPlan:
+    plan = EnrollPlan()
+    by_email = {str(p.get("email", "")).lower(): plain(p) for p in current}
+    taken = {str(p.get("name")) for p in current}
+    listed: set[str] = set()
+    for entry in roster.entries:
+        key = entry.email.lower()
+        listed.add(key)
+        existing = by_email.get(key)
+        if existing is None:
+            new = _new_participant(entry, taken)
+            taken.add(new["name"])
+            plan.added.append(new)
+            continue
+        wanted = _wanted_fields(entry, roster)
+        fields = {k: (existing.get(k), v) for k, v in wanted.items() if existing.get(k) != v}
+        if fields:
+            plan.changed.append(Change(existing["name"], existing.get("email", ""), fields))
+        else:
+            plan.unchanged += 1
+
+    changes = {c.name: c for c in plan.changed}
+    for participant in current:
+        data = plain(participant)
+        if str(data.get("email", "")).lower() not in listed:
+            if replace:
+                plan.removed.append(data)
+                continue
+            plan.kept.append(data)
+        change = changes.get(data["name"])
+        if change is not None:
+            data.update({k: new for k, (_, new) in change.fields.items()})
+            data = {k: v for k, v in data.items() if v is not None}
+        plan.result.append(data)
+    plan.result.extend(plan.added)
+    return plan
+
+
+def _wanted_fields(entry: RosterEntry, roster: Roster) -> dict[str, Any]:
+    """The keys this file decides: the display name, and each limit the file has a column for (an empty cell
+    clears that participant's override, so the class default applies again)."""
+    wanted: dict[str, Any] = {"displayName": entry.display_name or None}
+    for key in roster.limit_columns:
+        wanted[key] = entry.limits.get(key)
+    return wanted
+
+
+def _new_participant(entry: RosterEntry, taken: set[str]) -> dict[str, Any]:
+    if entry.participant is not None and entry.participant not in taken:
+        name = entry.participant
+    else:
+        name = name_for(entry.participant or entry.display_name, entry.email, taken)
+    new: dict[str, Any] = {"name": name, "email": entry.email}
+    if entry.display_name:
+        new["displayName"] = entry.display_name
+    new.update({k: v for k, v in entry.limits.items() if v is not None})
+    return new
+
+
+def apply_enrollment(doc: StackDocument, plan: EnrollPlan) -> bool:
+    """Write the plan's participants into the stack file; True when the file changed."""
+    doc.set_participants(plan.result)
+    return doc.save()
+
+
+# ---- export ----
+
+EXPORT_COLUMNS = ("name", "email", "participant", *LIMIT_KEYS, "state", "rotation")
+
+
+def export_csv(participants: Sequence[Mapping[str, Any]]) -> str:
+    """The participants as a CSV that `roster import` reads back unchanged (UTF-8, comma, English headers)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for p in participants:
+        data = plain(p)
+        writer.writerow(
+            [
+                _cell(data.get("displayName")),
+                _cell(data.get("email")),
+                _cell(data.get("name")),
+                *(_cell(data.get(k)) for k in LIMIT_KEYS),
+                _cell(data.get("state")),
+                _cell(data.get("rotation")),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with =, +, - or @ is a formula to a spreadsheet (CSV injection): quote it as text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+def write_export(path: Path | None, participants: Sequence[Mapping[str, Any]]) -> str:
+    text = export_csv(participants)
+    if path is not None:
+        # UTF-8 with a BOM: Excel then opens accents correctly; `roster import` reads it back.
+        path.write_text("\ufeff" + text, encoding="utf-8", newline="")
+    return text

@@ -1,0 +1,1 @@
+"""labctl check: the lab's guardrails over a plan snapshot."""

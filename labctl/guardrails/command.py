@@ -1,0 +1,73 @@
+"""`labctl check`: the lab's guardrails (labctl/guardrails/rules.py) over a plan; exit 1 on a mandatory violation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labctl.context import CommandContext
+from labctl.errors import EXIT_PROBLEMS, ConfigError, UsageError
+from labctl.options import (
+    DEFAULT_PROJECT_DIR,
+    Format,
+    FormatOption,
+    OutputOption,
+    ProjectDirOption,
+    StackOption,
+)
+from labctl.output import emit, load_json_file
+from labctl.snapshot import stack_of
+
+
+def check(
+    stack: StackOption = None,
+    fmt: FormatOption = Format.text,
+    output: OutputOption = None,
+    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshot", help="Check this `labctl plan --json` file instead of planning the stack."
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="Judge expiry as of this date (YYYY-MM-DD). Default: today (UTC).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the lab's guardrails on the plan; exit 1 on any mandatory violation (the policy pack's rules)."""
+    from labctl.guardrails.report import check_markdown, check_plain, check_table
+    from labctl.guardrails.rules import RULES, evaluate, from_snapshot
+    from labctl.plan.runtime import PlanError, plan_stack
+
+    try:
+        as_of = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        raise UsageError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
+    if snapshot is not None:
+        data = load_json_file(snapshot)
+        stack_name = stack or stack_of(data) or "?"
+    else:
+        ctx = CommandContext.create(stack, project_dir)
+        stack_name = ctx.stack
+        try:
+            data = plan_stack(ctx.stack, ctx.project_dir).snapshot()
+        except (PlanError, FileNotFoundError) as exc:
+            raise ConfigError(str(exc)) from None
+    violations = evaluate(from_snapshot(data), today=as_of)
+    mandatory = [v for v in violations if v.rule.severity == "mandatory"]
+    if fmt is Format.markdown:
+        emit(check_markdown(stack_name, violations, len(RULES)), output)
+    elif output is not None:
+        emit(check_plain(stack_name, violations, len(RULES)), output)
+    else:
+        check_table(stack_name, violations, len(RULES))
+    if mandatory:
+        raise typer.Exit(EXIT_PROBLEMS)

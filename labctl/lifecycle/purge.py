@@ -1,0 +1,354 @@
+"""`labctl purge`: remove the lab's soft-deleted Azure OpenAI accounts and API Management services for good.
+
+After `pulumi destroy` both stay soft-deleted for days: the account keeps counting against the subscription's
+account quota and its name, the gateway keeps its name. This finds them in the subscription's `deletedAccounts`
+and `deletedservices` lists, keeps only the ones that are provably this lab's, and purges them with the official
+management clients.
+
+What "provably this lab's" means (nothing else in the subscription is ever touched):
+- Azure OpenAI account: name `{project}-{stack}-xxxxx` AND tags `pulumi-project`/`pulumi-stack` naming this stack;
+  when the list gives the item without tags, its former resource group `rg-{project}-{stack}` (from its id) stands
+  in for them. Tags that are there and name something else always win: such an item is left alone.
+- API Management service: name `apim-{project}-{stack}-xxxxx` AND its former resource group `rg-{project}-{stack}`
+  (soft-deleted services carry no tags in the API; if a list ever gives tags, they must not name another stack).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError as SdkError
+from azure.core.exceptions import HttpResponseError
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from labctl.azure.signin import ArmTarget, client_kwargs
+from labctl.azure.transport import shared_tls_transport
+from labctl.errors import AzureError
+from labctl.lifecycle.soft_deleted import SoftDeleted, find_soft_deleted
+from stacks.naming import LabIdentity
+
+Outcome = Literal["purged", "already gone", "still deleting", "failed"]
+# Real purges take minutes; ARM's own default (30 s) makes progress look stuck.
+DEFAULT_POLLING_INTERVAL = 10.0
+CONFLICT_RETRY_S = 15.0
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    item: SoftDeleted
+    outcome: Outcome
+    detail: str = ""
+
+
+def purge_one(
+    item: SoftDeleted,
+    cs_client: Any,
+    apim_client: Any,
+    *,
+    polling_interval: float = DEFAULT_POLLING_INTERVAL,
+    conflict_wait_s: float = 0.0,
+    conflict_retry_s: float = CONFLICT_RETRY_S,
+    on_status: Callable[[str], None] = lambda _: None,
+) -> PurgeResult:
+    """Purge one item and wait for the long-running operation; never raises (a failure is a result)."""
+    deadline = time.monotonic() + conflict_wait_s
+    while True:
+        try:
+            on_status("requesting purge")
+            if item.kind == "account":
+                poller = cs_client.deleted_accounts.begin_purge(
+                    item.location, item.resource_group, item.name, polling_interval=polling_interval
+                )
+            else:
+                poller = apim_client.deleted_services.begin_purge(
+                    item.name, item.location, polling_interval=polling_interval
+                )
+            while not poller.done():
+                on_status(f"purging ({poller.status()})")
+                poller.wait(timeout=1.0)
+            poller.result()
+            on_status("purged")
+            return PurgeResult(item, "purged")
+        except HttpResponseError as exc:
+            status = exc.status_code
+            detail = _arm_error(exc)
+            if status == 404:
+                on_status("already gone")
+                return PurgeResult(item, "already gone")
+            if status == 409:
+                # The soft delete itself is still running (typical right after `pulumi destroy`): retry while
+                # --wait allows, the last wait cut to what is left of it.
+                pause = min(conflict_retry_s, deadline - time.monotonic())
+                if pause > 0:
+                    on_status(f"still deleting; retrying in {pause:.0f} s")
+                    time.sleep(pause)
+                    continue
+                on_status("still deleting")
+                return PurgeResult(item, "still deleting", detail)
+            on_status("failed")
+            return PurgeResult(item, "failed", detail)
+        except Exception as exc:  # a transport error on one item must not stop the others
+            on_status("failed")
+            return PurgeResult(item, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def _arm_error(exc: SdkError) -> str:
+    if not isinstance(exc, HttpResponseError):
+        # No HTTP answer at all (DNS, refused connection, TLS, timeout): the transport's own words.
+        first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"no answer from Azure Resource Manager ({type(exc).__name__}: {first})"
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None) or exc.message or str(exc)
+    first_line = str(message).strip().splitlines()[0] if str(message).strip() else ""
+    return f"{code}: {first_line}" if code else first_line
+
+
+def purge_all(
+    items: list[SoftDeleted],
+    cs_client: Any,
+    apim_client: Any,
+    console: Console,
+    *,
+    polling_interval: float = DEFAULT_POLLING_INTERVAL,
+    conflict_wait_s: float = 0.0,
+    conflict_retry_s: float = CONFLICT_RETRY_S,
+) -> list[PurgeResult]:
+    """All purges at once (each is a slow server-side operation), with a live line per item."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("[dim]{task.fields[status]}[/dim]"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks = {
+            item: progress.add_task(f"{item.label} {escape(item.name)}", total=1, status="queued")
+            for item in items
+        }
+
+        def run(item: SoftDeleted) -> PurgeResult:
+            task = tasks[item]
+            result = purge_one(
+                item,
+                cs_client,
+                apim_client,
+                polling_interval=polling_interval,
+                conflict_wait_s=conflict_wait_s,
+                conflict_retry_s=conflict_retry_s,
+                on_status=lambda s: progress.update(task, status=escape(s)),
+            )
+            progress.update(task, completed=1)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(items))), thread_name_prefix="purge") as pool:
+            return list(pool.map(run, items))
+
+
+def _items_table(title: str, items: list[SoftDeleted]) -> Table:
+    table = Table(title=title)
+    for column in ("kind", "name", "location", "resource group", "deleted", "purged by Azure on"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(
+            i.label, i.name, i.location, i.resource_group or "-", i.deleted_on or "-", i.purge_on or "-"
+        )
+    return table
+
+
+@contextmanager
+def mgmt_clients(
+    credential: TokenCredential,
+    subscription_id: str,
+    target: ArmTarget,
+    client_options: Mapping[str, Any] | None = None,
+) -> Iterator[tuple[Any, Any]]:
+    """Both management clients on one transport (the system CA store plus REQUESTS_CA_BUNDLE), closed after.
+    `client_options` override azure-core settings (tests: fewer retries)."""
+    from azure.mgmt.apimanagement import ApiManagementClient
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    kwargs = {**client_kwargs(target), **(client_options or {})}
+    with (
+        shared_tls_transport() as transport,
+        CognitiveServicesManagementClient(credential, subscription_id, transport=transport, **kwargs) as cs,
+        ApiManagementClient(credential, subscription_id, transport=transport, **kwargs) as apim,
+    ):
+        yield cs, apim
+
+
+def purge_command(
+    *,
+    identity: LabIdentity,
+    subscription_id: str,
+    credential: TokenCredential,
+    target: ArmTarget,
+    yes: bool,
+    console: Console,
+    err_console: Console,
+    confirm: Callable[[str], bool],
+    polling_interval: float = DEFAULT_POLLING_INTERVAL,
+    conflict_wait_s: float = 0.0,
+    conflict_retry_s: float = CONFLICT_RETRY_S,
+    client_options: Mapping[str, Any] | None = None,
+) -> int:
+    """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted; 1: something
+    is left or was not confirmed). Raises AzureError (exit 4) when Azure cannot be read."""
+    with mgmt_clients(credential, subscription_id, target, client_options) as (cs_client, apim_client):
+        return _purge(
+            identity=identity,
+            subscription_id=subscription_id,
+            target=target,
+            cs_client=cs_client,
+            apim_client=apim_client,
+            yes=yes,
+            console=console,
+            err_console=err_console,
+            confirm=confirm,
+            polling_interval=polling_interval,
+            conflict_wait_s=conflict_wait_s,
+            conflict_retry_s=conflict_retry_s,
+        )
+
+
+def _purge(
+    *,
+    identity: LabIdentity,
+    subscription_id: str,
+    target: ArmTarget,
+    cs_client: Any,
+    apim_client: Any,
+    yes: bool,
+    console: Console,
+    err_console: Console,
+    confirm: Callable[[str], bool],
+    polling_interval: float,
+    conflict_wait_s: float,
+    conflict_retry_s: float,
+) -> int:
+    try:
+        findings = find_soft_deleted(identity, cs_client, apim_client)
+    except HttpResponseError as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. "
+            "Fix: sign in (`az login`) as someone with Contributor on the subscription"
+        ) from None
+    except SdkError as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. Fix: "
+            f"check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for {target.endpoint}, then run "
+            "`labctl purge` again"
+        ) from None
+    for item, reason in findings.lookalikes:
+        console.print(
+            f"[yellow]left alone:[/yellow] {item.label} {escape(item.name)}: the name fits stack "
+            f"{identity.stack} but {escape(reason)}",
+            highlight=False,
+        )
+    if not findings.ours:
+        console.print(
+            f"Nothing to purge: no soft-deleted account or gateway of {identity.project}/{identity.stack} in "
+            f"subscription {subscription_id}."
+        )
+        return 0
+    console.print(
+        _items_table(f"Soft-deleted resources of {identity.project}/{identity.stack}", findings.ours)
+    )
+    if not yes and not confirm(
+        f"Purge these {len(findings.ours)} resources of stack {identity.stack} (subscription {subscription_id}, "
+        f"resource group {identity.resource_group}) permanently? They cannot be restored"
+    ):
+        console.print("Nothing purged.")
+        return 1
+
+    results = purge_all(
+        findings.ours,
+        cs_client,
+        apim_client,
+        console,
+        polling_interval=polling_interval,
+        conflict_wait_s=conflict_wait_s,
+        conflict_retry_s=conflict_retry_s,
+    )
+    summary = Table(title="Purge")
+    for column in ("kind", "name", "result", "detail"):
+        summary.add_column(column)
+    colour = {"purged": "green", "already gone": "green", "still deleting": "yellow", "failed": "red"}
+    for r in results:
+        summary.add_row(
+            r.item.label,
+            r.item.name,
+            f"[{colour[r.outcome]}]{r.outcome}[/{colour[r.outcome]}]",
+            escape(r.detail),
+        )
+    console.print(summary)
+
+    # What is left is what Azure still lists, not what we hope happened.
+    try:
+        left = find_soft_deleted(identity, cs_client, apim_client).ours
+    except SdkError as exc:
+        err_console.print(f"[yellow]warning:[/yellow] could not list again: {escape(_arm_error(exc))}")
+        left = [r.item for r in results if r.outcome in ("still deleting", "failed")]
+    if left:
+        console.print(_items_table("Still soft-deleted", left))
+        if any(r.outcome == "still deleting" for r in results):
+            console.print(
+                "Deletes still in progress: run `labctl purge` again in a few minutes (it is idempotent)."
+            )
+        return 1
+    console.print(f"[green]Nothing of {identity.project}/{identity.stack} is left soft-deleted.[/green]")
+    return 1 if any(r.outcome == "failed" for r in results) else 0
+
+
+@dataclass(frozen=True)
+class PurgeSession:
+    """Everything a purge needs, resolved and signed in before anything is deleted (so `labctl down` fails before
+    destroying anything when the purge could not run)."""
+
+    identity: LabIdentity
+    subscription_id: str
+    target: ArmTarget
+    credential: TokenCredential
+
+
+def prepare_purge(identity: LabIdentity, subscription: str | None, arm_endpoint: str | None) -> PurgeSession:
+    """Resolve the subscription (never the Azure CLI's current one: a purge must be told), the cloud and the
+    sign-in. Raises AzureError or ConfigError with the fix."""
+    from labctl.azure import signin
+
+    subscription_id, _source = signin.resolve_subscription(subscription, ask_az_cli=False)
+    target = signin.arm_target(identity.environment, arm_endpoint)
+    credential = signin.SharedTokenCredential(signin.default_credential(identity.environment))
+    signin.check_signed_in(credential, target)
+    return PurgeSession(identity, subscription_id, target, credential)
+
+
+def run_purge(
+    session: PurgeSession,
+    *,
+    yes: bool,
+    console: Console,
+    err_console: Console,
+    confirm: Callable[[str], bool],
+    conflict_wait_s: float = 0.0,
+) -> int:
+    return purge_command(
+        identity=session.identity,
+        subscription_id=session.subscription_id,
+        credential=session.credential,
+        target=session.target,
+        yes=yes,
+        console=console,
+        err_console=err_console,
+        confirm=confirm,
+        conflict_wait_s=conflict_wait_s,
+    )

@@ -1,0 +1,387 @@
+"""`labctl smoke`: prove end to end that every participant can call every model, before the class does.
+
+One small call per chat deployment and participant key (an embedding for embedding deployments), through the
+gateway with the official `openai` SDK exactly as a student would use it, or, with `--direct`, straight to the
+account with Entra ID, to tell a gateway problem from a model problem. Calls run concurrently (bounded); 429 and
+503 are retried by the SDK itself, which honours Retry-After.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
+from stacks.config.values import is_embedding_model
+from stacks.outputs import LabOutputs
+
+DEFAULT_CONCURRENCY = 20
+DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT = 60.0
+# `pulumi stack output` reads the backend; a stuck login must not hang the command.
+# Short and cheap: any model answers it in a few tokens. No max_tokens: reasoning models reject it and older
+# API versions do not know max_completion_tokens.
+CHAT_PROMPT = "Reply with the single word: ok"
+EMBEDDING_INPUT = "aoai-lab smoke test"
+DIRECT_CALLER = "(you, Entra ID)"
+
+CallKind = Literal["chat", "embeddings"]
+
+
+class SmokeError(AzureError):
+    """The smoke test could not start or could not call (no sign-in, no endpoint): exit 4."""
+
+
+# ---- the calls ----
+
+
+@dataclass(frozen=True)
+class Probe:
+    caller: str  # participant name, or DIRECT_CALLER
+    deployment: str
+    kind: CallKind
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    probe: Probe
+    status: int | None  # None: no HTTP answer at all (DNS, TLS, timeout)
+    latency_s: float
+    tokens: int | None = None
+    retries: int | None = None
+    code: str | None = None
+    message: str | None = None
+    cause: str | None = None
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
+    callers = [DIRECT_CALLER] if direct else sorted(outputs.participant_keys)
+    return [
+        Probe(caller, name, "embeddings" if is_embedding_model(model) else "chat")
+        for caller in callers
+        for name, model in sorted(outputs.deployment_models.items())
+    ]
+
+
+def diagnose(status: int | None, code: str | None, message: str, *, direct: bool) -> tuple[str, str]:
+    """(short cause, what to do) for the failures labs actually meet."""
+    text = (message or "").lower()
+    if status is None:
+        if code == "timeout":
+            return (
+                "timed out",
+                "no answer within --timeout: the region or the gateway is overloaded; re-run later",
+            )
+        if code == "connection":
+            return (
+                "unreachable",
+                "no HTTP answer: check the endpoint in the outputs, DNS, proxy and TLS trust",
+            )
+        return "client error", "the call failed before reaching the service; see the message"
+    if code == "PermissionDenied" or (status == 403 and "quota" not in text):
+        if direct:
+            return "no data-plane role", (
+                "your identity is not (yet) allowed to call the account: it needs Cognitive Services OpenAI User "
+                "on the account (the instructor/student role sets grant it); new assignments take a few minutes "
+                "to propagate"
+            )
+        return "role not propagated", (
+            "the gateway's managed identity is not (yet) allowed to call the account: role assignments take up "
+            "to ~10 minutes to propagate after `pulumi up`. Wait and re-run; if it persists, check the gateway's "
+            "Cognitive Services OpenAI User assignment on the account"
+        )
+    if status == 401:
+        if direct:
+            return "token rejected", (
+                "the account did not accept your Entra ID token: sign in to the account's tenant "
+                "(`az login --tenant ...`) and check AZURE_TOKEN_CREDENTIALS"
+            )
+        return "key or subscription state", (
+            "the gateway rejected the participant's key: it is wrong or was regenerated since the outputs were "
+            "read, or the participant's gateway subscription is suspended, cancelled or expired (API Management "
+            "answers 401 for all of these). Re-read the outputs; check the subscription under API Management > "
+            "Subscriptions"
+        )
+    if status == 404:
+        if code == "DeploymentNotFound":
+            return "DeploymentNotFound", (
+                "the account has no deployment by this name, or it was created in the last ~5 minutes: check "
+                "`pulumi stack output deployments` against the account, or wait and re-run"
+            )
+        return "no such operation", (
+            "the endpoint has no such path: for the gateway, check AZURE_OPENAI_ENDPOINT (the gateway root, "
+            "without /openai) and that the API was imported with the inference spec"
+        )
+    if status == 429 or (status == 403 and "quota" in text):
+        return "quota / rate limit", (
+            "the deployment's tokens-per-minute (its capacity) or the gateway's token limit is exhausted, even "
+            "after polite retries: raise the capacity (`labctl preflight`), lower --concurrency, or wait a minute"
+        )
+    if status == 400 and code == "OperationNotSupported":
+        return "wrong operation", "the model does not support this call (chat on an embedding model?)"
+    if status >= 500:
+        return "service unavailable", (
+            "the service or the gateway's backend kept failing after retries (busy region, or the backend "
+            "circuit breaker is open): re-run in a few minutes"
+        )
+    return f"HTTP {status}", "the request was rejected; see the message"
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _error_details(exc: Exception) -> tuple[int | None, str | None, str]:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        # Azure OpenAI: {"error": {"code", "message"}} (the SDK unwraps "error");
+        # API Management's own errors: {"statusCode": 401, "message": ...}.
+        code = exc.code or (str(body["code"]) if body.get("code") is not None else None)
+        message = str(body.get("message") or exc.message)
+        return exc.status_code, code, message
+    if isinstance(exc, openai.APITimeoutError):
+        return None, "timeout", "the call timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc
+        return None, "connection", f"{type(cause).__name__}: {cause}"
+    return None, type(exc).__name__, str(exc)
+
+
+def _verify() -> ssl.SSLContext:
+    """The same CA trust as the ARM clients (the system store plus REQUESTS_CA_BUNDLE), for httpx."""
+    from labctl.azure.transport import tls_context
+
+    return tls_context()
+
+
+def run_smoke(
+    outputs: LabOutputs,
+    *,
+    direct: bool = False,
+    credential: Any | None = None,
+    environment: str = "public",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    max_retries: int = DEFAULT_RETRIES,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_result: Callable[[ProbeResult], None] | None = None,
+) -> list[ProbeResult]:
+    """Run every probe; never raises for a failed call (it becomes a result with a likely cause). `environment`
+    is the stack's `azure-native:environment`: with `direct`, it sets the Entra ID token audience."""
+    import openai
+
+    probes = plan_probes(outputs, direct)
+    if not probes:
+        raise SmokeError(
+            "nothing to call: the outputs have no participant keys. Fix: add aoai-lab:participants, or use "
+            "--direct to call the account with your own identity"
+        )
+    endpoint = outputs.account_endpoint if direct else outputs.gateway_root
+    if not endpoint:
+        what = "accountEndpoint" if direct else "gatewayRoot (or openaiEnv.AZURE_OPENAI_ENDPOINT, gatewayUrl)"
+        raise SmokeError(f"the stack outputs have no {what}")
+
+    scope = None
+    if direct:
+        if credential is None:
+            raise SmokeError("--direct needs a credential")
+        from labctl.azure.signin import cognitive_services_scope
+
+        scope = cognitive_services_scope(environment)
+
+    # One connection pool for every call; each participant gets its own client (its key) on top of it.
+    http_client = openai.DefaultHttpxClient(verify=_verify())
+    common: dict[str, Any] = {
+        "azure_endpoint": endpoint.rstrip("/"),
+        "api_version": outputs.api_version,
+        "max_retries": max_retries,
+        "timeout": timeout,
+        "http_client": http_client,
+    }
+    clients: dict[str, openai.AzureOpenAI] = {}
+    if direct:
+        from azure.identity import get_bearer_token_provider
+
+        assert scope is not None
+        # The data-plane audience of the stack's cloud (cognitiveservices.azure.us / .azure.cn outside public).
+        provider = get_bearer_token_provider(credential, scope)
+        try:
+            provider()  # one token up front: a missing sign-in is one clear error, not a failed row per call
+        except Exception as exc:
+            http_client.close()
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SmokeError(
+                f"could not get an Entra ID token for Azure OpenAI ({detail}). Fix: `az login` (or set "
+                "AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret for a service principal), then run again"
+            ) from None
+        clients[DIRECT_CALLER] = openai.AzureOpenAI(azure_ad_token_provider=provider, **common)
+    else:
+        for name, key in outputs.participant_keys.items():
+            clients[name] = openai.AzureOpenAI(api_key=key, **common)
+    secrets = list(outputs.participant_keys.values())
+
+    def call(probe: Probe) -> ProbeResult:
+        client = clients[probe.caller]
+        started = time.perf_counter()
+        try:
+            if probe.kind == "chat":
+                raw = client.chat.completions.with_raw_response.create(
+                    model=probe.deployment, messages=[{"role": "user", "content": CHAT_PROMPT}]
+                )
+            else:
+                raw = client.embeddings.with_raw_response.create(
+                    model=probe.deployment, input=EMBEDDING_INPUT
+                )
+            parsed = raw.parse()
+            usage = getattr(parsed, "usage", None)
+            return ProbeResult(
+                probe,
+                status=raw.status_code,
+                latency_s=time.perf_counter() - started,
+                tokens=getattr(usage, "total_tokens", None),
+                retries=raw.retries_taken,
+            )
+        except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
+            status, code, message = _error_details(exc)
+            cause, hint = diagnose(status, code, message, direct=direct)
+            return ProbeResult(
+                probe,
+                status=status,
+                latency_s=time.perf_counter() - started,
+                code=code,
+                message=_scrub(message, secrets),
+                cause=cause,
+                hint=hint,
+            )
+
+    results: list[ProbeResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="smoke") as pool:
+            futures = [pool.submit(call, p) for p in probes]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+    finally:
+        http_client.close()
+    order = {p: i for i, p in enumerate(probes)}
+    return sorted(results, key=lambda r: order[r.probe])
+
+
+# ---- output ----
+
+
+def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
+    table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
+    table.add_column("participant")
+    table.add_column("deployment")
+    table.add_column("call")
+    table.add_column("HTTP", justify="right")
+    table.add_column("latency", justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("retries", justify="right")
+    table.add_column("result")
+    for r in results:
+        table.add_row(
+            r.probe.caller,
+            r.probe.deployment,
+            r.probe.kind,
+            str(r.status) if r.status is not None else "-",
+            f"{r.latency_s * 1000:.0f} ms",
+            str(r.tokens) if r.tokens is not None else "-",
+            str(r.retries) if r.retries is not None else "-",
+            "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
+        )
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    seen: set[tuple[str | None, str | None]] = set()
+    if failed:
+        console.print("[bold]Likely causes[/bold]")
+    for r in failed:
+        if (r.cause, r.probe.deployment) in seen:
+            continue
+        seen.add((r.cause, r.probe.deployment))
+        who = sorted(
+            {f.probe.caller for f in failed if (f.cause, f.probe.deployment) == (r.cause, r.probe.deployment)}
+        )
+        console.print(
+            f"- [red]{escape(r.cause or '')}[/red] on [cyan]{escape(r.probe.deployment)}[/cyan] "
+            f"for {escape(', '.join(who))}: {escape(r.hint or '')}",
+            highlight=False,
+        )
+        if r.message:
+            console.print(f"  [dim]{escape(r.code or '')} {escape(r.message)}[/dim]", highlight=False)
+    console.print(
+        f"{len(results) - len(failed)}/{len(results)} calls succeeded"
+        + (f", [red]{len(failed)} failed[/red]" if failed else "")
+    )
+
+
+def smoke_command(
+    *,
+    stack: str,
+    outputs_file: Path | None,
+    direct: bool,
+    concurrency: int,
+    retries: int,
+    timeout: float,
+    project_dir: Path,
+    console: Console,
+    err_console: Console,
+    credential_factory: Callable[[str], Any] | None = None,
+) -> int:
+    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
+    when it cannot call at all."""
+    from labctl.project import lab_identity
+    from labctl.pulumi_cli import parse_outputs, read_stack_outputs
+
+    outputs = parse_outputs(read_stack_outputs(stack, outputs_file, project_dir))
+    credential = None
+    environment = "public"
+    if direct:
+        from labctl.azure import signin
+
+        environment = lab_identity(stack, project_dir).environment
+        credential = (credential_factory or signin.default_credential)(environment)
+    total = len(plan_probes(outputs, direct))
+    with Progress(
+        TextColumn("smoke"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("calls", total=total)
+        results = run_smoke(
+            outputs,
+            direct=direct,
+            credential=credential,
+            environment=environment,
+            concurrency=concurrency,
+            max_retries=retries,
+            timeout=timeout,
+            on_result=lambda _: progress.advance(task),
+        )
+    render_results(results, console, direct=direct)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS

@@ -1,0 +1,46 @@
+"""Output conventions every command follows.
+
+- Results go to stdout (`ctx.console`), errors and warnings to stderr (`ctx.err_console`).
+- Text that comes from the user, the stack file or Azure is never read as rich markup: print it with
+  `markup=False`, inside a `rich.text.Text`, or through `rich.markup.escape`.
+- Reports meant for files or pull requests (diff, check --format markdown) are written byte for byte with `emit`,
+  never through rich, so they are the same on every terminal and in CI.
+- A command that cannot go on raises a `labctl.errors.LabctlError` (never prints and exits on its own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from labctl.errors import UsageError
+
+
+def emit(text: str, output: Path | None) -> None:
+    """The report to stdout, or to `output` (its folder created)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+def load_json_file(path: Path, what: str = "snapshot") -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"can't read {what} {path}: {exc}") from None
+
+
+def print_error(console: Console, message: str) -> None:
+    console.print(Text("error: ", style="red") + Text(message), highlight=False)
+
+
+def print_warning(console: Console, message: str) -> None:
+    console.print(Text("warning: ", style="yellow") + Text(message), highlight=False)

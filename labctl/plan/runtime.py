@@ -1,0 +1,340 @@
+"""`labctl plan`: run the real Pulumi program under Pulumi's mock runtime and capture what Azure would receive.
+
+The snapshot has the shape of `pulumi stack export` (deployment.resources[] with urn, type, custom, parent,
+dependencies, inputs; the stack outputs on the pulumi:pulumi:Stack resource), with secrets as "[secret]".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import io
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from google.protobuf.struct_pb2 import Struct
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from labctl.plan.mockcloud import AzureMocks
+from labctl.project import PROJECT_DIR, project_name, read_stack_config
+from labctl.snapshot import SECRET, STACK_TYPE, UNKNOWN
+
+# Signatures of the Pulumi wire format (sdk/go/common/resource/sig).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+# The Pulumi runtime keeps per-program state in process globals: one plan at a time per process.
+_LOCK = threading.Lock()
+
+
+class PlanError(Exception):
+    """The program failed under the mock runtime (a config error, or a bug); the message is for the user."""
+
+
+def to_plain(value: Any, *, reveal: bool = False) -> Any:
+    """Wire-format values -> JSON: secrets masked, resource references as URNs, whole floats as ints."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return to_plain(value.get("value"), reveal=True) if reveal else SECRET
+        if sig == _RESOURCE_SIG:
+            return value.get("urn", "")
+        return {k: to_plain(v, reveal=reveal) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [to_plain(v, reveal=reveal) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == _UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def _struct(message: Struct, *, reveal: bool = False) -> dict[str, Any]:
+    return to_plain(json_format.MessageToDict(message), reveal=reveal) if message is not None else {}
+
+
+@dataclass
+class _Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # The stack outputs with secrets revealed: kept in memory for tests, never written to a snapshot.
+    revealed_outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    """The stock mock monitor, plus a record of every registration as the engine would receive it."""
+
+    def __init__(self, mock: mocks.Mocks):
+        super().__init__(mock)
+        self.records: dict[str, _Registration] = {}
+        self.order: list[str] = []
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        record = _Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            dependencies=sorted(set(request.dependencies)),
+            inputs=_struct(request.object),
+            additional_secret_outputs=sorted(request.additionalSecretOutputs),
+        )
+        if urn not in self.records:
+            self.order.append(urn)
+        self.records[urn] = record
+        return super().RegisterResource(request)
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn in self.records and self.records[request.urn].type == STACK_TYPE:
+            self.records[request.urn].outputs = _struct(request.outputs)
+            self.records[request.urn].revealed_outputs = _struct(request.outputs, reveal=True)
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[dict[str, Any]]
+    warnings: list[str]
+    # Stack outputs with secret values revealed (mock values): for tests only, never in a snapshot.
+    revealed_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return next((r.get("outputs", {}) for r in self.resources if r["type"] == STACK_TYPE), {})
+
+    def by_type(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == typ]
+
+    def one(self, typ: str) -> dict[str, Any]:
+        found = self.by_type(typ)
+        if len(found) != 1:
+            raise LookupError(f"expected one {typ}, found {len(found)}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> dict[str, Any]:
+        return next(r for r in self.resources if r["urn"] == urn)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "version": 3,
+            "deployment": {
+                "manifest": {
+                    "generator": "labctl plan (Pulumi mock runtime)",
+                    "project": self.project,
+                    "stack": self.stack,
+                },
+                "resources": self.resources,
+            },
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.snapshot(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _topological(records: dict[str, _Registration]) -> list[_Registration]:
+    """Parents and dependencies before dependents, ties broken by URN: the order never depends on timing."""
+    remaining = dict(records)
+    done: set[str] = set()
+    ordered: list[_Registration] = []
+    while remaining:
+        ready = sorted(
+            urn
+            for urn, r in remaining.items()
+            if all(d in done or d not in records for d in [*r.dependencies, r.parent] if d)
+        )
+        if not ready:  # a cycle cannot come from Pulumi, but never loop forever
+            ready = sorted(remaining)
+        for urn in ready:
+            ordered.append(remaining.pop(urn))
+            done.add(urn)
+    return ordered
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+) -> Plan:
+    """Run `program` under the mock runtime with `config` (flat `ns:key` -> string, as the CLI passes it)."""
+    with _LOCK:
+        monitor = _RecordingMonitor(AzureMocks())
+        capture = _LogCapture()
+        logger = logging.getLogger(f"labctl.plan.{stack}")
+        logger.propagate = False
+        logger.handlers = [capture]
+        logger.setLevel(logging.INFO)
+        mock_settings = mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=mocks.MockEngine(logger),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+        settings.configure(mock_settings)
+        runtime_config.set_all_config(dict(config), list(secret_keys or []))
+        errors = io.StringIO()
+        # A loop and RPC threads of our own, closed when the run ends: left to the interpreter's exit, the
+        # loops the mock monitor opens in its worker threads are torn down after their file descriptors.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="labctl-plan")
+        loop.set_default_executor(executor)
+        try:
+            with contextlib.redirect_stderr(errors), _without_api_version_aliases():
+                _sync_await(run_in_stack(_drained(program)))
+        except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
+            raise PlanError(_program_error(exc)) from None
+        finally:
+            settings.reset_options()
+            executor.shutdown(wait=True)
+            loop.close()
+            asyncio.set_event_loop(None)
+        records = _topological(monitor.records)
+        resources = []
+        for r in records:
+            entry: dict[str, Any] = {
+                "urn": r.urn,
+                "type": r.type,
+                "custom": r.custom,
+                "dependencies": r.dependencies,
+                "inputs": r.inputs,
+            }
+            if r.parent:
+                entry["parent"] = r.parent
+            if r.additional_secret_outputs:
+                entry["additionalSecretOutputs"] = r.additional_secret_outputs
+            if r.type == STACK_TYPE:
+                entry["outputs"] = r.outputs
+            resources.append(entry)
+        revealed = next((r.revealed_outputs for r in records if r.type == STACK_TYPE), {})
+        return Plan(
+            project=project,
+            stack=stack,
+            resources=resources,
+            warnings=capture.messages,
+            revealed_outputs=revealed,
+        )
+
+
+_VERSION_ALIAS = re.compile(r"^azure-native:[A-Za-z0-9]+/v\d{8}[a-z]*:[A-Za-z0-9]+$")
+
+
+def _is_api_version_alias(alias: object) -> bool:
+    return (
+        isinstance(alias, pulumi.Alias)
+        and isinstance(alias.type_, str)
+        and bool(_VERSION_ALIAS.match(alias.type_))
+        and alias.name is ...
+        and alias.parent is ...
+        and alias.stack is ...
+        and alias.project is ...
+    )
+
+
+@contextlib.contextmanager
+def _without_api_version_aliases() -> Iterator[None]:
+    """azure-native gives every resource ~25 aliases to its older API-version type tokens, so existing state
+    migrates across SDK upgrades. A plan has no prior state, so they can change nothing in it, yet resolving
+    them is 80% of the program's run time (and grows with every participant). Only those aliases are dropped;
+    aliases the project declares itself are kept."""
+    original = pulumi.ResourceOptions.merge
+
+    def merge(opts1: Any, opts2: Any) -> Any:
+        if opts2 is not None and opts2.aliases:
+            kept = [a for a in opts2.aliases if not _is_api_version_alias(a)]
+            if len(kept) != len(opts2.aliases):
+                opts2 = copy.copy(opts2)
+                opts2.aliases = kept or None
+        return original(opts1, opts2)
+
+    pulumi.ResourceOptions.merge = staticmethod(merge)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.ResourceOptions.merge = original  # type: ignore[method-assign]
+
+
+def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """Run the program, then let every task it started finish, one gather per wave of new tasks.
+
+    The Pulumi runtime's own wait re-arms a callback on every pending output each time one finishes, which
+    grows with the square of the outputs (a 100-participant lab spent most of its time there). Gathering
+    each wave once is linear; the runtime's wait then finds nothing left to do. The program itself is
+    untouched: this only changes how long the event loop takes to reach quiescence.
+    """
+
+    async def run() -> None:
+        program()
+        current = asyncio.current_task()
+        seen: set[asyncio.Task[Any]] = set()
+        while True:
+            wave = [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in seen]
+            if not wave:
+                return
+            seen.update(wave)
+            # Failures surface through the runtime's own wait, with its error reporting.
+            await asyncio.gather(*wave, return_exceptions=True)
+
+    return run
+
+
+def _program_error(exc: BaseException) -> str:
+    from pulumi.errors import RunError
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RunError):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def plan_stack(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> Plan:
+    """The real program, with the config in Pulumi.<stack>.yaml: what `pulumi up` would declare."""
+    from stacks.program import run
+
+    config, secret_keys = read_stack_config(stack, project_dir)
+    return run_program(
+        run, project=project_name(project_dir), stack=stack, config=config, secret_keys=secret_keys
+    )

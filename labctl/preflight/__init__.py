@@ -1,0 +1,1 @@
+"""labctl preflight: where the lab can run."""

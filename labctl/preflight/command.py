@@ -1,0 +1,199 @@
+"""`labctl preflight`: pick the first candidate region where the whole lab fits the subscription's quota, show why
+the others do not, and with --write pin the choice in `Pulumi.<stack>.yaml`.
+
+Exit codes (labctl/errors.py): 0 a region fits; 5 none does and every region was checked (the closest one and what
+to lower are printed); 4 when no checked region fits but some could not be checked (the answer is not known), or on
+sign-in and access errors; 3 config errors; 1 a write refused because it would move the lab (--move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from labctl.context import CommandContext
+from labctl.options import DEFAULT_PROJECT_DIR, ArmEndpointOption, ProjectDirOption, StackOption
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from labctl.azure.signin import ArmTarget
+    from labctl.preflight.arm_data import RegionData
+    from labctl.preflight.availability import DeployedLab
+    from stacks.config.sections import LabSettings
+
+
+def preflight(
+    stack: StackOption = None,
+    subscription: Annotated[
+        str | None,
+        typer.Option(
+            "--subscription",
+            help="Subscription id. Default: AZURE_SUBSCRIPTION_ID, else the Azure CLI's (`az account show`).",
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Pin the region, SKUs and capacities in Pulumi.<stack>.yaml.")
+    ] = False,
+    allow_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unknown",
+            help="With --write: pin even though a preferred (or the pinned) region could not be checked.",
+        ),
+    ] = False,
+    move: Annotated[
+        bool,
+        typer.Option(
+            "--move",
+            help="With --write: pin a region other than the pinned one (replaces the account: new endpoint, keys).",
+        ),
+    ] = False,
+    availability: Annotated[
+        Path | None, typer.Option("--availability", help="Read a saved snapshot instead of Azure.")
+    ] = None,
+    save_availability: Annotated[
+        Path | None, typer.Option("--save-availability", help="Save what was read, for review or a re-run.")
+    ] = None,
+    arm_endpoint: ArmEndpointOption = None,
+    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+) -> None:
+    """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
+    (a region could not be checked) or Azure errors, 3 config errors."""
+    ctx = CommandContext.create(stack, project_dir)
+    raise typer.Exit(
+        run_preflight(
+            ctx,
+            subscription=subscription,
+            write=write,
+            allow_unknown=allow_unknown,
+            move=move,
+            availability_file=availability,
+            save_availability=save_availability,
+            arm_endpoint=arm_endpoint,
+        )
+    )
+
+
+def run_preflight(
+    ctx: CommandContext,
+    *,
+    subscription: str | None = None,
+    write: bool = False,
+    allow_unknown: bool = False,
+    move: bool = False,
+    availability_file: Path | None = None,
+    save_availability: Path | None = None,
+    arm_endpoint: str | None = None,
+    credential: TokenCredential | None = None,
+    today: dt.date | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> int:
+    """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
+    `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
+    from labctl.azure import signin
+    from labctl.errors import UsageError
+    from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
+    from labctl.preflight.availability import DeployedLab
+    from labctl.preflight.decisions import decide
+    from labctl.preflight.render import conclude, render
+
+    out, err = ctx.console, ctx.err_console
+    today = today or dt.datetime.now(dt.UTC).date()
+    settings = ctx.settings
+    environment = ctx.environment
+
+    if availability_file is not None:
+        data, header = load_snapshot(availability_file)
+        out.print(
+            f"Availability from {availability_file} (captured {header.get('capturedAt', '?')}), not from Azure.",
+            markup=False,
+        )
+        endpoint = str(header.get("armEndpoint") or "")
+    else:
+        target = signin.arm_target(environment, arm_endpoint)
+        endpoint = target.endpoint
+        sub, source = signin.resolve_subscription(subscription)
+        cred = signin.SharedTokenCredential(credential or signin.default_credential(environment))
+        signin.check_signed_in(cred, target)
+        out.print(f"Subscription {sub} (from {source}), Resource Manager {target.endpoint}", markup=False)
+        # A lab pinned to a region may already be deployed there: its own usage is read and credited.
+        deployed = None
+        if settings.location is not None:
+            deployed = DeployedLab(ctx.identity, settings.location)
+        data = _query(settings, sub, cred, target, err, client_options, deployed)
+    availability = parse_all(data)
+
+    if save_availability is not None:
+        try:
+            save_snapshot(save_availability, data, arm_endpoint=endpoint, captured_at=dt.datetime.now(dt.UTC))
+        except OSError as exc:
+            raise UsageError(f"could not save the availability to {save_availability}: {exc}") from None
+        out.print(f"Availability saved to {save_availability}", markup=False)
+
+    result = decide(settings, availability, today)
+    render(result, settings, out)
+    return conclude(
+        result,
+        settings,
+        ctx.stack,
+        ctx.identity.project,
+        ctx.project_dir,
+        out,
+        err,
+        write=write,
+        allow_unknown=allow_unknown,
+        move=move,
+    )
+
+
+def _query(
+    settings: LabSettings,
+    subscription_id: str,
+    credential: TokenCredential,
+    target: ArmTarget,
+    err: Console,
+    client_options: Mapping[str, Any] | None,
+    deployed: DeployedLab | None = None,
+) -> dict[str, RegionData]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from labctl.preflight.availability import read_live
+
+    regions = list(settings.regions)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"Reading models and quota in {', '.join(regions)}", total=len(regions))
+
+        def done(region: str, data: RegionData) -> None:
+            state = "failed" if "error" in data else "read"
+            progress.update(task, advance=1, description=f"{region} {state}")
+
+        return read_live(
+            regions,
+            subscription_id=subscription_id,
+            credential=credential,
+            target=target,
+            on_region_done=done,
+            client_options=client_options,
+            deployed=deployed,
+        )

@@ -1,0 +1,1 @@
+"""labctl diff: what a change does to Azure, from two plan snapshots."""

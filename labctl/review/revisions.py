@@ -1,0 +1,216 @@
+"""Plans of two revisions for `labctl diff`: the base from a clean git worktree, the head from the working tree.
+
+Each side runs `labctl plan --json` in its own Python process. The base's *program* is the base's own (its
+`stacks/`, `components/`, Pulumi.yaml and stack file, from the worktree), but the *planner* is the head's `labctl`:
+a base revision may predate `labctl plan --project-dir --json --quiet`, or have a broken labctl, and both sides
+must be planned by the same mock cloud, or every mock-derived value (the random name suffix, ids) would differ
+for no reason. So the base runs from a small folder of symlinks: `labctl` -> the head's, `stacks` and `components`
+-> the worktree's. Both plans run at once (each takes a few seconds). The worktree lives in a temporary folder and
+only it is removed afterwards (never `git worktree prune`: the user's other worktrees are theirs); the working tree
+is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_USAGE, LabctlError
+
+# A revision's plan may take a while on a slow runner, but never forever.
+PLAN_TIMEOUT_S = 300
+
+
+class RevisionError(LabctlError):
+    """A git or planning failure, with a message for the user: a revision whose program does not plan is a config
+    error (3); git missing or failing is 4 (could not check); a bad --base is a usage error (2)."""
+
+    exit_code = EXIT_CONFIG
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    snapshot: dict[str, Any] | None  # None: the stack does not exist at that revision
+    stack_config: dict[str, Any]
+
+
+def git(repo: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120
+        )
+    except FileNotFoundError:
+        raise RevisionError("git is not installed", EXIT_AZURE) from None
+    if done.returncode != 0:
+        raise RevisionError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}", EXIT_AZURE)
+    return done.stdout.strip()
+
+
+def repo_root(path: Path) -> Path:
+    return Path(git(path, "rev-parse", "--show-toplevel")).resolve()
+
+
+def _has_commit(repo: Path, ref: str) -> bool:
+    try:
+        git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except RevisionError:
+        return False
+    return True
+
+
+def default_base(repo: Path) -> tuple[str, str]:
+    """(commit, label): the merge base of HEAD with origin/main, else with main."""
+    for ref in ("origin/main", "main"):
+        if _has_commit(repo, ref):
+            return git(repo, "merge-base", "HEAD", ref), f"merge base with {ref}"
+    raise RevisionError(
+        "neither origin/main nor main exists here. Fix: pass --base REV (a commit, tag or branch)", EXIT_USAGE
+    )
+
+
+def resolve(repo: Path, rev: str) -> str:
+    if not _has_commit(repo, rev):
+        raise RevisionError(
+            f"'{rev}' is not a commit in {repo}. Fix: fetch it, or pass another --base", EXIT_USAGE
+        )
+    return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}")
+
+
+@contextlib.contextmanager
+def worktree(repo: Path, commit: str) -> Iterator[Path]:
+    """A detached, clean checkout of `commit` in a temporary folder; on exit that worktree, and only it, is removed
+    (its folder and its entry in git's worktree list; other worktrees, stale or not, are left alone)."""
+    tmp = Path(tempfile.mkdtemp(prefix="labctl-diff-"))
+    path = tmp / "base"
+    try:
+        git(repo, "worktree", "add", "--detach", "--quiet", str(path), commit)
+        yield path
+    finally:
+        # `remove --force` also drops the entry of a worktree whose folder is already gone.
+        with contextlib.suppress(RevisionError):
+            git(repo, "worktree", "remove", "--force", str(path))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# What the planner takes from a revision: the program's packages. Pulumi.yaml and the stack file are read from the
+# --project-dir given to `labctl plan`.
+PROGRAM_PACKAGES = ("stacks", "components")
+
+
+def planner_code(head_dir: Path) -> Path:
+    """The labctl package that plans both sides: the working tree's, else the one running this code."""
+    candidate = head_dir / "labctl"
+    if (candidate / "cli.py").is_file() and (candidate / "plan" / "runtime.py").is_file():
+        return candidate.resolve()
+    return Path(__file__).resolve().parent
+
+
+def _link(link: Path, target: Path) -> None:
+    try:
+        link.symlink_to(target, target_is_directory=True)
+    except OSError:  # no symlinks (some Windows setups): a copy does the same, only slower
+        shutil.copytree(target, link, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def base_code_dir(folder: Path, labctl_dir: Path, base_dir: Path) -> Path:
+    """A folder to import the base's program with the head's labctl: `labctl` from the head, the program's
+    packages from the base (a package the base lacks stays missing, so the plan fails on it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _link(folder / "labctl", labctl_dir)
+    for name in PROGRAM_PACKAGES:
+        if (base_dir / name).is_dir():
+            _link(folder / name, base_dir / name)
+    return folder
+
+
+def _stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+
+
+def _start_plan(project_dir: Path, stack: str, out: Path, code_dir: Path) -> subprocess.Popen[str]:
+    # `code_dir` first on sys.path (and as the working directory, which `-m` puts first too): its labctl, stacks
+    # and components are imported, never an installed copy's.
+    env = {**os.environ, "PYTHONPATH": str(code_dir)}
+    cmd = [sys.executable, "-m", "labctl.cli", "plan", "--stack", stack]
+    cmd += ["--project-dir", str(project_dir), "--json", str(out), "--quiet"]
+    return subprocess.Popen(
+        cmd, cwd=code_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _finish(proc: subprocess.Popen[str], out: Path, label: str, fix: str) -> dict[str, Any]:
+    try:
+        _stdout, stderr = proc.communicate(timeout=PLAN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise RevisionError(f"planning {label} took longer than {PLAN_TIMEOUT_S} s") from None
+    if proc.returncode != 0 or not out.exists():
+        detail = (stderr or "").strip().splitlines()
+        reason = "\n".join(detail[-15:]) or f"exit {proc.returncode}"
+        raise RevisionError(f"planning {label} failed:\n{reason}\nFix: {fix}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tuple[Side, Side]:
+    """(base, head) snapshots of `stack`: base from a worktree of `base` (default: merge base with main)."""
+    project_dir = project_dir.resolve()
+    repo = repo_root(project_dir)
+    relative = project_dir.relative_to(repo)
+    if base is None:
+        commit, why = default_base(repo)
+    else:
+        commit, why = resolve(repo, base), base
+    base_label = f"{why} ({commit[:7]})"
+    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
+        raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
+    with tempfile.TemporaryDirectory(prefix="labctl-diff-json-") as tmp, worktree(repo, commit) as tree:
+        base_dir = tree / relative
+        base_json, head_json = Path(tmp) / "base.json", Path(tmp) / "head.json"
+        base_exists = (base_dir / f"Pulumi.{stack}.yaml").exists()
+        base_proc = None
+        if base_exists:
+            code = base_code_dir(Path(tmp) / "base-code", planner_code(project_dir), base_dir)
+            base_proc = _start_plan(base_dir, stack, base_json, code)
+        head_proc = _start_plan(project_dir, stack, head_json, project_dir)
+        try:
+            head = _finish(
+                head_proc, head_json, "the working tree", "make `labctl plan` pass in the working tree"
+            )
+            base_snapshot = (
+                _finish(
+                    base_proc,
+                    base_json,
+                    base_label,
+                    "that revision's program (its stacks/, components/ and stack file, planned by the working "
+                    "tree's labctl) must plan: pass another --base, or compare saved plans with --base-snapshot "
+                    "and --head-snapshot",
+                )
+                if base_proc
+                else None
+            )
+        finally:
+            for proc in (base_proc, head_proc):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+        base_config = _stack_config(base_dir, stack)
+    return (
+        Side(base_label, base_snapshot, base_config),
+        Side("the working tree", head, _stack_config(project_dir, stack)),
+    )

@@ -1,0 +1,298 @@
+"""The typed sections of a stack's config (keys under `aoai-lab:`, camelCase in the stack file).
+
+Each model checks its own fields (types, ranges, one value at a time); rules that span keys live in
+stacks/config/rules.py. A field's `Hint` says what to print when pydantic rejects it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
+from stacks.config.values import (
+    API_VERSION_RE,
+    DEPLOYMENT_NAME_RE,
+    GUID_RE,
+    PARTICIPANT_NAME_RE,
+    Hint,
+    email_value,
+    is_embedding_model,
+    one_of,
+    person_key,
+)
+from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
+
+MAX_BUDGET_NOTIFICATIONS = 5
+
+_CAPACITY_HINT = Hint(
+    fix={
+        "greater_than": "Fix: capacity is in quota units (thousands of tokens per minute): use a positive whole "
+        "number",
+        "int_type": "Fix: capacity is in quota units (thousands of tokens per minute), e.g. 10",
+    },
+    msg={"int_type": "must be a positive whole number (got {input!r})"},
+)
+Capacity = Annotated[int, Field(strict=True, gt=0), _CAPACITY_HINT]
+_DATE_HINT = Hint(
+    fix={"*": "Fix: use a date as YYYY-MM-DD, e.g. 2026-12-31"}, msg={"*": "{input!r} is not a date"}
+)
+
+
+class Section(BaseModel):
+    """Base of every section: camelCase keys, unknown keys rejected, values frozen."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+class DeploymentSettings(Section):
+    name: str
+    model: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    sku: str
+    capacity: Capacity
+    format: str = "OpenAI"
+    version_upgrade_option: str = "OnceCurrentVersionExpired"
+    rai_policy: str | None = None
+    fallback_skus: tuple[str, ...] = ()
+    min_capacity: Capacity | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not DEPLOYMENT_NAME_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid deployment name. Fix: 2-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        return v
+
+    @field_validator("sku")
+    @classmethod
+    def _sku(cls, v: str) -> str:
+        return one_of(v, DEPLOYMENT_SKUS, "deployment type (sku)")
+
+    @field_validator("fallback_skus")
+    @classmethod
+    def _fallbacks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(one_of(s, DEPLOYMENT_SKUS, "deployment type (sku)") for s in v)
+
+    @field_validator("version_upgrade_option")
+    @classmethod
+    def _upgrade(cls, v: str) -> str:
+        return one_of(v, VERSION_UPGRADE_OPTIONS, "version upgrade option")
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        """The SKU order preflight tries: `sku` first, then the fallbacks."""
+        return (self.sku, *[s for s in self.fallback_skus if s != self.sku])
+
+    @property
+    def floor_capacity(self) -> int:
+        return self.min_capacity if self.min_capacity is not None else self.capacity
+
+    @property
+    def is_embedding(self) -> bool:
+        return is_embedding_model(self.model)
+
+
+class PersonSettings(Section):
+    principal_id: str
+    principal_type: Literal["User", "Group", "ServicePrincipal"]
+    role_set: str
+    name: str | None = None
+
+    @field_validator("principal_id")
+    @classmethod
+    def _guid(cls, v: str) -> str:
+        if not GUID_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not an Entra object id. Fix: use the object id GUID "
+                "(`az ad user show --id <upn> --query id -o tsv`)"
+            )
+        return v.lower()
+
+    @property
+    def key(self) -> str:
+        return person_key(self.name, self.principal_id)
+
+    @field_validator("role_set")
+    @classmethod
+    def _role_set(cls, v: str) -> str:
+        return one_of(v, tuple(ROLE_SETS), "role set")
+
+
+class ParticipantSettings(Section):
+    name: str
+    email: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not PARTICIPANT_NAME_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid participant name. Fix: 1-40 lowercase letters, digits or '-' "
+                "(it becomes the gateway subscription id)"
+            )
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return email_value(v)
+
+
+class BudgetSettings(Section):
+    amount: Annotated[float, Field(gt=0)]
+    thresholds: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = Field(default=(50, 80, 100), min_length=1)
+    contact_emails: tuple[str, ...] = Field(min_length=1)
+    # One more alert when the month's forecast passes the amount: it warns days before the money is spent.
+    forecast: bool = True
+
+    @field_validator("contact_emails")
+    @classmethod
+    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(email_value(e) for e in v)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        dupes = sorted(t for t, n in Counter(v).items() if n > 1)
+        if dupes:
+            raise ValueError(f"threshold {dupes[0]}% is listed twice. Fix: list each percentage once")
+        return tuple(sorted(v))
+
+    @model_validator(mode="after")
+    def _notification_count(self) -> BudgetSettings:
+        # Azure rejects a budget with more than five notifications.
+        count = len(self.thresholds) + (1 if self.forecast else 0)
+        if count > MAX_BUDGET_NOTIFICATIONS:
+            extra = " plus the forecast alert" if self.forecast else ""
+            raise ValueError(
+                f"{len(self.thresholds)} thresholds{extra} make {count} notifications; an Azure budget takes at "
+                f"most {MAX_BUDGET_NOTIFICATIONS}. Fix: drop a threshold"
+                + (" or set forecast: false" if self.forecast else "")
+            )
+        return self
+
+
+class LabSettings(Section):
+    """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
+
+    # Filled by the loader, not by config.
+    project: str = Field(default="aoai-lab", exclude=True)
+    stack: str = Field(default="dev", exclude=True)
+    resource_group_location: str = Field(default="", exclude=True)
+    environment: str = Field(default="public", exclude=True)
+
+    owner: str
+    expires_on: Annotated[dt.date, _DATE_HINT]
+    lab_name: str | None = None
+    location: str | None = None
+    regions: Annotated[
+        tuple[str, ...],
+        Field(min_length=1),
+        Hint(
+            fix={
+                "too_short": "Fix: list at least one candidate region, e.g. [eastus2, eastus, swedencentral]"
+            }
+        ),
+    ]
+    account_kind: str = "OpenAI"
+    public_network_access: Literal["Enabled", "Disabled"] = "Enabled"
+    disable_local_auth: bool = True
+    deployments: Annotated[
+        tuple[DeploymentSettings, ...],
+        Field(min_length=1),
+        Hint(
+            fix={"too_short": "Fix: list at least one model deployment (name, model, version, sku, capacity)"}
+        ),
+    ]
+    people: tuple[PersonSettings, ...] = ()
+    participants: tuple[ParticipantSettings, ...] = ()
+    gateway_tier: str = DEFAULT_TIER
+    publisher_email: str | None = None
+    publisher_name: str = "aoai-lab"
+    inference_api_version: str = "2024-10-21"
+    gateway_logs: bool = True
+    log_body_bytes: Annotated[int, Field(ge=0, le=8192)] = 8192
+    log_retention_days: Annotated[
+        int,
+        Field(ge=30, le=730),
+        Hint(
+            fix={
+                "greater_than_equal": "Fix: Log Analytics keeps data 30 to 730 days; use 30 for a lab",
+                "less_than_equal": "Fix: Log Analytics keeps data 30 to 730 days; use 30 for a lab",
+            }
+        ),
+    ] = 30
+    log_daily_cap_gb: Annotated[float, Field(gt=0, le=100)] = 1.0
+    budget: BudgetSettings | None = None
+
+    @field_validator("owner", "publisher_email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        return None if v is None else email_value(v)
+
+    @field_validator("account_kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return one_of(v, ACCOUNT_KINDS, "account kind")
+
+    @field_validator("gateway_tier")
+    @classmethod
+    def _tier(cls, v: str) -> str:
+        return one_of(v, OFFERED_TIERS, "API Management tier")
+
+    @field_validator("inference_api_version")
+    @classmethod
+    def _api_version(cls, v: str) -> str:
+        if not API_VERSION_RE.match(v):
+            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2024-10-21")
+        return v
+
+    # ---- derived values the stack layer uses ----
+    @property
+    def account_location(self) -> str:
+        """The pinned region, else the first candidate (see `labctl preflight --write`)."""
+        return self.location or self.regions[0]
+
+    @property
+    def region_is_pinned(self) -> bool:
+        return self.location is not None
+
+    @property
+    def name(self) -> str:
+        return self.lab_name or f"{self.project}-{self.stack}"
+
+    @property
+    def gateway_publisher_email(self) -> str:
+        return self.publisher_email or self.owner
+
+    @property
+    def inference_api_channel(self) -> str:
+        """Preview versions of the spec live under inference/preview/, stable ones under inference/stable/."""
+        return "preview" if self.inference_api_version.endswith("-preview") else "stable"
+
+    @property
+    def inference_spec_url(self) -> str:
+        return (
+            "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/specification/cognitiveservices/"
+            f"data-plane/AzureOpenAI/inference/{self.inference_api_channel}/{self.inference_api_version}/inference.json"
+        )
+
+
+# Keys a stack may set, as they appear in Pulumi.<stack>.yaml (without the namespace).
+CONFIG_KEYS: tuple[str, ...] = tuple(
+    f.alias or name for name, f in LabSettings.model_fields.items() if not f.exclude
+)

@@ -1,0 +1,56 @@
+"""A stack's config as the program sees it: the flat `ns:key` map Pulumi passes, split and validated.
+
+The running program reads it from the Pulumi runtime; offline tools read the stack file with
+`labctl.project.read_stack_config` and pass the same flat map to `settings_from_flat_config`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stacks.config.load import load_settings
+from stacks.config.sections import LabSettings
+from stacks.config.values import NAMESPACE
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured values (lists, objects) to the program as JSON strings."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def split_config(flat: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`{"aoai-lab:owner": ..., "azure-native:location": ...}` -> (lab keys without namespace, provider keys)."""
+    lab: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    for key, value in flat.items():
+        ns, _, name = key.partition(":")
+        if ns == NAMESPACE:
+            lab[name] = _decode(value)
+        else:
+            other[key] = _decode(value)
+    return lab, other
+
+
+def settings_from_flat_config(flat: dict[str, Any], *, project: str, stack: str) -> LabSettings:
+    lab, other = split_config(flat)
+    return load_settings(
+        lab,
+        project=project,
+        stack=stack,
+        resource_group_location=str(other.get("azure-native:location") or ""),
+        environment=str(other.get("azure-native:environment") or "public"),
+    )
+
+
+def settings_from_pulumi() -> LabSettings:
+    """The running program's config (what `pulumi up` or the mock runtime set)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return settings_from_flat_config(flat, project=pulumi.get_project(), stack=pulumi.get_stack())

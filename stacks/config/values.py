@@ -1,0 +1,80 @@
+"""Single-value rules and naming helpers the config sections share (no pydantic models here)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from stacks.catalog import DEPLOYMENT_SKUS
+
+NAMESPACE = "aoai-lab"
+# An Entra object id, tenant id or subscription id.
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+# Deployment names become URL path segments (/openai/deployments/{name}).
+DEPLOYMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+# Participant names become APIM subscription ids and resource names.
+PARTICIPANT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The stack name goes into every resource name; APIM names allow 50 characters and must start with a letter.
+STACK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Put in a field's `Annotated[...]` metadata: what to say when pydantic rejects that field's value.
+
+    `fix` and `msg` map a pydantic error type (`greater_than`, `int_type`, ... or `*` for any) to the text; `msg`
+    may use `{input!r}`. Example: `Annotated[int, Field(gt=0), Hint(fix={"greater_than": "Fix: ..."})]`."""
+
+    fix: dict[str, str] = field(default_factory=dict)
+    msg: dict[str, str] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # pydantic hashes metadata of frozen models' fields
+        return hash((tuple(self.fix.items()), tuple(self.msg.items())))
+
+
+def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `allowed` (case-insensitively, returned as spelled there), else a ValueError with
+    the closest match."""
+    if value in allowed:
+        return value
+    by_lower = {a.lower(): a for a in allowed}
+    if value.lower() in by_lower:
+        return by_lower[value.lower()]
+    hint = difflib.get_close_matches(value, allowed, n=1)
+    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+    raise ValueError(f"unknown {what} '{value}'. Fix: {suggestion}use one of {', '.join(allowed)}")
+
+
+def email_value(v: str) -> str:
+    if not EMAIL_RE.match(v):
+        raise ValueError(f"'{v}' is not an e-mail address. Fix: use name@domain, e.g. ana@contoso.edu")
+    return v
+
+
+def is_embedding_model(model: str) -> bool:
+    """Embedding models take /embeddings, not /chat/completions (used by the plan and by `labctl smoke`)."""
+    return "embedding" in model.lower()
+
+
+def person_key(name: str | None, principal_id: str) -> str:
+    """How a person appears in resource names: their name as a slug, else the start of their object id."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else ""
+    return slug or principal_id.lower()[:8]
+
+
+def sku_family(sku: str) -> str | None:
+    """Deployment types whose capacity means the same thing: standard, provisioned, batch, developer."""
+    name = sku.lower()
+    if name not in {s.lower() for s in DEPLOYMENT_SKUS}:
+        return None
+    for family in ("provisioned", "batch", "developer"):
+        if family in name:
+            return family
+    return "standard"
+
+
+def is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)

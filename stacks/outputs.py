@@ -1,0 +1,147 @@
+"""The stack outputs contract: the keys `stacks/lab.py` exports and one typed parser the tools share.
+
+`labctl smoke` (and the class commands: handout, usage) read `pulumi stack output --json --show-secrets` through
+`LabOutputs.parse`, never by key lookups of their own. Keys only ever get added; a renamed key keeps its old name
+exported too, so tools of either age read either stack.
+
+Keys:
+  resourceGroup, accountName, accountRegion, regionPinned, accountEndpoint (the account's own endpoint),
+  deployments ({name: {model, version, sku, capacity}}), gatewayName,
+  gatewayRoot  the gateway's root URL (https://<service>.azure-api.net), what `AzureOpenAI(azure_endpoint=...)` takes,
+  gatewayUrl   the inference API's URL (gatewayRoot + "/openai"),
+  participantKeys (secret: {participant: subscription key}), workspaceId, workspaceCustomerId,
+  openaiEnv    ({AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, AZURE_OPENAI_CHAT_DEPLOYMENT,
+                 AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT}), openaiEnvShell (the same as `export K=V` lines),
+  expiresOn (YYYY-MM-DD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RESOURCE_GROUP = "resourceGroup"
+ACCOUNT_NAME = "accountName"
+ACCOUNT_REGION = "accountRegion"
+REGION_PINNED = "regionPinned"
+ACCOUNT_ENDPOINT = "accountEndpoint"
+DEPLOYMENTS = "deployments"
+GATEWAY_NAME = "gatewayName"
+GATEWAY_ROOT = "gatewayRoot"
+GATEWAY_URL = "gatewayUrl"
+PARTICIPANT_KEYS = "participantKeys"
+WORKSPACE_ID = "workspaceId"
+WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
+OPENAI_ENV = "openaiEnv"
+OPENAI_ENV_SHELL = "openaiEnvShell"
+EXPIRES_ON = "expiresOn"
+
+SECRET_MASK = "[secret]"
+DEFAULT_API_VERSION = "2024-10-21"
+API_PATH = "openai"
+
+
+def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:
+    """The variables the openai SDK's AzureOpenAI client reads (a participant key goes in AZURE_OPENAI_API_KEY).
+    The SDK appends /openai itself, so the endpoint is the gateway's root."""
+    return {
+        "AZURE_OPENAI_ENDPOINT": endpoint,
+        "OPENAI_API_VERSION": api_version,
+        "AZURE_OPENAI_CHAT_DEPLOYMENT": chat,
+        "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings,
+    }
+
+
+def shell_lines(env: Mapping[str, str]) -> str:
+    """`openaiEnv` as lines to paste into a POSIX shell."""
+    return "".join(f"export {k}={v}\n" for k, v in env.items())
+
+
+class OutputsError(ValueError):
+    """The outputs are not those of a deployed lab (or their secrets are masked); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    model: str
+    version: str | None = None
+    sku: str | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class LabOutputs:
+    """A deployed lab as the tools see it."""
+
+    gateway_root: str | None
+    account_endpoint: str | None
+    api_version: str
+    deployments: Mapping[str, Deployment]
+    participant_keys: Mapping[str, str]
+    resource_group: str | None = None
+    account_name: str | None = None
+    gateway_name: str | None = None
+    workspace_customer_id: str | None = None
+    expires_on: str | None = None
+
+    @property
+    def deployment_models(self) -> dict[str, str]:
+        return {name: d.model for name, d in self.deployments.items()}
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], *, need_keys: bool = True) -> LabOutputs:
+        """`need_keys`: the participant keys must be present in plain text (written with --show-secrets)."""
+        deployments = data.get(DEPLOYMENTS)
+        if not isinstance(deployments, dict) or not deployments:
+            raise OutputsError(
+                "the stack outputs have no 'deployments': has `pulumi up` completed for this stack?"
+            )
+        env = data.get(OPENAI_ENV) if isinstance(data.get(OPENAI_ENV), dict) else {}
+        root = data.get(GATEWAY_ROOT) or env.get("AZURE_OPENAI_ENDPOINT") or _root_of(data.get(GATEWAY_URL))
+        keys = data.get(PARTICIPANT_KEYS, {})
+        if need_keys and (
+            not isinstance(keys, dict)
+            or any(not isinstance(v, str) or v == SECRET_MASK for v in keys.values())
+        ):
+            raise OutputsError(
+                "the participant keys in the outputs are masked. Fix: write the outputs with "
+                "`pulumi stack output --json --show-secrets > outputs.json` (and keep that file private)"
+            )
+        return cls(
+            gateway_root=root or None,
+            account_endpoint=data.get(ACCOUNT_ENDPOINT) or None,
+            api_version=env.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION,
+            deployments={name: _deployment(spec) for name, spec in deployments.items()},
+            participant_keys=dict(keys) if isinstance(keys, dict) else {},
+            resource_group=_text(data.get(RESOURCE_GROUP)),
+            account_name=_text(data.get(ACCOUNT_NAME)),
+            gateway_name=_text(data.get(GATEWAY_NAME)),
+            workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
+            expires_on=_text(data.get(EXPIRES_ON)),
+        )
+
+
+def _deployment(spec: Any) -> Deployment:
+    if not isinstance(spec, dict):
+        return Deployment(model=str(spec))
+    capacity = spec.get("capacity")
+    return Deployment(
+        model=str(spec.get("model", "")),
+        version=_text(spec.get("version")),
+        sku=_text(spec.get("sku")),
+        capacity=capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _root_of(url: object) -> str | None:
+    """Stacks deployed before `gatewayRoot` existed: the API URL without its /openai path."""
+    if not isinstance(url, str) or not url:
+        return None
+    url = url.rstrip("/")
+    suffix = "/" + API_PATH
+    return url[: -len(suffix)] if url.endswith(suffix) else url

@@ -1,0 +1,177 @@
+"""Roster import into Pulumi.<stack>.yaml: what is added, changed, removed; comments and other keys kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from labctl.classroom.classfile import ClassFileError, StackDocument
+from labctl.classroom.enroll import apply_enrollment, export_csv, plan_enrollment
+from labctl.classroom.roster import parse_roster, read_roster
+from stacks.config.load import load_settings
+
+ROSTER = (
+    "nombre;correo;tokens por minuto\n"
+    "José Álvarez;jose@uni.es;2000\n"
+    "Jose Alvarez;jose.b@uni.es;\n"
+    "Student Two;student02@contoso.edu;5000\n"
+)
+
+
+def stack(project: Path) -> Path:
+    return project / "Pulumi.dev.yaml"
+
+
+def config(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["config"]
+
+
+def test_import_adds_updates_and_keeps_everything_else(project: Path) -> None:
+    path = stack(project)
+    before = path.read_text(encoding="utf-8")
+    doc = StackDocument(path, "aoai-lab")
+    plan = plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False)
+
+    assert [p["name"] for p in plan.added] == ["jose-alvarez", "jose-alvarez-2"]
+    assert [(c.name, c.fields) for c in plan.changed] == [
+        ("student02", {"displayName": (None, "Student Two"), "tokensPerMinute": (None, 5000)})
+    ]
+    assert [p["name"] for p in plan.kept] == ["student01"]
+    assert plan.removed == []
+    assert plan.summary_lines() == [
+        "+ jose-alvarez <jose@uni.es> (tokensPerMinute=2000)",
+        "+ jose-alvarez-2 <jose.b@uni.es>",
+        "~ student02 <student02@contoso.edu>: displayName: (unset) -> Student Two, tokensPerMinute: (unset) -> 5000",
+    ]
+
+    assert apply_enrollment(doc, plan) is True
+    after = path.read_text(encoding="utf-8")
+    # Every line of the old file that is not a participant line is still there, comments included.
+    participants_at = before.index("  aoai-lab:participants:")
+    kept_lines = [line for line in before[:participants_at].splitlines()]
+    assert after.splitlines()[: len(kept_lines)] == kept_lines
+    assert "  # One gateway subscription (and key) per participant.\n" in after
+    assert after.endswith('  aoai-lab:logRetentionDays: 30\n  aoai-lab:logDailyCapGb: "1"\n')
+    assert config(path)["aoai-lab:participants"] == [
+        {"name": "student01", "email": "student01@contoso.edu"},
+        {
+            "name": "student02",
+            "email": "student02@contoso.edu",
+            "displayName": "Student Two",
+            "tokensPerMinute": 5000,
+        },
+        {
+            "name": "jose-alvarez",
+            "email": "jose@uni.es",
+            "displayName": "José Álvarez",
+            "tokensPerMinute": 2000,
+        },
+        {"name": "jose-alvarez-2", "email": "jose.b@uni.es", "displayName": "Jose Alvarez"},
+    ]
+
+
+def test_the_written_file_still_validates_with_the_stack_settings(project: Path) -> None:
+    path = stack(project)
+    doc = StackDocument(path, "aoai-lab")
+    roster = parse_roster("name,email\nAna García,ana@uni.es\nana garcia,ana2@uni.es\n")
+    apply_enrollment(doc, plan_enrollment(roster, doc.participants(), replace=True))
+    raw = {k.split(":", 1)[1]: v for k, v in config(path).items() if k.startswith("aoai-lab:")}
+    for p in raw["participants"]:
+        p.pop("displayName", None)  # the settings key arrives with the settings change (phase B)
+    settings = load_settings(raw, stack="dev", project="aoai-lab", resource_group_location="eastus2")
+    assert [p.name for p in settings.participants] == ["ana-garcia", "ana-garcia-2"]
+
+
+def test_removal_needs_replace_and_names_never_change_on_reimport(project: Path) -> None:
+    path = stack(project)
+    doc = StackDocument(path, "aoai-lab")
+    first = plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=True)
+    assert [p["name"] for p in first.removed] == ["student01"]
+    apply_enrollment(doc, first)
+
+    # Same people, re-sorted and with a changed display name: names stay, nothing is added or removed.
+    again = parse_roster(
+        "name,email,tpm\nStudent 2,student02@contoso.edu,5000\nJ. Álvarez,jose@uni.es,2000\nJose Alvarez,jose.b@uni.es,\n"
+    )
+    doc = StackDocument(path, "aoai-lab")
+    plan = plan_enrollment(again, doc.participants(), replace=True)
+    assert plan.added == [] and plan.removed == []
+    assert [(c.name, c.fields) for c in plan.changed] == [
+        ("student02", {"displayName": ("Student Two", "Student 2")}),
+        ("jose-alvarez", {"displayName": ("José Álvarez", "J. Álvarez")}),
+    ]
+    assert plan.unchanged == 1
+
+
+def test_dry_run_writes_nothing_and_an_unchanged_import_leaves_the_file_alone(project: Path) -> None:
+    path = stack(project)
+    before = path.read_bytes()
+    doc = StackDocument(path, "aoai-lab")
+    plan = plan_enrollment(
+        parse_roster("name,email\nx,student01@contoso.edu\n"), doc.participants(), replace=False
+    )
+    assert plan.has_changes  # displayName is new
+    assert path.read_bytes() == before  # planning alone never writes
+    roster = parse_roster(
+        "participant,email\nstudent01,student01@contoso.edu\nstudent02,student02@contoso.edu\n"
+    )
+    plan = plan_enrollment(roster, doc.participants(), replace=True)
+    assert not plan.has_changes
+    assert apply_enrollment(doc, plan) is False
+    assert path.read_bytes() == before
+
+
+def test_empty_limit_cell_clears_the_override(project: Path) -> None:
+    path = stack(project)
+    doc = StackDocument(path, "aoai-lab")
+    apply_enrollment(doc, plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False))
+    doc = StackDocument(path, "aoai-lab")
+    roster = parse_roster("name;correo;tpm\nJosé Álvarez;jose@uni.es;\n")
+    plan = plan_enrollment(roster, doc.participants(), replace=False)
+    assert [(c.name, c.fields) for c in plan.changed] == [("jose-alvarez", {"tokensPerMinute": (2000, None)})]
+    apply_enrollment(doc, plan)
+    entry = next(p for p in config(path)["aoai-lab:participants"] if p["name"] == "jose-alvarez")
+    assert "tokensPerMinute" not in entry
+
+
+def test_export_reads_back_to_the_same_participants(project: Path, tmp_path: Path) -> None:
+    path = stack(project)
+    doc = StackDocument(path, "aoai-lab")
+    apply_enrollment(doc, plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False))
+    doc = StackDocument(path, "aoai-lab")
+    exported = tmp_path / "out.csv"
+    exported.write_text("\ufeff" + export_csv(doc.participants()), encoding="utf-8")
+    assert export_csv(doc.participants()).splitlines()[0] == (
+        "name,email,participant,tokensPerMinute,tokenQuota,tokenQuotaPeriod,state,rotation"
+    )
+    roster = read_roster(exported)
+    assert roster.warnings == ()
+    plan = plan_enrollment(roster, doc.participants(), replace=True)
+    assert not plan.has_changes
+
+
+def test_formulas_are_defused_in_the_export() -> None:
+    text = export_csv([{"name": "x", "email": "x@y.z", "displayName": '=HYPERLINK("http://evil")'}])
+    assert text.splitlines()[1].startswith("\"'=HYPERLINK(")
+
+
+def test_a_stack_file_without_participants_gets_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.class.yaml"
+    path.write_text("# a new class\nconfig:\n  aoai-lab:owner: a@b.edu\n", encoding="utf-8")
+    doc = StackDocument(path, "aoai-lab")
+    apply_enrollment(doc, plan_enrollment(parse_roster("name,email\nAna,ana@b.edu\n"), [], replace=False))
+    assert path.read_text(encoding="utf-8") == (
+        "# a new class\nconfig:\n  aoai-lab:owner: a@b.edu\n  aoai-lab:participants:\n"
+        "  - name: ana\n    email: ana@b.edu\n    displayName: Ana\n"
+    )
+
+
+def test_bad_stack_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ClassFileError, match="not found"):
+        StackDocument(tmp_path / "Pulumi.nope.yaml", "aoai-lab")
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  aoai-lab:participants: {a: 1}\n", encoding="utf-8")
+    with pytest.raises(ClassFileError, match="not a list of entries"):
+        StackDocument(bad, "aoai-lab").participants()

@@ -1,0 +1,207 @@
+"""Handouts: what a student gets, owner-only files, escaping, and keys only where they belong."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from labctl.classroom.handout import (
+    ClassInfo,
+    HandoutError,
+    Limits,
+    Student,
+    class_info,
+    participant_keys,
+    python_snippet,
+    students_from,
+    write_handouts,
+)
+from tests.support.fake_gateway import FakeGateway
+
+OUTPUTS = {
+    "gatewayUrl": "https://gw-class.azure-api.net/openai",
+    "openaiEnv": {
+        "AZURE_OPENAI_ENDPOINT": "https://gw-class.azure-api.net",
+        "OPENAI_API_VERSION": "2024-10-21",
+        "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
+        "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": "embeddings",
+    },
+    "deployments": {
+        "chat": {"model": "gpt-5-mini", "version": "2025-08-07"},
+        "embeddings": {"model": "text-embedding-3-small", "version": "1"},
+    },
+    "participantKeys": {"ana-garcia": "k-ana-0123456789abcdef", "bob": "k-bob-fedcba9876543210"},
+    "expiresOn": "2026-12-18",
+}
+PARTICIPANTS = [
+    {
+        "name": "ana-garcia",
+        "email": "ana@uni.es",
+        "displayName": 'Ana <García> & "Co"',
+        "tokensPerMinute": 2000,
+    },
+    {"name": "bob", "email": "bob@uni.es"},
+    {"name": "late", "email": "late@uni.es"},
+]
+
+
+@pytest.fixture
+def info() -> ClassInfo:
+    return class_info(OUTPUTS, starts_on="2026-12-01")
+
+
+def students(**defaults: object) -> list[Student]:
+    found, missing = students_from(PARTICIPANTS, participant_keys(OUTPUTS), Limits(**defaults))  # type: ignore[arg-type]
+    assert missing == ["late"]
+    return found
+
+
+def test_class_info_from_the_stack_outputs(info: ClassInfo) -> None:
+    assert info == ClassInfo(
+        gateway="https://gw-class.azure-api.net",
+        api_version="2024-10-21",
+        chat=("chat",),
+        embeddings=("embeddings",),
+        ends_on="2026-12-18",
+        starts_on="2026-12-01",
+    )
+    assert info.v1_base_url == "https://gw-class.azure-api.net/openai/v1/"
+    # Without openaiEnv, the endpoint is the gateway URL minus the API path.
+    assert class_info({**OUTPUTS, "openaiEnv": None}).gateway == "https://gw-class.azure-api.net"
+
+
+def test_masked_or_missing_outputs_are_explained() -> None:
+    with pytest.raises(HandoutError, match="masked"):
+        participant_keys({"participantKeys": {"a": "[secret]"}})
+    with pytest.raises(HandoutError, match="no 'deployments'"):
+        class_info({**OUTPUTS, "deployments": {}})
+    with pytest.raises(HandoutError, match="no gateway endpoint"):
+        class_info({"deployments": OUTPUTS["deployments"]})
+
+
+def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, info: ClassInfo) -> None:
+    out = tmp_path / "handouts"
+    written = write_handouts(out, info, students(token_quota=100000, token_quota_period="Daily"), "md")
+    assert sorted(p.name for p in written) == ["ana-garcia.env", "ana-garcia.md", "bob.env", "bob.md"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert sorted(os.listdir(out)) == sorted(p.name for p in written)  # no temporary files left
+
+    page = (out / "ana-garcia.md").read_text(encoding="utf-8")
+    assert page.startswith('# Azure OpenAI lab: Ana \\<García\\> & "Co"\n')
+    for line in (
+        "| Endpoint (AzureOpenAI client) | `https://gw-class.azure-api.net` |",
+        "| API version (AzureOpenAI client) | `2024-10-21` |",
+        "| Base URL (OpenAI client, v1 API) | `https://gw-class.azure-api.net/openai/v1/` |",
+        "| Key | `k-ana-0123456789abcdef` |",
+        "| Chat deployments | `chat` |",
+        "| Embedding deployments | `embeddings` |",
+        "| Token limits | `2,000 tokens per minute; 100,000 tokens per day` |",
+        "| Class window | `from 2026-12-01 to 2026-12-18 (your key works only in this window)` |",
+    ):
+        assert line in page.splitlines()
+    assert "k-bob" not in page  # each file holds its own key only
+
+    env = (out / "bob.env").read_text(encoding="utf-8").splitlines()
+    assert env == [
+        "AZURE_OPENAI_ENDPOINT=https://gw-class.azure-api.net",
+        "AZURE_OPENAI_API_KEY=k-bob-fedcba9876543210",
+        "OPENAI_API_VERSION=2024-10-21",
+        "AZURE_OPENAI_CHAT_DEPLOYMENT=chat",
+        "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT=embeddings",
+        "OPENAI_BASE_URL=https://gw-class.azure-api.net/openai/v1/",
+        "OPENAI_API_KEY=k-bob-fedcba9876543210",
+    ]
+
+
+def test_files_are_private_even_with_a_permissive_umask_and_an_open_folder(
+    tmp_path: Path, info: ClassInfo
+) -> None:
+    out = tmp_path / "open"
+    out.mkdir(mode=0o777)
+    os.chmod(out, 0o777)
+    old = os.umask(0)
+    try:
+        written = write_handouts(out, info, students(), "html")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o600}
+
+
+def test_html_escapes_names_and_keeps_the_snippet_runnable(tmp_path: Path, info: ClassInfo) -> None:
+    write_handouts(tmp_path, info, students(), "html")
+    page = (tmp_path / "ana-garcia.html").read_text(encoding="utf-8")
+    assert "<title>Azure OpenAI lab: Ana &lt;García&gt; &amp; &quot;Co&quot;</title>" in page
+    assert "<García>" not in page
+    assert "azure_endpoint=&quot;https://gw-class.azure-api.net&quot;," in page
+
+
+def test_the_snippet_is_valid_python_for_both_clients(info: ClassInfo) -> None:
+    snippet = python_snippet(info, students()[0])
+    compile(snippet, "snippet.py", "exec")
+    assert 'azure_endpoint="https://gw-class.azure-api.net",' in snippet
+    assert 'api_version="2024-10-21",' in snippet
+    assert 'base_url="https://gw-class.azure-api.net/openai/v1/",' in snippet
+    assert 'default_headers={"api-key": API_KEY},' in snippet
+    assert 'model="chat",  # the deployment name' in snippet
+
+
+def test_the_snippet_really_calls_the_gateway_with_both_clients(fake_azure) -> None:
+    """Run the snippet as a student would, against the loopback fake gateway: the AzureOpenAI client reaches
+    the deployment route, the OpenAI client the v1 route, both with the participant's key in `api-key`."""
+    key = "k-student01-0123456789"
+    gateway = FakeGateway(
+        server=fake_azure.server,
+        keys={key: "student01"},
+        deployments={"chat": "gpt-5-mini", "embeddings": "text-embedding-3-small"},
+    ).install()
+    v1_keys: list[str | None] = []
+
+    def v1_chat(request: Request) -> Response:
+        v1_keys.append(request.headers.get("api-key"))
+        body = {
+            "id": "c1", "object": "chat.completion", "created": 0, "model": request.get_json()["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hola"}}],
+        }  # fmt: skip
+        return Response(json.dumps(body), content_type="application/json")
+
+    fake_azure.server.expect_request("/openai/v1/chat/completions", method="POST").respond_with_handler(
+        v1_chat
+    )
+    info = ClassInfo(fake_azure.base_url, "2024-10-21", ("chat",), ("embeddings",), "2026-12-18")
+    exec(compile(python_snippet(info, Student("student01", "s@x.edu", "", key)), "snippet.py", "exec"), {})
+    assert [(c.caller, c.deployment, c.op, c.api_version) for c in gateway.calls] == [
+        ("student01", "chat", "chat/completions", "2024-10-21"),
+        ("student01", "embeddings", "embeddings", "2024-10-21"),
+    ]
+    assert v1_keys == [key]
+
+
+def test_csv_is_one_row_per_student_for_a_mail_merge(tmp_path: Path, info: ClassInfo) -> None:
+    written = write_handouts(tmp_path, info, students(), "csv")
+    assert sorted(p.name for p in written) == ["ana-garcia.env", "bob.env", "handout.csv"]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "handout.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["participant"], r["email"], r["key"]) for r in rows] == [
+        ("ana-garcia", "ana@uni.es", "k-ana-0123456789abcdef"),
+        ("bob", "bob@uni.es", "k-bob-fedcba9876543210"),
+    ]
+    assert rows[0]["v1_base_url"] == "https://gw-class.azure-api.net/openai/v1/"
+    assert rows[1]["token_limits"] == "no per-participant token limit"
+
+
+def test_unknown_format_and_unwritable_folder(tmp_path: Path, info: ClassInfo) -> None:
+    with pytest.raises(HandoutError, match="unknown format 'pdf'"):
+        write_handouts(tmp_path, info, students(), "pdf")  # type: ignore[arg-type]
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(HandoutError, match="cannot write to"):
+        write_handouts(blocker / "sub", info, students(), "md")

@@ -1,0 +1,359 @@
+"""The guardrails: the dev stack passes them all, and each rule catches a stack that breaks it.
+
+A violating stack is the real program with a config change (`plan_with`) where config can break the rule, and
+otherwise the real program with one component call changed the way a pull request could change it (`_override`).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import importlib
+import inspect
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import components.ai_gateway as ai_gateway
+import components.monitoring as monitoring
+import components.openai_account as openai_account
+from labctl.cli import app
+from labctl.errors import EXIT_CONFIG
+from labctl.guardrails.rules import (
+    RULES,
+    RULES_BY_ID,
+    TAGGABLE_TYPES,
+    evaluate,
+    from_snapshot,
+    policy_problems,
+)
+from labctl.plan.runtime import Plan
+from labctl.project import PROJECT_DIR
+from stacks import lab
+from stacks.catalog import OPENAI_USER, Role
+
+# Before the dev stack's expires-on, so the suite does not start failing on that date.
+TODAY = dt.date(2026, 11, 1)
+OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+POLICY_ONLY_BASE = """<policies><inbound><base /><set-backend-service backend-id="azure-openai" /></inbound>
+<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def _violations(plan: Plan, today: dt.date = TODAY) -> dict[str, list[str]]:
+    """rule id -> the logical names of the resources that break it."""
+    found: dict[str, list[str]] = {}
+    for v in evaluate(from_snapshot(plan.snapshot()), today=today):
+        found.setdefault(v.rule.id, []).append(v.resource_name)
+    return found
+
+
+def _override(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, **overrides: Any) -> None:
+    """Make every call of `module.name` pass these keyword arguments: a component edited in a pull request."""
+    real = getattr(module, name)
+
+    def edited(*args: Any, **kwargs: Any) -> Any:
+        return real(*args, **{**kwargs, **overrides})
+
+    monkeypatch.setattr(module, name, edited)
+
+
+def test_dev_stack_passes_every_rule(dev_plan):
+    assert evaluate(from_snapshot(dev_plan.snapshot()), today=TODAY) == []
+
+
+def test_rules_are_complete_and_unique():
+    assert len(RULES_BY_ID) == len(RULES) == 11
+    for rule in RULES:
+        assert rule.severity in ("mandatory", "advisory")
+        assert rule.scope in ("resource", "stack")
+        assert rule.rationale and rule.fix and rule.title
+        # A rule checks either one resource at a time or the whole stack, never both.
+        assert (rule.check_resource is None) != (rule.check_stack is None)
+        assert (rule.scope == "resource") == (rule.check_resource is not None)
+
+
+# ---- one stack per rule that breaks it, and no other rule ----
+
+
+@dataclass(frozen=True)
+class Breaks:
+    """A change a pull request could make (config, or a component call edited) and what it must break."""
+
+    config: dict[str, Any]
+    edit: Callable[[pytest.MonkeyPatch], None] | None
+    # (resource, part of the message) of every violation, in evaluate's order.
+    found: tuple[tuple[str, str], ...]
+
+
+def _set_role(scope: str, *roles: Role) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: mp.setitem(lab.ROLE_SETS, "student", tuple((scope, role) for role in roles))
+
+
+def _edited(module: Any, name: str, **overrides: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    return lambda mp: _override(mp, module, name, **overrides)
+
+
+VIOLATING_STACKS: dict[str, Breaks] = {
+    "account-local-auth-disabled": Breaks(
+        {"disableLocalAuth": False}, None, (("openai-account", "properties.disableLocalAuth is false"),)
+    ),
+    "gateway-system-identity": Breaks(
+        {},
+        _edited(ai_gateway.apimanagement, "ApiManagementService", identity=None),
+        (("gateway-service", "no system-assigned identity"),),
+    ),
+    "api-subscription-required": Breaks(
+        {},
+        _edited(ai_gateway.apimanagement, "Api", subscription_required=False),
+        (("gateway-api", "subscriptionRequired is false"),),
+    ),
+    "api-policy-managed-identity": Breaks(
+        {},
+        _edited(ai_gateway.apimanagement, "ApiPolicy", value=POLICY_ONLY_BASE),
+        (
+            ("gateway-api-policy", "<inbound> does not authenticate with <authentication-managed-identity>"),
+            ("gateway-api-policy", "<inbound> forwards the caller's api-key header to Azure OpenAI"),
+        ),
+    ),
+    "diagnostics-to-workspace": Breaks(
+        {"gatewayLogs": False}, None, (("gateway-service", "no diagnostic setting"),)
+    ),
+    "no-privileged-roles": Breaks(
+        {}, _set_role("account", OPENAI_USER, OWNER), (("access-workshop-students-owner", "grants Owner on"),)
+    ),
+    "subscription-scope-usages-reader-only": Breaks(
+        {},
+        _set_role("subscription", OPENAI_USER),
+        (("access-workshop-students-cognitive-services-openai-user", "broader than the lab's resources"),),
+    ),
+    "required-tags": Breaks(
+        {},
+        _edited(monitoring.operationalinsights, "Workspace", tags={"lab": "genai"}),
+        (("monitoring-workspace", "missing tag(s) owner, expires-on"),),
+    ),
+    "lab-not-expired": Breaks(
+        {"expiresOn": "2026-10-01"}, None, (("lab-rg", "expires-on 2026-10-01 is in the past"),)
+    ),
+    "workspace-retention-and-cap": Breaks(
+        {},
+        _edited(monitoring.operationalinsights, "Workspace", retention_in_days=None, workspace_capping=None),
+        (
+            ("monitoring-workspace", "no retentionInDays"),
+            ("monitoring-workspace", "no workspaceCapping.dailyQuotaGb"),
+        ),
+    ),
+    "deployment-model-version-pinned": Breaks(
+        {},
+        _edited(openai_account.cognitiveservices, "DeploymentModelArgs", version=None),
+        (("openai-chat", '"gpt-5-mini" has no version'), ("openai-embeddings", "has no version")),
+    ),
+}
+
+
+def test_every_rule_has_a_violating_stack():
+    assert set(VIOLATING_STACKS) == set(RULES_BY_ID)
+
+
+@pytest.mark.parametrize("rule_id", list(VIOLATING_STACKS))
+def test_a_stack_that_breaks_one_rule_breaks_exactly_that_rule(rule_id, plan_with, monkeypatch):
+    case = VIOLATING_STACKS[rule_id]
+    if case.edit is not None:
+        case.edit(monkeypatch)
+    violations = evaluate(from_snapshot(plan_with(**case.config).snapshot()), today=TODAY)
+    assert {v.rule.id for v in violations} == {rule_id}
+    assert [v.resource_name for v in violations] == [name for name, _ in case.found]
+    for violation, (_, part) in zip(violations, case.found, strict=True):
+        assert part in violation.message
+    assert all(v.rule.severity == RULES_BY_ID[rule_id].severity for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            lambda x: x.replace('<set-header name="api-key" exists-action="delete" />', ""),
+            "forwards the caller's api-key",
+        ),
+        (
+            lambda x: x.replace(
+                'resource="https://cognitiveservices.azure.com"', 'resource="https://management.azure.com"'
+            ),
+            "not https://cognitiveservices.azure.com",
+        ),
+        (
+            lambda x: x.replace('context.Variables["msi-access-token"]', 'context.Variables["other"]'),
+            "never sent as the Authorization header",
+        ),
+        # Only for some requests is not enough.
+        (
+            lambda x: x.replace(
+                '<set-header name="api-key" exists-action="delete" />',
+                '<choose><when condition="@(true)"><set-header name="api-key" exists-action="delete" /></when></choose>',
+            ),
+            "forwards the caller's api-key",
+        ),
+        (lambda x: x.replace("</policies>", ""), "not well-formed XML"),
+    ],
+)
+def test_policy_problems_in_the_shipped_policy(edit, problem):
+    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    assert policy_problems(shipped) == []
+    problems = policy_problems(edit(shipped))
+    assert len(problems) == 1 and problem in problems[0]
+
+
+# Policy expressions a pull request might add, as written in the `rawxml` the program sends: C# quotes inside
+# attributes, generics and comparisons inside expressions. Not well-formed XML, and valid for API Management.
+RAW_EXPRESSIONS = """<base />
+    <set-variable name="caller" value="@(context.Request.Headers.GetValueOrDefault("x-caller", "(none)"))" />
+    <choose>
+      <when condition="@(context.Request.Body.As<JObject>(preserveContent: true)["stream"] != null && 1 < 2)">
+        <set-header name="x-note" exists-action="override"><value>@{ var s = @"a""b)"; return s + '}'; }</value></set-header>
+      </when>
+    </choose>"""
+
+
+def test_raw_policy_expressions_are_not_xml_errors():
+    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    raw = shipped.replace("<base />", RAW_EXPRESSIONS, 1)
+    with pytest.raises(ET.ParseError):
+        ET.fromstring(raw)
+    assert policy_problems(raw, "rawxml") == []
+    assert policy_problems(raw) == []  # no format: tried as rawxml before being called broken
+    broken = raw.replace('<set-header name="api-key" exists-action="delete" />', "")
+    assert policy_problems(broken, "rawxml") == [
+        "<inbound> forwards the caller's api-key header to Azure OpenAI"
+    ]
+    # Still XML underneath: a real syntax error stays one.
+    assert "not well-formed XML" in policy_problems(raw.replace("</policies>", ""), "rawxml")[0]
+
+
+def test_raw_policy_expressions_in_a_planned_stack_pass(plan_with, monkeypatch):
+    raw = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8").replace("<base />", RAW_EXPRESSIONS, 1)
+    _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", value=raw)
+    assert _violations(plan_with()) == {}
+
+
+def test_api_without_any_policy(plan_with, monkeypatch):
+    _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", api_id="elsewhere")
+    plan = plan_with()
+    snapshot = plan.snapshot()
+    # Detach the policy from the API the way a refactoring could: no dependency, another api id.
+    for r in snapshot["deployment"]["resources"]:
+        if r["type"] == "azure-native:apimanagement:ApiPolicy":
+            r["dependencies"] = [d for d in r["dependencies"] if "apimanagement:Api::" not in d]
+    found = {(v.rule.id, v.resource_name) for v in evaluate(from_snapshot(snapshot), today=TODAY)}
+    assert found == {("api-policy-managed-identity", "gateway-api")}
+
+
+def test_consumption_gateway_has_no_logs_to_send(plan_with):
+    assert _violations(plan_with(gatewayTier="Consumption", gatewayLogs=False)) == {}
+
+
+def test_account_diagnostics_that_send_no_logs(plan_with, monkeypatch):
+    from components import diagnostics
+
+    _override(monkeypatch, diagnostics.monitor, "DiagnosticsLogSettingsArgs", enabled=False)
+    assert _violations(plan_with()) == {"diagnostics-to-workspace": ["gateway-service", "openai-account"]}
+
+
+def test_owner_at_subscription_scope_breaks_both_role_rules(plan_with, monkeypatch):
+    monkeypatch.setitem(lab.ROLE_SETS, "student", (("subscription", OWNER),))
+    assert _violations(plan_with()) == {
+        "no-privileged-roles": ["access-workshop-students-owner"],
+        "subscription-scope-usages-reader-only": ["access-workshop-students-owner"],
+    }
+
+
+def test_unlimited_daily_cap(dev_plan):
+    snapshot = copy.deepcopy(dev_plan.snapshot())  # the session plan is shared: never edit it
+    workspace = next(r for r in snapshot["deployment"]["resources"] if r["type"].endswith("Workspace"))
+    workspace["inputs"] = {**workspace["inputs"], "workspaceCapping": {"dailyQuotaGb": -1}}
+    (violation,) = evaluate(from_snapshot(snapshot), today=TODAY)
+    assert "ingestion is unlimited" in violation.message
+
+
+def _takes_tags(token: str) -> bool:
+    _, module, cls = token.split(":")
+    resource_class = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), cls)
+    return "tags" in inspect.signature(resource_class._internal_init).parameters
+
+
+def test_taggable_types_match_the_sdk(dev_plan):
+    """TAGGABLE_TYPES holds exactly the SDK classes that take tags, among the types the lab declares."""
+    assert all(_takes_tags(token) for token in TAGGABLE_TYPES)
+    declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
+    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES
+
+
+# ---- labctl check ----
+
+
+def _project_copy(tmp_path, change: Callable[[dict], None]):
+    shutil.copy2(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    doc = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    change(doc["config"])
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return tmp_path
+
+
+def test_check_passes_the_dev_stack():
+    result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "All 11 guardrails pass for stack dev." in result.output
+
+
+def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
+    project = _project_copy(tmp_path, lambda c: c.update({"aoai-lab:disableLocalAuth": False}))
+    result = CliRunner().invoke(
+        app, ["check", "--project-dir", str(project), "--today", TODAY.isoformat()], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 1, result.output
+    assert "account-local-auth-disabled" in result.output and "mandatory" in result.output
+    assert "openai-account" in result.output
+    assert "1 mandatory and 0 advisory violation(s) for stack dev." in result.output
+
+
+def test_check_passes_with_only_advisory_violations(tmp_path):
+    project = _project_copy(tmp_path, lambda c: c.update({"aoai-lab:expiresOn": "2026-10-01"}))
+    result = CliRunner().invoke(app, ["check", "--project-dir", str(project), "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "0 mandatory and 1 advisory violation(s)" in result.output
+
+
+def test_check_markdown_on_a_saved_snapshot(tmp_path, plan_with):
+    snapshot = tmp_path / "plan.json"
+    snapshot.write_text(json.dumps(plan_with(disableLocalAuth=False).snapshot()), encoding="utf-8")
+    out = tmp_path / "check.md"
+    result = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--snapshot",
+            str(snapshot),
+            "--format",
+            "markdown",
+            "--output",
+            str(out),
+            "--today",
+            "2026-11-01",
+        ],
+    )
+    assert result.exit_code == 1
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("### Guardrails for stack `dev`")
+    assert "| ❌ mandatory | `account-local-auth-disabled` | `openai-account` |" in md
+
+
+def test_check_reports_config_errors_as_errors(tmp_path):
+    project = _project_copy(tmp_path, lambda c: c.update({"aoai-lab:gatewayTier": "Gold"}))
+    result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
+    assert result.exit_code == EXIT_CONFIG
+    assert "gatewayTier" in result.output
