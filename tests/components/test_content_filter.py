@@ -15,7 +15,7 @@ from components.content_filter import (
     content_filters,
 )
 from components.openai_account import OpenAIAccount, OpenAIAccountArgs
-from labctl.plan import Plan, run_program
+from labctl.plan.runtime import Plan, run_program
 
 RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
 BLOCKLIST = "azure-native:cognitiveservices:RaiBlocklist"

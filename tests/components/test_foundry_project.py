@@ -7,7 +7,7 @@ import pulumi
 from components.content_filter import ContentFilter, ContentFilterArgs
 from components.foundry_project import FoundryProject, FoundryProjectArgs, project_endpoint
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
-from labctl.plan import run_program
+from labctl.plan.runtime import run_program
 
 PROJECT = "azure-native:cognitiveservices:Project"
 ACCOUNT = "azure-native:cognitiveservices:Account"
