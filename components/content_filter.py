@@ -33,9 +33,9 @@ def blocklist_item_name(term: str) -> str:
 
 
 @dataclass(frozen=True)
-class ContentFilterArgs:
-    resource_group_name: pulumi.Input[str]
-    account_name: pulumi.Input[str]
+class ContentFilterPolicy:
+    """What the filter does (no placement): what the account component takes."""
+
     # The policy's Azure name, which deployments reference as `raiPolicyName`.
     policy_name: str
     prompt_thresholds: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
@@ -52,12 +52,19 @@ class ContentFilterArgs:
     blocklist_terms: Sequence[str] = ()
     mode: str = "Default"
     base_policy_name: str = BASE_POLICY
+
+
+@dataclass(frozen=True)
+class ContentFilterArgs:
+    resource_group_name: pulumi.Input[str]
+    account_name: pulumi.Input[str]
+    policy: ContentFilterPolicy
     tags: Mapping[str, str] = field(default_factory=dict)
     # The account child created before this one, if any: the first resource here waits for it.
     after: pulumi.Resource | None = None
 
 
-def content_filters(args: ContentFilterArgs) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
+def content_filters(args: ContentFilterPolicy) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
     """The policy's filter list exactly as Azure receives it (pure: tested without the runtime)."""
     for label, thresholds in (("prompt", args.prompt_thresholds), ("completion", args.completion_thresholds)):
         if set(thresholds) != set(HARM_CATEGORIES):
@@ -127,8 +134,9 @@ class ContentFilter(pulumi.ComponentResource):
         self, name: str, args: ContentFilterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aoai-lab:components:ContentFilter", name, None, opts)
-        filters = content_filters(args)
-        terms = list(dict.fromkeys(t.strip() for t in args.blocklist_terms if t.strip()))
+        policy = args.policy
+        filters = content_filters(policy)
+        terms = list(dict.fromkeys(t.strip() for t in policy.blocklist_terms if t.strip()))
         tags = dict(args.tags)
 
         def after(previous: pulumi.Resource | None) -> pulumi.ResourceOptions:
@@ -139,7 +147,7 @@ class ContentFilter(pulumi.ComponentResource):
         self.items = []
         custom_blocklists = None
         if terms:
-            blocklist_name = f"{args.policy_name}-blocklist"
+            blocklist_name = f"{policy.policy_name}-blocklist"
             self.blocklist = cognitiveservices.RaiBlocklist(
                 f"{name}-blocklist",
                 account_name=args.account_name,
@@ -177,10 +185,10 @@ class ContentFilter(pulumi.ComponentResource):
             f"{name}-policy",
             account_name=args.account_name,
             resource_group_name=args.resource_group_name,
-            rai_policy_name=args.policy_name,
+            rai_policy_name=policy.policy_name,
             properties=cognitiveservices.RaiPolicyPropertiesArgs(
-                base_policy_name=args.base_policy_name,
-                mode=args.mode,
+                base_policy_name=policy.base_policy_name,
+                mode=policy.mode,
                 content_filters=filters,
                 custom_blocklists=custom_blocklists,
             ),
@@ -189,11 +197,11 @@ class ContentFilter(pulumi.ComponentResource):
         )
         self.last = self.policy
         # The name deployments reference, resolved only once the policy exists (so they wait for it).
-        self.policy_name = self.policy.id.apply(lambda _: args.policy_name)
+        self.policy_name = self.policy.id.apply(lambda _: policy.policy_name)
         self.register_outputs(
             {
                 "policyName": self.policy_name,
-                "blocklistName": f"{args.policy_name}-blocklist" if terms else None,
+                "blocklistName": f"{policy.policy_name}-blocklist" if terms else None,
                 "blockedTerms": len(terms),
             }
         )

@@ -21,13 +21,20 @@ def project_endpoint(endpoints: Mapping[str, str] | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class ProjectSpec:
+    """What the project is (no placement): what the account component takes."""
+
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class FoundryProjectArgs:
     resource_group_name: pulumi.Input[str]
     account_name: pulumi.Input[str]
     location: str
-    project_name: str
-    display_name: str | None = None
-    description: str | None = None
+    spec: ProjectSpec
     tags: Mapping[str, str] = field(default_factory=dict)
     # The account child created before this one (a deployment, the content filter): Azure refuses concurrent
     # operations on one account's children with 409 RequestConflict, so the project waits for it.
@@ -45,17 +52,18 @@ class FoundryProject(pulumi.ComponentResource):
         self, name: str, args: FoundryProjectArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aoai-lab:components:FoundryProject", name, None, opts)
+        spec = args.spec
         self.project = cognitiveservices.Project(
             f"{name}-project",
             account_name=args.account_name,
             resource_group_name=args.resource_group_name,
-            project_name=args.project_name,
+            project_name=spec.name,
             # A project lives in its account's region.
             location=args.location,
             identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
             properties=cognitiveservices.ProjectPropertiesArgs(
-                display_name=args.display_name or args.project_name,
-                description=args.description,
+                display_name=spec.display_name or spec.name,
+                description=spec.description,
             ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.after] if args.after else None),

@@ -11,11 +11,14 @@ from pulumi_azure_native import authorization, resources
 
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
+from components.content_filter import ContentFilterPolicy
+from components.foundry_project import ProjectSpec
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
 from stacks import outputs as out
-from stacks.catalog import OPENAI_USER, ROLE_SETS
+from stacks.catalog import AZURE_AI_USER, OPENAI_USER, ROLE_SETS
+from stacks.config.foundry import ContentFilterSettings
 from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.naming import LabIdentity, lab_tags
@@ -121,6 +124,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             ],
             diagnostics_workspace_id=monitoring.workspace.id,
             tags=tags,
+            content_filter=_filter_policy(settings.content_filter),
+            projects=[
+                ProjectSpec(p.name, p.display_name or p.name, p.description) for p in settings.projects
+            ],
         ),
     )
 
@@ -161,9 +168,37 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             description="API Management gateway calls Azure OpenAI with its managed identity",
         )
     ]
+    for name, project in openai.projects.items():
+        # Agents run as the project's identity: it reads the account's deployments and calls them.
+        grants.append(
+            RoleGrant(
+                key=f"project-{name}-{_slug(AZURE_AI_USER.name)}",
+                scope=openai.account.id,
+                principal_id=project.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=AZURE_AI_USER.id,
+                description=f"Foundry project {name}: its agents call the account's models",
+            )
+        )
     for person in settings.people:
         who = person.key
         for scope_kind, role in ROLE_SETS[person.role_set]:
+            if scope_kind == "project":
+                # On each project the person belongs to (all of them unless a project lists its people).
+                for p in settings.projects:
+                    if p.people is None or person.name in p.people:
+                        grants.append(
+                            RoleGrant(
+                                key=f"{who}-{_slug(role.name)}-{p.name}",
+                                scope=openai.projects[p.name].id,
+                                principal_id=person.principal_id,
+                                principal_type=person.principal_type,
+                                role_guid=role.id,
+                                description=f"aoai-lab {person.role_set} in project {p.name}: "
+                                f"{person.name or person.principal_id}",
+                            )
+                        )
+                continue
             grants.append(
                 RoleGrant(
                     key=f"{who}-{_slug(role.name)}",
@@ -208,7 +243,37 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         out.OPENAI_ENV: env,
         out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
         out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
+        out.FOUNDRY_PROJECTS: pulumi.Output.from_input(
+            {name: {"endpoint": p.endpoint, "id": p.id} for name, p in openai.projects.items()}
+        ),
+        out.CONTENT_FILTER: pulumi.Output.from_input(
+            {}
+            if settings.content_filter is None
+            else {
+                "name": settings.content_filter.name,
+                "deployments": [
+                    d.name for d in settings.deployments if d.rai_policy == settings.content_filter.name
+                ],
+            }
+        ),
     }
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
+
+
+def _filter_policy(cf: ContentFilterSettings | None) -> ContentFilterPolicy | None:
+    if cf is None:
+        return None
+    return ContentFilterPolicy(
+        policy_name=cf.name,
+        prompt_thresholds=cf.prompt.azure(),
+        completion_thresholds=cf.completion.azure(),
+        jailbreak_shield=cf.prompt_shields,
+        indirect_attack_shield=cf.prompt_shields,
+        protected_material_text=cf.protected_material,
+        block_protected_code=cf.block_protected_code,
+        profanity=cf.profanity,
+        blocklist_terms=cf.blocked_terms,
+        mode=cf.streaming,
+    )

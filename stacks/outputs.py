@@ -12,13 +12,15 @@ Keys:
   participantKeys (secret: {participant: subscription key}), workspaceId, workspaceCustomerId,
   openaiEnv    ({AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, AZURE_OPENAI_CHAT_DEPLOYMENT,
                  AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT}), openaiEnvShell (the same as `export K=V` lines),
-  expiresOn (YYYY-MM-DD).
+  expiresOn (YYYY-MM-DD),
+  foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
+  contentFilter ({name, deployments} of the lab's own content filter, or {}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 RESOURCE_GROUP = "resourceGroup"
@@ -36,6 +38,10 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+# {project name: {endpoint (what AIProjectClient takes), id}}; {} when the account is kind OpenAI.
+FOUNDRY_PROJECTS = "foundryProjects"
+# {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
+CONTENT_FILTER = "contentFilter"
 
 SECRET_MASK = "[secret]"
 DEFAULT_API_VERSION = "2024-10-21"
@@ -84,6 +90,8 @@ class LabOutputs:
     gateway_name: str | None = None
     workspace_customer_id: str | None = None
     expires_on: str | None = None
+    # Foundry project name -> its endpoint (https://<account>.services.ai.azure.com/api/projects/<name>).
+    project_endpoints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def deployment_models(self) -> dict[str, str]:
@@ -119,6 +127,7 @@ class LabOutputs:
             gateway_name=_text(data.get(GATEWAY_NAME)),
             workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
             expires_on=_text(data.get(EXPIRES_ON)),
+            project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
 
 
@@ -132,6 +141,16 @@ def _deployment(spec: Any) -> Deployment:
         sku=_text(spec.get("sku")),
         capacity=capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
     )
+
+
+def _project_endpoints(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        name: spec["endpoint"]
+        for name, spec in value.items()
+        if isinstance(spec, dict) and isinstance(spec.get("endpoint"), str) and spec["endpoint"]
+    }
 
 
 def _text(value: Any) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+import stacks.config.foundry_rules  # noqa: F401  (registers the Foundry track's rules)
 from stacks.config.messages import describe, key_path
 from stacks.config.rules import RuleContext, run_rules
 from stacks.config.sections import LabSettings

@@ -11,21 +11,25 @@ from components.content_filter import (
     HARM_CATEGORIES,
     ContentFilter,
     ContentFilterArgs,
+    ContentFilterPolicy,
     blocklist_item_name,
     content_filters,
 )
-from components.openai_account import OpenAIAccount, OpenAIAccountArgs
+from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from labctl.plan.runtime import Plan, run_program
 
 RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
 BLOCKLIST = "azure-native:cognitiveservices:RaiBlocklist"
 BLOCKLIST_ITEM = "azure-native:cognitiveservices:RaiBlocklistItem"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 
 
 def _plan(**overrides) -> Plan:
     def program() -> None:
         args = ContentFilterArgs(
-            resource_group_name="rg-lab", account_name="aoai-lab-x", policy_name="lab-filter", **overrides
+            resource_group_name="rg-lab",
+            account_name="aoai-lab-x",
+            policy=ContentFilterPolicy(policy_name="lab-filter", **overrides),
         )
         ContentFilter("filter", args)
         pulumi.export("ok", True)
@@ -148,13 +152,13 @@ def test_item_names_do_not_depend_on_order():
     ],
 )
 def test_component_refuses_what_azure_would_refuse(overrides, message):
-    args = ContentFilterArgs(resource_group_name="rg", account_name="a", policy_name="p", **overrides)
     with pytest.raises(ValueError, match=message):
-        content_filters(args)
+        content_filters(ContentFilterPolicy(policy_name="p", **overrides))
 
 
-def test_deployments_can_wait_for_the_policy():
-    """The policy is an account child like deployments: the first deployment waits for it (no 409)."""
+def test_account_creates_the_filter_first_and_deployments_wait_for_it():
+    """The policy is an account child like deployments: created first, the first deployment waits for it (no
+    409 RequestConflict), and the deployment names it."""
 
     def program() -> None:
         account = OpenAIAccount(
@@ -163,23 +167,39 @@ def test_deployments_can_wait_for_the_policy():
                 resource_group_name="rg-lab",
                 location="eastus2",
                 account_name="aoai-lab-x",
-                deployments=[],
-                kind="AIServices",
+                deployments=[
+                    ModelDeploymentSpec(
+                        name="chat",
+                        model="gpt-5-mini",
+                        version="2025-08-07",
+                        sku="GlobalStandard",
+                        capacity=5,
+                        rai_policy="lab-filter",
+                    ),
+                    ModelDeploymentSpec(
+                        name="emb",
+                        model="text-embedding-3-small",
+                        version="1",
+                        sku="GlobalStandard",
+                        capacity=5,
+                    ),
+                ],
+                content_filter=ContentFilterPolicy(policy_name="lab-filter", blocklist_terms=["zeus"]),
+                tags={"owner": "ana@contoso.edu"},
             ),
         )
-        flt = ContentFilter(
-            "filter",
-            ContentFilterArgs(
-                resource_group_name="rg-lab",
-                account_name=account.account.name,
-                policy_name="lab-filter",
-                blocklist_terms=["zeus"],
-            ),
-        )
-        pulumi.export("policy", flt.policy_name)
+        pulumi.export("policy", account.content_filter.policy_name)
 
     plan = run_program(program, project="aoai-lab", stack="unit", config={})
     account_urn = plan.one("azure-native:cognitiveservices:Account")["urn"]
-    assert account_urn in plan.one(BLOCKLIST)["dependencies"]
-    assert account_urn in plan.one(RAI_POLICY)["dependencies"]
+    blocklist, policy = plan.one(BLOCKLIST), plan.one(RAI_POLICY)
+    assert account_urn in blocklist["dependencies"]
+    assert account_urn in policy["dependencies"]
+    assert policy["inputs"]["accountName"] == "aoai-lab-x"
+    assert policy["inputs"]["tags"] == {"owner": "ana@contoso.edu"}
+    deployments = {d["inputs"]["deploymentName"]: d for d in plan.by_type(DEPLOYMENT)}
+    assert policy["urn"] in deployments["chat"]["dependencies"]
+    assert deployments["chat"]["urn"] in deployments["emb"]["dependencies"]
+    assert deployments["chat"]["inputs"]["properties"]["raiPolicyName"] == "lab-filter"
+    assert "raiPolicyName" not in deployments["emb"]["inputs"]["properties"]
     assert plan.outputs["policy"] == "lab-filter"

@@ -51,7 +51,12 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
 
     snapshot = _finish(_start_plan(base, "dev", out, code), out, BEFORE_THE_MOVE, "-")
 
-    # The same resources with the same inputs: the move changed no behaviour. Only the new output is added.
+    # The same resources with the same inputs: the move changed no behaviour. Only the new outputs are added
+    # (gatewayRoot; the Foundry track's contentFilter and foundryProjects, empty on the dev stack).
     diff = diff_snapshots(snapshot, dev_plan.snapshot(), stack="dev", base_label="old", head_label="new")
     assert [(c.op, c.type) for c in diff.resources] == []
-    assert [(c.path, c.kind) for c in diff.outputs] == [("gatewayRoot", "add")]
+    assert sorted((c.path, c.kind) for c in diff.outputs) == [
+        ("contentFilter", "add"),
+        ("foundryProjects", "add"),
+        ("gatewayRoot", "add"),
+    ]

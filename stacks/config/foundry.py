@@ -1,6 +1,6 @@
-"""Settings of the Foundry track: `aoai-lab:contentFilter` and `aoai-lab:foundryProjects`.
+"""Sections of the Foundry track: `aoai-lab:contentFilter` and `aoai-lab:foundryProjects` (LabSettings fields).
 
-Plain pydantic models (no Pulumi), composed into the lab's settings. Facts and their sources:
+One value at a time here; rules across keys are in stacks/config/foundry_rules.py. Facts and their sources:
 stacks/facts/foundry.yaml.
 """
 
@@ -163,52 +163,6 @@ class ProjectSettings(_Model):
         return self
 
 
-def check_foundry(
-    *,
-    account_kind: str,
-    content_filter: ContentFilterSettings | None,
-    projects: tuple[ProjectSettings, ...] | None,
-    deployments: list[tuple[str, str | None]],
-    people: list[str | None],
-) -> list[str]:
-    """Cross-key problems (`key: problem. Fix: ...`). `deployments`: (name, raiPolicy); `people`: their names."""
-    problems: list[str] = []
-    own = content_filter.name if content_filter else None
-    for i, (_, policy) in enumerate(deployments):
-        if policy is None or policy in BUILT_IN_POLICIES or policy == own:
-            continue
-        fix = (
-            f"use '{own}' (aoai-lab:contentFilter.name) or one of {', '.join(BUILT_IN_POLICIES)}"
-            if own
-            else f"add aoai-lab:contentFilter with name: {policy}, or use one of {', '.join(BUILT_IN_POLICIES)}"
-        )
-        problems.append(
-            f"aoai-lab:deployments[{i}].raiPolicy: no content filter named '{policy}'. Fix: {fix}"
-        )
-    if projects is not None and account_kind != "AIServices":
-        problems.append(
-            "aoai-lab:foundryProjects: Foundry projects need a Foundry (AIServices) account, but "
-            f"aoai-lab:accountKind is {account_kind}. Fix: set aoai-lab:accountKind: AIServices, or remove "
-            "aoai-lab:foundryProjects"
-        )
-    if projects:
-        names = [p.name for p in projects]
-        for i, p in enumerate(projects):
-            if names.index(p.name) != i:
-                problems.append(
-                    f"aoai-lab:foundryProjects[{i}].name: '{p.name}' is used twice. Fix: give each project its own name"
-                )
-            for j, person in enumerate(p.people or ()):
-                if person not in people:
-                    hint = difflib.get_close_matches(person, [n for n in people if n], n=1)
-                    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-                    problems.append(
-                        f"aoai-lab:foundryProjects[{i}].people[{j}]: no entry named '{person}' in aoai-lab:people. "
-                        f"Fix: {suggestion}use the `name` of a person or group listed there"
-                    )
-    return problems
-
-
 def effective_projects(
     account_kind: str, projects: tuple[ProjectSettings, ...] | None
 ) -> tuple[ProjectSettings, ...]:
@@ -216,7 +170,3 @@ def effective_projects(
     if account_kind != "AIServices":
         return ()
     return projects if projects is not None else (ProjectSettings(),)
-
-
-def deployments_using(policy: str, deployments: list[tuple[str, str | None]]) -> list[str]:
-    return [name for name, p in deployments if p == policy]
