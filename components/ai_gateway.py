@@ -1,19 +1,32 @@
-"""API Management in front of Azure OpenAI: managed identity, the inference API, policy, product, keys, logs."""
+"""API Management in front of Azure OpenAI: managed identity, the API surface, policy, product, keys, logs."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
-from pulumi_azure_native import apimanagement
+import pulumi_random as random
+from pulumi_azure_native import apimanagement, resources
 
 from components.diagnostics import diagnostic_setting
+from components.gateway_api import SPEC_FORMAT, spec_text
+from components.gateway_logging import (
+    DIAGNOSTIC_ID,
+    LLM_DIAGNOSTIC_API_VERSION,
+    GatewayLogging,
+    api_diagnostic_properties,
+)
+from components.gateway_policy import (
+    POLICY_TEMPLATE,
+    PUBLIC_AUDIENCE,
+    GatewayPolicyArgs,
+    TokenLimits,
+    policy_backend_id,
+    render_policy,
+)
 
-POLICY_DIR = Path(__file__).parent / "policies"
-DEFAULT_POLICY = POLICY_DIR / "openai-managed-identity.xml"
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
 # The openai SDK's AzureOpenAI client sends its key in `api-key`: naming the subscription header the same lets
@@ -21,10 +34,16 @@ PRODUCT_ID = "aoai-lab"
 SUBSCRIPTION_KEY_HEADER = "api-key"
 
 
+# Participant keys: 40 letters and digits (APIM takes 1-256 characters; no symbols to escape in a .env or a URL).
+KEY_LENGTH = 40
+
+
 @dataclass(frozen=True)
 class GatewayParticipant:
     name: str
-    email: str
+    email: str  # kept out of Azure: only the name reaches the subscription
+    state: str = "active"  # "active" | "suspended" (APIM refuses a suspended subscription's key)
+    rotation: int = 0  # a new number generates a new key
 
 
 @dataclass
@@ -35,7 +54,6 @@ class AiGatewayArgs:
     publisher_email: str
     publisher_name: str
     openai_endpoint: pulumi.Input[str]
-    inference_spec_url: str
     tier: str = "BasicV2"
     capacity: int = 1
     # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
@@ -44,19 +62,20 @@ class AiGatewayArgs:
     api_path: str = "openai"
     api_id: str = API_ID
     product_id: str = PRODUCT_ID
-    policy_file: Path = DEFAULT_POLICY
-    # Request and response bodies logged per call; 8192 is the service's maximum.
-    log_body_bytes: int = 8192
+    policy_template: Path = POLICY_TEMPLATE
+    # The Entra ID audience of Azure OpenAI in the stack's cloud (e.g. https://cognitiveservices.azure.us).
+    managed_identity_audience: str = PUBLIC_AUDIENCE
+    # Everyone's token budget (None: no limit) and participants whose budget differs.
+    token_limits: TokenLimits | None = None
+    participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
+    logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
-
-def policy_backend_id(policy_xml: str) -> str:
-    """The backend the policy routes to: the policy file is the single source of that id."""
-    node = ET.fromstring(policy_xml).find("./inbound/set-backend-service")
-    if node is None or not node.get("backend-id"):
-        raise ValueError("the API policy must route with <set-backend-service backend-id=...> in <inbound>")
-    return node.get("backend-id", "")
+    def __post_init__(self) -> None:
+        unknown = set(self.participant_limits) - {p.name for p in self.participants}
+        if unknown:
+            raise ValueError(f"limits for unknown participants: {', '.join(sorted(unknown))}")
 
 
 class AiGateway(pulumi.ComponentResource):
@@ -69,7 +88,14 @@ class AiGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-lab:components:AiGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        policy_xml = args.policy_file.read_text(encoding="utf-8")
+        policy_xml = render_policy(
+            GatewayPolicyArgs(
+                managed_identity_audience=args.managed_identity_audience,
+                token_limits=args.token_limits,
+                participant_limits=args.participant_limits,
+            ),
+            args.policy_template,
+        )
         backend_id = policy_backend_id(policy_xml)
 
         self.service = apimanagement.ApiManagementService(
@@ -112,8 +138,9 @@ class AiGateway(pulumi.ComponentResource):
             display_name="Azure OpenAI",
             path=args.api_path,
             protocols=["https"],
-            format="openapi+json-link",
-            value=args.inference_spec_url,
+            # The operations the SDK calls, declared in the repo (components/gateway_api.py says why).
+            format=SPEC_FORMAT,
+            value=spec_text(),
             subscription_required=True,
             subscription_key_parameter_names=apimanagement.SubscriptionKeyParameterNamesContractArgs(
                 header=SUBSCRIPTION_KEY_HEADER, query=SUBSCRIPTION_KEY_HEADER
@@ -127,7 +154,8 @@ class AiGateway(pulumi.ComponentResource):
             api_id=self.api.name,
             service_name=service_name,
             resource_group_name=rg,
-            format="rawxml",
+            # Rendered from the parsed template, so policy expressions are entity-escaped: API Management's `xml`.
+            format="xml",
             value=policy_xml,
             # The policy names the backend: it must exist before the policy is accepted.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.backend]),
@@ -155,15 +183,28 @@ class AiGateway(pulumi.ComponentResource):
         )
 
         self.subscriptions: dict[str, apimanagement.Subscription] = {}
+        # Each key is generated here and kept secret in state, so a new key is a reviewed config change (the
+        # rotation number is the password's keeper: bumping it replaces the password, which updates the key).
+        self.keys: dict[str, random.RandomPassword] = {}
         for participant in args.participants:
+            self.keys[participant.name] = random.RandomPassword(
+                f"{name}-key-{participant.name}",
+                length=KEY_LENGTH,
+                special=False,
+                keepers={"rotation": str(participant.rotation)},
+                opts=child,
+            )
             self.subscriptions[participant.name] = apimanagement.Subscription(
                 f"{name}-sub-{participant.name}",
                 sid=participant.name,
                 service_name=service_name,
                 resource_group_name=rg,
-                display_name=f"{participant.name} <{participant.email}>",
+                # The name only: e-mail addresses stay out of Azure (docs/privacy.md).
+                display_name=participant.name,
                 scope=self.product.id,
-                state="active",
+                state=participant.state,
+                # Explicitly secret: the provider marks `result` secret in state, this keeps it so everywhere.
+                primary_key=pulumi.Output.secret(self.keys[participant.name].result),
                 # Should a refresh read keys back, they stay encrypted in state.
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -173,39 +214,8 @@ class AiGateway(pulumi.ComponentResource):
             )
 
         if args.diagnostics_workspace_id is not None:
-            # The API diagnostic writes to Azure Monitor resource logs, which reach Log Analytics only through the
-            # diagnostic setting below: without a workspace (and on Consumption, which has no resource logs) there
-            # is nowhere for them to go.
-            self.logger = apimanagement.Logger(
-                f"{name}-logger",
-                logger_id="azuremonitor",
-                service_name=service_name,
-                resource_group_name=rg,
-                logger_type="azureMonitor",
-                is_buffered=True,
-                opts=child,
-            )
-            body = apimanagement.HttpMessageDiagnosticArgs(
-                body=apimanagement.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes),
-                headers=["x-ms-region", "x-ratelimit-remaining-tokens"],
-            )
-            self.api_diagnostic = apimanagement.ApiDiagnostic(
-                f"{name}-api-diagnostic",
-                diagnostic_id="azuremonitor",
-                api_id=self.api.name,
-                service_name=service_name,
-                resource_group_name=rg,
-                logger_id=self.logger.id,
-                always_log="allErrors",
-                log_client_ip=True,
-                verbosity="information",
-                sampling=apimanagement.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
-                frontend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-                backend=apimanagement.PipelineDiagnosticSettingsArgs(request=body, response=body),
-                opts=child,
-            )
-
-            # Dedicated tables: GatewayLogs land in ApiManagementGatewayLogs, where the lab's queries look.
+            # Dedicated tables: GatewayLogs -> ApiManagementGatewayLogs, GatewayLlmLogs -> ApiManagementGatewayLlmLog
+            # (the allLogs group includes both).
             self.diagnostics = diagnostic_setting(
                 f"{name}-diagnostics",
                 resource_uri=self.service.id,
@@ -213,17 +223,26 @@ class AiGateway(pulumi.ComponentResource):
                 dedicated_tables=True,
                 parent=self,
             )
+            # The API diagnostic writes through the built-in `azuremonitor` logger (never created here: the id is
+            # reserved and exists on every service). It waits for the diagnostic setting, so on `pulumi up` the logs
+            # have somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            self.api_diagnostic = resources.Resource(
+                f"{name}-api-diagnostic",
+                resource_group_name=rg,
+                resource_provider_namespace="Microsoft.ApiManagement",
+                parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", self.api.name),
+                resource_type="diagnostics",
+                resource_name_=DIAGNOSTIC_ID,
+                api_version=LLM_DIAGNOSTIC_API_VERSION,
+                properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api]),
+            )
 
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")
         self.gateway_url = self.service.gateway_url
         self.api_url = self.service.gateway_url.apply(lambda u: f"{u}/{args.api_path}")
-        # Azure returns no keys when it creates a subscription; they are read with listSecrets.
-        keys = {
-            n: apimanagement.list_subscription_secrets_output(
-                resource_group_name=rg, service_name=service_name, sid=sub.name
-            ).primary_key
-            for n, sub in self.subscriptions.items()
-        }
+        # The keys the program set (Azure does not return them on create; listSecrets would read them back).
+        keys = {n: password.result for n, password in self.keys.items()}
         self.subscription_keys = (
             pulumi.Output.secret(pulumi.Output.all(**keys)) if keys else pulumi.Output.secret({})
         )

@@ -61,6 +61,7 @@ def _root() -> None:
 
 
 def _register() -> None:
+    from labctl.classroom import command as classroom
     from labctl.guardrails import command as guardrails
     from labctl.lifecycle import command as lifecycle
     from labctl.plan import command as plan
@@ -74,6 +75,10 @@ def _register() -> None:
     app.command("smoke")(lifecycle.smoke)
     app.command("purge")(lifecycle.purge)
     app.command("down")(lifecycle.down)
+    app.add_typer(classroom.roster_app, name="roster")
+    app.command("handout")(classroom.handout)
+    app.add_typer(classroom.participant_app, name="participant")
+    app.command("usage")(classroom.usage)
 
 
 _register()

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from labctl.errors import ConfigError, UsageError
+from labctl.processes import run_tool
 from labctl.project import PROJECT_DIR, lab_identity, read_stack_config, stack_file, stack_names
 
 if TYPE_CHECKING:
@@ -54,14 +55,10 @@ def pulumi_selected_stack(project_dir: Path) -> str | None:
     if pulumi is None:
         return None
     try:
-        proc = subprocess.run(
+        proc = run_tool(
             [pulumi, "stack", "--show-name", "--non-interactive"],
             cwd=project_dir,
-            capture_output=True,
-            text=True,
             timeout=PULUMI_SELECTED_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -133,13 +130,22 @@ class CommandContext:
         return self.stack_source == "--stack"
 
     @functools.cached_property
-    def flat_config(self) -> dict[str, str]:
-        """The stack file's flat config (`ns:key` -> string), as the Pulumi CLI would pass it."""
+    def _stack_config(self) -> tuple[dict[str, str], list[str]]:
         try:
-            flat, _ = read_stack_config(self.stack, self.project_dir)
+            return read_stack_config(self.stack, self.project_dir)
         except FileNotFoundError as exc:
             raise ConfigError(str(exc)) from None
-        return flat
+
+    @property
+    def flat_config(self) -> dict[str, str]:
+        """The stack file's flat config (`ns:key` -> string), as the Pulumi CLI would pass it (a StackFileError,
+        exit 3, names file, line, column and fix when the file cannot be read)."""
+        return self._stack_config[0]
+
+    @property
+    def encrypted_keys(self) -> list[str]:
+        """Keys whose values are `secure:` ciphertext: offline, their checks that need the plaintext are skipped."""
+        return self._stack_config[1]
 
     @functools.cached_property
     def settings(self) -> LabSettings:
@@ -148,11 +154,19 @@ class CommandContext:
         from stacks.config.source import settings_from_flat_config
 
         try:
-            return settings_from_flat_config(
-                self.flat_config, project=self.identity.project, stack=self.stack
+            settings = settings_from_flat_config(
+                self.flat_config,
+                project=self.identity.project,
+                stack=self.stack,
+                encrypted_keys=self.encrypted_keys,
             )
         except SettingsError as exc:
             raise ConfigError(str(exc)) from None
+        from labctl.output import print_note
+
+        for skipped in settings.skipped_checks:
+            print_note(self.err_console, skipped)
+        return settings
 
     @functools.cached_property
     def identity(self) -> LabIdentity:

@@ -34,12 +34,16 @@ def emit(text: str, output: Path | None) -> None:
 def load_json_file(path: Path, what: str = "snapshot") -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 text
         raise UsageError(f"can't read {what} {path}: {exc}") from None
 
 
 def print_error(console: Console, message: str) -> None:
     console.print(Text("error: ", style="red") + Text(message), highlight=False)
+
+
+def print_note(console: Console, message: str) -> None:
+    console.print(Text("note: ", style="cyan") + Text(message), highlight=False)
 
 
 def print_warning(console: Console, message: str) -> None:

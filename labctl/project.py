@@ -7,14 +7,11 @@ labctl/review/revisions.py), so the planner's own imports must not depend on tod
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 if TYPE_CHECKING:
+    from labctl.stackfile import StackConfig
     from stacks.config.sections import LabSettings
     from stacks.naming import LabIdentity
 
@@ -23,7 +20,10 @@ SECRET = "[secret]"
 
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
-    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"])
+    """`name:` from Pulumi.yaml (a StackFileError, exit 3, when it is missing or broken)."""
+    from labctl.stackfile import read_project_name
+
+    return read_project_name(project_dir)
 
 
 def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
@@ -35,43 +35,35 @@ def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def read_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], list[str]]:
-    """Flat config map (values as the CLI passes them: strings, JSON for structures) and the secret keys."""
+def read_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackConfig:
+    """The stack file as the Pulumi CLI reads it (labctl/stackfile): FileNotFoundError when it is not there,
+    StackFileError (a ConfigError, exit 3) naming file, line, column and fix when it cannot be used."""
+    from labctl.stackfile import read_stack_file
+
     path = stack_file(stack, project_dir)
     if not path.exists():
         raise FileNotFoundError(
-            f"{path.name} not found in {project_dir}. Fix: create it (copy Pulumi.dev.yaml)"
+            f"{path.name} not found in {project_dir}. Fix: create it (copy Pulumi.dev.yaml), or pick one of the "
+            f"stacks there: {', '.join(stack_names(project_dir)) or 'none'}"
         )
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    raw = doc.get("config") or {}
-    project = project_name(project_dir)
-    flat: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in raw.items():
-        full = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted with the stack's secrets provider; offline tools never decrypt it.
-            secret_keys.append(full)
-            flat[full] = SECRET
-        elif isinstance(value, str):
-            flat[full] = value
-        elif isinstance(value, dt.date):
-            flat[full] = value.isoformat()
-        elif isinstance(value, bool):
-            flat[full] = "true" if value else "false"
-        elif isinstance(value, int | float):
-            flat[full] = str(value)
-        else:
-            flat[full] = json.dumps(value, default=str)
-    return flat, secret_keys
+    return read_stack_file(path, project=project_name(project_dir))
+
+
+def read_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, str], list[str]]:
+    """Flat config map (values as the CLI passes them: scalars as their text, JSON for structures, SECRET for
+    encrypted values) and the keys holding encrypted values."""
+    config = read_stack(stack, project_dir)
+    return config.flat(), config.secret_keys()
 
 
 def load_stack_settings(stack: str, project_dir: Path = PROJECT_DIR) -> LabSettings:
     """The stack file, validated as the program validates it (raises FileNotFoundError or ConfigError)."""
     from stacks.config.source import settings_from_flat_config
 
-    flat, _ = read_stack_config(stack, project_dir)
-    return settings_from_flat_config(flat, project=project_name(project_dir), stack=stack)
+    flat, secret_keys = read_stack_config(stack, project_dir)
+    return settings_from_flat_config(
+        flat, project=project_name(project_dir), stack=stack, encrypted_keys=secret_keys
+    )
 
 
 def lab_identity(stack: str, project_dir: Path = PROJECT_DIR) -> LabIdentity:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import AzureError, UsageError
+from labctl.processes import run_tool
 
 OUTPUTS_TIMEOUT_S = 120.0
 INSTALL_URL = "https://www.pulumi.com/docs/install/"
@@ -56,14 +57,10 @@ def read_stack_outputs(stack: str, outputs_file: Path | None, project_dir: Path)
         )
     command = f"`pulumi stack output --json --show-secrets --stack {stack}`"
     try:
-        proc = subprocess.run(
+        proc = run_tool(
             [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack],
             cwd=project_dir,
-            capture_output=True,
-            text=True,
             timeout=OUTPUTS_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
         raise PulumiCliError(

@@ -40,6 +40,9 @@ class ResourceType:
     arm_id: str  # its ARM id; {name} is its name, other {fields} are inputs (last id segment), {subscription}
     key_properties: tuple[str, ...] = ()  # dotted input paths the plan tree shows
     taggable: bool = False  # its SDK class takes `tags` (test: compared with the SDK)
+    # False when the lab's resources of a taggable SDK class are proxy resources that take no tags (the generic
+    # resource the lab uses for its API diagnostic): the guardrails do not ask them for the lab's tags.
+    tagged: bool = True
     replace: tuple[Replace, ...] = ()
     # False when the name input names another resource (a product-API link's apiId is its API's id).
     own_name: bool = True
@@ -259,6 +262,31 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace("diagnosticId", "the diagnostic id is its ARM id"),
             ),
         ),
+        # The provider's generic resource, at an explicit API version. The lab declares exactly one: the API
+        # diagnostic with LLM logging (components/ai_gateway.py), Microsoft.ApiManagement/service/<s>/apis/<a>/
+        # diagnostics/<name>; tests/components/test_ai_gateway.py checks the resourceType.
+        ResourceType(
+            "azure-native:resources:Resource",
+            "resourceName",
+            _RG + "/providers/{resourceProviderNamespace}/{parentResourcePath}/diagnostics/{name}",
+            ("resourceType", "resourceName", "apiVersion"),
+            taggable=True,
+            tagged=False,
+            parents=("resourceGroupName", "parentResourcePath"),
+            replace=tuple(
+                Replace(key, "these inputs spell the generic resource's ARM id")
+                for key in ("resourceProviderNamespace", "parentResourcePath", "resourceType", "resourceName")
+            ),
+        ),
+        ResourceType(
+            "azure-native:applicationinsights:Workbook",
+            "resourceName",
+            _RG + "/providers/Microsoft.Insights/workbooks/{name}",
+            ("displayName", "kind", "sourceId"),
+            taggable=True,
+            parents=("resourceGroupName",),
+            replace=(Replace("resourceName", "the workbook's name (a GUID) is its ARM id"),),
+        ),
         ResourceType(
             "azure-native:operationalinsights:Workspace",
             "workspaceName",
@@ -342,7 +370,9 @@ def record(token: str) -> ResourceType | None:
 
 
 NAME_INPUTS: dict[str, str] = {t.token: t.name_input for t in RESOURCE_TYPES.values()}
-TAGGABLE_TYPES: frozenset[str] = frozenset(t.token for t in RESOURCE_TYPES.values() if t.taggable)
+TAGGABLE_TYPES: frozenset[str] = frozenset(
+    t.token for t in RESOURCE_TYPES.values() if t.taggable and t.tagged
+)
 KEY_PROPERTIES: dict[str, tuple[str, ...]] = {t.token: t.key_properties for t in RESOURCE_TYPES.values()}
 
 
@@ -356,7 +386,8 @@ def arm_id(token: str, name: str, inputs: dict[str, Any], subscription: str) -> 
         if field not in values:
             raw = str(inputs.get(field, "") or "")
             # Extension scopes are full ids; other inputs may be passed bare or as an id: take the last segment.
-            values[field] = raw if field in ("resourceUri", "scope") else raw.rstrip("/").rsplit("/", 1)[-1]
+            full = field in ("resourceUri", "scope", "parentResourcePath", "resourceProviderNamespace")
+            values[field] = raw if full else raw.rstrip("/").rsplit("/", 1)[-1]
     return rt.arm_id.format(**values)
 
 

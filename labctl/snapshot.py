@@ -30,3 +30,45 @@ def stack_of(snapshot: Mapping[str, Any] | None) -> str | None:
         if match:
             return match.group("stack")
     return None
+
+
+def plan_problem(data: Any) -> str | None:
+    """Why `data` is not a plan snapshot (`labctl plan --json`), or None. Only what the readers rely on."""
+    if not isinstance(data, Mapping):
+        return f"it is a JSON {type(data).__name__}, not an object"
+    deployment = data.get("deployment")
+    if not isinstance(deployment, Mapping):
+        return "it has no `deployment` object" if deployment is None else "`deployment` is not an object"
+    items = deployment.get("resources")
+    if not isinstance(items, list):
+        return (
+            "`deployment.resources` is missing" if items is None else "`deployment.resources` is not a list"
+        )
+    for i, r in enumerate(items):
+        where = f"deployment.resources[{i}]"
+        if not isinstance(r, Mapping):
+            return f"`{where}` is not an object"
+        for key in ("urn", "type"):
+            if not isinstance(r.get(key), str):
+                return f"`{where}.{key}` is missing or not text"
+        for key, kind in (("inputs", Mapping), ("outputs", Mapping), ("dependencies", list), ("parent", str)):
+            if key in r and not isinstance(r[key], kind):
+                return f"`{where}.{key}` has the wrong type"
+    if not any(r.get("type") == STACK_TYPE for r in items):
+        return f"it has no {STACK_TYPE} resource (every `labctl plan --json` has one)"
+    return None
+
+
+def load_plan_snapshot(path: Any, what: str = "snapshot") -> dict[str, Any]:
+    """A `labctl plan --json` file, or a UsageError (exit 2) saying what is wrong with it and how to make one."""
+    from labctl.errors import UsageError
+    from labctl.output import load_json_file
+
+    data = load_json_file(path, what)
+    problem = plan_problem(data)
+    if problem:
+        raise UsageError(
+            f"{what} {path} is not a plan snapshot: {problem}. Fix: write one with `labctl plan --stack <name> "
+            "--json FILE`"
+        )
+    return dict(data)

@@ -134,7 +134,11 @@ def bench_usage(work: Path, participants: int, calls_per_day: int, runs: int) ->
                 )  # fmt: skip
         logs.add_calls(calls)
         roster = [
-            {"name": f"student{p:02d}", "email": f"s{p}@x.edu", "tokenQuota": 500_000}
+            {
+                "name": f"student{p:02d}",
+                "email": f"s{p}@x.edu",
+                "limits": {"tokenQuota": 500_000, "tokenQuotaPeriod": "Weekly"},
+            }
             for p in range(participants)
         ]
         prices = load_prices()

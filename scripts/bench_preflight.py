@@ -1,4 +1,5 @@
-"""Benchmark: does `labctl preflight` over 8 regions take less than twice the time of 1 region?
+"""Benchmark: does `labctl preflight` over 8 regions, with Resource Manager validation, take less than twice the time
+of 1 region (issue 12 asks for 2.5x)?
 
 A fake Azure Resource Manager on loopback HTTPS answers every call after 200 ms (like a slow ARM); preflight runs
 end to end (config, sign-in, the real azure-mgmt-cognitiveservices client, decision, table) for a stack with one
@@ -28,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from labctl.context import CommandContext  # noqa: E402
 from labctl.preflight.command import run_preflight  # noqa: E402
+from labctl.preflight.subscription import needed_providers  # noqa: E402
 from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
+from tests.support.fake_arm_validation import FakeArmValidation, apim_sku  # noqa: E402
 from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
 
 REGIONS = [
@@ -86,6 +89,13 @@ def main() -> None:
         _stack(project, "one", REGIONS[:1])
         _stack(project, "eight", REGIONS)
 
+        # Deployment validation, the offer, providers and gateway tiers answer after the same delay (registered
+        # before FakeArm's catch-all). Every region is validated; half of them answer 202 and are polled once.
+        azure = FakeArmValidation(server, delay_s=args.delay)
+        azure.providers = {ns.lower(): "Registered" for ns in needed_providers(with_budget=True)}
+        azure.apim_skus = [apim_sku("BasicV2", REGIONS)]
+        for region in REGIONS[::2]:
+            azure.answer(region, 202, polls=0)
         # One page per list: two calls per region, each answered after the delay.
         arm = FakeArm(server, page_size=1000, delay_s=args.delay)
         for region in REGIONS:

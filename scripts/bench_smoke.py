@@ -61,7 +61,7 @@ def main() -> int:
         outputs = LabOutputs(
             gateway_endpoint=base,
             account_endpoint=None,
-            api_version="2024-10-21",
+            api_version="2025-04-01-preview",  # GPT-5 needs it (stacks/facts/models.yaml)
             deployments=DEPLOYMENTS,
             participant_keys=keys,
         )

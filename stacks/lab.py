@@ -11,17 +11,19 @@ from pulumi_azure_native import authorization, resources
 
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
-from components.content_filter import ContentFilterPolicy
 from components.foundry_project import ProjectSpec
 from components.monitoring import LabMonitoring, LabMonitoringArgs
-from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
+from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
+from stacks import gateway_config
 from stacks import outputs as out
 from stacks.catalog import AZURE_AI_USER, OPENAI_USER, ROLE_SETS
-from stacks.config.foundry import ContentFilterSettings
 from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
+from stacks.facts.clouds import CLOUDS
+from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
+from stacks.regions import deployment_specs, regional_accounts
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -63,6 +65,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             "neither the gateway nor students will reach the models. Set it to Enabled unless you add private "
             "networking yourself."
         )
+
+    # Model facts (stacks/facts/models.yaml): errors were config problems; these may still deploy.
+    for finding in gateway_config.model_warnings(settings):
+        pulumi.log.warn(str(finding))
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
@@ -109,26 +115,31 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             kind=settings.account_kind,
             public_network_access=settings.public_network_access,
             disable_local_auth=settings.disable_local_auth,
-            deployments=[
-                ModelDeploymentSpec(
-                    name=d.name,
-                    model=d.model,
-                    version=d.version,
-                    sku=d.sku,
-                    capacity=d.capacity,
-                    format=d.format,
-                    version_upgrade_option=d.version_upgrade_option,
-                    rai_policy=d.rai_policy,
-                )
-                for d in settings.deployments
-            ],
+            # A spread lab places in its primary region only what `aoai-lab:location[0].capacity` says.
+            deployments=deployment_specs(
+                settings.deployments, settings.placements[0] if settings.spills_over else None
+            ),
             diagnostics_workspace_id=monitoring.workspace.id,
             tags=tags,
-            content_filter=_filter_policy(settings.content_filter),
+            content_filter=filter_policy(settings.content_filter),
             projects=[
                 ProjectSpec(p.name, p.display_name or p.name, p.description) for p in settings.projects
             ],
         ),
+    )
+    # The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py.
+    if settings.spills_over:
+        pulumi.log.warn(
+            "aoai-lab:location spreads the lab over "
+            + ", ".join(p.region for p in settings.placements)
+            + ": each region gets an account; the gateway's backend pools route to them."
+        )
+    regional = regional_accounts(
+        settings,
+        resource_group_name=rg.name,
+        primary_name=names["account"],
+        workspace_id=monitoring.workspace.id,
+        tags=tags,
     )
 
     tier = APIM_TIERS[settings.gateway_tier]
@@ -141,12 +152,18 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             publisher_email=settings.gateway_publisher_email,
             publisher_name=settings.publisher_name,
             openai_endpoint=openai.endpoint,
-            inference_spec_url=settings.inference_spec_url,
             tier=settings.gateway_tier,
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
-            participants=[GatewayParticipant(p.name, p.email) for p in settings.participants],
-            log_body_bytes=settings.log_body_bytes,
+            managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
+            participants=[
+                GatewayParticipant(p.name, p.email, state=p.state, rotation=p.rotation)
+                for p in settings.participants
+            ],
+            # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
+            token_limits=gateway_config.token_limits(settings.participant_limits),
+            participant_limits=gateway_config.participant_limits(settings),
+            logging=gateway_config.gateway_logging(settings),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
         ),
@@ -166,7 +183,18 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             principal_type="ServicePrincipal",
             role_guid=OPENAI_USER.id,
             description="API Management gateway calls Azure OpenAI with its managed identity",
-        )
+        ),
+        *(
+            RoleGrant(
+                key=f"gateway-openai-user-{r.region}",
+                scope=r.account.account.id,
+                principal_id=gateway.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=OPENAI_USER.id,
+                description=f"API Management gateway calls Azure OpenAI in {r.region} with its managed identity",
+            )
+            for r in regional
+        ),
     ]
     for name, project in openai.projects.items():
         # Agents run as the project's identity: it reads the account's deployments and calls them.
@@ -243,6 +271,23 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         out.OPENAI_ENV: env,
         out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
         out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
+        # Every region of the lab, primary first, with its account and what is deployed there (purge, smoke).
+        out.ACCOUNT_REGIONS: pulumi.Output.all(
+            openai.account.name, *[r.account.account.name for r in regional]
+        ).apply(
+            lambda names_: {
+                p.region: {
+                    "account": name,
+                    "deployments": {
+                        s.name: s.capacity
+                        for s in deployment_specs(settings.deployments, p if settings.spills_over else None)
+                    },
+                }
+                for p, name in zip(settings.placements, names_, strict=True)
+            }
+        ),
+        out.GATEWAY_V1_URL: gateway.gateway_url.apply(out.v1_base_url),
+        out.PARTICIPANT_LIMITS: pulumi.Output.from_input(gateway_config.participant_limits_output(settings)),
         out.FOUNDRY_PROJECTS: pulumi.Output.from_input(
             {name: {"endpoint": p.endpoint, "id": p.id} for name, p in openai.projects.items()}
         ),
@@ -260,20 +305,3 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
-
-
-def _filter_policy(cf: ContentFilterSettings | None) -> ContentFilterPolicy | None:
-    if cf is None:
-        return None
-    return ContentFilterPolicy(
-        policy_name=cf.name,
-        prompt_thresholds=cf.prompt.azure(),
-        completion_thresholds=cf.completion.azure(),
-        jailbreak_shield=cf.prompt_shields,
-        indirect_attack_shield=cf.prompt_shields,
-        protected_material_text=cf.protected_material,
-        block_protected_code=cf.block_protected_code,
-        profanity=cf.profanity,
-        blocklist_terms=cf.blocked_terms,
-        mode=cf.streaming,
-    )

@@ -13,6 +13,9 @@ Keys:
   openaiEnv    ({AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION, AZURE_OPENAI_CHAT_DEPLOYMENT,
                  AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT}), openaiEnvShell (the same as `export K=V` lines),
   expiresOn (YYYY-MM-DD),
+  gatewayV1Url the v1 API's base URL (gatewayRoot + "/openai/v1/"), what `OpenAI(base_url=...)` takes (also in
+               openaiEnv as OPENAI_BASE_URL); send the key in the `api-key` header (docs/gateway.md),
+  participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
   foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
   contentFilter ({name, deployments} of the lab's own content filter, or {}).
 """
@@ -22,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from stacks.facts.models import model_facts
 
 RESOURCE_GROUP = "resourceGroup"
 ACCOUNT_NAME = "accountName"
@@ -38,14 +43,25 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+# A spread lab's regions (primary first): region -> {account, deployments: {name: capacity}}.
+ACCOUNT_REGIONS = "accountRegions"
+GATEWAY_V1_URL = "gatewayV1Url"
+PARTICIPANT_LIMITS = "participantLimits"
 # {project name: {endpoint (what AIProjectClient takes), id}}; {} when the account is kind OpenAI.
 FOUNDRY_PROJECTS = "foundryProjects"
 # {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
 CONTENT_FILTER = "contentFilter"
 
 SECRET_MASK = "[secret]"
-DEFAULT_API_VERSION = "2024-10-21"
+# What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
+# stacks deployed before it existed say which version they hand out themselves.
+DEFAULT_API_VERSION = model_facts().default_api_version
 API_PATH = "openai"
+
+
+def v1_base_url(root: str) -> str:
+    """The v1 API's base URL for the plain OpenAI client: the gateway root + /openai/v1/."""
+    return f"{root.rstrip('/')}/{API_PATH}/v1/"
 
 
 def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:
@@ -56,6 +72,8 @@ def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -
         "OPENAI_API_VERSION": api_version,
         "AZURE_OPENAI_CHAT_DEPLOYMENT": chat,
         "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings,
+        # The plain OpenAI client reads OPENAI_BASE_URL: the v1 API, no api-version.
+        "OPENAI_BASE_URL": v1_base_url(endpoint),
     }
 
 

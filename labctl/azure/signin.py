@@ -22,6 +22,7 @@ from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
 from labctl.errors import AzureError, ConfigError
+from labctl.processes import run_tool
 from stacks.config.values import GUID_RE
 from stacks.facts.clouds import CLOUDS, Cloud, cloud_named, unknown_cloud_message
 
@@ -137,14 +138,7 @@ def _az_current_subscription() -> str | None:
     if not az:
         return None
     try:
-        out = subprocess.run(
-            [az, "account", "show", "--query", "id", "--output", "tsv"],
-            capture_output=True,
-            text=True,
-            timeout=AZ_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        out = run_tool([az, "account", "show", "--query", "id", "--output", "tsv"], timeout=AZ_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None

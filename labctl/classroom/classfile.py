@@ -14,7 +14,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labctl.preflight.stackfile import _key, _yaml, atomic_write_text
+from labctl.errors import ConfigError
+from labctl.files import atomic_write_text
+from labctl.preflight.stackfile import _key, _yaml
 
 PARTICIPANTS = "participants"
 # The order keys take in a new entry (existing entries keep theirs).
@@ -24,14 +26,12 @@ KEY_ORDER = (
     "displayName",
     "state",
     "rotation",
-    "tokensPerMinute",
-    "tokenQuota",
-    "tokenQuotaPeriod",
+    "limits",
 )
 
 
-class ClassFileError(Exception):
-    """The stack file cannot be read or edited as asked; the message names the key and the fix."""
+class ClassFileError(ConfigError):
+    """The stack file cannot be read or edited as asked; the message names the key and the fix (exit 3)."""
 
 
 class StackDocument:
@@ -145,14 +145,18 @@ def _position(entry: CommentedMap, key: str) -> int:
 
 def plain(entry: Mapping[str, Any]) -> dict[str, Any]:
     """A participant entry as plain data (ruamel's types compare equal but print oddly)."""
-    out: dict[str, Any] = {}
-    for key, value in entry.items():
-        if isinstance(value, bool) or value is None:
-            out[str(key)] = value
-        elif isinstance(value, int):
-            out[str(key)] = int(value)
-        elif isinstance(value, float):
-            out[str(key)] = float(value)
-        else:
-            out[str(key)] = str(value)
-    return out
+    return {str(key): _plain_value(value) for key, value in entry.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return plain(value)
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    return str(value)

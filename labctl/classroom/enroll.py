@@ -18,6 +18,9 @@ from .classfile import StackDocument, plain
 from .roster import LIMIT_KEYS, Roster, RosterEntry
 from .slugs import name_for
 
+# A participant's own token limits live in a nested mapping, over the class's aoai-lab:participantLimits.
+LIMITS = "limits"
+
 
 @dataclass
 class Change:
@@ -51,11 +54,16 @@ class EnrollPlan:
 
 
 def _show(value: Any) -> str:
-    return "(unset)" if value is None else str(value)
+    if value is None:
+        return "(unset)"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _limits_text(entry: Mapping[str, Any]) -> str:
-    limits = [f"{k}={entry[k]}" for k in LIMIT_KEYS if entry.get(k) is not None]
+    own = entry.get(LIMITS) or {}
+    limits = [f"{k}={own[k]}" for k in LIMIT_KEYS if own.get(k) is not None]
     return f" ({', '.join(limits)})" if limits else ""
 
 
@@ -73,7 +81,7 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
             taken.add(new["name"])
             plan.added.append(new)
             continue
-        wanted = _wanted_fields(entry, roster)
+        wanted = _wanted_fields(entry, roster, existing)
         fields = {k: (existing.get(k), v) for k, v in wanted.items() if existing.get(k) != v}
         if fields:
             plan.changed.append(Change(existing["name"], existing.get("email", ""), fields))
@@ -97,12 +105,18 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
     return plan
 
 
-def _wanted_fields(entry: RosterEntry, roster: Roster) -> dict[str, Any]:
+def _wanted_fields(entry: RosterEntry, roster: Roster, existing: Mapping[str, Any]) -> dict[str, Any]:
     """The keys this file decides: the display name, and each limit the file has a column for (an empty cell
     clears that participant's override, so the class default applies again)."""
     wanted: dict[str, Any] = {"displayName": entry.display_name or None}
-    for key in roster.limit_columns:
-        wanted[key] = entry.limits.get(key)
+    if roster.limit_columns:
+        limits = dict(existing.get(LIMITS) or {})
+        for key in roster.limit_columns:
+            if entry.limits.get(key) is None:
+                limits.pop(key, None)
+            else:
+                limits[key] = entry.limits[key]
+        wanted[LIMITS] = {k: limits[k] for k in LIMIT_KEYS if k in limits} or None
     return wanted
 
 
@@ -114,7 +128,9 @@ def _new_participant(entry: RosterEntry, taken: set[str]) -> dict[str, Any]:
     new: dict[str, Any] = {"name": name, "email": entry.email}
     if entry.display_name:
         new["displayName"] = entry.display_name
-    new.update({k: v for k, v in entry.limits.items() if v is not None})
+    limits = {k: entry.limits[k] for k in LIMIT_KEYS if entry.limits.get(k) is not None}
+    if limits:
+        new[LIMITS] = limits
     return new
 
 
@@ -141,7 +157,7 @@ def export_csv(participants: Sequence[Mapping[str, Any]]) -> str:
                 _cell(data.get("displayName")),
                 _cell(data.get("email")),
                 _cell(data.get("name")),
-                *(_cell(data.get(k)) for k in LIMIT_KEYS),
+                *(_cell((data.get(LIMITS) or {}).get(k)) for k in LIMIT_KEYS),
                 _cell(data.get("state")),
                 _cell(data.get("rotation")),
             ]

@@ -8,28 +8,28 @@ logged. Files are created 0600 inside a 0700 folder, each written to a temporary
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import io
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from labctl.errors import LabctlError
+from labctl.files import atomic_write_text
 from stacks.config.values import is_embedding_model
+from stacks.outputs import LabOutputs
 
 Format = Literal["md", "html", "csv"]
 FORMATS: tuple[str, ...] = ("md", "html", "csv")
-DEFAULT_API_VERSION = "2024-10-21"
 CSV_NAME = "handout.csv"
 
 
-class HandoutError(Exception):
-    """The handouts cannot be written; the message says why and what to do."""
+class HandoutError(LabctlError):
+    """The handouts cannot be written; the message says why and what to do (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -75,49 +75,22 @@ class ClassInfo:
         return f"{self.gateway.rstrip('/')}/openai/v1/"
 
 
-def class_info(outputs: Mapping[str, Any], *, starts_on: str | None = None) -> ClassInfo:
-    """What every handout shares, from `pulumi stack output --json --show-secrets` (see stacks/lab.py)."""
-    env = outputs.get("openaiEnv") if isinstance(outputs.get("openaiEnv"), dict) else {}
-    gateway = env.get("AZURE_OPENAI_ENDPOINT") or _strip(outputs.get("gatewayUrl"), "/openai")
-    if not gateway:
+def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInfo:
+    """What every handout shares, from the stack outputs (stacks/outputs.py, parsed by labctl.pulumi_cli)."""
+    if not outputs.gateway_root:
         raise HandoutError(
-            "the stack outputs have no gateway endpoint (openaiEnv / gatewayUrl): has `pulumi up` completed for "
-            "this stack, with aoai-lab:gatewayTier set?"
+            "the stack outputs have no gateway endpoint (gatewayRoot / gatewayUrl): has `pulumi up` completed "
+            "for this stack?"
         )
-    deployments = outputs.get("deployments")
-    if not isinstance(deployments, dict) or not deployments:
-        raise HandoutError(
-            "the stack outputs have no 'deployments': has `pulumi up` completed for this stack?"
-        )
-    models = {n: str(d.get("model", "")) if isinstance(d, dict) else str(d) for n, d in deployments.items()}
+    models = outputs.deployment_models
     return ClassInfo(
-        gateway=gateway.rstrip("/"),
-        api_version=env.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION,
+        gateway=outputs.gateway_root.rstrip("/"),
+        api_version=outputs.api_version,
         chat=tuple(sorted(n for n, m in models.items() if not is_embedding_model(m))),
         embeddings=tuple(sorted(n for n, m in models.items() if is_embedding_model(m))),
-        ends_on=outputs.get("expiresOn"),
-        starts_on=starts_on or outputs.get("startsOn"),
+        ends_on=outputs.expires_on,
+        starts_on=starts_on,
     )
-
-
-def _strip(url: object, suffix: str) -> str | None:
-    if not isinstance(url, str) or not url:
-        return None
-    url = url.rstrip("/")
-    return url[: -len(suffix)] if url.endswith(suffix) else url
-
-
-def participant_keys(outputs: Mapping[str, Any]) -> dict[str, str]:
-    keys = outputs.get("participantKeys")
-    if keys is None:
-        return {}
-    if not isinstance(keys, dict) or any(not isinstance(v, str) or v == "[secret]" for v in keys.values()):
-        raise HandoutError(
-            "the participant keys in the outputs are masked. Fix: read them with `pulumi stack output --json "
-            "--show-secrets` (labctl does this when the Pulumi CLI is installed) or pass --outputs FILE written "
-            "that way (and keep that file private)"
-        )
-    return dict(keys)
 
 
 # ---- rendering ----
@@ -303,21 +276,8 @@ def private_dir(path: Path) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Create the file 0600 from the first byte (never world-readable, whatever the umask), then rename it
-    over `path`: a reader never sees half a file, and an older copy is replaced whole."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mkstemp: 0600
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    """The file 0600 from the first byte (never world-readable, whatever the umask), renamed over `path` whole."""
+    atomic_write_text(path, text, mode=0o600)
 
 
 def write_handouts(out_dir: Path, info: ClassInfo, students: Sequence[Student], fmt: Format) -> list[Path]:
@@ -349,10 +309,21 @@ def write_handouts(out_dir: Path, info: ClassInfo, students: Sequence[Student], 
     return written
 
 
+def limits_of(entry: Mapping[str, Any] | None) -> Limits:
+    """A `limits` / `participantLimits` mapping of the stack file as Limits (missing: no limit)."""
+    entry = entry or {}
+    return Limits(
+        tokens_per_minute=entry.get("tokensPerMinute"),
+        token_quota=entry.get("tokenQuota"),
+        token_quota_period=entry.get("tokenQuotaPeriod"),
+    )
+
+
 def students_from(
     participants: Sequence[Mapping[str, Any]], keys: Mapping[str, str], defaults: Limits = Limits()
 ) -> tuple[list[Student], list[str]]:
-    """(students with a key, names of participants the outputs have no key for yet)."""
+    """(students with a key, names of participants the outputs have no key for yet). A participant's own
+    `limits` win over the class's `participantLimits` (`defaults`), key by key, as in the gateway policy."""
     students: list[Student] = []
     missing: list[str] = []
     for p in participants:
@@ -361,27 +332,11 @@ def students_from(
         if key is None:
             missing.append(name)
             continue
+        own = limits_of(p.get("limits"))
         limits = Limits(
-            tokens_per_minute=p.get("tokensPerMinute") or defaults.tokens_per_minute,
-            token_quota=p.get("tokenQuota") or defaults.token_quota,
-            token_quota_period=p.get("tokenQuotaPeriod") or defaults.token_quota_period,
+            tokens_per_minute=own.tokens_per_minute or defaults.tokens_per_minute,
+            token_quota=own.token_quota or defaults.token_quota,
+            token_quota_period=own.token_quota_period or defaults.token_quota_period,
         )
         students.append(Student(name, str(p.get("email", "")), str(p.get("displayName") or ""), key, limits))
     return students, missing
-
-
-def load_outputs(stack: str, outputs_file: Path | None, project_dir: Path) -> dict[str, Any]:
-    """`--outputs FILE`, else `pulumi stack output --json --show-secrets` (with a timeout; its standard output
-    holds every key, so it is parsed and never echoed, not even when the command fails)."""
-    from labctl.errors import LabctlError
-    from labctl.pulumi_cli import read_stack_outputs
-
-    try:
-        data = read_stack_outputs(stack, outputs_file, project_dir)
-    except LabctlError as exc:
-        raise HandoutError(str(exc)) from None
-    if not isinstance(data, dict):
-        raise HandoutError(
-            "the stack outputs are not a JSON object. Fix: `pulumi stack output --json --show-secrets`"
-        )
-    return data

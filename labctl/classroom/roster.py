@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.errors import LabctlError
 from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .slugs import suggest_name
@@ -85,8 +86,9 @@ PERIOD_ALIASES = {
 }  # fmt: skip
 
 
-class RosterError(Exception):
-    """The class list cannot be used; `problems` has one line per problem, each with its line number."""
+class RosterError(LabctlError):
+    """The class list cannot be used; `problems` has one line per problem, each with its line number (exit 1:
+    the command ran and found problems in the file)."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
@@ -253,6 +255,12 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
             )
         else:
             limits["tokenQuotaPeriod"] = canonical
+    if ("tokenQuota" in limits) != ("tokenQuotaPeriod" in limits) and len(problems) == before:
+        # The gateway's llm-token-limit takes a quota only with its period (and the settings check the same).
+        problems.append(
+            f"line {line}: tokenQuota and tokenQuotaPeriod go together. Fix: fill both (e.g. 200000 and Daily) "
+            "or neither"
+        )
     if len(problems) > before:
         return None
     # Addresses are case-insensitive in practice; the domain is by definition (RFC 5321), so it is lowercased.

@@ -1,41 +1,19 @@
 """Participant names from people's names: `José Álvarez` -> `jose-alvarez`, unique within a class.
 
 A participant's name becomes the id of their API Management subscription (and part of resource names), so it
-is ASCII, lowercase, digits and '-', at most 40 characters (`PARTICIPANT_NAME_RE` in stacks/settings.py).
+is ASCII, lowercase, digits and '-', at most 40 characters (`PARTICIPANT_NAME_RE` in stacks/config/values.py).
 E-mail addresses never become names: they are personal data and must stay out of resource names.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
-from stacks.config.values import PARTICIPANT_NAME_RE
+from stacks.config.values import PARTICIPANT_NAME_MAX as MAX_LENGTH
+from stacks.config.values import slugify
+from stacks.config.values import suggest_participant_name as suggest_name
 
-MAX_LENGTH = 40
-# Letters NFKD does not decompose into an ASCII base letter.
-_SPECIAL = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l"}
-)
-
-
-def slugify(text: str) -> str:
-    """ASCII, lowercase, words joined by '-': accents dropped, anything else is a separator. May be empty."""
-    folded = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    if len(slug) > MAX_LENGTH:
-        # Cut at a word boundary when there is one, so `maria-del-carmen-...` does not end in half a word.
-        cut = slug[:MAX_LENGTH]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
-    return slug
-
-
-def suggest_name(invalid: str) -> str | None:
-    """What to write instead of a refused participant name (`ana.garcia` -> `ana-garcia`), or None."""
-    slug = slugify(invalid)
-    return slug if slug and PARTICIPANT_NAME_RE.match(slug) and slug != invalid else None
+__all__ = ["MAX_LENGTH", "assign_names", "name_for", "slugify", "suggest_name", "unique_name"]
 
 
 def unique_name(base: str, taken: set[str]) -> str:

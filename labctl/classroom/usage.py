@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.errors import AzureError
+from labctl.errors import UsageError as BadOption
 from stacks.facts.prices import PriceTable
 
 QUERY_FILE = Path(__file__).with_name("queries") / "usage.kql"
@@ -37,8 +39,8 @@ DEFAULT_DEADLINE_S = 60.0
 MAX_SERVER_WAIT_S = 600
 
 
-class UsageError(Exception):
-    """`labctl usage` could not get the numbers; the message says why and what to do."""
+class UsageError(AzureError):
+    """`labctl usage` could not get the numbers; the message says why and what to do (exit 4)."""
 
 
 # ---- the time window ----
@@ -51,7 +53,7 @@ def parse_since(text: str) -> dt.timedelta:
     """`90m`, `24h`, `7d`, `2w` -> a duration."""
     match = _SINCE_RE.match(text)
     if not match or int(match[1]) <= 0:
-        raise UsageError(
+        raise BadOption(
             f"--since '{text}' is not a duration. Fix: use minutes, hours, days or weeks: 90m, 24h, 7d, 2w"
         )
     return dt.timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
@@ -333,6 +335,8 @@ def build_report(
     for name in names:
         own = by_name.get(name, [])
         entry = entries.get(name, {})
+        # A participant's own limits win over the class's participantLimits (the gateway policy does the same).
+        own_limits = entry.get("limits") or {}
         costs = [line.cost for line in own if line.total_tokens]
         totals.append(
             ParticipantUsage(
@@ -341,8 +345,8 @@ def build_report(
                 total_tokens=sum(line.total_tokens for line in own),
                 refused_429=sum(line.refused_429 for line in own),
                 refused_403=sum(line.refused_403 for line in own),
-                token_quota=entry.get("tokenQuota") or default_quota,
-                token_quota_period=entry.get("tokenQuotaPeriod") or default_period,
+                token_quota=own_limits.get("tokenQuota") or default_quota,
+                token_quota_period=own_limits.get("tokenQuotaPeriod") or default_period,
                 cost=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
                 state=str(entry.get("state") or ("active" if entry else "not in the stack")),
                 blocked=sum(line.blocked_prompt + line.blocked_completion for line in own),

@@ -18,8 +18,8 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, load_json_file
-from labctl.snapshot import stack_of
+from labctl.output import emit, print_warning
+from labctl.snapshot import load_plan_snapshot, stack_of
 
 
 def check(
@@ -31,6 +31,13 @@ def check(
         Path | None,
         typer.Option(
             "--snapshot", help="Check this `labctl plan --json` file instead of planning the stack."
+        ),
+    ] = None,
+    availability: Annotated[
+        Path | None,
+        typer.Option(
+            "--availability",
+            help="A `labctl preflight --save-availability` file: judge the budget by the subscription's offer in it.",
         ),
     ] = None,
     today: Annotated[
@@ -52,22 +59,38 @@ def check(
     except ValueError:
         raise UsageError(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
     if snapshot is not None:
-        data = load_json_file(snapshot)
+        data = load_plan_snapshot(snapshot)
         stack_name = stack or stack_of(data) or "?"
     else:
         ctx = CommandContext.create(stack, project_dir)
         stack_name = ctx.stack
         try:
-            data = plan_stack(ctx.stack, ctx.project_dir).snapshot()
+            plan = plan_stack(ctx.stack, ctx.project_dir)
         except (PlanError, FileNotFoundError) as exc:
             raise ConfigError(str(exc)) from None
-    violations = evaluate(from_snapshot(data), today=as_of)
+        for warning in plan.warnings:  # e.g. checks skipped because a value is encrypted
+            print_warning(ctx.err_console, warning)
+        data = plan.snapshot()
+    rules = list(RULES)
+    if availability is not None:
+        from labctl.guardrails.offer import budget_offer_rule, offer_quota_id
+        from labctl.preflight.arm_data import load_snapshot
+
+        _, header = load_snapshot(availability)
+        quota_id = offer_quota_id(header)
+        if quota_id is None:
+            raise UsageError(
+                f"{availability} records no subscription offer. Fix: save it again with `labctl preflight "
+                "--save-availability` (live, not from another snapshot)"
+            )
+        rules.append(budget_offer_rule(quota_id))
+    violations = evaluate(from_snapshot(data), today=as_of, rules=rules)
     mandatory = [v for v in violations if v.rule.severity == "mandatory"]
     if fmt is Format.markdown:
-        emit(check_markdown(stack_name, violations, len(RULES)), output)
+        emit(check_markdown(stack_name, violations, len(rules)), output)
     elif output is not None:
-        emit(check_plain(stack_name, violations, len(RULES)), output)
+        emit(check_plain(stack_name, violations, len(rules)), output)
     else:
-        check_table(stack_name, violations, len(RULES))
+        check_table(stack_name, violations, len(rules))
     if mandatory:
         raise typer.Exit(EXIT_PROBLEMS)

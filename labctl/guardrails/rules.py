@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from labctl.guardrails.gateway_rules import GATEWAY_RULES
 from labctl.guardrails.model import (
     ACCOUNT,
     API,
@@ -50,7 +51,6 @@ from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 # The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
-
 
 REQUIRED_TAGS = ("owner", "expires-on")
 
@@ -296,7 +296,7 @@ RULES: tuple[Rule, ...] = (
         rationale="The backend must only see the gateway's token; a forwarded subscription key leaks to Azure OpenAI logs.",
         fix='Keep <authentication-managed-identity resource="https://cognitiveservices.azure.com"/> and '
         '<set-header name="api-key" exists-action="delete"/> directly in <inbound> '
-        "(components/policies/openai-managed-identity.xml).",
+        "(components/policies/openai-gateway.xml).",
         check_stack=_api_policy,
     ),
     Rule(
@@ -362,6 +362,7 @@ RULES: tuple[Rule, ...] = (
         fix="Set `version` on every entry of aoai-lab:deployments.",
         check_resource=_model_version,
     ),
+    *GATEWAY_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 

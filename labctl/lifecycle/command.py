@@ -42,6 +42,17 @@ def smoke(
         typer.Option("--retries", min=0, max=10, help="Retries per call on 429/503 (honours Retry-After)."),
     ] = 3,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds per call.")] = 60.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            metavar="MINUTES",
+            min=0,
+            max=120,
+            help="Keep retrying up to MINUTES while the gateway's identity is still denied (role assignments take "
+            "minutes to propagate after `pulumi up`); report how long it took.",
+        ),
+    ] = 0.0,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Call every deployment with every participant's key through the gateway; exit 1 if any call fails."""
@@ -60,6 +71,7 @@ def smoke(
             project_dir=ctx.project_dir,
             console=ctx.console,
             err_console=ctx.err_console,
+            wait_minutes=wait,
         )
     )
 

@@ -35,13 +35,15 @@ class AzureMocks(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         typ = args.typ
-        if typ == "random:index/randomString:RandomString":
+        if typ in ("random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword"):
             alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+            if inputs.get("upper", True) and typ.endswith("RandomPassword"):
+                alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
             # Like the provider, a change to any input (length, character classes) gives a new value: a plan
             # that changes them must show every name built on the suffix changing.
-            digest = hashlib.sha256(
-                json.dumps([args.name, inputs], sort_keys=True, default=str).encode()
-            ).digest()
+            seed = json.dumps([args.name, inputs], sort_keys=True, default=str).encode()
+            # As many bytes as the length asks for (a key is 40 characters, one digest 32 bytes).
+            digest = hashlib.sha256(seed).digest() + hashlib.sha256(seed + b"+").digest()
             length = int(inputs.get("length", 8))
             result = "".join(alphabet[b % len(alphabet)] for b in digest[:length])
             # Honour minNumeric the way the provider does: at least one digit.

@@ -185,6 +185,13 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _own_loop(loops: list[asyncio.AbstractEventLoop]) -> None:
+    """Executor thread initializer: this thread's event loop, made here so it can be closed after the run."""
+    thread_loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(thread_loop)
+    loops.append(thread_loop)  # list.append is atomic; read only after the executor has shut down
+
+
 def run_program(
     program: Callable[[], None],
     *,
@@ -214,11 +221,20 @@ def run_program(
         settings.configure(mock_settings)
         runtime_config.set_all_config(dict(config), list(secret_keys or []))
         errors = io.StringIO()
-        # A loop and RPC threads of our own, closed when the run ends: left to the interpreter's exit, the
-        # loops the mock monitor opens in its worker threads are torn down after their file descriptors.
+        # A loop and RPC threads of our own, and a loop of our own in each RPC thread, all closed when the run
+        # ends. The mock monitor runs in those threads and calls pulumi's `_sync_await`, which otherwise creates
+        # a loop per thread that nobody closes; a selector loop sits in a reference cycle (its self-pipe reader
+        # points back at it), so the cyclic GC frees it later, in any order: when its self-pipe socket goes
+        # first, `BaseEventLoop.__del__` prints "ValueError: Invalid file descriptor: -1" (about 1 run in 10).
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="labctl-plan")
+        thread_loops: list[asyncio.AbstractEventLoop] = []
+        executor = ThreadPoolExecutor(
+            max_workers=4,
+            thread_name_prefix="labctl-plan",
+            initializer=_own_loop,
+            initargs=(thread_loops,),
+        )
         loop.set_default_executor(executor)
         try:
             with contextlib.redirect_stderr(errors), _without_api_version_aliases():
@@ -228,6 +244,8 @@ def run_program(
         finally:
             settings.reset_options()
             executor.shutdown(wait=True)
+            for thread_loop in thread_loops:
+                thread_loop.close()
             loop.close()
             asyncio.set_event_loop(None)
         records = _topological(monitor.records)
@@ -330,7 +348,7 @@ def _program_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def plan_stack(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> Plan:
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Plan:
     """The real program, with the config in Pulumi.<stack>.yaml: what `pulumi up` would declare."""
     from stacks.program import run
 

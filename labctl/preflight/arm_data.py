@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import UsageError
+from labctl.files import atomic_write_text
 from labctl.preflight.model import (
     ExistingDeployment,
     ModelOffer,
@@ -19,7 +20,6 @@ from labctl.preflight.model import (
     RegionFailure,
     SkuOffer,
 )
-from labctl.preflight.stackfile import atomic_write_text
 
 # One region's data as ARM-shaped JSON: {"models": [...], "usages": [...]} or {"error": {...}}.
 RegionData = dict[str, Any]
@@ -61,6 +61,8 @@ def trim_usage(entry: Mapping[str, Any]) -> dict[str, Any]:
         "currentValue": entry.get("currentValue"),
         "limit": entry.get("limit"),
         **({"unit": entry["unit"]} if entry.get("unit") else {}),
+        # A pool scope, should Azure declare one (labctl/preflight/pooled.py: how pooled quota is recognised).
+        **{k: entry[k] for k in ("scope", "quotaScope") if isinstance(entry.get(k), str)},
     }
 
 
@@ -233,15 +235,27 @@ def parse_all(data: Mapping[str, RegionData]) -> dict[str, RegionAvailability]:
 
 
 def save_snapshot(
-    path: Path, data: Mapping[str, RegionData], *, arm_endpoint: str, captured_at: dt.datetime
+    path: Path,
+    data: Mapping[str, RegionData],
+    *,
+    arm_endpoint: str,
+    captured_at: dt.datetime,
+    subscription: Mapping[str, Any] | None = None,
+    azure: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the regions' lists as read, for review and for `--availability`. Holds no ids, tokens or secrets."""
-    doc = {
+    """Write the regions' lists as read, for review and for `--availability`. Holds no ids, tokens or secrets;
+    `subscription` is the offer (quotaId, spendingLimit), which `labctl check` judges a budget by."""
+    doc: dict[str, Any] = {
         "format": SNAPSHOT_FORMAT,
         "capturedAt": captured_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "armEndpoint": arm_endpoint,
-        "regions": {r: data[r] for r in data},
     }
+    if subscription:
+        doc["subscription"] = dict(subscription)
+    if azure:
+        # Azure's own verdicts (validation per region, gateway tiers), so a replay decides as the live run did.
+        doc["azure"] = dict(azure)
+    doc["regions"] = {r: data[r] for r in data}
     path.parent.mkdir(parents=True, exist_ok=True)
     # Atomically, like the stack file: an interrupted save leaves the previous snapshot, never half of one.
     atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=False, default=str) + "\n")

@@ -61,6 +61,41 @@ def preflight(
         Path | None, typer.Option("--save-availability", help="Save what was read, for review or a re-run.")
     ] = None,
     arm_endpoint: ArmEndpointOption = None,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate/--no-validate",
+            help="Ask Resource Manager to validate the lab in each region (nothing is created). Default: on.",
+        ),
+    ] = True,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register", help="Register the resource providers the lab needs that are not registered."
+        ),
+    ] = False,
+    class_share: Annotated[
+        float,
+        typer.Option(
+            "--class-share",
+            help="Share of participants at their tokens-per-minute limit in the same minute; sizes the chat "
+            "deployments (participants x limit x share). 1 reserves everyone's full limit.",
+        ),
+    ] = 0.5,
+    class_tpm: Annotated[
+        int | None,
+        typer.Option(
+            "--class-tpm", help="Tokens per minute per participant, for those without a limit in config."
+        ),
+    ] = None,
+    pooled_quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pooled-quota",
+            help="A usage name whose quota is one pool per subscription (Foundry portal, Quota page, Scope Global "
+            "or Data Zone); counted once when the lab spreads over regions. Repeatable.",
+        ),
+    ] = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
@@ -76,6 +111,11 @@ def preflight(
             availability_file=availability,
             save_availability=save_availability,
             arm_endpoint=arm_endpoint,
+            validate=validate,
+            register=register,
+            class_share=class_share,
+            class_tpm=class_tpm,
+            pooled_quota=tuple(pooled_quota or ()),
         )
     )
 
@@ -93,6 +133,12 @@ def run_preflight(
     credential: TokenCredential | None = None,
     today: dt.date | None = None,
     client_options: Mapping[str, Any] | None = None,
+    validate: bool = True,
+    register: bool = False,
+    class_share: float = 0.5,
+    class_tpm: int | None = None,
+    validation_deadline_s: float = 120.0,
+    pooled_quota: tuple[str, ...] = (),
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
@@ -100,13 +146,18 @@ def run_preflight(
     from labctl.errors import UsageError
     from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
     from labctl.preflight.availability import DeployedLab
+    from labctl.preflight.azure_step import AzureStep, size_class
     from labctl.preflight.decisions import decide
     from labctl.preflight.render import conclude, render
 
     out, err = ctx.console, ctx.err_console
     today = today or dt.datetime.now(dt.UTC).date()
-    settings = ctx.settings
     environment = ctx.environment
+    # Class sizing first: the capacity each chat deployment aims for follows from the class.
+    settings, size, sizing_notes = size_class(ctx.settings, class_share, class_tpm)
+    for line in sizing_notes:
+        out.print(line, markup=False)
+    step: AzureStep | None = None
 
     if availability_file is not None:
         data, header = load_snapshot(availability_file)
@@ -126,18 +177,75 @@ def run_preflight(
         deployed = None
         if settings.location is not None:
             deployed = DeployedLab(ctx.identity, settings.location)
-        data = _query(settings, sub, cred, target, err, client_options, deployed)
+        # The subscription-wide reads (offer, providers, gateway tiers) run while the regions are read.
+        step = AzureStep.start(
+            sub,
+            cred,
+            target,
+            client_options,
+            with_budget=settings.budget is not None,
+            register=register,
+            err=err,
+        )
+        try:
+            data = _query(settings, sub, cred, target, err, client_options, deployed)
+        except BaseException:
+            step.close()
+            raise
     availability = parse_all(data)
+
+    result = decide(settings, availability, today)
+    tiers_checked, azure_json, combined = False, None, {}
+    if step is not None:
+        with step:
+            result = step.finish(
+                result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
+            )
+        tiers_checked, azure_json, combined = step.tiers_checked, step.snapshot_json(), step.combined
+    elif availability_file is not None:
+        from labctl.preflight.azure_step import replay_azure
+
+        result, tiers_checked, combined = replay_azure(header, result, settings, out)
 
     if save_availability is not None:
         try:
-            save_snapshot(save_availability, data, arm_endpoint=endpoint, captured_at=dt.datetime.now(dt.UTC))
+            save_snapshot(
+                save_availability,
+                data,
+                arm_endpoint=endpoint,
+                captured_at=dt.datetime.now(dt.UTC),
+                subscription=(azure_json or {}).get("subscription"),
+                azure=(azure_json or {}).get("azure"),
+            )
         except OSError as exc:
             raise UsageError(f"could not save the availability to {save_availability}: {exc}") from None
         out.print(f"Availability saved to {save_availability}", markup=False)
 
-    result = decide(settings, availability, today)
     render(result, settings, out)
+    if step is not None:
+        step.refuse_budget(settings)
+    elif availability_file is not None:
+        from labctl.preflight.azure_step import refuse_budget_from_snapshot
+
+        refuse_budget_from_snapshot(header, settings)
+    if result.chosen is None and not result.all_unknown:
+        from labctl.preflight.spill_render import conclude_spread
+
+        code = conclude_spread(
+            ctx,
+            result,
+            settings,
+            availability,
+            data,
+            today,
+            combined,
+            write=write,
+            allow_unknown=allow_unknown,
+            move=move,
+            pooled=pooled_quota,
+        )
+        if code is not None:
+            return code
     return conclude(
         result,
         settings,
@@ -149,6 +257,8 @@ def run_preflight(
         write=write,
         allow_unknown=allow_unknown,
         move=move,
+        tier_checked=tiers_checked,
+        size=size,
     )
 
 

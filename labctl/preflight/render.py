@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -55,7 +56,11 @@ def conclude(
     write: bool,
     allow_unknown: bool = False,
     move: bool = False,
+    tier_checked: bool = False,
+    size: Any = None,
 ) -> int:
+    from labctl.preflight.sizing import settle_note
+
     chosen = result.chosen
     for r in result.regions:
         if r.credited:
@@ -84,19 +89,23 @@ def conclude(
 
     for line in chosen.warnings:
         err.print(Text(f"warning: {line}", style="yellow"))
-    err.print(
-        Text(
-            f"warning: preflight does not check that the API Management tier ({settings.gateway_tier}) is offered "
-            f"in {chosen.region}: the v2 tiers are not in every region; see API Management v2 tiers region "
-            f"availability ({APIM_REGIONS_URL}).",
-            style="yellow",
+    if not tier_checked:
+        err.print(
+            Text(
+                f"warning: the API Management tier ({settings.gateway_tier}) could not be checked in "
+                f"{chosen.region}: the v2 tiers are not in every region; see API Management v2 tiers region "
+                f"availability ({APIM_REGIONS_URL}).",
+                style="yellow",
+            )
         )
-    )
     lowered = [c for c in chosen.choices if c.lowered]
     summary = ", ".join(f"{c.deployment} {c.sku} {c.capacity}" for c in chosen.choices)
     out.print(Text(f"{chosen.region} fits: {summary}.", style="bold green"))
     for c in lowered:
         out.print(f"  {c.deployment}: capacity lowered from {c.asked} to {c.capacity} to fit the quota left.")
+        note = settle_note(c.deployment, c.asked, c.capacity, size) if size is not None else None
+        if note:
+            out.print(Text(f"  {note}"))
 
     moves = settings.location is not None and settings.location != chosen.region
     if moves:

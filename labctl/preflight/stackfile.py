@@ -6,11 +6,8 @@ The file is the lab's record: the pin must show up as a small, reviewable diff (
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.util import load_yaml_guess_indent
+
+from labctl.files import atomic_write_text
 
 
 class StackFileError(Exception):
@@ -46,7 +45,9 @@ def _yaml(text: str) -> tuple[YAML, Any]:
     return yaml, yaml.load(text)
 
 
-def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[str, Pin]) -> list[str]:
+def pin_choice(
+    path: Path, *, project: str, location: str | list[dict[str, Any]], deployments: Mapping[str, Pin]
+) -> list[str]:
     """Set `<project>:location` and each named deployment's `sku` and `capacity`. Returns the changes made, as
     `key: old -> new` lines (empty when the file already says this, and then the file is not touched)."""
     original = path.read_text(encoding="utf-8")
@@ -58,7 +59,7 @@ def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[
     changes: list[str] = []
     location_key = _key(config, project, "location")
     old_location = config.get(location_key)
-    if old_location != location:
+    if _plain(old_location) != location:
         if location_key in config:
             config[location_key] = location
         else:
@@ -96,35 +97,18 @@ def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[
     return changes
 
 
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain lists and dicts (a spread location compares by value)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _key(config: Mapping[str, Any], project: str, name: str) -> str:
     """Stack files spell keys `<project>:<name>`; an unqualified `<name>` means the same key."""
     qualified = f"{project}:{name}"
     if qualified not in config and name in config:
         return name
     return qualified
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename it over the target: readers
-    and crashes see the old file or the new one, never half of one."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    # The rename itself is durable only once the folder is synced (POSIX; Windows has no directory fds).
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

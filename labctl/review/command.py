@@ -17,8 +17,8 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, load_json_file
-from labctl.snapshot import stack_of
+from labctl.output import emit
+from labctl.snapshot import load_plan_snapshot, stack_of
 
 if TYPE_CHECKING:
     from labctl.review.changes import PropertyChange
@@ -90,7 +90,8 @@ def diff(
     if max_chars is None and (full_output or full_report_url):
         raise UsageError("--full-output and --full-report-url go with --max-chars")
     if base_snapshot is not None and head_snapshot is not None:
-        old, new = load_json_file(base_snapshot), load_json_file(head_snapshot)
+        old = load_plan_snapshot(base_snapshot, "--base-snapshot")
+        new = load_plan_snapshot(head_snapshot, "--head-snapshot")
         stack_name = stack or stack_of(new) or "?"
         labels = (str(base_snapshot), str(head_snapshot))
         secrets: list[PropertyChange] = []

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_USAGE, LabctlError
 
 # A revision's plan may take a while on a slow runner, but never forever.
@@ -136,10 +134,14 @@ def base_code_dir(folder: Path, labctl_dir: Path, base_dir: Path) -> Path:
 
 
 def _stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
+    """The stack file's encrypted entries as `{key path: {"secure": ciphertext}}` (what the diff compares; values
+    are never shown). Read with labctl/stackfile, so a broken file is a precise error, never a traceback."""
+    from labctl.project import read_stack
+
+    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
         return {}
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+    config = read_stack(stack, project_dir)
+    return {path: {"secure": value.ciphertext} for path, value in config.encrypted().items()}
 
 
 def _start_plan(project_dir: Path, stack: str, out: Path, code_dir: Path) -> subprocess.Popen[str]:
@@ -179,6 +181,8 @@ def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tu
     base_label = f"{why} ({commit[:7]})"
     if not (project_dir / f"Pulumi.{stack}.yaml").exists():
         raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
+    # The working tree's stack file first: its problems, with line and column, before any git or planning work.
+    head_config = _stack_config(project_dir, stack)
     with tempfile.TemporaryDirectory(prefix="labctl-diff-json-") as tmp, worktree(repo, commit) as tree:
         base_dir = tree / relative
         base_json, head_json = Path(tmp) / "base.json", Path(tmp) / "head.json"
@@ -212,5 +216,5 @@ def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tu
         base_config = _stack_config(base_dir, stack)
     return (
         Side(base_label, base_snapshot, base_config),
-        Side("the working tree", head, _stack_config(project_dir, stack)),
+        Side("the working tree", head, head_config),
     )

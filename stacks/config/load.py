@@ -7,11 +7,14 @@ the same checks run under `pulumi up`, `labctl plan` and the tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
 import stacks.config.foundry_rules  # noqa: F401  (registers the Foundry track's rules)
+from stacks.config import limits as _limits  # noqa: F401  (registers the Azure length rules)
+from stacks.config.encrypted import encrypted_problem, is_encrypted_input, restore, stand_in
 from stacks.config.messages import describe, key_path
 from stacks.config.rules import RuleContext, run_rules
 from stacks.config.sections import LabSettings
@@ -41,8 +44,12 @@ def load_settings(
     stack: str = "dev",
     resource_group_location: str = "",
     environment: str = "public",
+    encrypted: Iterable[str] = (),
 ) -> LabSettings:
-    """Validate a stack's config; raise ConfigError with every problem found."""
+    """Validate a stack's config; raise ConfigError with every problem found. `encrypted`: keys (without the
+    namespace) the stack file holds as `secure:` ciphertext, seen here as "[secret]" (stacks/config/encrypted.py);
+    the checks skipped for them are in the result's `skipped_checks`."""
+    encrypted = [k.removeprefix(f"{project}:").removeprefix("aoai-lab:") for k in encrypted]
     problems: list[str] = []
     if not STACK_NAME_RE.match(stack):
         problems.append(
@@ -56,11 +63,12 @@ def load_settings(
         if internal in raw:
             problems.append(f"{key_path((internal,))}: unknown key. Fix: remove it; it is set by the program")
             raw.pop(internal)
+    checked, replaced, skipped = stand_in(raw, encrypted)
     settings: LabSettings | None = None
     try:
         settings = LabSettings.model_validate(
             {
-                **raw,
+                **checked,
                 "project": project,
                 "stack": stack,
                 "resource_group_location": resource_group_location,
@@ -74,11 +82,13 @@ def load_settings(
         }
         # A list whose entries all failed also reads as "too short": the entries' own errors say it better.
         problems.extend(
-            describe(e, stack, LabSettings)
+            encrypted_problem(e) if is_encrypted_input(e, encrypted) else describe(e, stack, LabSettings)
             for e in errors
             if not (e["type"] == "too_short" and tuple(e["loc"]) in item_errors)
         )
     problems.extend(run_rules(raw, RuleContext(stack, environment, resource_group_location)))
     if problems or settings is None:
         raise ConfigError(stack, list(dict.fromkeys(problems)))
+    settings = restore(settings, replaced)  # type: ignore[assignment]
+    settings._skipped_checks = tuple(skipped)
     return settings

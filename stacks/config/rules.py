@@ -7,6 +7,7 @@ To add one: write a function `(raw, ctx) -> Iterator[str]` below and decorate it
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.catalog import DEPLOYMENT_SKUS
-from stacks.config.values import NAMESPACE, is_int, person_key, sku_family
+from stacks.config.values import API_VERSION_RE, NAMESPACE, is_int, person_key, sku_family
 from stacks.facts.apim_tiers import APIM_TIERS, DEFAULT_TIER
 from stacks.facts.clouds import CLOUDS, DEFAULT_CLOUD
+from stacks.facts.models import DeploymentFacts, check_deployments, model_facts
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,13 @@ def pinned_location(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
     location, regions = raw.get("location"), raw.get("regions")
     if location is None:
         return
+    if isinstance(location, list):
+        yield from _spread_location(raw, location, ctx)
+        return
     if not isinstance(location, str):
         yield (
-            f"{NAMESPACE}:location: must be one region name, not {type(location).__name__}. Fix: e.g. eastus2"
+            f"{NAMESPACE}:location: must be a region name or a list of regions, not {type(location).__name__}. "
+            "Fix: e.g. eastus2"
         )
         return
     yield from _region_problem(f"{NAMESPACE}:location", location, ctx)
@@ -109,6 +115,42 @@ def pinned_location(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
             f"{NAMESPACE}:location: '{location}' is pinned but not among {NAMESPACE}:regions. "
             "Fix: add it to the regions or run `labctl preflight --write` again"
         )
+
+
+def _spread_location(raw: dict[str, Any], location: list[Any], ctx: RuleContext) -> Iterator[str]:
+    """A lab spread over regions: `- region: eastus2` entries (or plain names), each with an optional
+    `capacity: {deployment: units}`; the first is the primary region."""
+    key = f"{NAMESPACE}:location"
+    if not location:
+        yield f"{key}: an empty list. Fix: one region name, or a list of {{region, capacity}} entries"
+        return
+    names = {d.get("name") for _i, d in _deployments(raw)}
+    seen: list[str] = []
+    for i, entry in enumerate(location):
+        region = entry if isinstance(entry, str) else entry.get("region") if isinstance(entry, dict) else None
+        if not isinstance(region, str):
+            yield f"{key}[{i}]: needs a region name. Fix: `- region: eastus2` (and optionally `capacity: {{chat: 50}}`)"
+            continue
+        yield from _region_problem(f"{key}[{i}].region", region, ctx)
+        if region in seen:
+            yield f"{key}[{i}]: '{region}' is listed twice. Fix: list each region once"
+        seen.append(region)
+        capacity = entry.get("capacity") if isinstance(entry, dict) else None
+        if isinstance(capacity, dict):
+            for name in capacity:
+                if name not in names:
+                    yield (
+                        f"{key}[{i}].capacity: '{name}' is not a deployment of {NAMESPACE}:deployments. Fix: use one "
+                        f"of {', '.join(sorted(str(n) for n in names if n))}"
+                    )
+    regions = raw.get("regions")
+    if isinstance(regions, list):
+        for region in seen:
+            if region not in regions and region in ctx.regions:
+                yield (
+                    f"{key}: '{region}' is pinned but not among {NAMESPACE}:regions. "
+                    "Fix: add it to the regions or run `labctl preflight --write` again"
+                )
 
 
 # ---- deployments ----
@@ -178,6 +220,37 @@ def unique_participants(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
         )
 
 
+@rule("participants")
+def unique_participant_emails(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    # One key per person: the same address twice is a copy-paste slip (roster import de-duplicates for you).
+    participants = raw.get("participants")
+    if not isinstance(participants, list):
+        return
+    emails = [
+        e["email"].lower() for e in participants if isinstance(e, dict) and isinstance(e.get("email"), str)
+    ]
+    for email, count in _listed_twice(emails):
+        yield (
+            f"{NAMESPACE}:participants: e-mail {email} is listed {count} times. Fix: one entry per person "
+            "(`labctl roster import` de-duplicates a class list)"
+        )
+
+
+@rule("startsOn")
+def class_window(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    starts, ends = raw.get("startsOn"), raw.get("expiresOn")
+    try:
+        first = dt.date.fromisoformat(str(starts)) if starts is not None else None
+        last = dt.date.fromisoformat(str(ends)) if ends is not None else None
+    except ValueError:
+        return  # the date fields report their own format problems
+    if first is not None and last is not None and first > last:
+        yield (
+            f"{NAMESPACE}:startsOn: {first} is after expiresOn ({last}): no day is left for the class. Fix: set "
+            "startsOn to the class's first day and expiresOn to its last"
+        )
+
+
 def _people(raw: dict[str, Any]) -> list[dict[str, Any]]:
     people = raw.get("people")
     return [p for p in people if isinstance(p, dict)] if isinstance(people, list) else []
@@ -222,3 +295,58 @@ def gateway_logs_need_a_tier_with_logs(raw: dict[str, Any], ctx: RuleContext) ->
             f"{NAMESPACE}:gatewayLogs asks for. Fix: use BasicV2 (or StandardV2, Developer, Standard), "
             "or set gatewayLogs to false"
         )
+
+
+@rule("participantLimits")
+def token_limits_need_a_tier_that_has_them(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    tier = raw.get("gatewayTier", DEFAULT_TIER)
+    if not isinstance(tier, str) or tier not in APIM_TIERS or APIM_TIERS[tier].llm_token_limit:
+        return
+    keys = []
+    if raw.get("participantLimits") is not None:
+        keys.append(f"{NAMESPACE}:participantLimits")
+    participants = raw.get("participants")
+    if isinstance(participants, list):
+        keys += [
+            f"{NAMESPACE}:participants[{i}].limits"
+            for i, p in enumerate(participants)
+            if isinstance(p, dict) and p.get("limits") is not None
+        ]
+    for key in keys:
+        yield (
+            f"{key}: API Management {tier} does not support llm-token-limit, so per-participant token limits "
+            f"cannot be enforced. Fix: set {NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, "
+            "Standard), or remove the limits"
+        )
+
+
+# ---- models ----
+
+
+@rule("deployments")
+def models_answer_on_the_api_version(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    """A deployment whose model needs a newer api version than the one the stack hands out cannot be called with
+    it (stacks/facts/models.yaml); warnings (unknown model, retirement, DeveloperTier) are the stack layer's."""
+    facts = model_facts()
+    version = raw.get("inferenceApiVersion", facts.default_api_version)
+    if not isinstance(version, str) or not API_VERSION_RE.match(version):
+        return  # the section reports a malformed version
+    items = [
+        DeploymentFacts(
+            key=f"{NAMESPACE}:deployments[{i}]",
+            name=str(d.get("name", "")),
+            model=d["model"],
+            version=str(d.get("version", "")),
+            sku=str(d.get("sku", "")),
+        )
+        for i, d in _deployments(raw)
+        if isinstance(d.get("model"), str)
+    ]
+    for finding in check_deployments(
+        items,
+        api_version=version,
+        api_version_key_path=f"{NAMESPACE}:inferenceApiVersion",
+        expires_on=dt.date.max,
+    ):
+        if finding.severity == "error":
+            yield str(finding)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
@@ -25,8 +25,10 @@ from stacks.config.values import (
     is_embedding_model,
     one_of,
     person_key,
+    suggest_participant_name,
 )
 from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
+from stacks.facts.models import model_facts
 
 MAX_BUDGET_NOTIFICATIONS = 5
 
@@ -133,17 +135,60 @@ class PersonSettings(Section):
         return one_of(v, tuple(ROLE_SETS), "role set")
 
 
+# `token-quota-period` values of llm-token-limit (learn.microsoft.com/azure/api-management/llm-token-limit-policy).
+QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
+_TOKENS = Annotated[int, Field(strict=True, gt=0)]
+
+
+class TokenLimitSettings(Section):
+    """A participant's token budget on the gateway (APIM llm-token-limit, one counter per participant key)."""
+
+    tokens_per_minute: _TOKENS | None = None
+    token_quota: _TOKENS | None = None
+    token_quota_period: QuotaPeriod | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TokenLimitSettings:
+        if (self.token_quota is None) != (self.token_quota_period is None):
+            raise ValueError(
+                "tokenQuota and tokenQuotaPeriod go together. Fix: set both (e.g. tokenQuota: 200000, "
+                "tokenQuotaPeriod: Daily) or neither"
+            )
+        if self.tokens_per_minute is None and self.token_quota is None:
+            raise ValueError(
+                "no limit is set. Fix: set tokensPerMinute, or tokenQuota with tokenQuotaPeriod, or remove the entry"
+            )
+        return self
+
+    def over(self, base: TokenLimitSettings | None) -> TokenLimitSettings:
+        """These limits on top of `base`: what this entry sets wins, the rest comes from `base`."""
+        if base is None:
+            return self
+        merged = base.model_dump()
+        merged.update(self.model_dump(exclude_unset=True))
+        return TokenLimitSettings.model_validate(merged)
+
+
 class ParticipantSettings(Section):
     name: str
     email: str
+    # How handouts greet them (`labctl roster import` keeps the spreadsheet's name here); never in Azure.
+    display_name: str | None = None
+    # suspended: their gateway subscription is suspended (the key is refused) until set back to active.
+    state: Literal["active", "suspended"] = "active"
+    # Bump to give this participant a new key on the next `pulumi up` (`labctl participant rotate`).
+    rotation: Annotated[int, Field(strict=True, ge=0)] = 0
+    # This participant's own token budget, over aoai-lab:participantLimits.
+    limits: TokenLimitSettings | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not PARTICIPANT_NAME_RE.match(v):
+            hint = suggest_participant_name(v)
+            fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
             raise ValueError(
-                f"'{v}' is not a valid participant name. Fix: 1-40 lowercase letters, digits or '-' "
-                "(it becomes the gateway subscription id)"
+                f"'{v}' is not a valid participant name (it becomes the gateway subscription id). Fix: {fix}"
             )
         return v
 
@@ -187,6 +232,21 @@ class BudgetSettings(Section):
         return self
 
 
+class RegionPlacement(Section):
+    """One region of a lab spread over several (`aoai-lab:location` as a list, written by `labctl preflight
+    --write`): the capacity of each deployment placed there. An empty `capacity` places every deployment with its
+    configured capacity."""
+
+    region: str
+    capacity: dict[str, Capacity] = Field(default_factory=dict)
+
+
+class PriceSettings(Section):
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)] = 0.0
+    source: str | None = None
+
+
 class LabSettings(Section):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
@@ -197,7 +257,10 @@ class LabSettings(Section):
     environment: str = Field(default="public", exclude=True)
 
     owner: str
+    # The last day the lab (and every participant key) works; keys are refused from the next day, 00:00 UTC.
     expires_on: Annotated[dt.date, _DATE_HINT]
+    # The first day participant keys work (the gateway refuses them before, 00:00 UTC). None: from deployment.
+    starts_on: Annotated[dt.date, _DATE_HINT] | None = None
     lab_name: str | None = None
     location: str | None = None
     regions: Annotated[
@@ -224,9 +287,16 @@ class LabSettings(Section):
     gateway_tier: str = DEFAULT_TIER
     publisher_email: str | None = None
     publisher_name: str = "aoai-lab"
-    inference_api_version: str = "2024-10-21"
+    # Handed out to students (OPENAI_API_VERSION); every chat model of the lab must answer on it
+    # (stacks/facts/models.yaml). GPT-5 and o-series need 2025-04-01-preview or later.
+    inference_api_version: str = model_facts().default_api_version
     gateway_logs: bool = True
-    log_body_bytes: Annotated[int, Field(ge=0, le=8192)] = 8192
+    # Everyone's token budget on the gateway (None: unlimited); a participant's `limits` override it.
+    participant_limits: TokenLimitSettings | None = None
+    # Request and response bodies in the gateway log, and prompts/completions in the LLM log: students' data,
+    # so off unless asked for. When on, bodies are cut at logBodyBytes (API Management's maximum is 8192).
+    log_bodies: bool = False
+    log_body_bytes: Annotated[int, Field(ge=1, le=8192)] = 8192
     log_retention_days: Annotated[
         int,
         Field(ge=30, le=730),
@@ -243,6 +313,15 @@ class LabSettings(Section):
     # the projects of an AIServices account (None: one project, `agents`; []: none).
     content_filter: ContentFilterSettings | None = None
     foundry_projects: tuple[ProjectSettings, ...] | None = None
+    # Token prices for `labctl usage`'s estimate, over stacks/facts/prices.yaml: {model: {input, output}} in US
+    # dollars per 1,000,000 tokens (the prices your agreement or region has).
+    prices: dict[str, PriceSettings] = Field(default_factory=dict)
+    # Set by the loader: the checks not run because a value is encrypted (stacks/config/encrypted.py).
+    _skipped_checks: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def skipped_checks(self) -> tuple[str, ...]:
+        return self._skipped_checks
 
     @field_validator("owner", "publisher_email")
     @classmethod
@@ -263,10 +342,37 @@ class LabSettings(Section):
     @classmethod
     def _api_version(cls, v: str) -> str:
         if not API_VERSION_RE.match(v):
-            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2024-10-21")
+            raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2025-04-01-preview")
         return v
 
+    # Every region of a spread lab, primary first: from `aoai-lab:location` when it is a list (see _spread_location).
+    spread: tuple[RegionPlacement, ...] = Field(default=(), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spread_location(cls, data: object) -> object:
+        """`aoai-lab:location` as a list of regions (or {region, capacity} entries): the first is the primary, kept
+        in `location`; all of them go to `spread`. Other shapes are left for the field's and the rule's errors."""
+        if not isinstance(data, dict):
+            return data
+        value = data.get("location")
+        if not isinstance(value, list | tuple) or not value:
+            return data
+        entries = [{"region": e} if isinstance(e, str) else e for e in value]
+        if not all(isinstance(e, dict) and isinstance(e.get("region"), str) for e in entries):
+            return data
+        return {**data, "location": entries[0]["region"], "spread": entries}
+
     # ---- derived values the stack layer uses ----
+    @property
+    def placements(self) -> tuple[RegionPlacement, ...]:
+        """The lab's regions, primary first: one unless `aoai-lab:location` spreads it over several."""
+        return self.spread or (RegionPlacement(region=self.account_location),)
+
+    @property
+    def spills_over(self) -> bool:
+        return len(self.placements) > 1
+
     @property
     def account_location(self) -> str:
         """The pinned region, else the first candidate (see `labctl preflight --write`)."""
@@ -288,17 +394,11 @@ class LabSettings(Section):
     def gateway_publisher_email(self) -> str:
         return self.publisher_email or self.owner
 
-    @property
-    def inference_api_channel(self) -> str:
-        """Preview versions of the spec live under inference/preview/, stable ones under inference/stable/."""
-        return "preview" if self.inference_api_version.endswith("-preview") else "stable"
-
-    @property
-    def inference_spec_url(self) -> str:
-        return (
-            "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/specification/cognitiveservices/"
-            f"data-plane/AzureOpenAI/inference/{self.inference_api_channel}/{self.inference_api_version}/inference.json"
-        )
+    def limits_of(self, participant: ParticipantSettings) -> TokenLimitSettings | None:
+        """A participant's effective token budget."""
+        if participant.limits is None:
+            return self.participant_limits
+        return participant.limits.over(self.participant_limits)
 
 
 # Keys a stack may set, as they appear in Pulumi.<stack>.yaml (without the namespace).

@@ -6,6 +6,7 @@ The running program reads it from the Pulumi runtime; offline tools read the sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from stacks.config.load import load_settings
@@ -36,7 +37,10 @@ def split_config(flat: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return lab, other
 
 
-def settings_from_flat_config(flat: dict[str, Any], *, project: str, stack: str) -> LabSettings:
+def settings_from_flat_config(
+    flat: dict[str, Any], *, project: str, stack: str, encrypted_keys: Iterable[str] = ()
+) -> LabSettings:
+    """`encrypted_keys`: `ns:key` names whose values are ciphertext offline (they read "[secret]")."""
     lab, other = split_config(flat)
     return load_settings(
         lab,
@@ -44,6 +48,7 @@ def settings_from_flat_config(flat: dict[str, Any], *, project: str, stack: str)
         stack=stack,
         resource_group_location=str(other.get("azure-native:location") or ""),
         environment=str(other.get("azure-native:environment") or "public"),
+        encrypted=[k.partition(":")[2] for k in encrypted_keys if k.partition(":")[0] == NAMESPACE],
     )
 
 
@@ -53,4 +58,19 @@ def settings_from_pulumi() -> LabSettings:
     from pulumi.runtime import config as runtime_config
 
     flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return settings_from_flat_config(flat, project=pulumi.get_project(), stack=pulumi.get_stack())
+    # Only the offline planner (the mock runtime) hands the program "[secret]" for encrypted keys; under
+    # `pulumi up` every value arrives decrypted and is checked in full.
+    encrypted = [k for k in flat if runtime_config.is_config_secret(k)] if _under_mocks() else []
+    settings = settings_from_flat_config(
+        flat, project=pulumi.get_project(), stack=pulumi.get_stack(), encrypted_keys=encrypted
+    )
+    for note in settings.skipped_checks:
+        pulumi.log.warn(note)
+    return settings
+
+
+def _under_mocks() -> bool:
+    from pulumi.runtime import settings as runtime_settings
+    from pulumi.runtime.mocks import MockMonitor
+
+    return isinstance(getattr(runtime_settings.SETTINGS, "monitor", None), MockMonitor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from stacks.catalog import DEPLOYMENT_SKUS
@@ -78,3 +79,28 @@ def sku_family(sku: str) -> str | None:
 
 def is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+# Letters NFKD does not decompose into an ASCII base letter.
+_SPECIAL_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l"}
+)
+PARTICIPANT_NAME_MAX = 40
+
+
+def slugify(text: str, max_length: int = PARTICIPANT_NAME_MAX) -> str:
+    """ASCII, lowercase, words joined by '-': `José Álvarez` -> `jose-alvarez`; accents dropped, anything else is a
+    separator; cut at a word boundary past `max_length`. May be empty (nothing Latin in the text)."""
+    folded = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if len(slug) > max_length:
+        cut = slug[:max_length]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
+    return slug
+
+
+def suggest_participant_name(invalid: str) -> str | None:
+    """What to write instead of a refused participant name (`ana.garcia` -> `ana-garcia`), or None."""
+    slug = slugify(invalid)
+    return slug if slug and PARTICIPANT_NAME_RE.match(slug) and slug != invalid else None

@@ -3,14 +3,16 @@
 Used by the stack layer (region validation), the gateway component (its managed-identity audience, passed in its
 Args) and labctl's Azure clients (Resource Manager endpoint, authority, token scopes), so the three never disagree.
 
-Sources:
-- Resource Manager endpoints, authorities and suffixes: Azure/azure-cli src/azure-cli-core/azure/cli/core/cloud.py
-  (AZURE_PUBLIC_CLOUD, AZURE_US_GOV_CLOUD, AZURE_CHINA_CLOUD) and azure-identity's AzureAuthorityHosts.
-- Cognitive Services (Azure OpenAI) token audience per cloud: Azure OpenAI managed-identity docs; checked in
-  /work/shared/REFERENCE.md ("Managed-identity audience per cloud").
-- Azure OpenAI and API Management endpoint suffixes: "Azure Government developer guide" / "Azure China developer
-  guide" endpoint mapping tables (learn.microsoft.com/azure/azure-government/compare-azure-government-global-azure,
-  learn.microsoft.com/azure/china/resources-developer-guide).
+Sources (checked December 2026):
+- Resource Manager endpoints and Entra ID authorities: hashicorp/go-azure-sdk sdk/environments (china.go:
+  management.chinacloudapi.cn, login.chinacloudapi.cn, ApiManagement "azure-api.cn"; the public and US Government
+  files likewise), the same as Azure/azure-cli azure/cli/core/cloud.py and learn.microsoft.com's "Regional code names
+  and endpoints" table (management.usgovcloudapi.net, login.microsoftonline.us).
+- Cognitive Services (Azure OpenAI) token audience per cloud: /work/shared/REFERENCE.md ("Managed-identity audience
+  per cloud"): cognitiveservices.azure.com / .azure.us / .azure.cn.
+- Azure OpenAI and API Management host suffixes: openai.azure.com / .us / .cn and azure-api.net / .us / .cn, as
+  public sovereign-cloud deployments use them (e.g. Bicep `openAISuffix = isGovDeployment ? 'openai.azure.us' ...`,
+  host allow-lists `.openai.azure.cn`, `.azure-api.us`); Azure Government / Azure in China developer guides.
 - Region names: `az account list-locations --query [].name` per cloud.
 """
 

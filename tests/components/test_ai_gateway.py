@@ -7,7 +7,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from components.ai_gateway import DEFAULT_POLICY, policy_backend_id
+from components.gateway_api import operations
+from components.gateway_logging import GatewayLogging
+from components.gateway_policy import POLICY_TEMPLATE, TokenLimits, policy_backend_id
+from labctl.plan.runtime import PlanError
+from tests.support.gateway_plans import GENERIC_RESOURCE, WORKSPACE_ID, plan_gateway
 from tests.support.plans import (
     ACCOUNT,
     API,
@@ -17,6 +21,7 @@ from tests.support.plans import (
     BACKEND,
     DIAGNOSTIC_SETTING,
     LOGGER,
+    PASSWORD,
     PRODUCT,
     PRODUCT_API,
     SUBSCRIPTION,
@@ -48,29 +53,45 @@ def test_selectable_tiers(plan_with, tier, client_certificate):
 
 
 def test_consumption_tier_without_gateway_logs(plan_with):
-    plan = plan_with(gatewayTier="Consumption", gatewayLogs=False)
+    plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     svc = inputs(plan, APIM)
     assert svc["sku"] == {"name": "Consumption", "capacity": 0}
     assert svc["enableClientCertificate"] is False
     settings = [name_of(r) for r in plan.by_type(DIAGNOSTIC_SETTING)]
     assert settings == ["openai-diagnostics"]
-    # Consumption has no resource logs: an Azure Monitor logger and API diagnostic would have nowhere to go.
-    assert plan.by_type(LOGGER) == [] and plan.by_type(API_DIAGNOSTIC) == []
+    # Consumption has no resource logs: an API diagnostic would have nowhere to go.
+    assert plan.by_type(GENERIC_RESOURCE) == [] and plan.by_type(API_DIAGNOSTIC) == []
 
 
 def test_gateway_logs_off_declares_no_gateway_logging(plan_with):
     plan = plan_with(gatewayLogs=False)
-    assert plan.by_type(LOGGER) == [] and plan.by_type(API_DIAGNOSTIC) == []
+    assert plan.by_type(GENERIC_RESOURCE) == [] and plan.by_type(API_DIAGNOSTIC) == []
     assert [name_of(r) for r in plan.by_type(DIAGNOSTIC_SETTING)] == ["openai-diagnostics"]
 
 
-def test_inference_api_imported_by_link(dev_plan):
+def test_api_operations_are_declared_inline(dev_plan):
     api = inputs(dev_plan, API)
-    assert api["format"] == "openapi+json-link"
-    assert api["value"] == (
-        "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/specification/cognitiveservices/"
-        "data-plane/AzureOpenAI/inference/stable/2024-10-21/inference.json"
-    )
+    # An OpenAPI 3.0 document from the repo, not a link to a spec on `main` (docs/gateway.md says why).
+    assert api["format"] == "openapi+json"
+    spec = json.loads(api["value"])
+    assert spec["openapi"] == "3.0.1"
+    declared = {(op.method, op.template): op.operation_id for op in operations(spec)}
+    assert declared == {
+        # The operations the workshop shows in the portal, with the inference spec's operation ids.
+        ("POST", "/deployments/{deployment-id}/chat/completions"): "ChatCompletions_Create",
+        ("POST", "/deployments/{deployment-id}/completions"): "Completions_Create",
+        ("POST", "/deployments/{deployment-id}/embeddings"): "embeddings_create",
+        # Responses with an api-version, and the v1 API without one.
+        ("POST", "/responses"): "Responses_Create",
+        ("GET", "/responses/{response-id}"): "Responses_Get",
+        ("DELETE", "/responses/{response-id}"): "Responses_Delete",
+        ("POST", "/v1/chat/completions"): "V1_ChatCompletions_Create",
+        ("POST", "/v1/embeddings"): "V1_Embeddings_Create",
+        ("POST", "/v1/responses"): "V1_Responses_Create",
+        ("GET", "/v1/responses/{response-id}"): "V1_Responses_Get",
+        ("DELETE", "/v1/responses/{response-id}"): "V1_Responses_Delete",
+        ("GET", "/v1/models"): "V1_Models_List",
+    }
     assert api["path"] == "openai"
     assert api["protocols"] == ["https"]
     assert api["subscriptionRequired"] is True
@@ -78,12 +99,9 @@ def test_inference_api_imported_by_link(dev_plan):
     assert api["subscriptionKeyParameterNames"]["header"] == "api-key"
 
 
-def test_spec_version_follows_config(plan_with):
-    api = inputs(plan_with(inferenceApiVersion="2023-05-15"), API)
-    assert api["value"].endswith("/inference/stable/2023-05-15/inference.json")
-    preview = plan_with(inferenceApiVersion="2025-04-01-preview")
-    assert inputs(preview, API)["value"].endswith("/inference/preview/2025-04-01-preview/inference.json")
-    assert preview.outputs["openaiEnv"]["OPENAI_API_VERSION"] == "2025-04-01-preview"
+def test_dated_operations_require_an_api_version_and_v1_ones_do_not(dev_plan):
+    for op in operations(inputs(dev_plan, API)["value"]):
+        assert op.query == (() if op.template.startswith("/v1/") else ("api-version",)), op.operation_id
 
 
 def test_backend_points_at_the_account_openai_endpoint(dev_plan):
@@ -92,9 +110,10 @@ def test_backend_points_at_the_account_openai_endpoint(dev_plan):
     assert backend["protocol"] == "http"
 
 
-def _policy(dev_plan) -> ET.Element:
-    policy = inputs(dev_plan, API_POLICY)
-    assert policy["format"] == "rawxml"
+def _policy(plan) -> ET.Element:
+    policy = inputs(plan, API_POLICY)
+    # Rendered from the parsed template: entity-escaped expressions, API Management's `xml` format.
+    assert policy["format"] == "xml"
     return ET.fromstring(policy["value"])
 
 
@@ -102,15 +121,16 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: drop the caller's key, get a token, send it, then route.
+    # Order matters: refuse over-budget callers, drop the caller's key, get a token, send it, then route.
     assert steps == [
         "base",
+        "llm-token-limit",
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    drop_key, auth, bearer, route = inbound[1], inbound[2], inbound[3], inbound[4]
+    drop_key, auth, bearer, route = inbound[2], inbound[3], inbound[4], inbound[5]
     assert drop_key.attrib == {"name": "api-key", "exists-action": "delete"}
     assert auth.get("resource") == "https://cognitiveservices.azure.com"
     token_var = auth.get("output-token-variable-name")
@@ -127,12 +147,110 @@ def test_policy_waits_for_its_backend(dev_plan):
     assert backend["urn"] in policy["dependencies"]
 
 
-def test_policy_file_is_the_single_source_of_the_backend_id(tmp_path):
-    text = DEFAULT_POLICY.read_text()
+def test_policy_template_is_the_single_source_of_the_backend_id():
+    text = POLICY_TEMPLATE.read_text()
     assert policy_backend_id(text) == "azure-openai"
     broken = text.replace('<set-backend-service backend-id="azure-openai" />', "")
     with pytest.raises(ValueError, match="set-backend-service"):
         policy_backend_id(broken)
+
+
+LIMITS = TokenLimits(tokens_per_minute=2000, token_quota=50000, token_quota_period="Daily")
+
+
+def test_token_limit_per_participant_subscription():
+    inbound = _policy(plan_gateway(token_limits=LIMITS)).find("inbound")
+    assert inbound is not None
+    assert [c.tag for c in inbound] == [
+        "base",
+        "llm-token-limit",  # before a token is fetched for a request that would be refused
+        "set-header",
+        "authentication-managed-identity",
+        "set-header",
+        "set-backend-service",
+    ]
+    assert inbound[1].attrib == {
+        "id": "participant-token-limit",
+        "counter-key": "@(context.Subscription.Id)",
+        "tokens-per-minute": "2000",
+        "token-quota": "50000",
+        "token-quota-period": "Daily",
+        "estimate-prompt-tokens": "true",
+        "retry-after-variable-name": "participantRetryAfter",
+        "remaining-tokens-header-name": "x-participant-remaining-tokens",
+        "remaining-quota-tokens-header-name": "x-participant-remaining-quota-tokens",
+        "tokens-consumed-header-name": "x-participant-tokens-consumed",
+    }
+
+
+def test_minute_limit_alone_sends_no_quota_attributes():
+    inbound = _policy(plan_gateway(token_limits=TokenLimits(tokens_per_minute=500))).find("inbound")
+    assert inbound is not None
+    limit = inbound.find("llm-token-limit")
+    assert limit is not None
+    assert limit.get("tokens-per-minute") == "500"
+    assert "token-quota" not in limit.attrib and "token-quota-period" not in limit.attrib
+
+
+def test_a_participant_override_gets_a_branch_of_its_own():
+    bigger = TokenLimits(tokens_per_minute=8000, token_quota=200000, token_quota_period="Weekly")
+    root = _policy(
+        plan_gateway(token_limits=LIMITS, participant_limits={"student03": bigger, "student01": LIMITS})
+    )
+    inbound = root.find("inbound")
+    assert inbound is not None
+    choose = inbound[1]
+    assert choose.tag == "choose"
+    (when,) = choose.findall("when")
+    # student01's entry equals everyone's limits: no branch for it.
+    assert when.get("condition") == '@(context.Subscription.Id == "student03")'
+    (special,) = list(when)
+    assert (
+        special.get("tokens-per-minute"),
+        special.get("token-quota"),
+        special.get("token-quota-period"),
+    ) == (
+        "8000",
+        "200000",
+        "Weekly",
+    )
+    otherwise = choose.find("otherwise/llm-token-limit")
+    assert otherwise is not None and otherwise.get("tokens-per-minute") == "2000"
+    assert special.get("counter-key") == otherwise.get("counter-key") == "@(context.Subscription.Id)"
+
+
+def test_refusals_say_which_limit_was_hit():
+    on_error = _policy(plan_gateway(token_limits=LIMITS)).find("on-error")
+    assert on_error is not None
+    whens = on_error.findall("choose/when")
+    by_status = {}
+    for when in whens:
+        condition = when.get("condition", "")
+        # The error's policy is the limit's own id (documented), or its element name.
+        assert 'context.LastError.PolicyId == "participant-token-limit"' in condition
+        assert 'context.LastError.Source == "llm-token-limit"' in condition
+        status = 429 if "StatusCode == 429" in condition else 403
+        body = when.find("set-body")
+        assert body is not None and body.text
+        by_status[status] = json.loads(body.text)["error"]
+    assert by_status[429]["code"] == "ParticipantTokensPerMinuteExceeded"
+    assert "tokens-per-minute" in by_status[429]["message"] and "Retry-After" in by_status[429]["message"]
+    assert by_status[403]["code"] == "ParticipantTokenQuotaExceeded"
+    assert "token quota" in by_status[403]["message"]
+    retry = next(w for w in whens if "429" in w.get("condition", "")).find("set-header[@name='Retry-After']")
+    assert retry is not None
+
+
+def test_limits_for_someone_who_is_not_a_participant_are_refused():
+    with pytest.raises(PlanError, match="unknown participants: student99"):
+        plan_gateway(token_limits=LIMITS, participant_limits={"student99": LIMITS})
+
+
+def test_sovereign_cloud_audience_reaches_the_policy():
+    auth = _policy(plan_gateway(managed_identity_audience="https://cognitiveservices.azure.us")).find(
+        "inbound/authentication-managed-identity"
+    )
+    assert auth is not None and auth.get("resource") == "https://cognitiveservices.azure.us"
 
 
 def test_product_requires_subscription_without_approval(dev_plan):
@@ -149,23 +267,43 @@ def test_one_subscription_per_participant_scoped_to_the_product(dev_plan):
     subs = {s["inputs"]["sid"]: s["inputs"] for s in dev_plan.by_type(SUBSCRIPTION)}
     assert set(subs) == {"student01", "student02"}
     product_id = inputs(dev_plan, PRODUCT)["productId"]
-    for sub in subs.values():
+    for sid, sub in subs.items():
         assert sub["scope"].endswith(f"/products/{product_id}")
         assert sub["state"] == "active"
+        # The name only: e-mail addresses stay out of Azure.
+        assert sub["displayName"] == sid
+        assert "@" not in json.dumps(sub)
 
 
-def test_participant_keys_are_read_with_list_secrets_and_kept_secret(dev_plan):
-    from labctl.plan.mockcloud import stable_hex
-
-    # Azure does not return keys when it creates a subscription (the mock does not either): the keys must come
-    # from listSecrets, one per participant, and never be empty.
+def test_participant_keys_are_generated_in_the_program_and_kept_secret(dev_plan):
+    passwords = {name_of(r).rsplit("-key-", 1)[1]: r for r in dev_plan.by_type(PASSWORD)}
+    assert set(passwords) == {"student01", "student02"}
+    for password in passwords.values():
+        assert password["inputs"]["length"] == 40 and password["inputs"]["special"] is False
+        assert password["inputs"]["keepers"] == {"rotation": "0"}
+        assert "result" in password["additionalSecretOutputs"]
     keys = dev_plan.revealed_outputs["participantKeys"]
-    assert keys == {p: stable_hex(32, p, "primary") for p in ("student01", "student02")}
+    assert set(keys) == {"student01", "student02"}
+    assert all(len(k) == 40 and k.isalnum() for k in keys.values())
+    assert len(set(keys.values())) == 2
+    # Each subscription's primary key is its participant's password; the plan shows neither.
+    for sub in dev_plan.by_type(SUBSCRIPTION):
+        assert sub["inputs"]["primaryKey"] == "[secret]"
     assert dev_plan.outputs["participantKeys"] == "[secret]"
     text = dev_plan.to_json()
-    for participant in ("student01", "student02"):
-        assert stable_hex(32, participant, "primary") not in text
-        assert stable_hex(32, participant, "secondary") not in text
+    for key in keys.values():
+        assert key not in text
+
+
+def test_suspend_and_rotate_reach_the_subscription_and_the_key(plan_with, dev_config):
+    participants = [dict(p) for p in dev_config["aoai-lab:participants"]]
+    participants[0]["state"] = "suspended"
+    participants[1]["rotation"] = 3
+    plan = plan_with(participants=participants)
+    subs = {s["inputs"]["sid"]: s["inputs"] for s in plan.by_type(SUBSCRIPTION)}
+    assert (subs["student01"]["state"], subs["student02"]["state"]) == ("suspended", "active")
+    keepers = {name_of(r).rsplit("-key-", 1)[1]: r["inputs"]["keepers"] for r in plan.by_type(PASSWORD)}
+    assert keepers == {"student01": {"rotation": "0"}, "student02": {"rotation": "3"}}
 
 
 def test_subscription_keys_stay_encrypted_in_state(dev_plan):
@@ -173,20 +311,92 @@ def test_subscription_keys_stay_encrypted_in_state(dev_plan):
         assert sub["additionalSecretOutputs"] == ["primaryKey", "secondaryKey"]
 
 
-def test_api_diagnostic_logs_bodies_to_azure_monitor(dev_plan):
-    logger = inputs(dev_plan, LOGGER)
-    assert logger["loggerType"] == "azureMonitor"
-    diag = inputs(dev_plan, API_DIAGNOSTIC)
-    assert diag["loggerId"].endswith(f"/loggers/{logger['loggerId']}")
-    assert diag["sampling"] == {"samplingType": "fixed", "percentage": 100}
+def _api_diagnostic(plan) -> dict:
+    (diag,) = plan.by_type(GENERIC_RESOURCE)
+    return diag
+
+
+def test_no_logger_is_created_the_builtin_one_is_referenced():
+    plan = plan_gateway()
+    assert plan.by_type(LOGGER) == []  # `azuremonitor` exists on every service; creating it fails
+    diag = _api_diagnostic(plan)["inputs"]
+    service_id = (
+        "/subscriptions/6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24/resourceGroups/rg-lab/providers/"
+        "Microsoft.ApiManagement/service/apim-lab"
+    )
+    assert diag["properties"]["loggerId"] == f"{service_id}/loggers/azuremonitor"
+
+
+def test_api_diagnostic_body_azure_receives():
+    diag = _api_diagnostic(plan_gateway())["inputs"]
+    # The generic resource: Microsoft.ApiManagement/service/apim-lab/apis/azure-openai/diagnostics/azuremonitor
+    # at an API version that has `largeLanguageModel` (pulumi-azure-native's own ApiDiagnostic is 2024-05-01).
+    assert {k: diag[k] for k in ("resourceProviderNamespace", "parentResourcePath", "resourceType")} == {
+        "resourceProviderNamespace": "Microsoft.ApiManagement",
+        "parentResourcePath": "service/apim-lab/apis/azure-openai",
+        "resourceType": "diagnostics",
+    }
+    assert diag["resourceName"] == "azuremonitor"
+    assert diag["apiVersion"] == "2024-06-01-preview"
+    assert "location" not in diag and "tags" not in diag  # a proxy resource takes neither
+    props = diag["properties"]
+    assert props["largeLanguageModel"] == {"logs": "enabled"}  # tokens and model, no prompts
+    # Headers are logged even without bodies: refusals' Retry-After, the participant's budget, content-filter blocks.
+    assert props["frontend"]["response"]["headers"] == [
+        "retry-after",
+        "x-participant-remaining-tokens",
+        "x-participant-remaining-quota-tokens",
+        "x-aoai-lab-content-filter",
+    ]
+    assert props["sampling"] == {"samplingType": "fixed", "percentage": 100}
+    assert props["alwaysLog"] == "allErrors" and props["logClientIp"] is True
+    # Bodies are off by default: prompts hold students' data.
     for side in ("frontend", "backend"):
         for direction in ("request", "response"):
-            assert diag[side][direction]["body"]["bytes"] == 8192, (side, direction)
+            assert props[side][direction]["body"] == {"bytes": 0}, (side, direction)
 
 
-def test_body_bytes_follow_config(plan_with):
-    diag = inputs(plan_with(logBodyBytes=1024), API_DIAGNOSTIC)
-    assert diag["backend"]["response"]["body"]["bytes"] == 1024
+def test_opt_in_body_logging_stays_under_the_entry_limit():
+    props = _api_diagnostic(plan_gateway(logging=GatewayLogging(body_bytes=8192, message_bytes=32768)))[
+        "inputs"
+    ]["properties"]
+    bodies = {
+        (side, direction): props[side][direction]["body"]["bytes"]
+        for side in ("frontend", "backend")
+        for direction in ("request", "response")
+    }
+    # The caller's prompt and Azure OpenAI's answer; the two copies in between are not logged twice.
+    assert bodies == {
+        ("frontend", "request"): 8192,
+        ("frontend", "response"): 0,
+        ("backend", "request"): 0,
+        ("backend", "response"): 8192,
+    }
+    headers = [
+        h
+        for side in ("frontend", "backend")
+        for d in ("request", "response")
+        for h in props[side][d]["headers"]
+    ]
+    # Two 8 KB bodies, a few short headers and the entry's other fields stay well under 32 KB.
+    assert sum(bodies.values()) + sum(len(h) + 256 for h in headers) + 8 * 1024 <= 32 * 1024
+    message = {"messages": "all", "maxSizeInBytes": 32768}
+    assert props["largeLanguageModel"] == {"logs": "enabled", "requests": message, "responses": message}
+
+
+@pytest.mark.parametrize("change", [{"body_bytes": 8193}, {"message_bytes": 40000}, {"body_bytes": -1}])
+def test_unbounded_logging_is_refused(change):
+    with pytest.raises(ValueError):
+        GatewayLogging(**change)
+
+
+def test_api_diagnostic_waits_for_the_diagnostic_setting():
+    plan = plan_gateway()
+    (setting,) = plan.by_type(DIAGNOSTIC_SETTING)
+    diag = _api_diagnostic(plan)
+    # Created after the setting (logs have a destination); destroyed before it (nothing blocks the setting).
+    assert setting["urn"] in diag["dependencies"]
+    assert setting["inputs"]["workspaceId"] == WORKSPACE_ID
 
 
 def test_gateway_logs_go_to_dedicated_tables(dev_plan):
@@ -205,5 +415,49 @@ def test_gateway_url_output(dev_plan):
     env = dev_plan.outputs["openaiEnv"]
     # The SDK appends /openai itself.
     assert env["AZURE_OPENAI_ENDPOINT"] == f"https://{name}.azure-api.net"
-    assert env["OPENAI_API_VERSION"] == "2024-10-21"
+    # The version every chat model of the stack answers on (gpt-5-mini needs 2025-04-01-preview).
+    assert env["OPENAI_API_VERSION"] == "2025-04-01-preview"
+    # The plain OpenAI client on the v1 API.
+    assert (
+        env["OPENAI_BASE_URL"]
+        == dev_plan.outputs["gatewayV1Url"]
+        == f"https://{name}.azure-api.net/openai/v1/"
+    )
     assert json.dumps(env)  # plain, pasteable values
+
+
+def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_config):
+    participants = [dict(p) for p in dev_config["aoai-lab:participants"]]
+    participants[1]["limits"] = {"tokensPerMinute": 9000}
+    plan = plan_with(
+        participantLimits={"tokensPerMinute": 3000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+        participants=participants,
+    )
+    inbound = _policy(plan).find("inbound")
+    assert inbound is not None
+    choose = inbound.find("choose")
+    assert choose is not None
+    assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
+    assert choose.find("when/llm-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
+    assert choose.find("otherwise/llm-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]
+    assert plan.outputs["participantLimits"] == {
+        "student01": {"tokensPerMinute": 3000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+        "student02": {"tokensPerMinute": 9000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("environment", "location", "audience"),
+    [
+        ("usgovernment", "usgovvirginia", "https://cognitiveservices.azure.us"),
+        ("china", "chinanorth3", "https://cognitiveservices.azure.cn"),
+    ],
+)
+def test_the_gateway_asks_for_a_token_of_its_clouds_audience(plan_with, environment, location, audience):
+    plan = plan_with(
+        **{"azure-native:environment": environment, "azure-native:location": location},
+        regions=[location],
+        location=None,
+    )
+    auth = ET.fromstring(inputs(plan, API_POLICY)["value"]).find("./inbound/authentication-managed-identity")
+    assert auth is not None and auth.get("resource") == audience

@@ -1,10 +1,14 @@
 """A fake of the lab's data plane on loopback: API Management in front of Azure OpenAI, answering like both.
 
 It checks the `api-key` header (the APIM subscription key, named like Azure OpenAI's so the SDK works unchanged)
-or an Entra ID bearer token (the account, for `--direct`), and answers chat completions and embeddings with the
-JSON Azure OpenAI returns, or with the real error bodies:
+or an Entra ID bearer token (the account, for `--direct`), and answers the operations the gateway declares:
+chat completions (streamed too), embeddings and Responses, on dated api-versions (/openai/deployments/..., and
+/openai/responses) and on the v1 API (/openai/v1/...), with the JSON Azure OpenAI returns, or the real errors:
 - APIM's own:         {"statusCode": 401, "message": "Access denied due to invalid subscription key. ..."}
 - Azure OpenAI's:     {"error": {"code": "DeploymentNotFound" | "PermissionDenied" | "429", "message": ...}}
+It enforces the model facts (a GPT-5 deployment answers 400 on an api-version older than its minimum) and, like
+the policy's llm-token-limit, a participant's tokens per minute (429 with Retry-After) and token quota (403),
+with the refusal bodies of the rendered policy (`limits_from_policy`).
 Scripted answers (`fail_next`) let a test make one participant or deployment fail, once or for good.
 """
 
@@ -15,15 +19,25 @@ import json
 import re
 import struct
 import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from components.gateway_policy import TokenLimits
+from stacks.facts.models import api_version_key, model_facts
 from tests.support.in_flight import CountsInFlight
 
-PATH_RE = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$")
+# Dated: /openai/deployments/{d}/{op}?api-version=...; Responses: /openai/responses?api-version=...;
+# v1: /openai/v1/{op} with the deployment as `model` in the body.
+PATH_RE = re.compile(
+    r"^/openai/(?:deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)"
+    r"|(?P<v1>v1/)?(?P<op2>chat/completions|embeddings|responses))$"
+)
 
 APIM_INVALID_KEY = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 APIM_MISSING_KEY = (
@@ -71,8 +85,49 @@ def rate_limited(retry_after_ms: int = 10) -> Scripted:
 class Call:
     caller: str  # participant name, "bearer", or "anonymous"
     deployment: str
-    op: str
+    op: str  # chat/completions, embeddings or responses
     api_version: str | None
+    method: str = "POST"
+    path: str = ""
+    api_key: str | None = None
+    stream: bool = False
+
+
+def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, TokenLimits], dict[int, Any]]:
+    """(everyone's limits, per-participant limits, refusal bodies by status) read from a rendered policy."""
+    root = ET.fromstring(policy_xml)
+
+    def limits(element: ET.Element) -> TokenLimits:
+        quota = element.get("token-quota")
+        tpm = element.get("tokens-per-minute")
+        return TokenLimits(
+            tokens_per_minute=int(tpm) if tpm else None,
+            token_quota=int(quota) if quota else None,
+            token_quota_period=element.get("token-quota-period"),  # type: ignore[arg-type]
+        )
+
+    default: TokenLimits | None = None
+    per: dict[str, TokenLimits] = {}
+    inbound = root.find("inbound")
+    assert inbound is not None
+    for child in inbound:
+        if child.tag == "llm-token-limit":
+            default = limits(child)
+        elif child.tag == "choose" and child.find(".//llm-token-limit") is not None:
+            for when in child.findall("when"):
+                element = when.find("llm-token-limit")
+                assert element is not None
+                for sid in re.findall(r'context\.Subscription\.Id == "([^"]+)"', when.get("condition", "")):
+                    per[sid] = limits(element)
+            otherwise = child.find("otherwise/llm-token-limit")
+            default = limits(otherwise) if otherwise is not None else None
+    bodies: dict[int, Any] = {}
+    for when in root.findall("on-error/choose/when"):
+        status = 429 if "StatusCode == 429" in when.get("condition", "") else 403
+        body = when.find("set-body")
+        if body is not None and body.text:
+            bodies[status] = json.loads(body.text)
+    return default, per, bodies
 
 
 @dataclass
@@ -82,6 +137,11 @@ class FakeGateway(CountsInFlight):
     deployments: dict[str, str]  # deployment -> model
     bearer_tokens: set[str] = field(default_factory=set)
     delay_s: float = 0.0
+    # The gateway's token limits (see `limits_from_policy`); None: none.
+    token_limits: TokenLimits | None = None
+    participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
+    refusal_bodies: dict[int, Any] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -89,10 +149,52 @@ class FakeGateway(CountsInFlight):
     # a `None` count means "always".
     _script: list[tuple[str | None, str | None, Scripted, int | None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # participant -> (minute, tokens used in it), (period start, tokens used in it)
+    _minute: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _quota: dict[str, int] = field(default_factory=dict)
 
     def install(self) -> FakeGateway:
         self.server.expect_request(PATH_RE, method="POST").respond_with_handler(self.handle)
         return self
+
+    def enforce_policy(self, policy_xml: str) -> FakeGateway:
+        """Apply the token limits and refusal bodies of a rendered gateway policy."""
+        self.token_limits, self.participant_limits, self.refusal_bodies = limits_from_policy(policy_xml)
+        return self
+
+    def _limits(self, caller: str) -> TokenLimits | None:
+        return self.participant_limits.get(caller, self.token_limits)
+
+    def _refused(self, caller: str) -> Response | None:
+        limits = self._limits(caller)
+        if limits is None or caller == "bearer":
+            return None
+        now = self.clock()
+        minute = int(now // 60)
+        with self._lock:
+            used_minute = self._minute.get(caller, (minute, 0))
+            used = used_minute[1] if used_minute[0] == minute else 0
+            if limits.tokens_per_minute is not None and used >= limits.tokens_per_minute:
+                retry_after = str(60 - int(now) % 60)
+                body = self.refusal_bodies.get(429) or {
+                    "statusCode": 429,
+                    "message": "Token limit is exceeded.",
+                }
+                return _json(Scripted(429, body, {"Retry-After": retry_after}))
+            if limits.token_quota is not None and self._quota.get(caller, 0) >= limits.token_quota:
+                body = self.refusal_bodies.get(403) or {
+                    "statusCode": 403,
+                    "message": "Token quota is exceeded.",
+                }
+                return _json(Scripted(403, body))
+        return None
+
+    def _count(self, caller: str, tokens: int) -> None:
+        minute = int(self.clock() // 60)
+        with self._lock:
+            at, used = self._minute.get(caller, (minute, 0))
+            self._minute[caller] = (minute, (used if at == minute else 0) + tokens)
+            self._quota[caller] = self._quota.get(caller, 0) + tokens
 
     def fail_next(
         self,
@@ -124,7 +226,10 @@ class FakeGateway(CountsInFlight):
     def _answer(self, request: Request) -> Response:
         match = PATH_RE.match(request.path)
         assert match is not None
-        deployment, op = match["deployment"], match["op"]
+        body = request.get_json(silent=True) or {}
+        v1 = bool(match["v1"])
+        op = match["op"] or match["op2"]
+        deployment = match["deployment"] or str(body.get("model", ""))
         key = request.headers.get("api-key")
         auth = request.headers.get("Authorization", "")
         if key is not None:
@@ -139,17 +244,33 @@ class FakeGateway(CountsInFlight):
             return _json(apim_error(401, APIM_MISSING_KEY))
         api_version = request.args.get("api-version")
         with self._lock:
-            self.calls.append(Call(caller, deployment, op, api_version))
-        if not api_version:
+            self.calls.append(
+                Call(
+                    caller,
+                    deployment,
+                    op,
+                    api_version,
+                    request.method,
+                    request.path,
+                    key,
+                    bool(body.get("stream")),
+                )
+            )
+        if not api_version and not v1:
             return _json(azure_error(404, "404", "Resource not found"))
 
+        refused = self._refused(caller)
+        if refused is not None:
+            return refused
         scripted = self._scripted(caller, deployment)
         if scripted is not None:
             return _json(scripted)
         model = self.deployments.get(deployment)
         if model is None:
             return _json(azure_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND))
-        body = request.get_json(silent=True) or {}
+        too_old = _too_old(model, api_version) if not v1 else None
+        if too_old:
+            return _json(azure_error(400, "BadRequest", too_old))
         is_embedding = "embedding" in model
         if (op == "embeddings") != is_embedding:
             operation = "embeddings" if op == "embeddings" else "chatCompletion"
@@ -162,8 +283,65 @@ class FakeGateway(CountsInFlight):
                 )
             )
         if op == "embeddings":
-            return _json(Scripted(200, _embedding(model, body)))
-        return _json(Scripted(200, _chat(model, body)))
+            answer = _embedding(model, body)
+        elif op == "responses":
+            answer = _response(model, body)
+        else:
+            answer = _chat(model, body)
+        usage = answer["usage"]
+        self._count(caller, int(usage["total_tokens"]))
+        if op == "chat/completions" and body.get("stream"):
+            return _stream(
+                answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))
+            )
+        return _json(Scripted(200, answer))
+
+
+def _too_old(model: str, api_version: str | None) -> str | None:
+    """Azure OpenAI's 400 for a model that needs a newer api-version (reasoning models on old versions)."""
+    family, _ = model_facts().family(model)
+    if family is None or api_version is None:
+        return None
+    try:
+        old = api_version_key(api_version) < api_version_key(family.min_api_version)
+    except ValueError:
+        return None
+    if not old:
+        return None
+    return f"Model {model} is enabled only for api versions {family.min_api_version} and later"
+
+
+def _stream(answer: dict[str, Any], *, include_usage: bool) -> Response:
+    """A chat completion as server-sent events: one delta per word, then (if asked) a last chunk with usage only."""
+    base = {k: answer[k] for k in ("id", "created", "model", "system_fingerprint")}
+    events = []
+    content = answer["choices"][0]["message"]["content"]
+    events.append(
+        {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        }
+    )
+    events.append(
+        {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}],
+        }
+    )
+    events.append(
+        {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+    )
+    if include_usage:
+        # Streamed responses carry usage only in this last event.
+        events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": answer["usage"]})
+    text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return Response(text, status=200, content_type="text/event-stream")
 
 
 def _json(answer: Scripted) -> Response:
@@ -218,4 +396,34 @@ def _embedding(model: str, body: dict[str, Any]) -> dict[str, Any]:
         "data": [{"object": "embedding", "index": 0, "embedding": value}],
         "model": model,
         "usage": {"prompt_tokens": 4, "total_tokens": 4},
+    }
+
+
+def _response(model: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A Responses API answer (object "response") with its usage in input/output tokens."""
+    return {
+        "id": "resp_0123456789abcdef",
+        "object": "response",
+        "created_at": 1767225600,
+        "status": "completed",
+        "model": f"{model}-2025-08-07",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_0123456789abcdef",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "ok", "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": 13,
+            "output_tokens": 2,
+            "total_tokens": 15,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
     }

@@ -36,14 +36,15 @@ def test_import_adds_updates_and_keeps_everything_else(project: Path) -> None:
 
     assert [p["name"] for p in plan.added] == ["jose-alvarez", "jose-alvarez-2"]
     assert [(c.name, c.fields) for c in plan.changed] == [
-        ("student02", {"displayName": (None, "Student Two"), "tokensPerMinute": (None, 5000)})
+        ("student02", {"displayName": (None, "Student Two"), "limits": (None, {"tokensPerMinute": 5000})})
     ]
     assert [p["name"] for p in plan.kept] == ["student01"]
     assert plan.removed == []
     assert plan.summary_lines() == [
         "+ jose-alvarez <jose@uni.es> (tokensPerMinute=2000)",
         "+ jose-alvarez-2 <jose.b@uni.es>",
-        "~ student02 <student02@contoso.edu>: displayName: (unset) -> Student Two, tokensPerMinute: (unset) -> 5000",
+        "~ student02 <student02@contoso.edu>: displayName: (unset) -> Student Two, limits: (unset) -> "
+        "{tokensPerMinute: 5000}",
     ]
 
     assert apply_enrollment(doc, plan) is True
@@ -60,13 +61,13 @@ def test_import_adds_updates_and_keeps_everything_else(project: Path) -> None:
             "name": "student02",
             "email": "student02@contoso.edu",
             "displayName": "Student Two",
-            "tokensPerMinute": 5000,
+            "limits": {"tokensPerMinute": 5000},
         },
         {
             "name": "jose-alvarez",
             "email": "jose@uni.es",
             "displayName": "José Álvarez",
-            "tokensPerMinute": 2000,
+            "limits": {"tokensPerMinute": 2000},
         },
         {"name": "jose-alvarez-2", "email": "jose.b@uni.es", "displayName": "Jose Alvarez"},
     ]
@@ -130,10 +131,12 @@ def test_empty_limit_cell_clears_the_override(project: Path) -> None:
     doc = StackDocument(path, "aoai-lab")
     roster = parse_roster("name;correo;tpm\nJosé Álvarez;jose@uni.es;\n")
     plan = plan_enrollment(roster, doc.participants(), replace=False)
-    assert [(c.name, c.fields) for c in plan.changed] == [("jose-alvarez", {"tokensPerMinute": (2000, None)})]
+    assert [(c.name, c.fields) for c in plan.changed] == [
+        ("jose-alvarez", {"limits": ({"tokensPerMinute": 2000}, None)})
+    ]
     apply_enrollment(doc, plan)
     entry = next(p for p in config(path)["aoai-lab:participants"] if p["name"] == "jose-alvarez")
-    assert "tokensPerMinute" not in entry
+    assert "limits" not in entry
 
 
 def test_export_reads_back_to_the_same_participants(project: Path, tmp_path: Path) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import stat
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from labctl.classroom.handout import (
     ClassInfo,
@@ -18,11 +16,11 @@ from labctl.classroom.handout import (
     Limits,
     Student,
     class_info,
-    participant_keys,
     python_snippet,
     students_from,
     write_handouts,
 )
+from stacks.outputs import LabOutputs, OutputsError
 from tests.support.fake_gateway import FakeGateway
 
 OUTPUTS = {
@@ -45,7 +43,7 @@ PARTICIPANTS = [
         "name": "ana-garcia",
         "email": "ana@uni.es",
         "displayName": 'Ana <García> & "Co"',
-        "tokensPerMinute": 2000,
+        "limits": {"tokensPerMinute": 2000},
     },
     {"name": "bob", "email": "bob@uni.es"},
     {"name": "late", "email": "late@uni.es"},
@@ -54,11 +52,11 @@ PARTICIPANTS = [
 
 @pytest.fixture
 def info() -> ClassInfo:
-    return class_info(OUTPUTS, starts_on="2026-12-01")
+    return class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01")
 
 
 def students(**defaults: object) -> list[Student]:
-    found, missing = students_from(PARTICIPANTS, participant_keys(OUTPUTS), Limits(**defaults))  # type: ignore[arg-type]
+    found, missing = students_from(PARTICIPANTS, OUTPUTS["participantKeys"], Limits(**defaults))  # type: ignore[arg-type]
     assert missing == ["late"]
     return found
 
@@ -74,16 +72,17 @@ def test_class_info_from_the_stack_outputs(info: ClassInfo) -> None:
     )
     assert info.v1_base_url == "https://gw-class.azure-api.net/openai/v1/"
     # Without openaiEnv, the endpoint is the gateway URL minus the API path.
-    assert class_info({**OUTPUTS, "openaiEnv": None}).gateway == "https://gw-class.azure-api.net"
+    assert (
+        class_info(LabOutputs.parse({**OUTPUTS, "openaiEnv": None})).gateway
+        == "https://gw-class.azure-api.net"
+    )
 
 
 def test_masked_or_missing_outputs_are_explained() -> None:
-    with pytest.raises(HandoutError, match="masked"):
-        participant_keys({"participantKeys": {"a": "[secret]"}})
-    with pytest.raises(HandoutError, match="no 'deployments'"):
-        class_info({**OUTPUTS, "deployments": {}})
+    with pytest.raises(OutputsError, match="masked"):
+        LabOutputs.parse({**OUTPUTS, "participantKeys": {"a": "[secret]"}})
     with pytest.raises(HandoutError, match="no gateway endpoint"):
-        class_info({"deployments": OUTPUTS["deployments"]})
+        class_info(LabOutputs.parse({"deployments": OUTPUTS["deployments"]}))
 
 
 def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, info: ClassInfo) -> None:
@@ -164,26 +163,15 @@ def test_the_snippet_really_calls_the_gateway_with_both_clients(fake_azure) -> N
         keys={key: "student01"},
         deployments={"chat": "gpt-5-mini", "embeddings": "text-embedding-3-small"},
     ).install()
-    v1_keys: list[str | None] = []
-
-    def v1_chat(request: Request) -> Response:
-        v1_keys.append(request.headers.get("api-key"))
-        body = {
-            "id": "c1", "object": "chat.completion", "created": 0, "model": request.get_json()["model"],
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hola"}}],
-        }  # fmt: skip
-        return Response(json.dumps(body), content_type="application/json")
-
-    fake_azure.server.expect_request("/openai/v1/chat/completions", method="POST").respond_with_handler(
-        v1_chat
-    )
-    info = ClassInfo(fake_azure.base_url, "2024-10-21", ("chat",), ("embeddings",), "2026-12-18")
+    # The fake gateway answers the v1 API too (tests/support/fake_gateway.py); GPT-5 needs 2025-04-01-preview.
+    info = ClassInfo(fake_azure.base_url, "2025-04-01-preview", ("chat",), ("embeddings",), "2026-12-18")
     exec(compile(python_snippet(info, Student("student01", "s@x.edu", "", key)), "snippet.py", "exec"), {})
     assert [(c.caller, c.deployment, c.op, c.api_version) for c in gateway.calls] == [
-        ("student01", "chat", "chat/completions", "2024-10-21"),
-        ("student01", "embeddings", "embeddings", "2024-10-21"),
+        ("student01", "chat", "chat/completions", "2025-04-01-preview"),
+        ("student01", "chat", "chat/completions", None),  # the OpenAI client on the v1 API
+        ("student01", "embeddings", "embeddings", "2025-04-01-preview"),
     ]
-    assert v1_keys == [key]
+    assert gateway.calls[1].path == "/openai/v1/chat/completions" and gateway.calls[1].api_key == key
 
 
 def test_csv_is_one_row_per_student_for_a_mail_merge(tmp_path: Path, info: ClassInfo) -> None:

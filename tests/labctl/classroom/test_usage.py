@@ -21,7 +21,7 @@ from tests.support.fake_log_analytics import Call, FakeLogAnalytics, Scripted
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 PARTICIPANTS = [
-    {"name": "ana", "email": "ana@x.edu", "tokenQuota": 10_000, "tokenQuotaPeriod": "Daily"},
+    {"name": "ana", "email": "ana@x.edu", "limits": {"tokenQuota": 10_000, "tokenQuotaPeriod": "Daily"}},
     {"name": "bob", "email": "bob@x.edu"},
     {"name": "carla", "email": "carla@x.edu", "state": "suspended"},
 ]
@@ -250,7 +250,9 @@ def test_since(text: str, delta: dt.timedelta) -> None:
 
 @pytest.mark.parametrize("text", ["", "0h", "yesterday", "24"])
 def test_bad_since_names_the_fix(text: str) -> None:
-    with pytest.raises(UsageError, match="Fix: use minutes, hours, days or weeks"):
+    from labctl.errors import UsageError as BadOption
+
+    with pytest.raises(BadOption, match="Fix: use minutes, hours, days or weeks"):
         parse_since(text)
 
 

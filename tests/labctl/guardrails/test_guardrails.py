@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 import components.ai_gateway as ai_gateway
 import components.monitoring as monitoring
 import components.openai_account as openai_account
+from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
 from labctl.cli import app
 from labctl.errors import EXIT_CONFIG
 from labctl.guardrails.rules import (
@@ -36,13 +37,16 @@ from labctl.guardrails.rules import (
 )
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
+from labctl.resource_types import RESOURCE_TYPES
 from stacks import lab
 from stacks.catalog import OPENAI_USER, Role
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)
 OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
-POLICY_ONLY_BASE = """<policies><inbound><base /><set-backend-service backend-id="azure-openai" /></inbound>
+POLICY_ONLY_BASE = """<policies><inbound><base />
+<llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
+<set-backend-service backend-id="azure-openai" /></inbound>
 <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
 
 
@@ -69,7 +73,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 11
+    assert len(RULES_BY_ID) == len(RULES) == 15
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -100,7 +104,58 @@ def _edited(module: Any, name: str, **overrides: Any) -> Callable[[pytest.Monkey
     return lambda mp: _override(mp, module, name, **overrides)
 
 
+def _diagnostic_properties(**changes: Any) -> Callable[[pytest.MonkeyPatch], None]:
+    """The API diagnostic's body (the generic resource's `properties`) with some keys replaced."""
+    from components import gateway_logging
+
+    real = gateway_logging.api_diagnostic_properties
+
+    def edited(service_id: str, logging: Any) -> dict[str, Any]:
+        return {**real(service_id, logging), **changes}
+
+    return lambda mp: mp.setattr(ai_gateway, "api_diagnostic_properties", edited)
+
+
+_BIG_BODY = {"headers": [], "body": {"bytes": 8192}}
+
+
+def _developer_tier(mp: pytest.MonkeyPatch) -> None:
+    """Every deployment on DeveloperTier (the SKU argument is called `name`, so _edited can't pass it)."""
+    real = openai_account.cognitiveservices.SkuArgs
+    mp.setattr(
+        openai_account.cognitiveservices, "SkuArgs", lambda **kw: real(**{**kw, "name": "DeveloperTier"})
+    )
+
+
 VIOLATING_STACKS: dict[str, Breaks] = {
+    "gateway-llm-token-logs": Breaks(
+        {},
+        _diagnostic_properties(largeLanguageModel={"logs": "disabled"}),
+        (("gateway-service", "no API diagnostic with largeLanguageModel logs enabled"),),
+    ),
+    "gateway-body-logging-bounded": Breaks(
+        {},
+        _diagnostic_properties(
+            frontend={"request": _BIG_BODY, "response": _BIG_BODY},
+            backend={"request": _BIG_BODY, "response": _BIG_BODY},
+        ),
+        (("gateway-api-diagnostic", "32768 body bytes per call can pass the 32 KB log entry limit"),),
+    ),
+    "model-facts": Breaks(
+        {},
+        _developer_tier,
+        (
+            ("openai-chat", "DeveloperTier deployments are deleted by Azure 24 hours"),
+            ("openai-chat", "gpt-5-mini is not listed for deployment type 'DeveloperTier'"),
+            ("openai-embeddings", "DeveloperTier deployments are deleted by Azure 24 hours"),
+            ("openai-embeddings", "text-embedding-3-small is not listed for deployment type 'DeveloperTier'"),
+        ),
+    ),
+    "participant-token-limits": Breaks(
+        {"participantLimits": None},
+        None,
+        (("gateway-api-policy", "participants have no token limit"),),
+    ),
     "account-local-auth-disabled": Breaks(
         {"disableLocalAuth": False}, None, (("openai-account", "properties.disableLocalAuth is false"),)
     ),
@@ -203,7 +258,7 @@ def test_a_stack_that_breaks_one_rule_breaks_exactly_that_rule(rule_id, plan_wit
     ],
 )
 def test_policy_problems_in_the_shipped_policy(edit, problem):
-    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    shipped = render_policy(GatewayPolicyArgs())
     assert policy_problems(shipped) == []
     problems = policy_problems(edit(shipped))
     assert len(problems) == 1 and problem in problems[0]
@@ -221,7 +276,7 @@ RAW_EXPRESSIONS = """<base />
 
 
 def test_raw_policy_expressions_are_not_xml_errors():
-    shipped = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8")
+    shipped = render_policy(GatewayPolicyArgs())
     raw = shipped.replace("<base />", RAW_EXPRESSIONS, 1)
     with pytest.raises(ET.ParseError):
         ET.fromstring(raw)
@@ -236,7 +291,8 @@ def test_raw_policy_expressions_are_not_xml_errors():
 
 
 def test_raw_policy_expressions_in_a_planned_stack_pass(plan_with, monkeypatch):
-    raw = ai_gateway.DEFAULT_POLICY.read_text(encoding="utf-8").replace("<base />", RAW_EXPRESSIONS, 1)
+    limited = GatewayPolicyArgs(token_limits=TokenLimits(tokens_per_minute=100))
+    raw = render_policy(limited).replace("<base />", RAW_EXPRESSIONS, 1)
     _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", value=raw)
     assert _violations(plan_with()) == {}
 
@@ -254,7 +310,9 @@ def test_api_without_any_policy(plan_with, monkeypatch):
 
 
 def test_consumption_gateway_has_no_logs_to_send(plan_with):
-    assert _violations(plan_with(gatewayTier="Consumption", gatewayLogs=False)) == {}
+    # Consumption has no llm-token-limit: the limits are refused in config, and the advisory rule says why it matters.
+    plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
+    assert _violations(plan) == {"participant-token-limits": ["gateway-api-policy"]}
 
 
 def test_account_diagnostics_that_send_no_logs(plan_with, monkeypatch):
@@ -290,7 +348,11 @@ def test_taggable_types_match_the_sdk(dev_plan):
     """TAGGABLE_TYPES holds exactly the SDK classes that take tags, among the types the lab declares."""
     assert all(_takes_tags(token) for token in TAGGABLE_TYPES)
     declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
-    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES
+    # The generic resource takes tags in the SDK, but the lab's one (the API diagnostic) is a proxy resource.
+    untagged = {t.token for t in RESOURCE_TYPES.values() if not t.tagged}
+    assert untagged == {"azure-native:resources:Resource"}
+    assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | untagged
+    assert not TAGGABLE_TYPES & untagged
 
 
 # ---- labctl check ----
@@ -307,7 +369,7 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "All 11 guardrails pass for stack dev." in result.output
+    assert "All 15 guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
@@ -357,3 +419,45 @@ def test_check_reports_config_errors_as_errors(tmp_path):
     result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
     assert result.exit_code == EXIT_CONFIG
     assert "gatewayTier" in result.output
+
+
+def _availability(tmp_path, quota_id):
+    from labctl.preflight.arm_data import save_snapshot
+
+    path = tmp_path / f"availability-{quota_id}.json"
+    save_snapshot(
+        path,
+        {},
+        arm_endpoint="https://management.azure.com",
+        captured_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        subscription={"quotaId": quota_id, "spendingLimit": "On"},
+    )
+    return path
+
+
+def test_check_refuses_a_budget_on_an_offer_without_budgets(tmp_path, plan_with):
+    snapshot = tmp_path / "plan.json"
+    budget = {"amount": 50, "contactEmails": ["ana.garcia@contoso.edu"]}
+    snapshot.write_text(json.dumps(plan_with(budget=budget).snapshot()), encoding="utf-8")
+    args = ["check", "--snapshot", str(snapshot), "--today", TODAY.isoformat(), "--availability"]
+
+    student = CliRunner().invoke(
+        app, [*args, str(_availability(tmp_path, "AzureForStudents_2018-01-01"))], env={"COLUMNS": "250"}
+    )
+    assert student.exit_code == 1, student.output
+    text = " ".join(student.output.split())
+    assert "budget-supported-by-offer" in text
+    assert "Azure for Students (MS-AZR-0170P)" in text
+
+    paygo = CliRunner().invoke(app, [*args, str(_availability(tmp_path, "PayAsYouGo_2014-09-01"))])
+    assert paygo.exit_code == 0, paygo.output
+
+
+def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
+    path = _availability(tmp_path, "AzureForStudents_2018-01-01")
+    result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat(), "--availability", str(path)])
+    assert result.exit_code == 0, result.output
+    from labctl.guardrails.rules import RULES
+
+    # The lab's rules plus the offer's budget rule.
+    assert f"All {len(RULES) + 1} guardrails pass" in result.output

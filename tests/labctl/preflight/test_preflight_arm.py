@@ -484,7 +484,7 @@ def test_a_bad_snapshot_value_names_region_model_and_field():
 
 
 def test_saving_a_snapshot_is_atomic(tmp_path: Path, monkeypatch):
-    from labctl.preflight import stackfile
+    from labctl import files
 
     path = tmp_path / "availability.json"
     path.write_text("previous snapshot\n")
@@ -492,7 +492,7 @@ def test_saving_a_snapshot_is_atomic(tmp_path: Path, monkeypatch):
     def crash(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stackfile.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError):
         save_snapshot(
             path,

@@ -11,11 +11,21 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from labctl import files
 from labctl.azure import signin as azure_clients
 from labctl.cli import app
+from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_NO_FIT, EXIT_USAGE
 from labctl.preflight import stackfile
+from labctl.preflight.subscription import needed_providers
 from labctl.project import PROJECT_DIR
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, quotas
+from tests.support.fake_arm_validation import (
+    FakeArmValidation,
+    apim_sku,
+    disallowed_by_azure,
+    invalid_template,
+    special_feature,
+)
 
 REGIONS = ("eastus2", "eastus", "canadaeast", "swedencentral")
 FULL = {
@@ -25,7 +35,17 @@ FULL = {
 
 
 @pytest.fixture
-def arm(fake_azure) -> FakeArm:
+def azure(fake_azure) -> FakeArmValidation:
+    """Deployment validation, the subscription, providers and API Management SKUs (registered before FakeArm's
+    catch-all, so they answer first)."""
+    fake = FakeArmValidation(fake_azure.server)
+    fake.providers = {ns.lower(): "Registered" for ns in needed_providers(with_budget=True)}
+    fake.apim_skus = [apim_sku("BasicV2", list(REGIONS))]
+    return fake
+
+
+@pytest.fixture
+def arm(azure, fake_azure) -> FakeArm:
     fake = FakeArm(fake_azure.server)
     for r in REGIONS:
         fake.region(r, catalog(), quotas())
@@ -159,12 +179,153 @@ def test_no_fit_with_an_unknown_region_is_not_a_no(project, arm, signed_in):
     assert "Closest:" in result.output
 
 
-def test_the_gateway_tier_region_is_called_out_as_not_checked(project, arm, signed_in):
+def test_a_region_without_the_gateway_tier_is_not_chosen(project, arm, azure, signed_in):
+    azure.apim_skus = [apim_sku("BasicV2", ["East US", "Sweden Central"])]
     result = preflight(project, arm)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "preflight does not check that the API Management tier (BasicV2) is offered in eastus2" in text
-    assert "see API Management v2 tiers region availability" in text
+    assert "no fit: API Management BasicV2 is not offered in eastus2" in text
+    assert "eastus fits: chat GlobalStandard 50, embeddings GlobalStandard 50." in text
+    assert "could not be checked" not in text
+
+
+def test_an_unreadable_tier_list_is_called_out(project, arm, azure, signed_in):
+    azure.apim_skus = []
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # A warning, not a verdict: the region still fits.
+    assert (
+        "warning: gateway tier not checked: API Management lists no BasicV2 SKU for this subscription" in text
+    )
+    assert "eastus2 fits" in text
+
+
+def test_a_region_azure_refuses_is_never_chosen(project, arm, azure, signed_in):
+    azure.answer("eastus2", 403, disallowed_by_azure("aoai-lab-dev-pf000"))
+    azure.answer("eastus", 400, invalid_template("d", special_feature()))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "region not allowed for this subscription [RequestDisallowedByAzure]" in text
+    assert "this subscription's offer cannot use the service [SpecialFeatureOrQuotaIdRequired]" in text
+    assert "canadaeast fits: chat GlobalStandard 50" in text
+    # What Azure received for the chosen region: the lab's account, deployments and gateway there.
+    inner = azure.bodies["canadaeast"]["properties"]["template"]["resources"][1]["properties"]["template"]
+    types = [r["type"] for r in inner["resources"]]
+    assert types == [
+        "Microsoft.CognitiveServices/accounts",
+        "Microsoft.CognitiveServices/accounts/deployments",
+        "Microsoft.CognitiveServices/accounts/deployments",
+        "Microsoft.ApiManagement/service",
+    ]
+
+
+def test_a_region_azure_could_not_validate_is_unknown_and_never_pinned(project, arm, azure, signed_in):
+    azure.answer(
+        "eastus2", 400, invalid_template("d", {"code": "InvalidTemplate", "message": "Bad template."})
+    )
+    result = preflight(project, arm, "--write", "--move")
+    assert result.exit_code == EXIT_AZURE, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "eastus2 could not be checked (could not validate with Azure: the template was not accepted" in text
+    )
+    assert "not writing Pulumi.dev.yaml: eastus2 could not be checked (unknown)" in text
+
+
+def test_without_validation_the_quota_decides(project, arm, azure, signed_in):
+    azure.answer("eastus2", 403, disallowed_by_azure("x"))
+    result = preflight(project, arm, "--no-validate")
+    assert result.exit_code == 0, result.output
+    assert azure.count("validate") == 0
+    assert "eastus2 fits" in " ".join(result.output.split())
+
+
+def test_offer_and_unregistered_providers_are_shown_and_register_registers(project, arm, azure, signed_in):
+    azure.providers = {"microsoft.cognitiveservices": "Registered"}
+    azure.registering_reads = 0
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert "Offer: Pay-As-You-Go (quotaId PayAsYouGo_2014-09-01; no spending limit)" in text
+    assert (
+        "not registered in this subscription: Microsoft.ApiManagement, Microsoft.OperationalInsights, "
+        in text
+    )
+    assert "labctl preflight --register" in text
+    assert azure.count("register") == 0
+
+    result = preflight(project, arm, "--register")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert (
+        "Registered resource providers: Microsoft.ApiManagement, Microsoft.OperationalInsights, Microsoft.Insights"
+        in text
+    )
+    assert azure.count("register") == 3
+
+
+def _with_budget(project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text() + "  aoai-lab:budget:\n    amount: 50\n    contactEmails: [ana.garcia@contoso.edu]\n"
+    )
+
+
+def test_a_budget_on_a_student_offer_is_refused_with_the_alternative(
+    project, arm, azure, signed_in, tmp_path
+):
+    _with_budget(project)
+    azure.quota_id, azure.spending_limit = "AzureForStudents_2018-01-01", "On"
+    snapshot = tmp_path / "availability.json"
+    result = preflight(project, arm, "--save-availability", str(snapshot))
+    assert result.exit_code == EXIT_CONFIG, result.output
+    text = " ".join(result.output.split())
+    assert "aoai-lab:budget: this subscription's offer, Azure for Students (MS-AZR-0170P)" in text
+    assert "Fix: remove aoai-lab:budget" in text
+    # The offer is kept with the snapshot, and a re-run from it refuses the same way.
+    assert json.loads(snapshot.read_text())["subscription"]["quotaId"] == "AzureForStudents_2018-01-01"
+    again = preflight(project, None, "--availability", str(snapshot), subscription=False)
+    assert again.exit_code == EXIT_CONFIG, again.output
+    assert "does not support Cost Management budgets" in " ".join(again.output.split())
+
+
+def _without_participant_limits(project) -> None:
+    """The dev stack sets aoai-lab:participantLimits, which class sizing prefers to --class-tpm: drop it here."""
+    import re
+
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text()
+    path.write_text(re.sub(r"  aoai-lab:participantLimits:\n(    .*\n)+", "", text))
+
+
+def test_class_sizing_raises_the_chat_capacity_and_write_pins_it(project, arm, azure, signed_in):
+    _without_participant_limits(project)
+    before = (project / "Pulumi.dev.yaml").read_text()
+    result = preflight(project, arm, "--class-tpm", "60000", "--class-share", "1", "--write")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Class: 2 participants x 60,000 tokens/min x share 1 = 120,000 tokens/min -> capacity 120" in text
+    assert "chat: capacity raised from 50 for the class" in text
+    assert "eastus2 fits: chat GlobalStandard 120, embeddings GlobalStandard 50." in text
+    changed = _changed_lines(before, (project / "Pulumi.dev.yaml").read_text())
+    assert changed == [("      capacity: 50", "      capacity: 120")]
+
+
+def test_class_sizing_settles_for_less_and_says_what_it_means(project, arm, azure, signed_in):
+    _without_participant_limits(project)
+    arm.region("eastus2", catalog(), quotas({"OpenAI.GlobalStandard.gpt-5-mini": (420, 500)}))
+    result = preflight(project, arm, "--class-tpm", "60000", "--class-share", "1")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "chat: capacity lowered from 120 to 80 to fit the quota left." in text
+    assert "chat: settles for capacity 80 of the 120 aimed for" in text
+
+
+def test_a_bad_class_share_is_a_usage_error(project, arm, azure, signed_in):
+    result = preflight(project, arm, "--class-tpm", "1000", "--class-share", "2")
+    assert result.exit_code == EXIT_USAGE
+    assert "--class-share must be more than 0 and at most 1" in result.output
 
 
 def test_a_deployed_lab_does_not_count_its_own_usage_against_itself(project, arm, signed_in):
@@ -250,7 +411,7 @@ def test_write_is_atomic_when_the_rename_fails(project, arm, signed_in, monkeypa
         assert "aoai-lab:location: eastus\n" in Path(src).read_text()
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stackfile.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     result = preflight(project, arm, "--write", "--move")
 
     assert result.exit_code == 3
@@ -268,7 +429,7 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
     def interrupted(fd):
         raise KeyboardInterrupt  # Ctrl-C (or a kill) between writing and renaming
 
-    monkeypatch.setattr(stackfile.os, "fsync", interrupted)
+    monkeypatch.setattr(files.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         stackfile.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
     assert path.read_bytes() == before
@@ -276,7 +437,8 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
 
 
 def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project, arm, signed_in):
-    tight = {**FULL, "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
+    # No room for chat anywhere but canadaeast's 6: not even a spread over every region reaches its minimum of 10.
+    tight = {"OpenAI.GlobalStandard.gpt-5-mini": (450, 450), "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
     for r in REGIONS:
         arm.region(r, catalog(), quotas(tight))
     arm.region("canadaeast", catalog(), quotas({**tight, "OpenAI.GlobalStandard.gpt-5-mini": (444, 450)}))
@@ -285,6 +447,7 @@ def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project,
     result = preflight(project, arm, "--write")
 
     assert result.exit_code == 5, result.output
+    assert "does not hold it either (chat 4 short of its minimum)" in " ".join(result.output.split())
     assert "No candidate region fits the whole lab (4 of 4 candidate regions checked)." in result.output
     assert "Closest: canadaeast" in result.output
     assert "chat: lower minCapacity to 6 (GlobalStandard has 6 of 450 left in canadaeast)" in result.output
@@ -328,7 +491,8 @@ def test_unknown_region_name_in_the_stack_exits_3(project, arm, signed_in):
     assert arm.calls == []
 
 
-def test_sovereign_cloud_token_audience_follows_the_stack(project, arm, signed_in):
+def test_sovereign_cloud_token_audience_follows_the_stack(project, arm, azure, signed_in):
+    azure.apim_skus.append(apim_sku("BasicV2", ["USGov Virginia"]))
     path = project / "Pulumi.gov.yaml"
     text = (project / "Pulumi.dev.yaml").read_text()
     text = text.replace(
@@ -550,3 +714,57 @@ def test_checking_the_sign_in_puts_the_identity_log_level_back(signed_in_ok):
         assert log.level == logging.DEBUG
     finally:
         log.setLevel(original)
+
+
+# ---- spillover: no single region holds the lab ----
+
+SPILL = {
+    "OpenAI.GlobalStandard.gpt-5-mini": (492, 500),  # 8 left: below chat's minCapacity 10 in every region
+    "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300),
+}
+
+
+def test_no_single_region_fits_so_the_lab_spreads_and_write_pins_the_list(project, arm, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm, "--write")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "No single region holds the lab; spread over 4 regions (eastus2 primary):" in text
+    assert "eastus2: chat 8, embeddings 50" in text
+    assert "swedencentral: chat 8" in text
+    assert "chat: 32 in total of the 50 asked (minimum 10)." in text
+
+    from labctl.project import load_stack_settings
+
+    settings = load_stack_settings("dev", project)
+    assert [(p.region, p.capacity) for p in settings.placements] == [
+        ("eastus2", {"chat": 8, "embeddings": 50}),
+        ("eastus", {"chat": 8}),
+        ("canadaeast", {"chat": 8}),
+        ("swedencentral", {"chat": 8}),
+    ]
+
+
+def test_a_region_azure_refuses_takes_no_share_of_the_spread(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    azure.answer("canadaeast", 403, disallowed_by_azure("aoai-lab-dev-pf000"))
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "spread over 3 regions" in text
+    assert "not used: canadaeast (Azure refuses it: region not allowed for this subscription" in text
+
+
+def test_a_pooled_quota_is_counted_once_so_spreading_does_not_help(project, arm, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm, "--pooled-quota", "OpenAI.GlobalStandard.gpt-5-mini")
+    assert result.exit_code == EXIT_NO_FIT, result.output
+    text = " ".join(result.output.split())
+    assert "does not hold it either (chat 2 short of its minimum)" in text
+    assert (
+        "OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 8 left in the pool"
+        in text
+    )

@@ -16,7 +16,7 @@ from labctl.review.changes import REPLACE_RULES, replace_reason
 from labctl.review.engine import diff_snapshots, diff_values, secret_config_changes
 from labctl.review.report import COMMENT_LIMIT, render_markdown, render_text
 from stacks import lab
-from tests.support.plans import ACCOUNT, API_POLICY, BACKEND, DEPLOYMENT, SAVED_SEARCH, SUBSCRIPTION
+from tests.support.plans import ACCOUNT, API_POLICY, BACKEND, DEPLOYMENT, PASSWORD, SAVED_SEARCH, SUBSCRIPTION
 
 SUMMARY_RE = re.compile(r"^\+ \d+ to create, ~ \d+ to update, \+- \d+ to replace, - \d+ to delete$", re.M)
 
@@ -50,20 +50,26 @@ def test_new_participant_is_one_create(dev_snapshot, plan_with, dev_config):
     people = [*dev_config["aoai-lab:participants"], {"name": "student03", "email": "student03@contoso.edu"}]
     head = plan_with(participants=people).snapshot()
     diff = diff_snapshots(dev_snapshot, head)
+    # Their key (generated in the program) and their subscription, nothing else.
     assert [(r.op, r.type, r.name) for r in diff.resources] == [
-        ("create", SUBSCRIPTION, "gateway-sub-student03")
+        ("create", PASSWORD, "gateway-key-student03"),
+        ("create", SUBSCRIPTION, "gateway-sub-student03"),
     ]
     text = render_text(diff)
     assert "+ azure-native:apimanagement:Subscription gateway-sub-student03 (create)" in text
     assert '+ sid: "student03"' in text
-    assert text.rstrip().endswith("+ 1 to create, ~ 0 to update, +- 0 to replace, - 0 to delete")
+    assert "+ primaryKey: [secret]" in text
+    assert text.rstrip().endswith("+ 2 to create, ~ 0 to update, +- 0 to replace, - 0 to delete")
 
 
 def test_removed_participant_is_one_delete_and_a_warning(dev_snapshot, plan_with, dev_config):
     head = plan_with(participants=dev_config["aoai-lab:participants"][:1]).snapshot()
     diff = diff_snapshots(dev_snapshot, head)
-    assert [(r.op, r.name) for r in diff.resources] == [("delete", "gateway-sub-student02")]
-    assert diff.summary() == "+ 0 to create, ~ 0 to update, +- 0 to replace, - 1 to delete"
+    assert [(r.op, r.name) for r in diff.resources] == [
+        ("delete", "gateway-key-student02"),
+        ("delete", "gateway-sub-student02"),
+    ]
+    assert diff.summary() == "+ 0 to create, ~ 0 to update, +- 0 to replace, - 2 to delete"
     md = render_markdown(diff)
     assert "> [!WARNING]" in md
     assert "**gateway-sub-student02**" in md
@@ -157,8 +163,14 @@ def test_a_new_name_suffix_replaces_account_gateway_workspace_and_everything_und
         for r in dev_snapshot["deployment"]["resources"]
         if r["custom"] and r["type"] != "pulumi:pulumi:Stack"
     }
-    # Only the resource group (named without the suffix) and the subscription-scope role assignment survive.
-    assert set(ops) == everything - {"lab-rg", "access-ana-garcia-cognitive-services-usages-reader"}
+    # Only the resource group (named without the suffix), the subscription-scope role assignment and the
+    # participants' keys survive: the new gateway's subscriptions get the same keys, so students keep theirs.
+    assert set(ops) == everything - {
+        "lab-rg",
+        "access-ana-garcia-cognitive-services-usages-reader",
+        "gateway-key-student01",
+        "gateway-key-student02",
+    }
     assert set(ops.values()) == {"replace"}
     by_name = {r.name: r for r in diff.resources}
     assert by_name["name-suffix"].reasons == ("every input of a random resource forces a new value",)
@@ -193,7 +205,6 @@ def test_a_gateway_tier_across_families_replaces_the_gateway_its_children_and_it
         "gateway-api-policy",
         "gateway-backend",
         "gateway-diagnostics",
-        "gateway-logger",
         "gateway-product",
         "gateway-product-api",
         "gateway-sub-student01",
@@ -476,8 +487,9 @@ def test_a_created_policy_and_query_are_shown_in_full(dev_snapshot):
     query = _resource(dev_snapshot, "monitoring-query-throttling-rate")["inputs"]["query"]
     assert policy_xml.count("\n") > 20 and query.count("\n") > 3
     text = render_text(diff)
-    assert "+ value: <27 lines of XML, in full below>" in text
-    assert "<27 lines>" not in text
+    lines = policy_xml.strip("\n").count("\n") + 1
+    assert f"+ value: <{lines} lines of XML, in full below>" in text
+    assert f"<{lines} lines>" not in text
     # Every line of the new policy, as written (comments too), indented under its property.
     for line in policy_xml.strip("\n").splitlines():
         assert ("        | " + line).rstrip() in text.splitlines()
@@ -526,15 +538,15 @@ def hundred_participants(dev_snapshot, hundred_head):
 
 def test_a_hundred_new_participants_fit_in_a_pull_request_comment(hundred_participants):
     diff = hundred_participants
-    assert diff.count("create") == 100
+    assert diff.count("create") == 200  # a key and a subscription each
     full = render_markdown(diff)
-    assert full.count("<details><summary><code>+ create</code>") == 100  # the full report keeps every section
+    assert full.count("<details><summary><code>+ create</code>") == 200  # the full report keeps every section
     capped = render_markdown(diff, max_chars=COMMENT_LIMIT, full_report_url="https://example.test/runs/7")
     assert len(capped) <= COMMENT_LIMIT < 65_536
     assert f"**`{diff.summary()}`**" in capped and "> [!WARNING]" in capped
     # The deletes keep their sections; the creates are one line each, all of them.
-    assert capped.count("<details><summary><code>- delete</code>") == 2
-    assert "<code>+ create</code> <b>100 resources</b>" in capped
+    assert capped.count("<details><summary><code>- delete</code>") == 4
+    assert "<code>+ create</code> <b>200 resources</b>" in capped
     for participant in _participants(100):
         assert f"+ gateway-sub-{participant['name']} {SUBSCRIPTION}" in capped.splitlines()
     assert '+ sid: "student000"' not in capped
@@ -575,10 +587,10 @@ def test_cli_caps_the_comment_and_writes_the_full_report(tmp_path, dev_snapshot,
     result = CliRunner().invoke(app, [*args, "--output", str(comment), *cap])
     assert result.exit_code == 0, result.output
     whole = full.read_text(encoding="utf-8")
-    assert whole.count("<details><summary><code>+ create</code>") == 100 and "[!NOTE]" not in whole
+    assert whole.count("<details><summary><code>+ create</code>") == 200 and "[!NOTE]" not in whole
     capped = comment.read_text(encoding="utf-8")
     assert len(capped) <= 60_000 and "[this workflow run](https://example.test/run)" in capped
-    assert "<b>100 resources</b>" in capped
+    assert "<b>200 resources</b>" in capped
     # The cap belongs to the markdown report, and the extra files to the cap.
     result = CliRunner().invoke(
         app, ["diff", "--base-snapshot", base, "--head-snapshot", head, "--max-chars", "60000"]

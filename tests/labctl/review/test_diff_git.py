@@ -100,7 +100,7 @@ def git_run(tmp_path_factory: pytest.TempPathFactory) -> GitRun:
     monitoring.write_text(
         text.replace('QUERY_CATEGORY = "aoai-lab"', 'QUERY_CATEGORY = "lab-queries"'), "utf-8"
     )
-    policy = repo / "components" / "policies" / "openai-managed-identity.xml"
+    policy = repo / "components" / "policies" / "openai-gateway.xml"
     text = policy.read_text(encoding="utf-8")
     policy.write_text(
         text.replace(
@@ -155,8 +155,8 @@ def test_diff_compares_the_working_tree_with_the_merge_base_of_main(git_run):
     assert f"merge base with main ({base})" in git_run.output.splitlines()[0]
     # The feature commit and the uncommitted edits both count against main: the backend, 5 saved searches and the
     # API policy are updated; the Foundry account is replaced with its 2 deployments, its diagnostic setting and
-    # the 5 role assignments on it.
-    assert git_run.output.rstrip().endswith("+ 1 to create, ~ 7 to update, +- 9 to replace, - 1 to delete")
+    # the 5 role assignments on it; a participant in and one out, each a key and a subscription.
+    assert git_run.output.rstrip().endswith("+ 2 to create, ~ 10 to update, +- 9 to replace, - 2 to delete")
 
 
 def test_each_change_is_reported_with_its_kind(git_run):
@@ -181,7 +181,7 @@ def test_the_base_program_is_planned_by_the_working_trees_labctl(git_run):
 
 def test_each_revision_is_planned_with_its_own_code(git_run):
     assert '~ category: "aoai-lab" => "lab-queries"' in git_run.output
-    assert git_run.output.count('~ category: "aoai-lab" => "lab-queries"') == 5
+    assert git_run.output.count('~ category: "aoai-lab" => "lab-queries"') == 8  # one per saved query
     assert '+    <set-header exists-action="override" name="x-lab">' in git_run.output
 
 

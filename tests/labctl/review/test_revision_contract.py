@@ -51,12 +51,43 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
 
     snapshot = _finish(_start_plan(base, "dev", out, code), out, BEFORE_THE_MOVE, "-")
 
-    # The same resources with the same inputs: the move changed no behaviour. Only the new outputs are added
-    # (gatewayRoot; the Foundry track's contentFilter and foundryProjects, empty on the dev stack).
+    # The move changed no behaviour; what differs is the gateway work that landed after it (issue 9): the API's
+    # declared operations, the policy with token limits, LLM logging through the generic resource instead of the
+    # 2024-05-01 API diagnostic and a created logger, the saved queries on the LLM log, the workbook, new outputs;
+    # and the class work (issue 11): keys generated in the program (a password per participant, set as the
+    # subscription's primary key) and no e-mail in the subscription's display name.
     diff = diff_snapshots(snapshot, dev_plan.snapshot(), stack="dev", base_label="old", head_label="new")
-    assert [(c.op, c.type) for c in diff.resources] == []
-    assert sorted((c.path, c.kind) for c in diff.outputs) == [
-        ("contentFilter", "add"),
+    assert sorted((c.op, c.name) for c in diff.resources) == [
+        ("create", "gateway-api-diagnostic"),  # azure-native:resources:Resource
+        ("create", "gateway-key-student01"),
+        ("create", "gateway-key-student02"),
+        ("create", "monitoring-query-limit-refusals-by-participant"),
+        ("create", "monitoring-query-tokens-by-operation"),
+        ("create", "monitoring-query-tokens-by-participant-and-model"),
+        ("create", "monitoring-query-top-consumers-today"),
+        ("create", "monitoring-workbook"),
+        ("delete", "gateway-api-diagnostic"),  # azure-native:apimanagement:ApiDiagnostic
+        ("delete", "gateway-logger"),
+        ("delete", "monitoring-query-tokens-by-subscription-and-model"),
+        ("update", "gateway-api"),
+        ("update", "gateway-api-policy"),
+        ("update", "gateway-sub-student01"),
+        ("update", "gateway-sub-student02"),
+        ("update", "monitoring-query-latency-by-operation"),
+        ("update", "monitoring-query-throttling-rate"),
+        ("update", "monitoring-query-tokens-by-ip-and-model"),
+    ]
+    for change in diff.resources:
+        if change.name.startswith("gateway-sub-"):
+            assert sorted(p.path for p in change.properties) == ["displayName", "primaryKey"]
+    assert [(c.path, c.kind) for c in diff.outputs] == [
+        ("accountRegions", "add"),  # the regions of a lab spread over several (issue 12)
+        ("contentFilter", "add"),  # the Foundry track (issue 13): empty on the dev stack
         ("foundryProjects", "add"),
         ("gatewayRoot", "add"),
+        ("gatewayV1Url", "add"),
+        ("openaiEnv.OPENAI_API_VERSION", "update"),
+        ("openaiEnv.OPENAI_BASE_URL", "add"),
+        ("openaiEnvShell", "update"),
+        ("participantLimits", "add"),
     ]

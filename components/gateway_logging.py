@@ -1,0 +1,90 @@
+"""What the gateway logs per call: token counts always (LLM logs), bodies only when asked, and bounded.
+
+Token accounting reads `ApiManagementGatewayLlmLog` (prompt/completion/total tokens per request, streamed or not,
+chat, Responses and embeddings alike), written when the API diagnostic has `largeLanguageModel.logs = enabled` and
+the service's diagnostic setting sends the GatewayLlmLogs category. It never depends on logged bodies: APIM cuts a
+body at 8,192 bytes and drops every body of an entry whose attributes pass 32 KB
+(MicrosoftDocs/azure-docs includes/api-management-log-entry-size-limit.md).
+
+pulumi-azure-native 3.x declares API Management at API version 2024-05-01, which has no `largeLanguageModel`, so
+the API diagnostic is declared with the provider's generic `azure-native:resources:Resource` at an explicit
+`api_version` (LLMDiagnosticSettings: `logs` enabled|disabled; `requests`/`responses` {messages: "all",
+maxSizeInBytes}; Microsoft.ApiManagement 2024-06-01-preview definitions, as generated into the provider SDKs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics (2024-06-01-preview or later).
+LLM_DIAGNOSTIC_API_VERSION = "2024-06-01-preview"
+# APIM's built-in Azure Monitor logger: a reserved id every service has; templates reference it, never create it.
+AZURE_MONITOR_LOGGER = "azuremonitor"
+DIAGNOSTIC_ID = "azuremonitor"
+# Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
+MAX_BODY_BYTES = 8192
+LOG_ENTRY_LIMIT = 32 * 1024
+# LLM messages up to 32 KB go in one entry; larger ones are split into 32 KB chunks. The lab keeps one entry.
+MAX_MESSAGE_BYTES = 32 * 1024
+# Headers the lab logs: a handful of short ones, so their share of an entry stays small.
+FRONTEND_RESPONSE_HEADERS = (
+    "retry-after",
+    "x-participant-remaining-tokens",
+    "x-participant-remaining-quota-tokens",
+    # Set by the content-filter step of the policy (foundry track): lands in ApiManagementGatewayLogs.ResponseHeaders.
+    "x-aoai-lab-content-filter",
+)
+BACKEND_RESPONSE_HEADERS = ("x-ms-region", "x-ratelimit-remaining-tokens")
+# Room an entry keeps for everything but bodies: URL, headers above, times, ids, errors (generous).
+NON_BODY_ALLOWANCE = 8 * 1024
+
+
+@dataclass(frozen=True)
+class GatewayLogging:
+    """What the API diagnostic logs. Bodies and messages hold students' prompts: off unless asked for."""
+
+    # Bytes of the caller's request body and of Azure OpenAI's response body in ApiManagementGatewayLogs
+    # (0: none). Only those two of the four bodies are logged, so an entry stays under 32 KB.
+    body_bytes: int = 0
+    # Bytes of prompts and of completions in ApiManagementGatewayLlmLog (0: tokens and model only).
+    message_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.body_bytes <= MAX_BODY_BYTES:
+            raise ValueError(f"body_bytes must be 0 to {MAX_BODY_BYTES} (API Management's maximum per body)")
+        if not 0 <= self.message_bytes <= MAX_MESSAGE_BYTES:
+            raise ValueError(f"message_bytes must be 0 to {MAX_MESSAGE_BYTES} (one log entry per message)")
+
+    @property
+    def logs_bodies(self) -> bool:
+        return self.body_bytes > 0
+
+
+def _http(headers: tuple[str, ...], body_bytes: int) -> dict[str, Any]:
+    return {"headers": list(headers), "body": {"bytes": body_bytes}}
+
+
+def api_diagnostic_properties(service_id: str, logging: GatewayLogging) -> dict[str, Any]:
+    """The `properties` of the API diagnostic, exactly as sent to Azure."""
+    llm: dict[str, Any] = {"logs": "enabled"}
+    if logging.message_bytes:
+        message = {"messages": "all", "maxSizeInBytes": logging.message_bytes}
+        llm["requests"] = dict(message)
+        llm["responses"] = dict(message)
+    return {
+        "loggerId": f"{service_id}/loggers/{AZURE_MONITOR_LOGGER}",
+        "alwaysLog": "allErrors",
+        "logClientIp": True,
+        "verbosity": "information",
+        "sampling": {"samplingType": "fixed", "percentage": 100},
+        "frontend": {
+            "request": _http((), logging.body_bytes),
+            "response": _http(FRONTEND_RESPONSE_HEADERS, 0),
+        },
+        "backend": {
+            "request": _http((), 0),
+            "response": _http(BACKEND_RESPONSE_HEADERS, logging.body_bytes),
+        },
+        "largeLanguageModel": llm,
+    }

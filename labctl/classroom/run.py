@@ -1,0 +1,245 @@
+"""What the class commands do, given a CommandContext (labctl/classroom/command.py parses the options).
+
+Each returns an exit code (labctl/errors.py) or raises a LabctlError; user, file and Azure text is printed as
+plain text, never as rich markup, and participant keys never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from labctl.classroom.classfile import StackDocument, plain
+from labctl.context import CommandContext
+from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError
+from labctl.output import emit, print_warning
+from labctl.project import stack_file
+
+
+def _document(ctx: CommandContext) -> StackDocument:
+    return StackDocument(stack_file(ctx.stack, ctx.project_dir), ctx.identity.project)
+
+
+def _config_value(doc: StackDocument, name: str) -> Any:
+    from labctl.preflight.stackfile import _key
+
+    value = doc.config.get(_key(doc.config, doc.project, name))
+    if hasattr(value, "items"):
+        return plain(value)
+    return value
+
+
+def _say(ctx: CommandContext, text: str, style: str | None = None) -> None:
+    ctx.console.print(Text(text, style=style or ""), highlight=False)
+
+
+# ---- roster ----
+
+
+def run_roster_import(ctx: CommandContext, file: Path, *, dry_run: bool, replace: bool) -> int:
+    from labctl.classroom.enroll import apply_enrollment, plan_enrollment
+    from labctl.classroom.roster import read_roster
+
+    roster = read_roster(file)
+    doc = _document(ctx)
+    plan = plan_enrollment(roster, doc.participants(), replace=replace)
+    for warning in roster.warnings:
+        print_warning(ctx.err_console, f"{file.name}: {warning}")
+    _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}), {doc.path.name}, from {file.name}:")
+    for line in plan.summary_lines():
+        _say(ctx, f"  {line}", {"+": "green", "~": "yellow", "-": "red"}.get(line[:1]))
+    _say(
+        ctx,
+        f"{len(plan.added)} to add, {len(plan.changed)} to change, {len(plan.removed)} to remove, "
+        f"{plan.unchanged} unchanged.",
+    )
+    if plan.kept:
+        names = ", ".join(p["name"] for p in plan.kept)
+        print_warning(
+            ctx.err_console,
+            f"{len(plan.kept)} participant(s) are not in {file.name} and stay: {names}. Pass --replace to remove them",
+        )
+    if not plan.has_changes:
+        _say(ctx, f"Nothing to change in {doc.path.name}.")
+        return EXIT_OK
+    if dry_run:
+        _say(ctx, f"Dry run: {doc.path.name} was not changed.")
+        return EXIT_OK
+    apply_enrollment(doc, plan)
+    _say(ctx, f"Wrote {doc.path.name}. Next: review the change, `pulumi up --stack {ctx.stack}`, then")
+    _say(ctx, f"`labctl handout --stack {ctx.stack} --out handouts/` for the new participants' keys.")
+    return EXIT_OK
+
+
+def run_roster_export(ctx: CommandContext, file: Path | None) -> int:
+    from labctl.classroom.enroll import write_export
+
+    participants = _document(ctx).participants()
+    text = write_export(file, participants)
+    if file is None:
+        ctx.console.file.write(text)
+    else:
+        _say(ctx, f"Wrote {len(participants)} participant(s) of stack {ctx.stack} to {file}.")
+    return EXIT_OK
+
+
+# ---- handout ----
+
+
+def run_handout(ctx: CommandContext, out: Path, fmt: str, outputs_file: Path | None) -> int:
+    from labctl.classroom.handout import class_info, limits_of, students_from, write_handouts
+    from labctl.pulumi_cli import parse_outputs, read_stack_outputs
+
+    doc = _document(ctx)
+    outputs = parse_outputs(read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir))
+    starts_on = _config_value(doc, "startsOn")
+    info = class_info(outputs, starts_on=str(starts_on) if starts_on else None)
+    participants = [plain(p) for p in doc.participants()]
+    students, missing = students_from(
+        participants, outputs.participant_keys, limits_of(_config_value(doc, "participantLimits"))
+    )
+    if not students:
+        raise LabctlError(
+            f"no participant of stack {ctx.stack} has a key in the outputs. Fix: add participants "
+            f"(`labctl roster import`) and run `pulumi up --stack {ctx.stack}`",
+            EXIT_PROBLEMS,
+        )
+    written = write_handouts(out, info, students, fmt)  # type: ignore[arg-type]
+    pages = "one CSV row each" if fmt == "csv" else f"one {fmt} page each"
+    _say(
+        ctx,
+        f"Wrote handouts for {len(students)} participant(s) of stack {ctx.stack} to {out}: {pages}, plus a .env.",
+    )
+    _say(
+        ctx, f"{len(written)} files, readable by you only. Send each to its student, then delete the folder."
+    )
+    suspended = [
+        p["name"] for p in participants if p.get("state") == "suspended" and p["name"] not in missing
+    ]
+    if suspended:
+        print_warning(
+            ctx.err_console, f"suspended (their keys are refused until resumed): {', '.join(suspended)}"
+        )
+    if missing:
+        print_warning(
+            ctx.err_console,
+            f"no key in the outputs yet for {', '.join(missing)} (added since the last `pulumi up`?): no handout. "
+            f"Fix: `pulumi up --stack {ctx.stack}`, then run this again",
+        )
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+# ---- participant ----
+
+
+def run_participant(ctx: CommandContext, name: str, action: str, *, dry_run: bool) -> int:
+    from labctl.classroom.participant import edit_participant, pulumi_up_hint
+
+    doc = _document(ctx)
+    edit = edit_participant(doc, name, action)  # type: ignore[arg-type]
+    _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}): {edit.describe()}")
+    if not edit.changed:
+        return EXIT_OK
+    if dry_run:
+        _say(ctx, f"Dry run: {doc.path.name} was not changed.")
+        return EXIT_OK
+    doc.save()
+    _say(ctx, f"Wrote {doc.path.name}. Apply it with:")
+    _say(ctx, f"  {pulumi_up_hint(ctx.stack, edit)}")
+    return EXIT_OK
+
+
+# ---- usage ----
+
+
+@dataclass(frozen=True)
+class UsageOptions:
+    since: str = "24h"
+    fmt: str = "table"
+    output: Path | None = None
+    outputs_file: Path | None = None
+    workspace: str | None = None
+    logs_endpoint: str | None = None
+    deadline_s: float = 60.0
+
+
+def run_usage(ctx: CommandContext, options: UsageOptions, *, credential: Any = None) -> int:
+    """`credential` is for tests (a fake); otherwise DefaultAzureCredential for the stack's cloud."""
+    from labctl.azure import signin
+    from labctl.azure.transport import shared_tls_transport
+    from labctl.classroom.usage import LOGS_ENDPOINTS, build_report, parse_since, run_usage_query
+    from labctl.classroom.usage_render import render_csv, render_json, render_table
+    from stacks.facts.prices import PriceError, load_prices
+
+    window = parse_since(options.since)
+    doc = _document(ctx)
+    try:
+        prices = load_prices().with_overrides(_config_value(doc, "prices"))
+    except PriceError as exc:
+        raise LabctlError(str(exc), 3) from None
+    workspace = options.workspace or _workspace_from_outputs(ctx, options.outputs_file)
+    endpoint = options.logs_endpoint or LOGS_ENDPOINTS.get(ctx.cloud.name)
+    if not endpoint:
+        raise LabctlError(
+            f"no Log Analytics endpoint known for cloud {ctx.cloud.name}. Fix: pass --logs-endpoint", 2
+        )
+    end = dt.datetime.now(dt.UTC)
+    start = end - window
+    cred = signin.SharedTokenCredential(credential or signin.default_credential(ctx.environment))
+    with shared_tls_transport() as transport:
+        answer = run_usage_query(
+            workspace,
+            start,
+            end,
+            credential=cred,
+            endpoint=endpoint,
+            deadline_s=options.deadline_s,
+            transport=transport,
+        )
+    defaults = _config_value(doc, "participantLimits") or {}
+    report = build_report(
+        answer,
+        [plain(p) for p in doc.participants()],
+        prices,
+        start,
+        end,
+        default_quota=defaults.get("tokenQuota"),
+        default_period=defaults.get("tokenQuotaPeriod"),
+    )
+    if options.fmt == "table" and options.output is None:
+        render_table(report, ctx.console)
+    elif options.fmt == "table":
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        render_table(report, Console(file=buffer, width=160, color_system=None))
+        emit(buffer.getvalue(), options.output)
+    else:
+        emit((render_json if options.fmt == "json" else render_csv)(report), options.output)
+    if answer.partial:
+        print_warning(
+            ctx.err_console,
+            f"the workspace answered only part of the query, so the numbers may be low: {answer.partial}. "
+            "Fix: a shorter --since",
+        )
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _workspace_from_outputs(ctx: CommandContext, outputs_file: Path | None) -> str:
+    from labctl.pulumi_cli import parse_outputs, read_stack_outputs
+
+    outputs = parse_outputs(read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir), need_keys=False)
+    if not outputs.workspace_customer_id:
+        raise LabctlError(
+            f"the outputs of stack {ctx.stack} have no workspaceCustomerId. Fix: pass --workspace <workspace id>",
+            4,
+        )
+    return outputs.workspace_customer_id

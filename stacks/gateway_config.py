@@ -1,0 +1,69 @@
+"""Gateway settings turned into the gateway component's typed arguments, and the model-facts warnings.
+
+The config sections validate values (stacks/config/sections.py) and the rules refuse what cannot work
+(stacks/config/rules.py); this module only translates, so the component never sees the config layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from components.gateway_logging import MAX_MESSAGE_BYTES, GatewayLogging
+from components.gateway_policy import TokenLimits
+from stacks.config.sections import LabSettings, TokenLimitSettings
+from stacks.facts.models import DeploymentFacts, Finding, check_deployments
+
+
+def token_limits(limits: TokenLimitSettings | None) -> TokenLimits | None:
+    if limits is None:
+        return None
+    return TokenLimits(
+        tokens_per_minute=limits.tokens_per_minute,
+        token_quota=limits.token_quota,
+        token_quota_period=limits.token_quota_period,
+    )
+
+
+def participant_limits(settings: LabSettings) -> dict[str, TokenLimits]:
+    """Participants whose effective limits differ from everyone's (aoai-lab:participants[i].limits)."""
+    out: dict[str, TokenLimits] = {}
+    for p in settings.participants:
+        if p.limits is not None:
+            mine = token_limits(settings.limits_of(p))
+            if mine is not None:
+                out[p.name] = mine
+    return out
+
+
+def gateway_logging(settings: LabSettings) -> GatewayLogging:
+    """Bodies and prompts only when the stack opts in (aoai-lab:logBodies), bounded (components/gateway_logging.py)."""
+    if not settings.log_bodies:
+        return GatewayLogging()
+    return GatewayLogging(body_bytes=settings.log_body_bytes, message_bytes=MAX_MESSAGE_BYTES)
+
+
+def model_warnings(settings: LabSettings, today: dt.date | None = None) -> list[Finding]:
+    """The model-facts findings that do not stop a deployment (errors are config rules): unknown model, SKU or
+    version, retirement before expiresOn, DeveloperTier's 24 hours."""
+    findings = check_deployments(
+        [
+            DeploymentFacts(
+                key=f"aoai-lab:deployments[{i}]", name=d.name, model=d.model, version=d.version, sku=d.sku
+            )
+            for i, d in enumerate(settings.deployments)
+        ],
+        api_version=settings.inference_api_version,
+        api_version_key_path="aoai-lab:inferenceApiVersion",
+        expires_on=settings.expires_on,
+        today=today,
+    )
+    return [f for f in findings if f.severity == "warning"]
+
+
+def participant_limits_output(settings: LabSettings) -> dict[str, dict[str, object] | None]:
+    """Each participant's effective token budget, as the handouts show it (None: unlimited)."""
+    result: dict[str, dict[str, object] | None] = {}
+    for p in settings.participants:
+        limits = settings.limits_of(p)
+        result[p.name] = None if limits is None else limits.model_dump(by_alias=True, exclude_none=True)
+    return result
