@@ -170,3 +170,16 @@ def effective_projects(
     if account_kind != "AIServices":
         return ()
     return projects if projects is not None else (ProjectSettings(),)
+
+
+class FoundryTrack(_Model):
+    """The Foundry track's keys, mixed into LabSettings: a custom content filter deployments name in `raiPolicy`,
+    and the projects of an AIServices account (unset: one project, `agents`; []: none)."""
+
+    content_filter: ContentFilterSettings | None = None
+    foundry_projects: tuple[ProjectSettings, ...] | None = None
+
+    @property
+    def projects(self) -> tuple[ProjectSettings, ...]:
+        kind = getattr(self, "account_kind", "OpenAI")
+        return effective_projects(kind, self.foundry_projects)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
-from stacks.config.foundry import ContentFilterSettings, ProjectSettings, effective_projects
+from stacks.config.foundry import FoundryTrack
 from stacks.config.values import (
     API_VERSION_RE,
     DEPLOYMENT_NAME_RE,
@@ -247,7 +247,7 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section):
+class LabSettings(Section, FoundryTrack):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
     # Filled by the loader, not by config.
@@ -309,10 +309,6 @@ class LabSettings(Section):
     ] = 30
     log_daily_cap_gb: Annotated[float, Field(gt=0, le=100)] = 1.0
     budget: BudgetSettings | None = None
-    # The Foundry track (stacks/config/foundry.py): a custom content filter deployments name in `raiPolicy`, and
-    # the projects of an AIServices account (None: one project, `agents`; []: none).
-    content_filter: ContentFilterSettings | None = None
-    foundry_projects: tuple[ProjectSettings, ...] | None = None
     # Token prices for `labctl usage`'s estimate, over stacks/facts/prices.yaml: {model: {input, output}} in US
     # dollars per 1,000,000 tokens (the prices your agreement or region has).
     prices: dict[str, PriceSettings] = Field(default_factory=dict)
@@ -377,10 +373,6 @@ class LabSettings(Section):
     def account_location(self) -> str:
         """The pinned region, else the first candidate (see `labctl preflight --write`)."""
         return self.location or self.regions[0]
-
-    @property
-    def projects(self) -> tuple[ProjectSettings, ...]:
-        return effective_projects(self.account_kind, self.foundry_projects)
 
     @property
     def region_is_pinned(self) -> bool:
