@@ -228,6 +228,8 @@ def test_refusals_say_which_limit_was_hit():
     by_status = {}
     for when in whens:
         condition = when.get("condition", "")
+        # The error's policy is the limit's own id (documented), or its element name.
+        assert 'context.LastError.PolicyId == "participant-token-limit"' in condition
         assert 'context.LastError.Source == "llm-token-limit"' in condition
         status = 429 if "StatusCode == 429" in condition else 403
         body = when.find("set-body")

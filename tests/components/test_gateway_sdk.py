@@ -93,11 +93,13 @@ def _every_call(client: openai.AzureOpenAI | openai.OpenAI) -> dict[str, int]:
     return tokens
 
 
-def test_every_sdk_call_lands_on_a_declared_operation(fake_azure, gateway, plan):
-    api = inputs(plan, API)
+def test_every_sdk_call_lands_on_a_declared_operation(fake_azure, gateway, dev_plan):
+    # The dev stack's API and the api version its outputs hand out.
+    api = inputs(dev_plan, API)
     ops = operations(api["value"])
     header = api["subscriptionKeyParameterNames"]["header"]
     prefix = "/" + api["path"]
+    assert dev_plan.outputs["openaiEnv"]["OPENAI_API_VERSION"] == HANDED_OUT
     azure, v1 = _clients(fake_azure, KEYS["student01"])
 
     assert _every_call(azure) == {"chat": 15, "stream": 15, "embeddings": 4, "responses": 15}
