@@ -39,6 +39,10 @@ class LabIdentity:
     def account(self, suffix: str) -> str:
         return f"{self.base}-{suffix}"
 
+    def regional_account(self, suffix: str, region: str) -> str:
+        """The account of a region a spread lab adds (`aoai-lab:location` as a list); the primary keeps `account`."""
+        return f"{self.base}-{suffix}-{region}"
+
     def gateway(self, suffix: str) -> str:
         return f"apim-{self.base}-{suffix}"
 
@@ -48,7 +52,8 @@ class LabIdentity:
     @property
     def account_name_re(self) -> re.Pattern[str]:
         # Anchored and with an exact suffix, so stack "dev" never matches stack "dev-2"'s account.
-        return re.compile(rf"^{re.escape(self.base)}-{SUFFIX_RE}$")
+        # A spread lab's regional accounts add `-<region>` (lowercase letters and digits) after the suffix.
+        return re.compile(rf"^{re.escape(self.base)}-{SUFFIX_RE}(-[a-z0-9]+)?$")
 
     @property
     def gateway_name_re(self) -> re.Pattern[str]:

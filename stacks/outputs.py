@@ -16,6 +16,8 @@ Keys:
   gatewayV1Url the v1 API's base URL (gatewayRoot + "/openai/v1/"), what `OpenAI(base_url=...)` takes (also in
                openaiEnv as OPENAI_BASE_URL); send the key in the `api-key` header (docs/gateway.md),
   participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
+  foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
+  contentFilter ({name, deployments} of the lab's own content filter, or {}).
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ WORKSPACE_CUSTOMER_ID = "workspaceCustomerId"
 OPENAI_ENV = "openaiEnv"
 OPENAI_ENV_SHELL = "openaiEnvShell"
 EXPIRES_ON = "expiresOn"
+# A spread lab's regions (primary first): region -> {account, deployments: {name: capacity}}.
+ACCOUNT_REGIONS = "accountRegions"
 GATEWAY_V1_URL = "gatewayV1Url"
 PARTICIPANT_LIMITS = "participantLimits"
+# {project name: {endpoint (what AIProjectClient takes), id}}; {} when the account is kind OpenAI.
+FOUNDRY_PROJECTS = "foundryProjects"
+# {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
+CONTENT_FILTER = "contentFilter"
 
 SECRET_MASK = "[secret]"
 # What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
@@ -108,6 +116,9 @@ class LabOutputs:
         """The OpenAI client's base_url (the v1 API through the gateway)."""
         return v1_base_url(self.gateway_root) if self.gateway_root else None
 
+    # Foundry project name -> its endpoint (https://<account>.services.ai.azure.com/api/projects/<name>).
+    project_endpoints: Mapping[str, str] = field(default_factory=dict)
+
     @property
     def deployment_models(self) -> dict[str, str]:
         return {name: d.model for name, d in self.deployments.items()}
@@ -143,6 +154,7 @@ class LabOutputs:
             workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
             expires_on=_text(data.get(EXPIRES_ON)),
             participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
+            project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
 
 
@@ -162,6 +174,16 @@ def _limits(value: Any) -> dict[str, Mapping[str, Any] | None]:
     if not isinstance(value, dict):
         return {}
     return {str(k): (v if isinstance(v, dict) else None) for k, v in value.items()}
+
+
+def _project_endpoints(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        name: spec["endpoint"]
+        for name, spec in value.items()
+        if isinstance(spec, dict) and isinstance(spec.get("endpoint"), str) and spec["endpoint"]
+    }
 
 
 def _text(value: Any) -> str | None:

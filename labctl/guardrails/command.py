@@ -33,6 +33,13 @@ def check(
             "--snapshot", help="Check this `labctl plan --json` file instead of planning the stack."
         ),
     ] = None,
+    availability: Annotated[
+        Path | None,
+        typer.Option(
+            "--availability",
+            help="A `labctl preflight --save-availability` file: judge the budget by the subscription's offer in it.",
+        ),
+    ] = None,
     today: Annotated[
         str | None,
         typer.Option(
@@ -64,13 +71,26 @@ def check(
         for warning in plan.warnings:  # e.g. checks skipped because a value is encrypted
             print_warning(ctx.err_console, warning)
         data = plan.snapshot()
-    violations = evaluate(from_snapshot(data), today=as_of)
+    rules = list(RULES)
+    if availability is not None:
+        from labctl.guardrails.offer import budget_offer_rule, offer_quota_id
+        from labctl.preflight.arm_data import load_snapshot
+
+        _, header = load_snapshot(availability)
+        quota_id = offer_quota_id(header)
+        if quota_id is None:
+            raise UsageError(
+                f"{availability} records no subscription offer. Fix: save it again with `labctl preflight "
+                "--save-availability` (live, not from another snapshot)"
+            )
+        rules.append(budget_offer_rule(quota_id))
+    violations = evaluate(from_snapshot(data), today=as_of, rules=rules)
     mandatory = [v for v in violations if v.rule.severity == "mandatory"]
     if fmt is Format.markdown:
-        emit(check_markdown(stack_name, violations, len(RULES)), output)
+        emit(check_markdown(stack_name, violations, len(rules)), output)
     elif output is not None:
-        emit(check_plain(stack_name, violations, len(RULES)), output)
+        emit(check_plain(stack_name, violations, len(rules)), output)
     else:
-        check_table(stack_name, violations, len(RULES))
+        check_table(stack_name, violations, len(rules))
     if mandatory:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -42,9 +42,6 @@ class SmokeError(AzureError):
     """The smoke test could not start or could not call (no sign-in, no endpoint): exit 4."""
 
 
-# ---- the calls ----
-
-
 @dataclass(frozen=True)
 class Probe:
     caller: str  # participant name, or DIRECT_CALLER
@@ -63,6 +60,7 @@ class ProbeResult:
     message: str | None = None
     cause: str | None = None
     hint: str | None = None
+    region: str | None = None  # `x-ms-region`: in a lab spread over regions, which one served the call
 
     @property
     def ok(self) -> bool:
@@ -259,6 +257,7 @@ def run_smoke(
                 latency_s=time.perf_counter() - started,
                 tokens=getattr(usage, "total_tokens", None),
                 retries=raw.retries_taken,
+                region=raw.headers.get("x-ms-region"),
             )
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
@@ -271,6 +270,7 @@ def run_smoke(
                 message=_scrub(message, secrets),
                 cause=cause,
                 hint=hint,
+                region=getattr(getattr(exc, "response", None), "headers", {}).get("x-ms-region"),
             )
 
     results: list[ProbeResult] = []
@@ -288,9 +288,6 @@ def run_smoke(
     return sorted(results, key=lambda r: order[r.probe])
 
 
-# ---- output ----
-
-
 def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
     table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
     table.add_column("participant")
@@ -300,6 +297,7 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
     table.add_column("latency", justify="right")
     table.add_column("tokens", justify="right")
     table.add_column("retries", justify="right")
+    table.add_column("region")
     table.add_column("result")
     for r in results:
         table.add_row(
@@ -310,6 +308,7 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
             f"{r.latency_s * 1000:.0f} ms",
             str(r.tokens) if r.tokens is not None else "-",
             str(r.retries) if r.retries is not None else "-",
+            escape(r.region or "-"),
             "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
         )
     console.print(table)

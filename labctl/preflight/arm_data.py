@@ -61,6 +61,8 @@ def trim_usage(entry: Mapping[str, Any]) -> dict[str, Any]:
         "currentValue": entry.get("currentValue"),
         "limit": entry.get("limit"),
         **({"unit": entry["unit"]} if entry.get("unit") else {}),
+        # A pool scope, should Azure declare one (labctl/preflight/pooled.py: how pooled quota is recognised).
+        **{k: entry[k] for k in ("scope", "quotaScope") if isinstance(entry.get(k), str)},
     }
 
 

@@ -76,6 +76,7 @@ class AzureStep:
         self.options: dict[str, Any] = {}
         self.err: Console | None = None
         self.validations: dict[str, RegionValidation] | None = None
+        self.combined: dict[str, Any] = {}
 
     @classmethod
     def start(
@@ -94,12 +95,16 @@ class AzureStep:
 
         step = cls()
         step.subscription_id, step.credential, step.err = subscription_id, credential, err
-        options = {**client_kwargs(target), **(client_options or {})}
+        from labctl.azure.resilience import split_options
+
+        # Kept guarded (labctl/azure/resilience.py): each client unpacking `options` gets its own policies.
+        options, taken = split_options(
+            client_kwargs(target), client_options, take=("connection_timeout", "read_timeout", "timeout")
+        )
         connection = {
-            "connection_timeout": options.pop("connection_timeout", CONNECTION_TIMEOUT_S),
-            "read_timeout": options.pop("read_timeout", READ_TIMEOUT_S),
+            "connection_timeout": taken.get("connection_timeout", CONNECTION_TIMEOUT_S),
+            "read_timeout": taken.get("read_timeout", READ_TIMEOUT_S),
         }
-        options.pop("timeout", None)
         step.options = options
         step._transport_cm = shared_tls_transport(pool_size=16, **connection)
         step.transport = step._transport_cm.__enter__()
@@ -211,7 +216,7 @@ class AzureStep:
                     f"{len(accepted)} accepted{' (' + ', '.join(accepted) + ')' if accepted else ''}."
                 )
             )
-        combined, _ = apply(result, settings, validations, checks.tiers)
+        combined, self.combined = apply(result, settings, validations, checks.tiers)
         return combined
 
     def snapshot_json(self) -> dict[str, Any]:
@@ -248,18 +253,18 @@ class AzureStep:
 
 def replay_azure(
     header: Mapping[str, Any], result: PreflightResult, settings: Any, out: Console
-) -> tuple[PreflightResult, bool]:
+) -> tuple[PreflightResult, bool, dict[str, Any]]:
     """With --availability: Azure's verdicts as the snapshot recorded them (none recorded: the quota decides)."""
     saved = header.get("azure")
     offer = header.get("subscription")
     if isinstance(offer, Mapping):
         out.print(Text(f"Offer: {offer_from_json('', offer).line} (from the snapshot)"))
     if not isinstance(saved, Mapping):
-        return result, False
+        return result, False, {}
     tiers = tiers_from_json(saved.get("gatewayTiers"))
     validations = validations_from_json(saved.get("validation"))
-    combined, _ = apply(result, settings, validations, tiers)
-    return combined, tiers is not None
+    updated, combined = apply(result, settings, validations, tiers)
+    return updated, tiers is not None, combined
 
 
 # ---- Azure's verdicts in the availability snapshot ----

@@ -17,7 +17,14 @@ import typer
 from rich.console import Console
 
 from labctl.context import CommandContext
-from labctl.options import DEFAULT_PROJECT_DIR, ArmEndpointOption, ProjectDirOption, StackOption
+from labctl.options import (
+    DEFAULT_PROJECT_DIR,
+    DEFAULT_TIMEOUT_S,
+    ArmEndpointOption,
+    ProjectDirOption,
+    StackOption,
+    TimeoutOption,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -88,6 +95,15 @@ def preflight(
             "--class-tpm", help="Tokens per minute per participant, for those without a limit in config."
         ),
     ] = None,
+    pooled_quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pooled-quota",
+            help="A usage name whose quota is one pool per subscription (Foundry portal, Quota page, Scope Global "
+            "or Data Zone); counted once when the lab spreads over regions. Repeatable.",
+        ),
+    ] = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
@@ -96,6 +112,7 @@ def preflight(
     raise typer.Exit(
         run_preflight(
             ctx,
+            timeout=timeout,
             subscription=subscription,
             write=write,
             allow_unknown=allow_unknown,
@@ -107,6 +124,7 @@ def preflight(
             register=register,
             class_share=class_share,
             class_tpm=class_tpm,
+            pooled_quota=tuple(pooled_quota or ()),
         )
     )
 
@@ -129,10 +147,13 @@ def run_preflight(
     class_share: float = 0.5,
     class_tpm: int | None = None,
     validation_deadline_s: float = 120.0,
+    pooled_quota: tuple[str, ...] = (),
+    timeout: float = DEFAULT_TIMEOUT_S,
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
     from labctl.azure import signin
+    from labctl.azure.resilience import ArmGuard, Deadline, guarded
     from labctl.errors import UsageError
     from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
     from labctl.preflight.availability import DeployedLab
@@ -141,6 +162,8 @@ def run_preflight(
     from labctl.preflight.render import conclude, render
 
     out, err = ctx.console, ctx.err_console
+    # One deadline for every Azure call of the command (labctl/azure/resilience.py); the caller's options on top.
+    client_options = guarded(ArmGuard(Deadline(timeout)).client_options(), client_options)
     today = today or dt.datetime.now(dt.UTC).date()
     environment = ctx.environment
     # Class sizing first: the capacity each chat deployment aims for follows from the class.
@@ -185,17 +208,17 @@ def run_preflight(
     availability = parse_all(data)
 
     result = decide(settings, availability, today)
-    tiers_checked, azure_json = False, None
+    tiers_checked, azure_json, combined = False, None, {}
     if step is not None:
         with step:
             result = step.finish(
                 result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
             )
-        tiers_checked, azure_json = step.tiers_checked, step.snapshot_json()
+        tiers_checked, azure_json, combined = step.tiers_checked, step.snapshot_json(), step.combined
     elif availability_file is not None:
         from labctl.preflight.azure_step import replay_azure
 
-        result, tiers_checked = replay_azure(header, result, settings, out)
+        result, tiers_checked, combined = replay_azure(header, result, settings, out)
 
     if save_availability is not None:
         try:
@@ -218,6 +241,24 @@ def run_preflight(
         from labctl.preflight.azure_step import refuse_budget_from_snapshot
 
         refuse_budget_from_snapshot(header, settings)
+    if result.chosen is None and not result.all_unknown:
+        from labctl.preflight.spill_render import conclude_spread
+
+        code = conclude_spread(
+            ctx,
+            result,
+            settings,
+            availability,
+            data,
+            today,
+            combined,
+            write=write,
+            allow_unknown=allow_unknown,
+            move=move,
+            pooled=pooled_quota,
+        )
+        if code is not None:
+            return code
     return conclude(
         result,
         settings,

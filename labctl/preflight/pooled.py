@@ -13,7 +13,7 @@ under its usual name with the pool's subscription-wide currentValue and limit, s
 quota would count the pool once per region. A usage is treated as pooled when
   1. its entry says so (`scope` / `quotaScope` of Global, DataZone or Subscription: accepted if Azure adds such a
      field, as the portal's Scope column suggests), or
-  2. the stack lists it (`aoai-lab:pooledQuota`, or `--pooled-quota NAME`), or
+  2. the user names it (`labctl preflight --pooled-quota NAME`, after checking the portal's Quota page), or
   3. it is in KNOWN_POOLED below (empty until a model's pooling is confirmed).
 Usages that merely look alike across regions are only reported (`looks_pooled`), never assumed pooled.
 """

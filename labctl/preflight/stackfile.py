@@ -45,7 +45,9 @@ def _yaml(text: str) -> tuple[YAML, Any]:
     return yaml, yaml.load(text)
 
 
-def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[str, Pin]) -> list[str]:
+def pin_choice(
+    path: Path, *, project: str, location: str | list[dict[str, Any]], deployments: Mapping[str, Pin]
+) -> list[str]:
     """Set `<project>:location` and each named deployment's `sku` and `capacity`. Returns the changes made, as
     `key: old -> new` lines (empty when the file already says this, and then the file is not touched)."""
     original = path.read_text(encoding="utf-8")
@@ -57,7 +59,7 @@ def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[
     changes: list[str] = []
     location_key = _key(config, project, "location")
     old_location = config.get(location_key)
-    if old_location != location:
+    if _plain(old_location) != location:
         if location_key in config:
             config[location_key] = location
         else:
@@ -93,6 +95,15 @@ def pin_choice(path: Path, *, project: str, location: str, deployments: Mapping[
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     atomic_write_text(path, text)
     return changes
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain lists and dicts (a spread location compares by value)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _key(config: Mapping[str, Any], project: str, name: str) -> str:

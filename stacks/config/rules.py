@@ -100,9 +100,13 @@ def pinned_location(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
     location, regions = raw.get("location"), raw.get("regions")
     if location is None:
         return
+    if isinstance(location, list):
+        yield from _spread_location(raw, location, ctx)
+        return
     if not isinstance(location, str):
         yield (
-            f"{NAMESPACE}:location: must be one region name, not {type(location).__name__}. Fix: e.g. eastus2"
+            f"{NAMESPACE}:location: must be a region name or a list of regions, not {type(location).__name__}. "
+            "Fix: e.g. eastus2"
         )
         return
     yield from _region_problem(f"{NAMESPACE}:location", location, ctx)
@@ -111,6 +115,42 @@ def pinned_location(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
             f"{NAMESPACE}:location: '{location}' is pinned but not among {NAMESPACE}:regions. "
             "Fix: add it to the regions or run `labctl preflight --write` again"
         )
+
+
+def _spread_location(raw: dict[str, Any], location: list[Any], ctx: RuleContext) -> Iterator[str]:
+    """A lab spread over regions: `- region: eastus2` entries (or plain names), each with an optional
+    `capacity: {deployment: units}`; the first is the primary region."""
+    key = f"{NAMESPACE}:location"
+    if not location:
+        yield f"{key}: an empty list. Fix: one region name, or a list of {{region, capacity}} entries"
+        return
+    names = {d.get("name") for _i, d in _deployments(raw)}
+    seen: list[str] = []
+    for i, entry in enumerate(location):
+        region = entry if isinstance(entry, str) else entry.get("region") if isinstance(entry, dict) else None
+        if not isinstance(region, str):
+            yield f"{key}[{i}]: needs a region name. Fix: `- region: eastus2` (and optionally `capacity: {{chat: 50}}`)"
+            continue
+        yield from _region_problem(f"{key}[{i}].region", region, ctx)
+        if region in seen:
+            yield f"{key}[{i}]: '{region}' is listed twice. Fix: list each region once"
+        seen.append(region)
+        capacity = entry.get("capacity") if isinstance(entry, dict) else None
+        if isinstance(capacity, dict):
+            for name in capacity:
+                if name not in names:
+                    yield (
+                        f"{key}[{i}].capacity: '{name}' is not a deployment of {NAMESPACE}:deployments. Fix: use one "
+                        f"of {', '.join(sorted(str(n) for n in names if n))}"
+                    )
+    regions = raw.get("regions")
+    if isinstance(regions, list):
+        for region in seen:
+            if region not in regions and region in ctx.regions:
+                yield (
+                    f"{key}: '{region}' is pinned but not among {NAMESPACE}:regions. "
+                    "Fix: add it to the regions or run `labctl preflight --write` again"
+                )
 
 
 # ---- deployments ----

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
+from stacks.config.foundry import FoundryTrack
 from stacks.config.values import (
     API_VERSION_RE,
     DEPLOYMENT_NAME_RE,
@@ -231,13 +232,22 @@ class BudgetSettings(Section):
         return self
 
 
+class RegionPlacement(Section):
+    """One region of a lab spread over several (`aoai-lab:location` as a list, written by `labctl preflight
+    --write`): the capacity of each deployment placed there. An empty `capacity` places every deployment with its
+    configured capacity."""
+
+    region: str
+    capacity: dict[str, Capacity] = Field(default_factory=dict)
+
+
 class PriceSettings(Section):
     input: Annotated[float, Field(ge=0)]
     output: Annotated[float, Field(ge=0)] = 0.0
     source: str | None = None
 
 
-class LabSettings(Section):
+class LabSettings(Section, FoundryTrack):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
     # Filled by the loader, not by config.
@@ -331,7 +341,34 @@ class LabSettings(Section):
             raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2025-04-01-preview")
         return v
 
+    # Every region of a spread lab, primary first: from `aoai-lab:location` when it is a list (see _spread_location).
+    spread: tuple[RegionPlacement, ...] = Field(default=(), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spread_location(cls, data: object) -> object:
+        """`aoai-lab:location` as a list of regions (or {region, capacity} entries): the first is the primary, kept
+        in `location`; all of them go to `spread`. Other shapes are left for the field's and the rule's errors."""
+        if not isinstance(data, dict):
+            return data
+        value = data.get("location")
+        if not isinstance(value, list | tuple) or not value:
+            return data
+        entries = [{"region": e} if isinstance(e, str) else e for e in value]
+        if not all(isinstance(e, dict) and isinstance(e.get("region"), str) for e in entries):
+            return data
+        return {**data, "location": entries[0]["region"], "spread": entries}
+
     # ---- derived values the stack layer uses ----
+    @property
+    def placements(self) -> tuple[RegionPlacement, ...]:
+        """The lab's regions, primary first: one unless `aoai-lab:location` spreads it over several."""
+        return self.spread or (RegionPlacement(region=self.account_location),)
+
+    @property
+    def spills_over(self) -> bool:
+        return len(self.placements) > 1
+
     @property
     def account_location(self) -> str:
         """The pinned region, else the first candidate (see `labctl preflight --write`)."""

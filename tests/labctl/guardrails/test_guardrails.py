@@ -419,3 +419,45 @@ def test_check_reports_config_errors_as_errors(tmp_path):
     result = CliRunner().invoke(app, ["check", "--project-dir", str(project)])
     assert result.exit_code == EXIT_CONFIG
     assert "gatewayTier" in result.output
+
+
+def _availability(tmp_path, quota_id):
+    from labctl.preflight.arm_data import save_snapshot
+
+    path = tmp_path / f"availability-{quota_id}.json"
+    save_snapshot(
+        path,
+        {},
+        arm_endpoint="https://management.azure.com",
+        captured_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        subscription={"quotaId": quota_id, "spendingLimit": "On"},
+    )
+    return path
+
+
+def test_check_refuses_a_budget_on_an_offer_without_budgets(tmp_path, plan_with):
+    snapshot = tmp_path / "plan.json"
+    budget = {"amount": 50, "contactEmails": ["ana.garcia@contoso.edu"]}
+    snapshot.write_text(json.dumps(plan_with(budget=budget).snapshot()), encoding="utf-8")
+    args = ["check", "--snapshot", str(snapshot), "--today", TODAY.isoformat(), "--availability"]
+
+    student = CliRunner().invoke(
+        app, [*args, str(_availability(tmp_path, "AzureForStudents_2018-01-01"))], env={"COLUMNS": "250"}
+    )
+    assert student.exit_code == 1, student.output
+    text = " ".join(student.output.split())
+    assert "budget-supported-by-offer" in text
+    assert "Azure for Students (MS-AZR-0170P)" in text
+
+    paygo = CliRunner().invoke(app, [*args, str(_availability(tmp_path, "PayAsYouGo_2014-09-01"))])
+    assert paygo.exit_code == 0, paygo.output
+
+
+def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
+    path = _availability(tmp_path, "AzureForStudents_2018-01-01")
+    result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat(), "--availability", str(path)])
+    assert result.exit_code == 0, result.output
+    from labctl.guardrails.rules import RULES
+
+    # The lab's rules plus the offer's budget rule.
+    assert f"All {len(RULES) + 1} guardrails pass" in result.output

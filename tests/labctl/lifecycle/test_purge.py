@@ -389,3 +389,27 @@ def test_still_deleting_is_retried_within_a_short_wait(arm, fake_credential):
 
     assert code == 0, text
     assert len(arm.deletes) == 2
+
+
+def test_a_spread_labs_regional_accounts_are_purged_in_their_own_regions(arm, fake_credential):
+    """A lab spread over regions (aoai-lab:location as a list) leaves one soft-deleted account per region."""
+    arm.items = [
+        lab_account(),
+        Deleted(
+            "account", "aoai-lab-dev-x7k2q-swedencentral", "swedencentral", "rg-aoai-lab-dev", tags=LAB_TAGS
+        ),
+        # Another stack's regional account: the anchored pattern keeps it out.
+        Deleted(
+            "account",
+            "aoai-lab-dev2-x7k2q-swedencentral",
+            "swedencentral",
+            "rg-aoai-lab-dev2",
+            tags={**LAB_TAGS, "pulumi-stack": "dev2"},
+        ),
+    ]
+    code, text = run_purge(arm, fake_credential)
+    assert code == 0, text
+    assert sorted(arm.deletes) == [
+        ("account", "aoai-lab-dev-x7k2q"),
+        ("account", "aoai-lab-dev-x7k2q-swedencentral"),
+    ]

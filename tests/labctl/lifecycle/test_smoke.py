@@ -466,3 +466,38 @@ def test_a_pulumi_stack_output_that_hangs_times_out_clearly(fake_pulumi, tmp_pat
 
     with pytest.raises(LabctlError, match=r"did not answer within 0 s.*pass --outputs FILE"):
         read_stack_outputs("dev", None, tmp_path)
+
+
+def test_the_region_that_answered_is_reported(gateway, outputs):
+    """A lab spread over regions: each row says which region served it (Azure OpenAI's `x-ms-region` header,
+    passed through by the gateway)."""
+    from tests.support.fake_gateway import Scripted, azure_error
+
+    answer = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1764547200,
+        "model": "gpt-5-mini",
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "pong"}}
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
+    }
+    gateway.fail_next(
+        Scripted(200, answer, {"x-ms-region": "Sweden Central"}), caller="student01", deployment="chat"
+    )
+    gateway.fail_next(
+        azure_error(400, "OperationNotSupported", "nope", **{"x-ms-region": "East US 2"}),
+        caller="student02",
+        deployment="chat",
+    )
+    results = by_probe(run_smoke(outputs, max_retries=0))
+    assert results[("student01", "chat")].region == "Sweden Central"
+    assert results[("student02", "chat")].region == "East US 2"
+    assert results[("student01", "embeddings")].region is None
+
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    render_results(list(results.values()), console, direct=False)
+    assert "Sweden Central" in console.export_text()

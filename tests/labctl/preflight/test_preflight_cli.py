@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from labctl import files
 from labctl.azure import signin as azure_clients
 from labctl.cli import app
-from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_USAGE
+from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_NO_FIT, EXIT_USAGE
 from labctl.preflight import stackfile
 from labctl.preflight.subscription import needed_providers
 from labctl.project import PROJECT_DIR
@@ -437,7 +437,8 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
 
 
 def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project, arm, signed_in):
-    tight = {**FULL, "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
+    # No room for chat anywhere but canadaeast's 6: not even a spread over every region reaches its minimum of 10.
+    tight = {"OpenAI.GlobalStandard.gpt-5-mini": (450, 450), "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
     for r in REGIONS:
         arm.region(r, catalog(), quotas(tight))
     arm.region("canadaeast", catalog(), quotas({**tight, "OpenAI.GlobalStandard.gpt-5-mini": (444, 450)}))
@@ -446,6 +447,7 @@ def test_nothing_fits_exits_5_with_the_closest_region_and_what_to_lower(project,
     result = preflight(project, arm, "--write")
 
     assert result.exit_code == 5, result.output
+    assert "does not hold it either (chat 4 short of its minimum)" in " ".join(result.output.split())
     assert "No candidate region fits the whole lab (4 of 4 candidate regions checked)." in result.output
     assert "Closest: canadaeast" in result.output
     assert "chat: lower minCapacity to 6 (GlobalStandard has 6 of 450 left in canadaeast)" in result.output
@@ -712,3 +714,57 @@ def test_checking_the_sign_in_puts_the_identity_log_level_back(signed_in_ok):
         assert log.level == logging.DEBUG
     finally:
         log.setLevel(original)
+
+
+# ---- spillover: no single region holds the lab ----
+
+SPILL = {
+    "OpenAI.GlobalStandard.gpt-5-mini": (492, 500),  # 8 left: below chat's minCapacity 10 in every region
+    "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300),
+}
+
+
+def test_no_single_region_fits_so_the_lab_spreads_and_write_pins_the_list(project, arm, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm, "--write")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "No single region holds the lab; spread over 4 regions (eastus2 primary):" in text
+    assert "eastus2: chat 8, embeddings 50" in text
+    assert "swedencentral: chat 8" in text
+    assert "chat: 32 in total of the 50 asked (minimum 10)." in text
+
+    from labctl.project import load_stack_settings
+
+    settings = load_stack_settings("dev", project)
+    assert [(p.region, p.capacity) for p in settings.placements] == [
+        ("eastus2", {"chat": 8, "embeddings": 50}),
+        ("eastus", {"chat": 8}),
+        ("canadaeast", {"chat": 8}),
+        ("swedencentral", {"chat": 8}),
+    ]
+
+
+def test_a_region_azure_refuses_takes_no_share_of_the_spread(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    azure.answer("canadaeast", 403, disallowed_by_azure("aoai-lab-dev-pf000"))
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "spread over 3 regions" in text
+    assert "not used: canadaeast (Azure refuses it: region not allowed for this subscription" in text
+
+
+def test_a_pooled_quota_is_counted_once_so_spreading_does_not_help(project, arm, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm, "--pooled-quota", "OpenAI.GlobalStandard.gpt-5-mini")
+    assert result.exit_code == EXIT_NO_FIT, result.output
+    text = " ".join(result.output.split())
+    assert "does not hold it either (chat 2 short of its minimum)" in text
+    assert (
+        "OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 8 left in the pool"
+        in text
+    )

@@ -1,0 +1,102 @@
+"""When no single region holds the lab: spread each deployment's capacity over the usable regions (the pinned or
+first region first), within each region's quota, counting pooled quota once (labctl/preflight/pooled.py).
+
+A region is usable for a slice when its lists were read, an account can be created there, Azure did not refuse it
+for a reason other than model quota, and the gateway tier is not refused there. A slice uses the deployment's own
+`sku` (the list form of `aoai-lab:location` holds capacities only, one SKU per deployment across regions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from labctl.preflight.fit import align_down, evaluate_deployment
+from labctl.preflight.model import PreflightResult, RegionAvailability
+from labctl.preflight.plans import Combined
+from labctl.preflight.pooled import PoolLedger, build_ledger
+from labctl.preflight.refusals import Kind
+from labctl.preflight.spillover import Spread, spread
+
+
+@dataclass
+class SpreadPlan:
+    spread: Spread
+    usable: list[str]
+    excluded: dict[str, str] = field(default_factory=dict)
+    pooled_notes: list[str] = field(default_factory=list)
+
+
+def usable_regions(
+    result: PreflightResult, combined: Mapping[str, Combined] | None, pinned: str | None
+) -> tuple[list[str], dict[str, str]]:
+    usable: list[str] = []
+    excluded: dict[str, str] = {}
+    for r in result.regions:
+        c = (combined or {}).get(r.region)
+        azure_no = [x for x in (c.refusals if c else []) if x.kind is not Kind.MODEL_QUOTA]
+        if not r.checked:
+            excluded[r.region] = "its lists could not be read"
+        elif not r.account_ok:
+            excluded[r.region] = "account limit reached"
+        elif azure_no:
+            excluded[r.region] = f"Azure refuses it: {azure_no[0].plain}"
+        elif c is not None and any(
+            "API Management" in reason and "not offered" in reason for reason in c.reasons
+        ):
+            excluded[r.region] = next(x for x in c.reasons if "API Management" in x)
+        elif c is not None and c.verdict == "unknown":
+            excluded[r.region] = "could not be validated"
+        else:
+            usable.append(r.region)
+    if pinned in usable:
+        usable.remove(pinned)
+        usable.insert(0, pinned)
+    return usable, excluded
+
+
+def plan_spread(
+    result: PreflightResult,
+    settings: Any,
+    availability: Mapping[str, RegionAvailability],
+    raw_usages: Mapping[str, Sequence[Mapping[str, Any]]],
+    today: dt.date,
+    *,
+    combined: Mapping[str, Combined] | None = None,
+    pooled: Sequence[str] = (),
+) -> SpreadPlan:
+    usable, excluded = usable_regions(result, combined, settings.location)
+    ledger: PoolLedger = build_ledger({r: raw_usages.get(r, []) for r in usable}, configured=pooled)
+    spent: dict[tuple[str, str], int] = {}
+    # deployment -> region -> (sku offer, usage name)
+    offers: dict[str, dict[str, Any]] = {}
+    for d in settings.deployments:
+        only_own_sku = d.model_copy(update={"min_capacity": 1, "fallback_skus": ()})
+        for region in usable:
+            ev = evaluate_deployment(only_own_sku, availability[region], settings, today)
+            if ev.options:
+                offers.setdefault(d.name, {})[region] = ev.options[0]
+
+    def fit(region: str, deployment: str, want: int) -> int:
+        option = offers.get(deployment, {}).get(region)
+        if option is None:
+            return 0
+        usage = option.quota.name
+        if ledger.is_pooled(usage):
+            left = ledger.left(usage, region)
+        else:
+            left = option.quota.remaining - spent.get((region, usage), 0)
+        return align_down(min(want, left), option.sku) or 0
+
+    def commit(region: str, deployment: str, amount: int) -> None:
+        usage = offers[deployment][region].quota.name
+        if ledger.is_pooled(usage):
+            ledger.take(usage, region, amount)
+        else:
+            spent[(region, usage)] = spent.get((region, usage), 0) + amount
+
+    targets = {d.name: d.capacity for d in settings.deployments}
+    minimum = {d.name: 1 for d in settings.deployments}
+    result_spread = spread(targets, usable, fit, commit, minimum=minimum)
+    return SpreadPlan(result_spread, usable, excluded, ledger.notes())

@@ -1,0 +1,80 @@
+"""A lab spread over regions (`aoai-lab:location` as a list): one account per region beyond the primary, each with
+its deployments, its diagnostic setting to the lab's workspace and the gateway identity's role on it.
+
+The primary region's account is built by stacks/lab.py as before (same names, endpoint and keys); the regions
+added here sit behind the gateway's backend pools, so participants' endpoint and keys do not change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
+from stacks.config.sections import DeploymentSettings, LabSettings, RegionPlacement
+from stacks.foundry import filter_policy
+
+
+@dataclass
+class RegionalAccount:
+    region: str
+    account: OpenAIAccount
+    # Deployment name -> capacity placed in this region.
+    capacities: dict[str, int]
+    primary: bool = False
+
+
+def deployment_specs(
+    deployments: Sequence[DeploymentSettings], placement: RegionPlacement | None
+) -> list[ModelDeploymentSpec]:
+    """The deployments placed in a region: those its `capacity` map names, with that capacity (an empty map places
+    every deployment with its configured capacity)."""
+    chosen = placement.capacity if placement is not None else {}
+    return [
+        ModelDeploymentSpec(
+            name=d.name,
+            model=d.model,
+            version=d.version,
+            sku=d.sku,
+            capacity=chosen.get(d.name, d.capacity),
+            format=d.format,
+            version_upgrade_option=d.version_upgrade_option,
+            rai_policy=d.rai_policy,
+        )
+        for d in deployments
+        if not chosen or d.name in chosen
+    ]
+
+
+def regional_accounts(
+    settings: LabSettings,
+    *,
+    resource_group_name: pulumi.Input[str],
+    primary_name: pulumi.Output[str],
+    workspace_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+) -> list[RegionalAccount]:
+    """The accounts of the regions after the primary. Their names derive from the primary's (same random suffix)."""
+    out: list[RegionalAccount] = []
+    for placement in settings.placements[1:]:
+        region = placement.region
+        specs = deployment_specs(settings.deployments, placement)
+        account = OpenAIAccount(
+            f"openai-{region}",
+            OpenAIAccountArgs(
+                resource_group_name=resource_group_name,
+                location=region,
+                account_name=primary_name.apply(lambda n, r=region: f"{n}-{r}"),
+                kind=settings.account_kind,
+                public_network_access=settings.public_network_access,
+                disable_local_auth=settings.disable_local_auth,
+                deployments=specs,
+                diagnostics_workspace_id=workspace_id,
+                tags=tags,
+                # Deployments here name the same content filter: each account needs its own copy of it.
+                content_filter=filter_policy(settings.content_filter),
+            ),
+        )
+        out.append(RegionalAccount(region, account, {s.name: s.capacity for s in specs}))
+    return out
