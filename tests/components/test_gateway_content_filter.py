@@ -151,3 +151,13 @@ def test_catalog_models_answer_on_the_v1_api_by_deployment_name(fake_azure, gate
     assert chat.choices[0].message.content == "ok"
     call = gateway.calls[-1]
     assert (call.path, call.deployment, call.api_version) == ("/openai/v1/chat/completions", deployment, None)
+
+
+def test_the_header_is_logged_and_counted_under_the_same_name():
+    """The gateway's API diagnostic logs the header and `labctl usage` reads it: one name everywhere."""
+    from components.gateway_logging import FRONTEND_RESPONSE_HEADERS
+    from labctl.project import PROJECT_DIR
+
+    assert HEADER in FRONTEND_RESPONSE_HEADERS
+    usage = (PROJECT_DIR / "labctl" / "classroom" / "queries" / "usage.kql").read_text(encoding="utf-8")
+    assert f'ResponseHeaders["{HEADER}"]' in usage
