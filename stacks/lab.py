@@ -12,6 +12,7 @@ from pulumi_azure_native import authorization, resources
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
 from components.foundry_project import ProjectSpec
+from components.gateway_policy import ClassWindow
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
@@ -24,6 +25,7 @@ from stacks.facts.clouds import CLOUDS
 from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
 from stacks.regions import deployment_specs, regional_accounts
+from stacks.sizing import class_sizing_warnings
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -69,6 +71,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     # Model facts (stacks/facts/models.yaml): errors were config problems; these may still deploy.
     for finding in gateway_config.model_warnings(settings):
         pulumi.log.warn(str(finding))
+
+    # Can the class get what its limits promise (participants x tokens per minute vs the chat deployment)?
+    for warning in class_sizing_warnings(settings):
+        pulumi.log.warn(warning)
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
@@ -164,6 +170,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
             logging=gateway_config.gateway_logging(settings),
+            class_window=ClassWindow(starts_on=settings.starts_on, ends_on=settings.expires_on),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
         ),

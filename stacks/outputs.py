@@ -108,6 +108,14 @@ class LabOutputs:
     gateway_name: str | None = None
     workspace_customer_id: str | None = None
     expires_on: str | None = None
+    # {participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or None (unlimited)}; empty for old stacks.
+    participant_limits: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def v1_base_url(self) -> str | None:
+        """The OpenAI client's base_url (the v1 API through the gateway)."""
+        return v1_base_url(self.gateway_root) if self.gateway_root else None
+
     # Foundry project name -> its endpoint (https://<account>.services.ai.azure.com/api/projects/<name>).
     project_endpoints: Mapping[str, str] = field(default_factory=dict)
 
@@ -145,6 +153,7 @@ class LabOutputs:
             gateway_name=_text(data.get(GATEWAY_NAME)),
             workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
             expires_on=_text(data.get(EXPIRES_ON)),
+            participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
             project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
 
@@ -159,6 +168,12 @@ def _deployment(spec: Any) -> Deployment:
         sku=_text(spec.get("sku")),
         capacity=capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
     )
+
+
+def _limits(value: Any) -> dict[str, Mapping[str, Any] | None]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): (v if isinstance(v, dict) else None) for k, v in value.items()}
 
 
 def _project_endpoints(value: Any) -> dict[str, str]:

@@ -65,14 +65,21 @@ def _llm_logs(view: StackView) -> Iterator[Finding]:
             )
 
 
+def _number(value: object) -> int | None:
+    """A whole number, however it arrives (the policy engine passes numbers as floats)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
 def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
     if r.type != GENERIC or str(r.get("resourceType") or "").lower() != "diagnostics":
         return
     total = 0
     for side in ("frontend", "backend"):
         for direction in ("request", "response"):
-            size = r.get(f"properties.{side}.{direction}.body.bytes")
-            if isinstance(size, int) and not isinstance(size, bool):
+            size = _number(r.get(f"properties.{side}.{direction}.body.bytes"))
+            if size is not None:
                 total += size
                 if size > MAX_BODY_BYTES:
                     yield f"{side} {direction} body bytes {size} is over API Management's {MAX_BODY_BYTES}"
@@ -82,8 +89,8 @@ def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
             f"the entry; log at most {MAX_LOGGED_BODY_BYTES} (the caller's request and the model's response)"
         )
     for kind in ("requests", "responses"):
-        size = r.get(f"properties.largeLanguageModel.{kind}.maxSizeInBytes")
-        if isinstance(size, int) and not isinstance(size, bool) and size > MAX_MESSAGE_BYTES:
+        size = _number(r.get(f"properties.largeLanguageModel.{kind}.maxSizeInBytes"))
+        if size is not None and size > MAX_MESSAGE_BYTES:
             yield f"LLM {kind} messages up to {size} bytes span several log entries; keep {MAX_MESSAGE_BYTES} or less"
 
 

@@ -121,16 +121,18 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: refuse over-budget callers, drop the caller's key, get a token, send it, then route.
+    # Order matters: refuse keys outside the class window, then over-budget callers, drop the caller's key, get a
+    # token, send it, then route.
     assert steps == [
         "base",
+        "choose",
         "llm-token-limit",
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    drop_key, auth, bearer, route = inbound[2], inbound[3], inbound[4], inbound[5]
+    drop_key, auth, bearer, route = inbound[3], inbound[4], inbound[5], inbound[6]
     assert drop_key.attrib == {"name": "api-key", "exists-action": "delete"}
     assert auth.get("resource") == "https://cognitiveservices.azure.com"
     token_var = auth.get("output-token-variable-name")
@@ -435,8 +437,8 @@ def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_conf
     )
     inbound = _policy(plan).find("inbound")
     assert inbound is not None
-    choose = inbound.find("choose")
-    assert choose is not None
+    # The second <choose>: the first is the class window.
+    choose = inbound.findall("choose")[1]
     assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
     assert choose.find("when/llm-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
     assert choose.find("otherwise/llm-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]

@@ -132,6 +132,24 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     return default, per, bodies
 
 
+_WINDOW_RE = re.compile(r"^@\(DateTime\.UtcNow (<|>=) new DateTime\((\d+), (\d+), (\d+)\)\)$")
+
+
+def window_from_policy(policy_xml: str) -> list[tuple[str, float, Any]]:
+    """The class window of a rendered policy: (operator, UTC epoch seconds, 403 body) per `<when>`."""
+    import datetime as dt
+
+    rules: list[tuple[str, float, Any]] = []
+    for when in ET.fromstring(policy_xml).findall("inbound/choose/when"):
+        match = _WINDOW_RE.match(when.get("condition", ""))
+        body = when.find("return-response/set-body")
+        if match is None or body is None or not body.text:
+            continue
+        moment = dt.datetime(int(match[2]), int(match[3]), int(match[4]), tzinfo=dt.UTC).timestamp()
+        rules.append((match[1], moment, json.loads(body.text)))
+    return rules
+
+
 @dataclass
 class FakeGateway(CountsInFlight):
     server: HTTPServer
@@ -146,6 +164,8 @@ class FakeGateway(CountsInFlight):
     # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
+    # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
+    class_window: list[tuple[str, float, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -168,12 +188,18 @@ class FakeGateway(CountsInFlight):
         self.content_filter_rule = outbound is not None and any(
             h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
         )
+        self.class_window = window_from_policy(policy_xml)
         return self
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
 
     def _refused(self, caller: str) -> Response | None:
+        if caller != "bearer":
+            now = self.clock()
+            for op, moment, body in self.class_window:
+                if (op == "<" and now < moment) or (op == ">=" and now >= moment):
+                    return _json(Scripted(403, body))
         limits = self._limits(caller)
         if limits is None or caller == "bearer":
             return None
