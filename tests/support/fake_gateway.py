@@ -28,6 +28,8 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from components.content_filter_messages import completion_block_header, rewrite_prompt_block
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
 from tests.support.in_flight import CountsInFlight
@@ -163,6 +165,8 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
+    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
     class_window: list[tuple[str, float, Any]] = field(default_factory=list)
@@ -184,6 +188,10 @@ class FakeGateway(CountsInFlight):
     def enforce_policy(self, policy_xml: str) -> FakeGateway:
         """Apply the token limits and refusal bodies of a rendered gateway policy."""
         self.token_limits, self.participant_limits, self.refusal_bodies = limits_from_policy(policy_xml)
+        outbound = ET.fromstring(policy_xml).find("outbound")
+        self.content_filter_rule = outbound is not None and any(
+            h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
+        )
         self.class_window = window_from_policy(policy_xml)
         return self
 
@@ -251,7 +259,23 @@ class FakeGateway(CountsInFlight):
         return None
 
     def handle(self, request: Request) -> Response:
-        return self._counted(self._answer, request)
+        return self._outbound(request, self._counted(self._answer, request))
+
+    def _outbound(self, request: Request, response: Response) -> Response:
+        """What the policy's <outbound> does to the backend's answer (only the content-filter rule)."""
+        content_type = response.headers.get("Content-Type", "")
+        if not self.content_filter_rule or not content_type.startswith("application/json"):
+            return response
+        text = response.get_data(as_text=True)
+        rewritten = rewrite_prompt_block(response.status_code, json.loads(text))
+        if rewritten is not None:
+            body, headers = rewritten
+            return _json(Scripted(response.status_code, body, headers))
+        for name, value in completion_block_header(
+            response.status_code, request.path, content_type, text
+        ).items():
+            response.headers[name] = value
+        return response
 
     def _answer(self, request: Request) -> Response:
         match = PATH_RE.match(request.path)
