@@ -16,12 +16,14 @@ Keys:
   gatewayV1Url the v1 API's base URL (gatewayRoot + "/openai/v1/"), what `OpenAI(base_url=...)` takes (also in
                openaiEnv as OPENAI_BASE_URL); send the key in the `api-key` header (docs/gateway.md),
   participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
+  foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
+  contentFilter ({name, deployments} of the lab's own content filter, or {}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.facts.models import model_facts
@@ -45,6 +47,10 @@ EXPIRES_ON = "expiresOn"
 ACCOUNT_REGIONS = "accountRegions"
 GATEWAY_V1_URL = "gatewayV1Url"
 PARTICIPANT_LIMITS = "participantLimits"
+# {project name: {endpoint (what AIProjectClient takes), id}}; {} when the account is kind OpenAI.
+FOUNDRY_PROJECTS = "foundryProjects"
+# {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
+CONTENT_FILTER = "contentFilter"
 
 SECRET_MASK = "[secret]"
 # What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
@@ -102,6 +108,16 @@ class LabOutputs:
     gateway_name: str | None = None
     workspace_customer_id: str | None = None
     expires_on: str | None = None
+    # {participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or None (unlimited)}; empty for old stacks.
+    participant_limits: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def v1_base_url(self) -> str | None:
+        """The OpenAI client's base_url (the v1 API through the gateway)."""
+        return v1_base_url(self.gateway_root) if self.gateway_root else None
+
+    # Foundry project name -> its endpoint (https://<account>.services.ai.azure.com/api/projects/<name>).
+    project_endpoints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def deployment_models(self) -> dict[str, str]:
@@ -144,6 +160,8 @@ class LabOutputs:
             gateway_name=_text(data.get(GATEWAY_NAME)),
             workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
             expires_on=_text(data.get(EXPIRES_ON)),
+            participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
+            project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
 
 
@@ -196,6 +214,22 @@ def _deployment(spec: Any) -> Deployment:
         sku=_text(spec.get("sku")),
         capacity=capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
     )
+
+
+def _limits(value: Any) -> dict[str, Mapping[str, Any] | None]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): (v if isinstance(v, dict) else None) for k, v in value.items()}
+
+
+def _project_endpoints(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        name: spec["endpoint"]
+        for name, spec in value.items()
+        if isinstance(spec, dict) and isinstance(spec.get("endpoint"), str) and spec["endpoint"]
+    }
 
 
 def _text(value: Any) -> str | None:
