@@ -128,6 +128,7 @@ def run_smoke(
     max_retries: int = DEFAULT_RETRIES,
     timeout: float = DEFAULT_TIMEOUT,
     on_result: Callable[[ProbeResult], None] | None = None,
+    deadline_s: float | None = None,
 ) -> list[ProbeResult]:
     """Run every probe; never raises for a failed call (it becomes a result with a likely cause). `environment`
     is the stack's `azure-native:environment`: with `direct`, it sets the Entra ID token audience."""
@@ -183,9 +184,25 @@ def run_smoke(
             clients[name] = openai.AzureOpenAI(api_key=key, **common)
     secrets = list(outputs.participant_keys.values())
 
+    ends = None if deadline_s is None else time.monotonic() + deadline_s
+
     def call(probe: Probe) -> ProbeResult:
         client = clients[probe.caller]
         started = time.perf_counter()
+        if ends is not None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                return ProbeResult(
+                    probe,
+                    status=None,
+                    latency_s=0.0,
+                    code="deadline",
+                    cause="not run",
+                    hint="the --timeout deadline passed before this call started: re-run with a longer --timeout "
+                    "or a higher --concurrency",
+                )
+            # No call outlives the round's deadline.
+            client = client.with_options(timeout=min(timeout, remaining))
         try:
             if probe.kind == "chat":
                 raw = client.chat.completions.with_raw_response.create(
@@ -318,12 +335,17 @@ def smoke_command(
     credential_factory: Callable[[str], Any] | None = None,
     wait_minutes: float = 0.0,
     wait_interval_s: float | None = None,
+    deadline_s: float | None = None,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
     when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
+    if report_format == "json":
+        console = err_console  # the table for people to stderr; stdout (or --output) gets the JSON
     outputs = parse_outputs(read_stack_outputs(stack, outputs_file, project_dir))
     credential = None
     environment = "public"
@@ -353,6 +375,7 @@ def smoke_command(
                 max_retries=retries,
                 timeout=timeout,
                 on_result=lambda _: progress.advance(task),
+                deadline_s=deadline_s,
             )
 
     from labctl.lifecycle import smoke_wait
@@ -361,4 +384,28 @@ def smoke_command(
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    code = EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    if report_format == "json":
+        from labctl.output import emit_json
+
+        # Keys never appear: messages and codes are scrubbed already, and callers are participant names.
+        rows = [
+            {
+                "participant": r.probe.caller,
+                "deployment": r.probe.deployment,
+                "call": r.probe.kind,
+                "ok": r.ok,
+                "status": r.status,
+                "latencyMs": round(r.latency_s * 1000),
+                "tokens": r.tokens,
+                "retries": r.retries,
+                "region": r.region,
+                "cause": r.cause,
+                "code": r.code,
+                "message": r.message,
+                "hint": r.hint,
+            }
+            for r in results
+        ]
+        emit_json({"stack": stack, "exitCode": code, "calls": rows}, report_output)
+    return code
