@@ -21,7 +21,7 @@ from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.naming import LabIdentity, lab_tags
-from stacks.regions import deployment_specs, regional_accounts
+from stacks.regions import deployment_specs, gateway_backends, regional_accounts
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -160,6 +160,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             logging=gateway_config.gateway_logging(settings),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
+            # A spread lab: each region's account behind the gateway (stacks/regions.py).
+            regional_backends=gateway_backends(settings, openai, regional),
         ),
     )
 
