@@ -22,6 +22,7 @@ from components.gateway_logging import (
 from components.gateway_policy import (
     POLICY_TEMPLATE,
     PUBLIC_AUDIENCE,
+    ClassWindow,
     GatewayPolicyArgs,
     TokenLimits,
     policy_backend_id,
@@ -70,6 +71,8 @@ class AiGatewayArgs:
     # Everyone's token budget (None: no limit) and participants whose budget differs.
     token_limits: TokenLimits | None = None
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
+    # Participant keys work only within these days (UTC); None: always.
+    class_window: ClassWindow | None = None
     logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class AiGateway(pulumi.ComponentResource):
                 managed_identity_audience=args.managed_identity_audience,
                 token_limits=args.token_limits,
                 participant_limits=args.participant_limits,
+                class_window=args.class_window,
             ),
             args.policy_template,
         )

@@ -71,6 +71,7 @@ def _register() -> None:
     app.command("plan")(plan.plan)
     app.command("preflight")(preflight.preflight)
     app.command("diff")(review.diff)
+    app.command("stacks")(review.stacks)
     app.command("check")(guardrails.check)
     app.command("smoke")(lifecycle.smoke)
     app.command("purge")(lifecycle.purge)

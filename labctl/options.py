@@ -48,3 +48,15 @@ FormatOption = Annotated[
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
 ]
+
+
+DEFAULT_TIMEOUT_S = 120.0
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        help="Seconds the whole command may spend talking to Azure; what is not done by then is reported as not "
+        "checked (exit 4).",
+    ),
+]

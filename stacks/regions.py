@@ -14,6 +14,7 @@ import pulumi
 from components.gateway_backends import RegionalBackend
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from stacks.config.sections import DeploymentSettings, LabSettings, RegionPlacement
+from stacks.foundry import filter_policy
 
 
 @dataclass
@@ -72,6 +73,8 @@ def regional_accounts(
                 deployments=specs,
                 diagnostics_workspace_id=workspace_id,
                 tags=tags,
+                # Deployments here name the same content filter: each account needs its own copy of it.
+                content_filter=filter_policy(settings.content_filter),
             ),
         )
         out.append(RegionalAccount(region, account, {s.name: s.capacity for s in specs}))

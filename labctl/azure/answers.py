@@ -25,39 +25,17 @@ class _Chain:
     pages: int
 
 
-class ArmAnswerPolicy(HTTPPolicy):
-    """Per call: a 2xx answer must be ARM JSON (an object; a list's `value` a list of objects, `nextLink` text),
-    with the types labctl relies on for the lists it reads; `nextLink` chains are capped and loops stopped."""
+class PagingTracker:
+    """The nextLink chains of one command, shared by all its clients and threads: a link handed out by a page
+    belongs to that page's chain; a chain that revisits a page, or grows past `max_pages`, is stopped."""
 
-    def __init__(self, *, max_pages: int = MAX_PAGES) -> None:
-        super().__init__()
+    def __init__(self, max_pages: int = MAX_PAGES) -> None:
         self.max_pages = max_pages
         self._lock = threading.Lock()
         # nextLink (canonical) -> the chain that handed it out; a chain starts at a request nobody handed out.
         self._pending: dict[tuple[Any, ...], _Chain] = {}
 
-    def send(self, request: PipelineRequest) -> PipelineResponse:
-        http = request.http_request
-        what = label(http.method, http.url)
-        chain = self._enter(http.url, what)
-        try:
-            response = self.next.send(request)
-        except DecodeError as exc:
-            # ContentDecodePolicy could not parse a body that said it was JSON.
-            raise UnusableAnswer(
-                f"Azure's answer to {what} is not valid JSON ({first_line(str(exc))})", url=http.url
-            ) from None
-        if request.context.options.get("stream"):
-            return response
-        answer = response.http_response
-        if 200 <= answer.status_code < 300 and http.method.upper() in ("GET", "PUT", "PATCH", "POST"):
-            body = checked_body(answer, http.url, what)
-            next_link = body.get("nextLink") if isinstance(body, dict) else None
-            if next_link:
-                self._hand_out(next_link, chain)
-        return response
-
-    def _enter(self, url: str, what: str) -> _Chain:
+    def enter(self, url: str, what: str) -> _Chain:
         key = _canonical(url)
         with self._lock:
             chain = self._pending.pop(key, None)
@@ -79,9 +57,40 @@ class ArmAnswerPolicy(HTTPPolicy):
                 )
             return chain
 
-    def _hand_out(self, next_link: str, chain: _Chain) -> None:
+    def hand_out(self, next_link: str, chain: _Chain) -> None:
         with self._lock:
             self._pending[_canonical(next_link)] = chain
+
+
+class ArmAnswerPolicy(HTTPPolicy):
+    """Per call: a 2xx answer must be ARM JSON (an object; a list's `value` a list of objects, `nextLink` text),
+    with the types labctl relies on for the lists it reads; nextLink chains go through the command's tracker.
+    One instance per client: azure-core links policies per pipeline (`self.next`)."""
+
+    def __init__(self, tracker: PagingTracker | None = None) -> None:
+        super().__init__()
+        self.tracker = tracker or PagingTracker()
+
+    def send(self, request: PipelineRequest) -> PipelineResponse:
+        http = request.http_request
+        what = label(http.method, http.url)
+        chain = self.tracker.enter(http.url, what)
+        try:
+            response = self.next.send(request)
+        except DecodeError as exc:
+            # ContentDecodePolicy could not parse a body that said it was JSON.
+            raise UnusableAnswer(
+                f"Azure's answer to {what} is not valid JSON ({first_line(str(exc))})", url=http.url
+            ) from None
+        if request.context.options.get("stream"):
+            return response
+        answer = response.http_response
+        if 200 <= answer.status_code < 300 and http.method.upper() in ("GET", "PUT", "PATCH", "POST"):
+            body = checked_body(answer, http.url, what)
+            next_link = body.get("nextLink") if isinstance(body, dict) else None
+            if next_link:
+                self.tracker.hand_out(next_link, chain)
+        return response
 
 
 def _canonical(url: str) -> tuple[Any, ...]:
@@ -220,7 +229,7 @@ def _shape_problem(body: Any, url: str) -> str | None:
         return f"nextLink is {_show(body['nextLink'])}, not a URL"
     path = urlsplit(url).path
     if "value" not in body:
-        if "error" in body:
+        if "error" in body and "status" not in body:  # an operation status carries its error with status
             return "a success status with an error body"
         problems = [p for p in _resource(body, "the resource") if p]
         return problems[0] if problems else None

@@ -25,7 +25,7 @@ that already handles the SDK's errors keeps working; `describe(exc)` turns any o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,7 +41,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-from labctl.azure.answers import ArmAnswerPolicy
+from labctl.azure.answers import ArmAnswerPolicy, PagingTracker
 from labctl.azure.deadline import (
     DEFAULT_TIMEOUT_S,
     MAX_PAGES,
@@ -177,44 +177,116 @@ class BoundedARMPolling(ARMPolling):
 # Putting it together
 
 
+_POLICY_KEYS = ("retry_policy", "per_call_policies", "per_retry_policies")
+_RETRY_KEYS = (
+    "retry_total",
+    "retry_backoff_factor",
+    "retry_backoff_max",
+    "retry_connect",
+    "retry_read",
+    "retry_status",
+)
+
+
+class GuardedOptions(Mapping[str, Any]):
+    """Client keyword arguments carrying the guard's policies, made afresh each time the mapping is unpacked
+    (`Client(**options)`): azure-core links policy objects per pipeline (`policy.next`), so one instance must never
+    serve two clients, while the deadline and the paging tracker are shared by all of them. The `retry_*` keys
+    (e.g. a test's `retry_total=0`) configure the guard's retry policy."""
+
+    def __init__(self, guard: ArmGuard, base: Mapping[str, Any]) -> None:
+        self._guard = guard
+        self._base = {k: v for k, v in base.items() if k not in _POLICY_KEYS}
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "retry_policy":
+            retry = {k: v for k, v in self._base.items() if k in _RETRY_KEYS}
+            return DeadlineRetryPolicy(
+                self._guard.deadline, max_retry_after=self._guard.max_retry_after, **retry
+            )
+        if key == "per_call_policies":
+            return [ArmAnswerPolicy(self._guard.tracker)]
+        if key == "per_retry_policies":
+            return [DeadlinePolicy(self._guard.deadline)]
+        return self._base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._base, *_POLICY_KEYS])
+
+    def __len__(self) -> int:
+        return len(self._base) + len(_POLICY_KEYS)
+
+    def merged(self, *others: Mapping[str, Any] | None) -> GuardedOptions:
+        """These options with `others` on top (still guarded)."""
+        base = dict(self._base)
+        for other in others:
+            base.update({k: v for k, v in (other or {}).items() if k not in _POLICY_KEYS})
+        return GuardedOptions(self._guard, base)
+
+
+def guarded(*options: Mapping[str, Any] | None) -> dict[str, Any] | GuardedOptions:
+    """Merge client keyword arguments, keeping a GuardedOptions guarded (a plain `{**a, **b}` would fix one set
+    of policy instances into a dict that several clients then share)."""
+    guard = next((o for o in options if isinstance(o, GuardedOptions)), None)
+    if guard is None:
+        merged: dict[str, Any] = {}
+        for o in options:
+            merged.update(o or {})
+        return merged
+    return guard.merged(*options)
+
+
+def split_options(
+    *options: Mapping[str, Any] | None, take: tuple[str, ...] = ()
+) -> tuple[dict[str, Any] | GuardedOptions, dict[str, Any]]:
+    """`guarded(*options)` without the `take` keys, and those keys' values (e.g. the transport's timeouts)."""
+    merged = guarded(*options)
+    taken = {k: merged[k] for k in take if k in merged}
+    if isinstance(merged, GuardedOptions):
+        rest = GuardedOptions(merged._guard, {k: v for k, v in merged._base.items() if k not in take})
+        return rest, taken
+    return {k: v for k, v in merged.items() if k not in take}, taken
+
+
 @dataclass
 class ArmGuard:
-    """The policies one command hands every azure-mgmt client, sharing one deadline and one paging tracker."""
+    """What one command hands every azure-mgmt client: one deadline, one paging tracker, capped Retry-After."""
 
     deadline: Deadline
     max_retry_after: float = MAX_RETRY_AFTER_S
     max_pages: int = MAX_PAGES
     retry_total: int = 3
     retry_backoff_factor: float = 0.5
-    _answers: ArmAnswerPolicy = field(init=False)
+    tracker: PagingTracker = field(init=False)
 
     def __post_init__(self) -> None:
-        self._answers = ArmAnswerPolicy(max_pages=self.max_pages)
+        self.tracker = PagingTracker(self.max_pages)
 
-    def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for an azure-mgmt client (with base_url, credential_scopes, transport)."""
-        return {
-            "retry_policy": DeadlineRetryPolicy(
-                self.deadline,
-                max_retry_after=self.max_retry_after,
-                retry_total=self.retry_total,
-                retry_backoff_factor=self.retry_backoff_factor,
-            ),
-            "per_call_policies": [self._answers],
-            "per_retry_policies": [DeadlinePolicy(self.deadline)],
-        }
+    def client_options(self, **base: Any) -> GuardedOptions:
+        """Keyword arguments for azure-mgmt clients (add base_url, credential_scopes, transport); unpack them
+        into as many clients as needed."""
+        return GuardedOptions(
+            self,
+            {"retry_total": self.retry_total, "retry_backoff_factor": self.retry_backoff_factor, **base},
+        )
 
     def polling(self, interval: float = 10.0, *, what: str = "the operation finished") -> BoundedARMPolling:
         """A `polling=` argument for one `begin_*` call."""
         return BoundedARMPolling(self.deadline, interval, max_retry_after=self.max_retry_after, what=what)
 
-    def wait(self, poller: Any, *, on_status: Callable[[str], None] = lambda _: None) -> Any:
+    def wait(
+        self,
+        poller: Any,
+        *,
+        what: str = "the operation finished",
+        on_status: Callable[[str], None] = lambda _: None,
+    ) -> Any:
         """Wait for an LROPoller within the deadline (its polling thread ends there too); its result or the
         polling's error."""
         while not poller.done():
             remaining = self.deadline.remaining()
             if remaining <= 0:
-                raise self.deadline.exceeded("the operation finished (it may still complete in Azure)")
+                raise self.deadline.exceeded(f"{what} (it may still complete in Azure; re-run to check)")
             on_status(str(poller.status()))
             poller.wait(timeout=min(1.0, remaining))
         return poller.result()
@@ -270,9 +342,12 @@ __all__ = [
     "DeadlineExceeded",
     "DeadlinePolicy",
     "DeadlineRetryPolicy",
+    "GuardedOptions",
     "Throttled",
     "UnusableAnswer",
     "answers",
     "describe",
+    "guarded",
     "pages",
+    "split_options",
 ]

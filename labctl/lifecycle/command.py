@@ -77,6 +77,15 @@ def smoke(
 
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (needs an explicit --stack).")]
+PurgeTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        help="Seconds the purge may spend talking to Azure (listing, purging, polling, --wait retries); a purge "
+        "Azure has not finished by then is reported as not finished (exit 4).",
+    ),
+]
 
 
 def purge(
@@ -88,6 +97,7 @@ def purge(
         typer.Option("--wait", min=0, help="Seconds to keep retrying items Azure is still deleting (409)."),
     ] = 0.0,
     arm_endpoint: ArmEndpointOption = None,
+    timeout: PurgeTimeoutOption = 900.0,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Purge the lab's soft-deleted Azure OpenAI accounts and API Management services (after `pulumi destroy`)."""
@@ -106,6 +116,7 @@ def purge(
             err_console=ctx.err_console,
             confirm=ctx.confirm_by_stack_name,
             conflict_wait_s=wait,
+            timeout=timeout,
         )
     )
 
@@ -119,9 +130,11 @@ def down(
         typer.Option("--wait", min=0, help="Seconds to keep retrying purges Azure is still deleting (409)."),
     ] = 300.0,
     arm_endpoint: ArmEndpointOption = None,
+    timeout: PurgeTimeoutOption = 900.0,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
-    """`pulumi destroy` the stack (Automation API; needs the Pulumi CLI), then purge what it soft-deleted."""
+    """`pulumi destroy` the stack (Automation API; needs the Pulumi CLI), then purge what it soft-deleted (the
+    --timeout bounds the purge; `pulumi destroy` runs as long as Pulumi needs)."""
     from labctl.lifecycle.down import down_command
 
     ctx = CommandContext.create(stack, project_dir)
@@ -138,5 +151,6 @@ def down(
             console=ctx.console,
             err_console=ctx.err_console,
             confirm=ctx.confirm_by_stack_name,
+            timeout=timeout,
         )
     )

@@ -42,6 +42,7 @@ def down_command(
     err_console: Console,
     confirm: Callable[[str], bool],
     destroy: Callable[[str, Path, Callable[[str], None]], None] = destroy_with_automation_api,
+    timeout: float = purge.DEFAULT_PURGE_TIMEOUT_S,
 ) -> int:
     """Destroy, then purge; returns the exit code. The purge runs only after a successful destroy, but is
     prepared (subscription, cloud, sign-in) before it, so a teardown never stops half-way for a missing setting
@@ -61,7 +62,13 @@ def down_command(
     console.rule("purge soft-deleted resources")
     try:
         code = purge.run_purge(
-            session, yes=True, console=console, err_console=err_console, confirm=confirm, conflict_wait_s=wait
+            session,
+            yes=True,
+            console=console,
+            err_console=err_console,
+            confirm=confirm,
+            conflict_wait_s=wait,
+            timeout=timeout,
         )
     except LabctlError as exc:
         raise type(exc)(f"{exc}\n{_purge_again(stack)}", exc.exit_code) from None

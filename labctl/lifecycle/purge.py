@@ -15,12 +15,11 @@ What "provably this lab's" means (nothing else in the subscription is ever touch
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError as SdkError
@@ -30,87 +29,29 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from labctl.azure.resilience import (
+    ArmGuard,
+    Deadline,
+    DeadlineExceeded,
+    Throttled,
+    UnusableAnswer,
+    answers,
+    describe,
+    guarded,
+)
 from labctl.azure.signin import ArmTarget, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.errors import AzureError
+from labctl.errors import EXIT_AZURE, AzureError
+from labctl.lifecycle.purge_item import (
+    CONFLICT_RETRY_S,
+    DEFAULT_POLLING_INTERVAL,
+    DEFAULT_PURGE_TIMEOUT_S,
+    PurgeResult,
+    arm_error,
+    purge_one,
+)
 from labctl.lifecycle.soft_deleted import SoftDeleted, find_soft_deleted
 from stacks.naming import LabIdentity
-
-Outcome = Literal["purged", "already gone", "still deleting", "failed"]
-# Real purges take minutes; ARM's own default (30 s) makes progress look stuck.
-DEFAULT_POLLING_INTERVAL = 10.0
-CONFLICT_RETRY_S = 15.0
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    item: SoftDeleted
-    outcome: Outcome
-    detail: str = ""
-
-
-def purge_one(
-    item: SoftDeleted,
-    cs_client: Any,
-    apim_client: Any,
-    *,
-    polling_interval: float = DEFAULT_POLLING_INTERVAL,
-    conflict_wait_s: float = 0.0,
-    conflict_retry_s: float = CONFLICT_RETRY_S,
-    on_status: Callable[[str], None] = lambda _: None,
-) -> PurgeResult:
-    """Purge one item and wait for the long-running operation; never raises (a failure is a result)."""
-    deadline = time.monotonic() + conflict_wait_s
-    while True:
-        try:
-            on_status("requesting purge")
-            if item.kind == "account":
-                poller = cs_client.deleted_accounts.begin_purge(
-                    item.location, item.resource_group, item.name, polling_interval=polling_interval
-                )
-            else:
-                poller = apim_client.deleted_services.begin_purge(
-                    item.name, item.location, polling_interval=polling_interval
-                )
-            while not poller.done():
-                on_status(f"purging ({poller.status()})")
-                poller.wait(timeout=1.0)
-            poller.result()
-            on_status("purged")
-            return PurgeResult(item, "purged")
-        except HttpResponseError as exc:
-            status = exc.status_code
-            detail = _arm_error(exc)
-            if status == 404:
-                on_status("already gone")
-                return PurgeResult(item, "already gone")
-            if status == 409:
-                # The soft delete itself is still running (typical right after `pulumi destroy`): retry while
-                # --wait allows, the last wait cut to what is left of it.
-                pause = min(conflict_retry_s, deadline - time.monotonic())
-                if pause > 0:
-                    on_status(f"still deleting; retrying in {pause:.0f} s")
-                    time.sleep(pause)
-                    continue
-                on_status("still deleting")
-                return PurgeResult(item, "still deleting", detail)
-            on_status("failed")
-            return PurgeResult(item, "failed", detail)
-        except Exception as exc:  # a transport error on one item must not stop the others
-            on_status("failed")
-            return PurgeResult(item, "failed", f"{type(exc).__name__}: {exc}")
-
-
-def _arm_error(exc: SdkError) -> str:
-    if not isinstance(exc, HttpResponseError):
-        # No HTTP answer at all (DNS, refused connection, TLS, timeout): the transport's own words.
-        first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"no answer from Azure Resource Manager ({type(exc).__name__}: {first})"
-    error = getattr(exc, "error", None)
-    code = getattr(error, "code", None)
-    message = getattr(error, "message", None) or exc.message or str(exc)
-    first_line = str(message).strip().splitlines()[0] if str(message).strip() else ""
-    return f"{code}: {first_line}" if code else first_line
 
 
 def purge_all(
@@ -122,6 +63,7 @@ def purge_all(
     polling_interval: float = DEFAULT_POLLING_INTERVAL,
     conflict_wait_s: float = 0.0,
     conflict_retry_s: float = CONFLICT_RETRY_S,
+    guard: ArmGuard | None = None,
 ) -> list[PurgeResult]:
     """All purges at once (each is a slow server-side operation), with a live line per item."""
     with Progress(
@@ -146,6 +88,7 @@ def purge_all(
                 conflict_wait_s=conflict_wait_s,
                 conflict_retry_s=conflict_retry_s,
                 on_status=lambda s: progress.update(task, status=escape(s)),
+                guard=guard,
             )
             progress.update(task, completed=1)
             return result
@@ -159,9 +102,9 @@ def _items_table(title: str, items: list[SoftDeleted]) -> Table:
     for column in ("kind", "name", "location", "resource group", "deleted", "purged by Azure on"):
         table.add_column(column)
     for i in items:
-        table.add_row(
-            i.label, i.name, i.location, i.resource_group or "-", i.deleted_on or "-", i.purge_on or "-"
-        )
+        # Names and places come from Azure: never read as markup.
+        cells = (i.name, i.location, i.resource_group or "-", i.deleted_on or "-", i.purge_on or "-")
+        table.add_row(i.label, *(escape(str(c)) for c in cells))
     return table
 
 
@@ -177,7 +120,8 @@ def mgmt_clients(
     from azure.mgmt.apimanagement import ApiManagementClient
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-    kwargs = {**client_kwargs(target), **(client_options or {})}
+    # Guarded options (labctl/azure/resilience.py) give each client its own policy objects.
+    kwargs = guarded(client_kwargs(target), client_options)
     with (
         shared_tls_transport() as transport,
         CognitiveServicesManagementClient(credential, subscription_id, transport=transport, **kwargs) as cs,
@@ -200,10 +144,14 @@ def purge_command(
     conflict_wait_s: float = 0.0,
     conflict_retry_s: float = CONFLICT_RETRY_S,
     client_options: Mapping[str, Any] | None = None,
+    timeout: float = DEFAULT_PURGE_TIMEOUT_S,
 ) -> int:
     """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted; 1: something
-    is left or was not confirmed). Raises AzureError (exit 4) when Azure cannot be read."""
-    with mgmt_clients(credential, subscription_id, target, client_options) as (cs_client, apim_client):
+    is left or was not confirmed; 4: the deadline ended a purge before Azure finished it). Raises AzureError
+    (exit 4) when Azure cannot be read. `timeout` bounds every Azure call of the command."""
+    guard = ArmGuard(Deadline(timeout))
+    options = guarded(guard.client_options(), client_options)
+    with mgmt_clients(credential, subscription_id, target, options) as (cs_client, apim_client):
         return _purge(
             identity=identity,
             subscription_id=subscription_id,
@@ -217,6 +165,7 @@ def purge_command(
             polling_interval=polling_interval,
             conflict_wait_s=conflict_wait_s,
             conflict_retry_s=conflict_retry_s,
+            guard=guard,
         )
 
 
@@ -234,17 +183,23 @@ def _purge(
     polling_interval: float,
     conflict_wait_s: float,
     conflict_retry_s: float,
+    guard: ArmGuard,
 ) -> int:
     try:
-        findings = find_soft_deleted(identity, cs_client, apim_client)
+        with answers("the soft-deleted lists"):
+            findings = find_soft_deleted(identity, cs_client, apim_client)
+    except (DeadlineExceeded, Throttled, UnusableAnswer) as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {describe(exc)}"
+        ) from None
     except HttpResponseError as exc:
         raise AzureError(
-            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. "
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. "
             "Fix: sign in (`az login`) as someone with Contributor on the subscription"
         ) from None
     except SdkError as exc:
         raise AzureError(
-            f"cannot list soft-deleted resources in subscription {subscription_id}: {_arm_error(exc)}. Fix: "
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. Fix: "
             f"check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for {target.endpoint}, then run "
             "`labctl purge` again"
         ) from None
@@ -278,25 +233,45 @@ def _purge(
         polling_interval=polling_interval,
         conflict_wait_s=conflict_wait_s,
         conflict_retry_s=conflict_retry_s,
+        guard=guard,
     )
     summary = Table(title="Purge")
     for column in ("kind", "name", "result", "detail"):
         summary.add_column(column)
-    colour = {"purged": "green", "already gone": "green", "still deleting": "yellow", "failed": "red"}
+    colour = {
+        "purged": "green",
+        "already gone": "green",
+        "still deleting": "yellow",
+        "failed": "red",
+        "not finished": "yellow",
+    }
     for r in results:
         summary.add_row(
             r.item.label,
-            r.item.name,
+            escape(r.item.name),
             f"[{colour[r.outcome]}]{r.outcome}[/{colour[r.outcome]}]",
             escape(r.detail),
         )
     console.print(summary)
 
     # What is left is what Azure still lists, not what we hope happened.
+    unfinished = [r for r in results if r.outcome == "not finished"]
+    if unfinished:
+        # The deadline passed: listing again would only hit it too. Say what did not finish, exit 4.
+        console.print(
+            _items_table("Not finished before the deadline (--timeout)", [r.item for r in unfinished])
+        )
+        console.print(
+            "Azure may still complete these purges: run `labctl purge` again later (it is idempotent), with a "
+            "longer --timeout if they take longer.",
+            markup=False,
+        )
+        return EXIT_AZURE
     try:
-        left = find_soft_deleted(identity, cs_client, apim_client).ours
+        with answers("the soft-deleted lists"):
+            left = find_soft_deleted(identity, cs_client, apim_client).ours
     except SdkError as exc:
-        err_console.print(f"[yellow]warning:[/yellow] could not list again: {escape(_arm_error(exc))}")
+        err_console.print(f"[yellow]warning:[/yellow] could not list again: {escape(arm_error(exc))}")
         left = [r.item for r in results if r.outcome in ("still deleting", "failed")]
     if left:
         console.print(_items_table("Still soft-deleted", left))
@@ -340,8 +315,10 @@ def run_purge(
     err_console: Console,
     confirm: Callable[[str], bool],
     conflict_wait_s: float = 0.0,
+    timeout: float = DEFAULT_PURGE_TIMEOUT_S,
 ) -> int:
     return purge_command(
+        timeout=timeout,
         identity=session.identity,
         subscription_id=session.subscription_id,
         credential=session.credential,

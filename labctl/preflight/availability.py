@@ -21,6 +21,15 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from labctl.azure.resilience import (
+    DeadlineExceeded,
+    Throttled,
+    UnusableAnswer,
+    answers,
+    describe,
+    pages,
+    split_options,
+)
 from labctl.azure.signin import ArmTarget, client_kwargs
 from labctl.azure.transport import shared_tls_transport
 from labctl.errors import AzureError
@@ -81,9 +90,13 @@ def read_live(
     reads = {r: ["models", "usages"] for r in regions}
     if deployed is not None and deployed.region in reads:
         reads[deployed.region].append("lab")
-    options = {**client_kwargs(target), **TIMEOUTS, **(client_options or {})}
+    options, connection = split_options(
+        client_kwargs(target),
+        TIMEOUTS,
+        client_options,
+        take=("connection_timeout", "read_timeout", "timeout"),
+    )
     workers = max(1, min(32, sum(len(w) for w in reads.values())))
-    connection = {k: options.pop(k) for k in ("connection_timeout", "read_timeout") if k in options}
     parts: dict[str, dict[str, Any]] = {r: {} for r in regions}
     fatal: AzureError | None = None
 
@@ -98,12 +111,13 @@ def read_live(
         def fetch(region: str, what: str) -> tuple[str, str, Any]:
             try:
                 if what == "models":
-                    items = client.models.list(region)
+                    items = pages(client.models.list(region), f"the models in {region}")
                     return region, what, [trim_model(m.serialize(keep_readonly=True)) for m in items]
                 if what == "lab":
                     assert deployed is not None
-                    return region, what, _read_deployed_lab(client, deployed)
-                usages = client.usages.list(region)
+                    with answers(f"the lab's deployments in {region}"):
+                        return region, what, _read_deployed_lab(client, deployed)
+                usages = pages(client.usages.list(region), f"the quota in {region}")
                 return region, what, [trim_usage(u.serialize(keep_readonly=True)) for u in usages]
             except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
                 failure = _classify(exc, subscription_id, region)
@@ -114,6 +128,10 @@ def read_live(
                         failure.status,
                     )
                 return region, what, failure
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                # A body of the right shape with a value the trimming cannot use: the region is not known.
+                message = f"Azure's answer could not be read ({type(exc).__name__}: {exc})"
+                return region, what, RegionFailure(message[:300], "UnusableAnswer")
 
         results: dict[str, RegionData] = {}
         # Every call of every region in flight together: the wall time is about one call, whatever the count.
@@ -198,6 +216,10 @@ def _region_data(done: Mapping[str, Any]) -> RegionData:
 
 
 def _classify(exc: Exception, subscription_id: str, region: str) -> RegionFailure | AzureError:
+    if isinstance(exc, DeadlineExceeded | UnusableAnswer | Throttled):
+        # Not an answer about the region: it could not be checked (the deadline, a proxy page, throttling).
+        status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+        return RegionFailure(describe(exc), type(exc).__name__, status)
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "response", None) is None:
         return AzureError(
             f"signing in to Azure failed. Fix: run `az login` again.\n  {_first_lines(str(exc))}"

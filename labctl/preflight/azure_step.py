@@ -95,12 +95,16 @@ class AzureStep:
 
         step = cls()
         step.subscription_id, step.credential, step.err = subscription_id, credential, err
-        options = {**client_kwargs(target), **(client_options or {})}
+        from labctl.azure.resilience import split_options
+
+        # Kept guarded (labctl/azure/resilience.py): each client unpacking `options` gets its own policies.
+        options, taken = split_options(
+            client_kwargs(target), client_options, take=("connection_timeout", "read_timeout", "timeout")
+        )
         connection = {
-            "connection_timeout": options.pop("connection_timeout", CONNECTION_TIMEOUT_S),
-            "read_timeout": options.pop("read_timeout", READ_TIMEOUT_S),
+            "connection_timeout": taken.get("connection_timeout", CONNECTION_TIMEOUT_S),
+            "read_timeout": taken.get("read_timeout", READ_TIMEOUT_S),
         }
-        options.pop("timeout", None)
         step.options = options
         step._transport_cm = shared_tls_transport(pool_size=16, **connection)
         step.transport = step._transport_cm.__enter__()

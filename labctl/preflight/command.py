@@ -17,7 +17,14 @@ import typer
 from rich.console import Console
 
 from labctl.context import CommandContext
-from labctl.options import DEFAULT_PROJECT_DIR, ArmEndpointOption, ProjectDirOption, StackOption
+from labctl.options import (
+    DEFAULT_PROJECT_DIR,
+    DEFAULT_TIMEOUT_S,
+    ArmEndpointOption,
+    ProjectDirOption,
+    StackOption,
+    TimeoutOption,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -96,6 +103,7 @@ def preflight(
             "or Data Zone); counted once when the lab spreads over regions. Repeatable.",
         ),
     ] = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
@@ -104,6 +112,7 @@ def preflight(
     raise typer.Exit(
         run_preflight(
             ctx,
+            timeout=timeout,
             subscription=subscription,
             write=write,
             allow_unknown=allow_unknown,
@@ -139,10 +148,12 @@ def run_preflight(
     class_tpm: int | None = None,
     validation_deadline_s: float = 120.0,
     pooled_quota: tuple[str, ...] = (),
+    timeout: float = DEFAULT_TIMEOUT_S,
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
     from labctl.azure import signin
+    from labctl.azure.resilience import ArmGuard, Deadline, guarded
     from labctl.errors import UsageError
     from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
     from labctl.preflight.availability import DeployedLab
@@ -151,6 +162,8 @@ def run_preflight(
     from labctl.preflight.render import conclude, render
 
     out, err = ctx.console, ctx.err_console
+    # One deadline for every Azure call of the command (labctl/azure/resilience.py); the caller's options on top.
+    client_options = guarded(ArmGuard(Deadline(timeout)).client_options(), client_options)
     today = today or dt.datetime.now(dt.UTC).date()
     environment = ctx.environment
     # Class sizing first: the capacity each chat deployment aims for follows from the class.

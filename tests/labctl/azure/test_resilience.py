@@ -330,3 +330,42 @@ def test_describe_keeps_arm_codes_and_transport_words() -> None:
     assert describe(ServiceRequestError("Connection refused")) == (
         "no answer from Azure (ServiceRequestError: Connection refused)"
     )
+
+
+def test_one_options_mapping_serves_several_clients(arm: MisbehavingArm) -> None:
+    # azure-core links each policy object to the next one of its pipeline: one options mapping unpacked into two
+    # clients must give each client its own policy objects (sharing only the deadline and the paging tracker).
+    from azure.mgmt.apimanagement import ApiManagementClient
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    from tests.support.fake_arm_misbehaving import DELETED_SERVICES
+
+    arm.on("GET", USAGES, arm.always(lambda: json_answer({"value": [usage("a", 1, 2)]})))
+    arm.on("GET", DELETED_SERVICES, arm.always(lambda: json_answer({"value": []})))
+    guard = ArmGuard(Deadline(10))
+    options = guard.client_options(
+        base_url=arm.base, credential_scopes=["https://management.azure.com/.default"]
+    )
+    with (
+        shared_tls_transport() as transport,
+        CognitiveServicesManagementClient(
+            FakeCredential(), SUBSCRIPTION, transport=transport, **options
+        ) as cs,
+        ApiManagementClient(FakeCredential(), SUBSCRIPTION, transport=transport, **options) as apim,
+    ):
+        assert [u.limit for u in cs.usages.list("eastus2")] == [2]
+        assert list(apim.deleted_services.list_by_subscription()) == []
+        assert [u.limit for u in cs.usages.list("eastus2")] == [2]
+    assert arm.count(USAGES) == 2 and arm.count(DELETED_SERVICES) == 1
+
+
+def test_guarded_merging_keeps_fresh_policies_and_retry_settings() -> None:
+    from labctl.azure.resilience import DeadlineRetryPolicy, GuardedOptions, guarded
+
+    options = guarded({"base_url": "https://x"}, ArmGuard(Deadline(5)).client_options(), {"retry_total": 0})
+    assert isinstance(options, GuardedOptions)
+    first, second = dict(options), dict(options)
+    assert first["retry_policy"] is not second["retry_policy"]
+    assert isinstance(first["retry_policy"], DeadlineRetryPolicy) and first["retry_policy"].total_retries == 0
+    assert first["per_call_policies"][0].tracker is second["per_call_policies"][0].tracker
+    assert guarded({"a": 1}, None, {"b": 2}) == {"a": 1, "b": 2}
