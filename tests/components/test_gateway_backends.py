@@ -66,9 +66,14 @@ def test_the_program_creates_regional_backends_and_a_pool_without_url_or_protoco
     }
     assert set(backends) == {"azure-openai", "azure-openai-swedencentral", "azure-openai-pool-chat"}
     sweden = backends["azure-openai-swedencentral"]
-    assert (
-        sweden["url"].endswith("-swedencentral.openai.azure.com/openai") or "swedencentral" in sweden["url"]
+    sweden_account = next(
+        a["inputs"]["accountName"]
+        for a in plan.by_type("azure-native:cognitiveservices:Account")
+        if a["inputs"]["location"] == "swedencentral"
     )
+    # That region's own account, not the primary's.
+    assert sweden["url"].startswith(f"https://{sweden_account}.") and sweden["url"].endswith("/openai")
+    assert backends["azure-openai"]["url"] != sweden["url"]
     for single in ("azure-openai", "azure-openai-swedencentral"):
         rule = backends[single]["circuitBreaker"]["rules"][0]
         assert rule["acceptRetryAfter"] is True
@@ -82,11 +87,7 @@ def test_the_program_creates_regional_backends_and_a_pool_without_url_or_protoco
 
 def test_the_programs_policy_sends_chat_to_the_pool(plan):
     policy = ET.fromstring(plan.one("azure-native:apimanagement:ApiPolicy")["inputs"]["value"])
-    routes = [
-        w.find("set-backend-service").get("backend-id")
-        for w in policy.find("./inbound/choose").iter("when")
-        if w.find("set-backend-service") is not None
-    ]
+    routes = [e.get("backend-id") for e in policy.find("./inbound").iter("set-backend-service")]
     assert "azure-openai-pool-chat" in routes
     assert policy.find("./backend/retry").get("count") == "1"
 
