@@ -191,3 +191,40 @@ def test_an_openai_lab_has_no_project_and_no_filter(dev_plan):
     assert dev_plan.by_type(PROJECT) == [] and dev_plan.by_type(RAI_POLICY) == []
     assert dev_plan.outputs["foundryProjects"] == {} and dev_plan.outputs["contentFilter"] == {}
     assert not [g for g in _grants(dev_plan) if g[1] == AZURE_AI_USER]
+
+
+def _commented_block(text: str, start: str, indent: str) -> str:
+    """The commented example that starts at the line `<indent># <start>`, uncommented: it goes on while the
+    commented lines are YAML (a list item, an indented line or an aoai-lab: key), and ends at prose or code."""
+    lines = text.splitlines()
+    first = lines.index(f"{indent}# {start}")
+    block = []
+    for line in lines[first:]:
+        body = line[len(indent) + 2 :]
+        if not line.startswith(f"{indent}# ") or not body.startswith(("- ", "  ", "aoai-lab:")):
+            break
+        block.append(body)
+    return "\n".join(block)
+
+
+def test_the_dev_stacks_commented_foundry_examples_are_valid(plan_with_module):
+    """Uncommenting the examples in Pulumi.dev.yaml gives a lab that plans."""
+    import yaml
+
+    from labctl.project import PROJECT_DIR
+
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    catalog = yaml.safe_load(_commented_block(text, "- name: deepseek", "    "))
+    speech = yaml.safe_load(_commented_block(text, "- name: speech", "    "))
+    foundry = yaml.safe_load(_commented_block(text, "aoai-lab:accountKind: AIServices", "  "))
+    assert set(foundry) == {"aoai-lab:accountKind", "aoai-lab:foundryProjects", "aoai-lab:contentFilter"}
+    deployments = yaml.safe_load(text)["config"]["aoai-lab:deployments"]
+    deployments[0]["raiPolicy"] = foundry["aoai-lab:contentFilter"]["name"]
+    plan = plan_with_module(**foundry, deployments=[*deployments, *catalog, *speech])
+    models = {
+        d["inputs"]["deploymentName"]: d["inputs"]["properties"]["model"] for d in plan.by_type(DEPLOYMENT)
+    }
+    assert models["deepseek"] == {"format": "DeepSeek", "name": "DeepSeek-R1", "version": "1"}
+    assert models["speech"] == {"format": "OpenAI", "name": "gpt-4o-mini-tts", "version": "2025-12-15"}
+    assert [p["inputs"]["projectName"] for p in plan.by_type(PROJECT)] == ["agents"]
+    assert plan.one(RAI_POLICY)["inputs"]["raiPolicyName"] == "lab-content-filter"
