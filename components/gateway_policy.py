@@ -2,7 +2,7 @@
 
 The template is parsed as XML and its placeholders are replaced in the element tree, never by editing text, so a
 value can never change the policy's structure. A placeholder is a whole attribute value `${name}`; an optional
-one given no value removes its attribute. The `llm-token-limit` element is a prototype: removed when no limits
+one given no value removes its attribute. The `azure-openai-token-limit` element is a prototype: removed when no limits
 are set, and repeated inside a `<choose>` when some participants have limits of their own.
 """
 
@@ -21,8 +21,12 @@ from typing import Literal
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
 PUBLIC_AUDIENCE = "https://cognitiveservices.azure.com"
-TOKEN_LIMIT_TAG = "llm-token-limit"
-# The periods `token-quota-period` accepts (learn.microsoft.com/azure/api-management/llm-token-limit-policy).
+# Azure OpenAI APIs take azure-openai-token-limit, the Azure OpenAI variant of llm-token-limit (which is for APIs of
+# the Azure AI Model Inference API and OpenAI-compatible providers); same attributes
+# (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy, .../llm-token-limit-policy).
+TOKEN_LIMIT_TAG = "azure-openai-token-limit"
+TOKEN_LIMIT_TAGS = ("azure-openai-token-limit", "llm-token-limit")
+# The periods `token-quota-period` accepts (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QUOTA_PERIODS: tuple[str, ...] = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9]*)\}$")

@@ -24,7 +24,7 @@ from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
-from stacks.regions import deployment_specs, regional_accounts
+from stacks.regions import deployment_specs, gateway_backends, regional_accounts
 from stacks.sizing import class_sizing_warnings
 
 
@@ -173,6 +173,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             class_window=ClassWindow(starts_on=settings.starts_on, ends_on=settings.expires_on),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
+            # A spread lab: each region's account behind the gateway (stacks/regions.py).
+            regional_backends=gateway_backends(settings, openai, regional),
         ),
     )
 

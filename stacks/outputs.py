@@ -125,7 +125,14 @@ class LabOutputs:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any], *, need_keys: bool = True) -> LabOutputs:
-        """`need_keys`: the participant keys must be present in plain text (written with --show-secrets)."""
+        """`need_keys`: the participant keys must be present in plain text (written with --show-secrets). Values
+        of the wrong type are an OutputsError naming the output, never an AttributeError later."""
+        if not isinstance(data, Mapping):
+            raise OutputsError(
+                f"the stack outputs are a JSON {type(data).__name__}, not an object of outputs. Fix: write them "
+                "with `pulumi stack output --json --show-secrets`"
+            )
+        _check_types(data)
         deployments = data.get(DEPLOYMENTS)
         if not isinstance(deployments, dict) or not deployments:
             raise OutputsError(
@@ -156,6 +163,45 @@ class LabOutputs:
             participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
             project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
+
+
+_URL_OUTPUTS = (GATEWAY_ROOT, GATEWAY_URL, ACCOUNT_ENDPOINT)
+_TEXT_OUTPUTS = (RESOURCE_GROUP, ACCOUNT_NAME, GATEWAY_NAME, WORKSPACE_CUSTOMER_ID, EXPIRES_ON)
+
+
+def _check_types(data: Mapping[str, Any]) -> None:
+    """The outputs the tools read, each of the type `pulumi stack output --json` gives it."""
+    fix = "Fix: write the outputs again with `pulumi stack output --json --show-secrets`"
+
+    def wrong(key: str, value: Any, what: str) -> OutputsError:
+        # The type only, never the value: this file holds every participant's key.
+        kind = {
+            str: "text",
+            bool: "true/false",
+            int: "a number",
+            float: "a number",
+            list: "a list",
+            dict: "an object",
+        }
+        return OutputsError(f"the stack output '{key}' is {kind.get(type(value), 'null')}, not {what}. {fix}")
+
+    for key in _URL_OUTPUTS:
+        value = data.get(key)
+        if value is not None and not (isinstance(value, str) and value.startswith(("https://", "http://"))):
+            raise wrong(key, value, "a URL")
+    for key in _TEXT_OUTPUTS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise wrong(key, value, "text")
+    env = data.get(OPENAI_ENV)
+    if env is not None and (not isinstance(env, dict) or any(not isinstance(v, str) for v in env.values())):
+        raise wrong(OPENAI_ENV, env, "an object of text values")
+    keys = data.get(PARTICIPANT_KEYS)
+    if keys is not None and not isinstance(keys, dict):
+        raise wrong(PARTICIPANT_KEYS, keys, "an object of participant -> key")
+    endpoint = (env or {}).get("AZURE_OPENAI_ENDPOINT")
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise OutputsError(f"the stack output '{OPENAI_ENV}.AZURE_OPENAI_ENDPOINT' is not a URL. {fix}")
 
 
 def _deployment(spec: Any) -> Deployment:

@@ -106,7 +106,7 @@ def _token_limits(view: StackView) -> Iterator[Finding]:
             root = policy_root(str(value), str(policy.get("format") or "xml"))
         except ET.ParseError:
             continue  # api-policy-managed-identity reports it
-        if root.find(".//llm-token-limit") is None:
+        if all(root.find(f".//{tag}") is None for tag in ("azure-openai-token-limit", "llm-token-limit")):
             yield Finding(
                 policy.urn,
                 "participants have no token limit: one of them can use the deployment's whole capacity",
@@ -171,7 +171,7 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         severity="advisory",
         scope="stack",
         title="Participants have a token limit on the gateway",
-        rationale="Without llm-token-limit one participant can exhaust the deployment's tokens per minute for all.",
+        rationale="Without a token limit policy one participant can exhaust the deployment's tokens per minute for all.",
         fix="Set aoai-lab:participantLimits (tokensPerMinute, and tokenQuota with tokenQuotaPeriod).",
         check_stack=_token_limits,
     ),

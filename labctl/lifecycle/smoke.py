@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
+from labctl.lifecycle.smoke_diagnose import diagnose
 from stacks.config.values import is_embedding_model
 from stacks.outputs import LabOutputs
 
@@ -64,7 +65,8 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        # A 2xx whose body is not an answer (a proxy page, a rewritten body) has a cause: it is not ok.
+        return self.status is not None and 200 <= self.status < 300 and self.cause is None
 
 
 def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
@@ -76,68 +78,12 @@ def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
     ]
 
 
-def diagnose(status: int | None, code: str | None, message: str, *, direct: bool) -> tuple[str, str]:
-    """(short cause, what to do) for the failures labs actually meet."""
-    text = (message or "").lower()
-    if status is None:
-        if code == "timeout":
-            return (
-                "timed out",
-                "no answer within --timeout: the region or the gateway is overloaded; re-run later",
-            )
-        if code == "connection":
-            return (
-                "unreachable",
-                "no HTTP answer: check the endpoint in the outputs, DNS, proxy and TLS trust",
-            )
-        return "client error", "the call failed before reaching the service; see the message"
-    if code == "PermissionDenied" or (status == 403 and "quota" not in text):
-        if direct:
-            return "no data-plane role", (
-                "your identity is not (yet) allowed to call the account: it needs Cognitive Services OpenAI User "
-                "on the account (the instructor/student role sets grant it); new assignments take a few minutes "
-                "to propagate"
-            )
-        return "role not propagated", (
-            "the gateway's managed identity is not (yet) allowed to call the account: role assignments take up "
-            "to ~10 minutes to propagate after `pulumi up`. Wait and re-run; if it persists, check the gateway's "
-            "Cognitive Services OpenAI User assignment on the account"
-        )
-    if status == 401:
-        if direct:
-            return "token rejected", (
-                "the account did not accept your Entra ID token: sign in to the account's tenant "
-                "(`az login --tenant ...`) and check AZURE_TOKEN_CREDENTIALS"
-            )
-        return "key or subscription state", (
-            "the gateway rejected the participant's key: it is wrong or was regenerated since the outputs were "
-            "read, or the participant's gateway subscription is suspended, cancelled or expired (API Management "
-            "answers 401 for all of these). Re-read the outputs; check the subscription under API Management > "
-            "Subscriptions"
-        )
-    if status == 404:
-        if code == "DeploymentNotFound":
-            return "DeploymentNotFound", (
-                "the account has no deployment by this name, or it was created in the last ~5 minutes: check "
-                "`pulumi stack output deployments` against the account, or wait and re-run"
-            )
-        return "no such operation", (
-            "the endpoint has no such path: for the gateway, check AZURE_OPENAI_ENDPOINT (the gateway root, "
-            "without /openai) and that the API was imported with the inference spec"
-        )
-    if status == 429 or (status == 403 and "quota" in text):
-        return "quota / rate limit", (
-            "the deployment's tokens-per-minute (its capacity) or the gateway's token limit is exhausted, even "
-            "after polite retries: raise the capacity (`labctl preflight`), lower --concurrency, or wait a minute"
-        )
-    if status == 400 and code == "OperationNotSupported":
-        return "wrong operation", "the model does not support this call (chat on an embedding model?)"
-    if status >= 500:
-        return "service unavailable", (
-            "the service or the gateway's backend kept failing after retries (busy region, or the backend "
-            "circuit breaker is open): re-run in a few minutes"
-        )
-    return f"HTTP {status}", "the request was rejected; see the message"
+def _answer_problem(kind: str, parsed: Any) -> str | None:
+    """What is missing from a parsed answer (the SDK builds its models without validating them)."""
+    items = getattr(parsed, "choices" if kind == "chat" else "data", None)
+    if not isinstance(items, list) or not items:
+        return f"the answer has no {'choices' if kind == 'chat' else 'embeddings'}"
+    return None
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -249,16 +195,6 @@ def run_smoke(
                 raw = client.embeddings.with_raw_response.create(
                     model=probe.deployment, input=EMBEDDING_INPUT
                 )
-            parsed = raw.parse()
-            usage = getattr(parsed, "usage", None)
-            return ProbeResult(
-                probe,
-                status=raw.status_code,
-                latency_s=time.perf_counter() - started,
-                tokens=getattr(usage, "total_tokens", None),
-                retries=raw.retries_taken,
-                region=raw.headers.get("x-ms-region"),
-            )
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
             cause, hint = diagnose(status, code, message, direct=direct)
@@ -266,12 +202,43 @@ def run_smoke(
                 probe,
                 status=status,
                 latency_s=time.perf_counter() - started,
-                code=code,
+                code=_scrub(code, secrets) if code else code,
                 message=_scrub(message, secrets),
-                cause=cause,
-                hint=hint,
+                cause=_scrub(cause, secrets),
+                hint=_scrub(hint, secrets),
                 region=getattr(getattr(exc, "response", None), "headers", {}).get("x-ms-region"),
             )
+        # The service answered: what it said must be an answer, else the service (or what sits in front of it)
+        # is to blame, not the client.
+        try:
+            parsed = raw.parse()
+            problem = _answer_problem(probe.kind, parsed)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            return ProbeResult(
+                probe,
+                status=raw.status_code,
+                latency_s=time.perf_counter() - started,
+                code="UnusableAnswer",
+                message=_scrub(problem[:300], secrets),
+                cause="unusable answer",
+                hint=(
+                    f"HTTP {raw.status_code} came back, but not an Azure OpenAI answer: a proxy or sign-in page in "
+                    "front of the endpoint, or a gateway policy that rewrote the body. Check the endpoint and any "
+                    "proxy (HTTPS_PROXY)"
+                ),
+                region=raw.headers.get("x-ms-region"),
+            )
+        usage = getattr(parsed, "usage", None)
+        return ProbeResult(
+            probe,
+            status=raw.status_code,
+            latency_s=time.perf_counter() - started,
+            tokens=getattr(usage, "total_tokens", None),
+            retries=raw.retries_taken,
+            region=raw.headers.get("x-ms-region"),
+        )
 
     results: list[ProbeResult] = []
     try:
@@ -300,9 +267,10 @@ def render_results(results: list[ProbeResult], console: Console, *, direct: bool
     table.add_column("region")
     table.add_column("result")
     for r in results:
+        # Participant and deployment names come from the outputs file: never read as markup.
         table.add_row(
-            r.probe.caller,
-            r.probe.deployment,
+            escape(r.probe.caller),
+            escape(r.probe.deployment),
             r.probe.kind,
             str(r.status) if r.status is not None else "-",
             f"{r.latency_s * 1000:.0f} ms",

@@ -135,13 +135,13 @@ class PersonSettings(Section):
         return one_of(v, tuple(ROLE_SETS), "role set")
 
 
-# `token-quota-period` values of llm-token-limit (learn.microsoft.com/azure/api-management/llm-token-limit-policy).
+# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 
 
 class TokenLimitSettings(Section):
-    """A participant's token budget on the gateway (APIM llm-token-limit, one counter per participant key)."""
+    """A participant's token budget on the gateway (APIM azure-openai-token-limit, one counter per participant key)."""
 
     tokens_per_minute: _TOKENS | None = None
     token_quota: _TOKENS | None = None

@@ -7,7 +7,7 @@ chat completions (streamed too), embeddings and Responses, on dated api-versions
 - APIM's own:         {"statusCode": 401, "message": "Access denied due to invalid subscription key. ..."}
 - Azure OpenAI's:     {"error": {"code": "DeploymentNotFound" | "PermissionDenied" | "429", "message": ...}}
 It enforces the model facts (a GPT-5 deployment answers 400 on an api-version older than its minimum) and, like
-the policy's llm-token-limit, a participant's tokens per minute (429 with Retry-After) and token quota (403),
+the policy's azure-openai-token-limit (or llm-token-limit), a participant's tokens per minute (429 with Retry-After) and token quota (403),
 with the refusal bodies of the rendered policy (`limits_from_policy`).
 Scripted answers (`fail_next`) let a test make one participant or deployment fail, once or for good.
 """
@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 
 from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
 from components.content_filter_messages import completion_block_header, rewrite_prompt_block
-from components.gateway_policy import TokenLimits
+from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
 from tests.support.in_flight import CountsInFlight
 
@@ -95,6 +95,10 @@ class Call:
     stream: bool = False
 
 
+def _limit_in(element: ET.Element) -> ET.Element | None:
+    return next((e for tag in TOKEN_LIMIT_TAGS for e in element.iter(tag)), None)
+
+
 def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, TokenLimits], dict[int, Any]]:
     """(everyone's limits, per-participant limits, refusal bodies by status) read from a rendered policy."""
     root = ET.fromstring(policy_xml)
@@ -113,15 +117,15 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     inbound = root.find("inbound")
     assert inbound is not None
     for child in inbound:
-        if child.tag == "llm-token-limit":
+        if child.tag in TOKEN_LIMIT_TAGS:
             default = limits(child)
-        elif child.tag == "choose" and child.find(".//llm-token-limit") is not None:
+        elif child.tag == "choose" and _limit_in(child) is not None:
             for when in child.findall("when"):
-                element = when.find("llm-token-limit")
+                element = _limit_in(when)
                 assert element is not None
                 for sid in re.findall(r'context\.Subscription\.Id == "([^"]+)"', when.get("condition", "")):
                     per[sid] = limits(element)
-            otherwise = child.find("otherwise/llm-token-limit")
+            otherwise = next((_limit_in(o) for o in child.findall("otherwise")), None)
             default = limits(otherwise) if otherwise is not None else None
     bodies: dict[int, Any] = {}
     for when in root.findall("on-error/choose/when"):

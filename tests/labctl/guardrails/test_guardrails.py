@@ -46,7 +46,7 @@ from stacks.catalog import OPENAI_USER, Role
 TODAY = dt.date(2026, 11, 1)
 OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
 POLICY_ONLY_BASE = """<policies><inbound><base />
-<llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
+<azure-openai-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
 <set-backend-service backend-id="azure-openai" /></inbound>
 <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
 
@@ -383,7 +383,7 @@ def test_api_without_any_policy(plan_with, monkeypatch):
 
 
 def test_consumption_gateway_has_no_logs_to_send(plan_with):
-    # Consumption has no llm-token-limit: the limits are refused in config, and the advisory rule says why it matters.
+    # Consumption has no token limit policy: the limits are refused in config, and the advisory rule says why it matters.
     plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     assert _violations(plan) == {"participant-token-limits": ["gateway-api-policy"]}
 
