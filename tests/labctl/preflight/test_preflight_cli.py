@@ -768,3 +768,26 @@ def test_a_pooled_quota_is_counted_once_so_spreading_does_not_help(project, arm,
         "OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 8 left in the pool"
         in text
     )
+
+
+def test_a_region_without_the_gateway_tier_can_hold_a_secondary_account(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    # BasicV2 only in eastus: eastus hosts the gateway (primary); the others still hold chat capacity.
+    azure.apim_skus = [apim_sku("BasicV2", ["East US"])]
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 4 regions (eastus primary)" in text
+    assert "eastus2: chat 8" in text
+
+
+def test_a_region_azure_could_not_validate_takes_no_share(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    azure.answer("swedencentral", 400, invalid_template("d", {"code": "InvalidTemplate", "message": "Bad."}))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 3 regions" in text
+    assert "not used: swedencentral (Azure could not validate it)" in text
