@@ -241,6 +241,8 @@ def run_preflight(
         from labctl.preflight.azure_step import refuse_budget_from_snapshot
 
         refuse_budget_from_snapshot(header, settings)
+    # A spread says what it takes from each pool itself (labctl/preflight/spill_render.py).
+    _pool_notes(data, pooled_quota, out, notes=result.chosen is not None)
     if result.chosen is None and not result.all_unknown:
         from labctl.preflight.spill_render import conclude_spread
 
@@ -319,4 +321,25 @@ def _query(
             on_region_done=done,
             client_options=client_options,
             deployed=deployed,
+        )
+
+
+def _pool_notes(data: Mapping[str, Any], pooled: tuple[str, ...], out: Console, *, notes: bool) -> None:
+    """Pooled quota (declared by Azure or named with --pooled-quota) said once; look-alikes hinted, never assumed."""
+    from rich.text import Text
+
+    from labctl.preflight.pooled import build_ledger, looks_pooled
+
+    usages = {r: d.get("usages") or [] for r, d in data.items() if isinstance(d, Mapping) and "usages" in d}
+    ledger = build_ledger(usages, configured=pooled)
+    for line in ledger.notes() if notes else []:
+        out.print(Text(line))
+    hints = [n for n in looks_pooled(usages) if not ledger.is_pooled(n)]
+    if hints:
+        out.print(
+            Text(
+                f"{', '.join(hints)} report(s) the same use and limit in every region read: the quota may be one pool "
+                "per subscription (Foundry portal, Quota page, Scope column). If so, pass --pooled-quota NAME so a "
+                "spread counts it once."
+            )
         )

@@ -791,3 +791,19 @@ def test_a_region_azure_could_not_validate_takes_no_share(project, arm, azure, s
     text = " ".join(result.output.split())
     assert "spread over 3 regions" in text
     assert "not used: swedencentral (Azure could not validate it)" in text
+
+
+def test_a_usage_that_looks_pooled_is_hinted_and_a_declared_pool_is_said_once(project, arm, signed_in):
+    # The same 120 of 500 used in every region: maybe one pool (never assumed).
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas({"OpenAI.GlobalStandard.gpt-5-mini": (120, 500)}))
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert "OpenAI.GlobalStandard.gpt-5-mini report(s) the same use and limit in every region read" in text
+    result = preflight(project, arm, "--pooled-quota", "OpenAI.GlobalStandard.gpt-5-mini")
+    text = " ".join(result.output.split())
+    assert (
+        text.count("OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 380 left")
+        == 1
+    )
+    assert "report(s) the same use" not in text
