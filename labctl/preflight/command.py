@@ -129,9 +129,21 @@ def preflight(
     )
 
 
-def run_preflight(
+def run_preflight(ctx: CommandContext, **options: Any) -> int:
+    """The whole command (options: see `_run_preflight`); returns the exit code or raises a LabctlError. Azure's
+    clients stay open until the end: a spread is validated after the regions are decided."""
+    steps: list[Any] = []
+    try:
+        return _run_preflight(ctx, _steps=steps, **options)
+    finally:
+        for step in steps:
+            step.close()
+
+
+def _run_preflight(
     ctx: CommandContext,
     *,
+    _steps: list[Any],
     subscription: str | None = None,
     write: bool = False,
     allow_unknown: bool = False,
@@ -200,20 +212,16 @@ def run_preflight(
             register=register,
             err=err,
         )
-        try:
-            data = _query(settings, sub, cred, target, err, client_options, deployed)
-        except BaseException:
-            step.close()
-            raise
+        _steps.append(step)
+        data = _query(settings, sub, cred, target, err, client_options, deployed)
     availability = parse_all(data)
 
     result = decide(settings, availability, today)
     tiers_checked, azure_json, combined = False, None, {}
     if step is not None:
-        with step:
-            result = step.finish(
-                result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
-            )
+        result = step.finish(
+            result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
+        )
         tiers_checked, azure_json, combined = step.tiers_checked, step.snapshot_json(), step.combined
     elif availability_file is not None:
         from labctl.preflight.azure_step import replay_azure
@@ -258,6 +266,8 @@ def run_preflight(
             allow_unknown=allow_unknown,
             move=move,
             pooled=pooled_quota,
+            step=step if validate else None,
+            deadline_s=validation_deadline_s,
         )
         if code is not None:
             return code
