@@ -21,7 +21,10 @@ from labctl.options import (
     DEFAULT_PROJECT_DIR,
     DEFAULT_TIMEOUT_S,
     ArmEndpointOption,
+    OutputOption,
     ProjectDirOption,
+    ReportFormat,
+    ReportFormatOption,
     StackOption,
     TimeoutOption,
 )
@@ -104,6 +107,8 @@ def preflight(
         ),
     ] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
@@ -113,6 +118,8 @@ def preflight(
         run_preflight(
             ctx,
             timeout=timeout,
+            report_format=fmt.value,
+            report_output=output,
             subscription=subscription,
             write=write,
             allow_unknown=allow_unknown,
@@ -161,6 +168,8 @@ def _run_preflight(
     validation_deadline_s: float = 120.0,
     pooled_quota: tuple[str, ...] = (),
     timeout: float = DEFAULT_TIMEOUT_S,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
@@ -174,6 +183,8 @@ def _run_preflight(
     from labctl.preflight.render import conclude, render
 
     out, err = ctx.console, ctx.err_console
+    if report_format == "json":
+        out = err  # the tables and notes for people go to stderr; stdout (or --output) gets the JSON
     # One deadline for every Azure call of the command (labctl/azure/resilience.py); the caller's options on top.
     client_options = guarded(ArmGuard(Deadline(timeout)).client_options(), client_options)
     today = today or dt.datetime.now(dt.UTC).date()
@@ -271,7 +282,7 @@ def _run_preflight(
         )
         if code is not None:
             return code
-    return conclude(
+    code = conclude(
         result,
         settings,
         ctx.stack,
@@ -285,6 +296,12 @@ def _run_preflight(
         tier_checked=tiers_checked,
         size=size,
     )
+    if report_format == "json":
+        from labctl.output import emit_json
+        from labctl.preflight.render import result_json
+
+        emit_json({"stack": ctx.stack, "exitCode": code, **result_json(result)}, report_output)
+    return code
 
 
 def _query(
