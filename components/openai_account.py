@@ -1,4 +1,9 @@
-"""The Azure OpenAI (or Foundry) account, its model deployments and its diagnostic setting."""
+"""The Azure OpenAI (or Foundry) account and its children: content filter, model deployments, Foundry projects,
+and its diagnostic setting.
+
+Azure refuses concurrent operations on one account's children (409 RequestConflict "Another operation is being
+performed on the parent resource"), so they are created one after another, in this order: the content filter
+(deployments name it), the deployments, then the projects."""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
+from components.content_filter import ContentFilter, ContentFilterArgs, ContentFilterPolicy
 from components.diagnostics import diagnostic_setting
+from components.foundry_project import FoundryProject, FoundryProjectArgs, ProjectSpec
 
 
 @dataclass(frozen=True)
@@ -35,11 +42,17 @@ class OpenAIAccountArgs:
     disable_local_auth: bool = True
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # A custom content filter (RAI policy) deployments may name in `rai_policy`.
+    content_filter: ContentFilterPolicy | None = None
+    # Foundry projects (kind AIServices only: the account allows project management then).
+    projects: Sequence[ProjectSpec] = ()
 
 
 class OpenAIAccount(pulumi.ComponentResource):
     account: cognitiveservices.Account
     deployments: dict[str, cognitiveservices.Deployment]
+    content_filter: ContentFilter | None
+    projects: dict[str, FoundryProject]
     endpoint: pulumi.Output[str]
 
     def __init__(
@@ -49,6 +62,8 @@ class OpenAIAccount(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         is_foundry = args.kind == "AIServices"
+        if args.projects and not is_foundry:
+            raise ValueError("Foundry projects need an AIServices account (kind), not " + args.kind)
 
         self.account = cognitiveservices.Account(
             f"{name}-account",
@@ -69,10 +84,23 @@ class OpenAIAccount(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Azure refuses concurrent deployment operations on one account (409 RequestConflict), so each
-        # deployment waits for the one before it.
-        self.deployments = {}
+        # One child at a time (see the module docstring): each waits for the one before it.
         previous: pulumi.Resource | None = None
+        self.content_filter = None
+        if args.content_filter is not None:
+            self.content_filter = ContentFilter(
+                f"{name}-filter",
+                ContentFilterArgs(
+                    resource_group_name=args.resource_group_name,
+                    account_name=self.account.name,
+                    policy=args.content_filter,
+                    tags=tags,
+                ),
+                opts=child,
+            )
+            previous = self.content_filter.last
+
+        self.deployments = {}
         for spec in args.deployments:
             deployment = cognitiveservices.Deployment(
                 f"{name}-{spec.name}",
@@ -93,6 +121,22 @@ class OpenAIAccount(pulumi.ComponentResource):
             self.deployments[spec.name] = deployment
             previous = deployment
 
+        self.projects = {}
+        for project in args.projects:
+            self.projects[project.name] = FoundryProject(
+                f"{name}-{project.name}",
+                FoundryProjectArgs(
+                    resource_group_name=args.resource_group_name,
+                    account_name=self.account.name,
+                    location=args.location,
+                    spec=project,
+                    tags=tags,
+                    after=previous,
+                ),
+                opts=child,
+            )
+            previous = self.projects[project.name].project
+
         if args.diagnostics_workspace_id is not None:
             # Azure OpenAI has no resource-specific tables: everything lands in AzureDiagnostics.
             self.diagnostics = diagnostic_setting(
@@ -110,5 +154,6 @@ class OpenAIAccount(pulumi.ComponentResource):
                 "accountName": self.account.name,
                 "endpoint": self.endpoint,
                 "deployments": {k: d.name for k, d in self.deployments.items()},
+                "projects": {k: p.endpoint for k, p in self.projects.items()},
             }
         )

@@ -120,6 +120,57 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 ),
             ),
         ),
+        # The Foundry track (components/foundry_project.py, components/content_filter.py): children of the account.
+        ResourceType(
+            "azure-native:cognitiveservices:Project",
+            "projectName",
+            _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/projects/{name}",
+            ("projectName", "location", "identity.type", "properties.displayName"),
+            taggable=True,
+            parents=("resourceGroupName", "accountName"),
+            replace=(
+                Replace("accountName", "a project belongs to one account"),
+                Replace("projectName", "the project name is its ARM id"),
+            ),
+        ),
+        ResourceType(
+            "azure-native:cognitiveservices:RaiPolicy",
+            "raiPolicyName",
+            _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiPolicies/{name}",
+            ("raiPolicyName", "properties.basePolicyName", "properties.mode"),
+            taggable=True,
+            parents=("resourceGroupName", "accountName"),
+            replace=(
+                Replace("accountName", "a content filter belongs to one account"),
+                Replace("raiPolicyName", "the content filter name is its ARM id"),
+            ),
+        ),
+        ResourceType(
+            "azure-native:cognitiveservices:RaiBlocklist",
+            "raiBlocklistName",
+            _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiBlocklists/{name}",
+            ("raiBlocklistName",),
+            taggable=True,
+            parents=("resourceGroupName", "accountName"),
+            replace=(
+                Replace("accountName", "a blocklist belongs to one account"),
+                Replace("raiBlocklistName", "the blocklist name is its ARM id"),
+            ),
+        ),
+        ResourceType(
+            "azure-native:cognitiveservices:RaiBlocklistItem",
+            "raiBlocklistItemName",
+            _RG
+            + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiBlocklists/{raiBlocklistName}"
+            + "/raiBlocklistItems/{name}",
+            ("raiBlocklistItemName", "properties.pattern"),
+            taggable=True,
+            parents=("resourceGroupName", "accountName", "raiBlocklistName"),
+            replace=(
+                Replace("raiBlocklistName", "an item belongs to one blocklist"),
+                Replace("raiBlocklistItemName", "the item name is its ARM id"),
+            ),
+        ),
         ResourceType(
             "azure-native:apimanagement:ApiManagementService",
             "serviceName",

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))  # for tests.support (the fake gateway the tests u
 import trustme  # noqa: E402
 
 from labctl.lifecycle.smoke import DEFAULT_CONCURRENCY, LabOutputs, run_smoke  # noqa: E402
+from stacks.outputs import Deployment  # noqa: E402
 from tests.support.fake_azure import https_server  # noqa: E402
 from tests.support.fake_gateway import FakeGateway  # noqa: E402
 
@@ -59,10 +60,10 @@ def main() -> int:
         ).install()
         base = server.url_for("/").rstrip("/")
         outputs = LabOutputs(
-            gateway_endpoint=base,
+            gateway_root=base,
             account_endpoint=None,
             api_version="2025-04-01-preview",  # GPT-5 needs it (stacks/facts/models.yaml)
-            deployments=DEPLOYMENTS,
+            deployments={name: Deployment(model=model) for name, model in DEPLOYMENTS.items()},
             participant_keys=keys,
         )
         calls = args.participants * len(DEPLOYMENTS)

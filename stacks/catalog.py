@@ -43,12 +43,22 @@ COGNITIVE_SERVICES_USAGES_READER = Role(
     "Cognitive Services Usages Reader", "bba48692-92b0-4667-a9ad-c31c7b334ac2"
 )
 LOG_ANALYTICS_READER = Role("Log Analytics Reader", "73c42c96-874c-492b-b04d-ab87d138a893")
+# All Cognitive Services data actions on its scope: what Entra ID calls to models of other publishers (DeepSeek...)
+# need; the gateway's identity gets it when the lab deploys one (MicrosoftDocs/azure-ai-docs
+# articles/foundry/foundry-models/includes/tutorials-get-started-deepseek-r1-1.md, prerequisites).
+COGNITIVE_SERVICES_USER = Role("Cognitive Services User", "a97b65f3-24c7-4388-baec-2e87135dc908")
+# Data actions in a Foundry project (agents, threads, files, evaluations) and read on projects and accounts; the
+# portal now calls it "Foundry User", the GUID is unchanged. Developers get it on the project; the project's own
+# identity gets it on the account (MicrosoftDocs/azure-ai-docs articles/foundry/includes/concepts-rbac-foundry-1.md
+# and -2.md; stacks/facts/foundry.yaml).
+AZURE_AI_USER = Role("Azure AI User", "53ca6127-db72-4b80-b1b0-d745d6d5456d")
 
 # Where a role set's role is granted: on the Azure OpenAI account, the subscription (the usages reader, so
-# fine-tuning quota is visible) or the lab's Log Analytics workspace.
+# fine-tuning quota is visible), the lab's Log Analytics workspace, or each Foundry project the person belongs to
+# (an AIServices lab only; an OpenAI lab has no project and skips those grants).
 ROLE_SETS: dict[str, tuple[tuple[str, Role], ...]] = {
-    # Calls models (playground, SDK with Entra ID).
-    "student": (("account", OPENAI_USER),),
+    # Calls models (playground, SDK with Entra ID) and builds agents in the lab's Foundry projects.
+    "student": (("account", OPENAI_USER), ("project", AZURE_AI_USER)),
     # The fine-tuning workshop's roles for the person who trains and deploys a model.
     "fine-tuner": (
         ("account", OPENAI_USER),
@@ -62,6 +72,7 @@ ROLE_SETS: dict[str, tuple[tuple[str, Role], ...]] = {
         ("account", COGNITIVE_SERVICES_CONTRIBUTOR),
         ("subscription", COGNITIVE_SERVICES_USAGES_READER),
         ("workspace", LOG_ANALYTICS_READER),
+        ("project", AZURE_AI_USER),
     ),
 }
 

@@ -11,17 +11,21 @@ from pulumi_azure_native import authorization, resources
 
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
+from components.foundry_project import ProjectSpec
+from components.gateway_policy import ClassWindow
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
 from stacks import gateway_config
 from stacks import outputs as out
-from stacks.catalog import OPENAI_USER, ROLE_SETS
+from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
+from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
-from stacks.regions import deployment_specs, regional_accounts
+from stacks.regions import deployment_specs, gateway_backends, regional_accounts
+from stacks.sizing import class_sizing_warnings
 
 
 def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -67,6 +71,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     # Model facts (stacks/facts/models.yaml): errors were config problems; these may still deploy.
     for finding in gateway_config.model_warnings(settings):
         pulumi.log.warn(str(finding))
+
+    # Can the class get what its limits promise (participants x tokens per minute vs the chat deployment)?
+    for warning in class_sizing_warnings(settings):
+        pulumi.log.warn(warning)
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
@@ -119,6 +127,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             ),
             diagnostics_workspace_id=monitoring.workspace.id,
             tags=tags,
+            content_filter=filter_policy(settings.content_filter),
+            projects=[
+                ProjectSpec(p.name, p.display_name or p.name, p.description) for p in settings.projects
+            ],
         ),
     )
     # The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py.
@@ -158,8 +170,11 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
             logging=gateway_config.gateway_logging(settings),
+            class_window=ClassWindow(starts_on=settings.starts_on, ends_on=settings.expires_on),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
+            # A spread lab: each region's account behind the gateway (stacks/regions.py).
+            regional_backends=gateway_backends(settings, openai, regional),
         ),
     )
 
@@ -190,9 +205,54 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             for r in regional
         ),
     ]
+    if any(d.format.lower() != "openai" for d in settings.deployments):
+        # Models of other publishers answer Entra ID calls for Cognitive Services User (or higher), which
+        # OpenAI User is not (stacks/facts/foundry.yaml, catalog_models.entra_role).
+        grants += [
+            RoleGrant(
+                key=f"gateway-cognitive-services-user{'-' + region if region else ''}",
+                scope=account_id,
+                principal_id=gateway.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=COGNITIVE_SERVICES_USER.id,
+                description="API Management gateway calls the catalog models (other publishers) with its identity",
+            )
+            for region, account_id in [
+                ("", openai.account.id),
+                *[(r.region, r.account.account.id) for r in regional],
+            ]
+        ]
+    for name, project in openai.projects.items():
+        # Agents run as the project's identity: it reads the account's deployments and calls them.
+        grants.append(
+            RoleGrant(
+                key=f"project-{name}-{_slug(AZURE_AI_USER.name)}",
+                scope=openai.account.id,
+                principal_id=project.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=AZURE_AI_USER.id,
+                description=f"Foundry project {name}: its agents call the account's models",
+            )
+        )
     for person in settings.people:
         who = person.key
         for scope_kind, role in ROLE_SETS[person.role_set]:
+            if scope_kind == "project":
+                # On each project the person belongs to (all of them unless a project lists its people).
+                for p in settings.projects:
+                    if p.people is None or person.name in p.people:
+                        grants.append(
+                            RoleGrant(
+                                key=f"{who}-{_slug(role.name)}-{p.name}",
+                                scope=openai.projects[p.name].id,
+                                principal_id=person.principal_id,
+                                principal_type=person.principal_type,
+                                role_guid=role.id,
+                                description=f"aoai-lab {person.role_set} in project {p.name}: "
+                                f"{person.name or person.principal_id}",
+                            )
+                        )
+                continue
             grants.append(
                 RoleGrant(
                     key=f"{who}-{_slug(role.name)}",
@@ -254,6 +314,19 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         ),
         out.GATEWAY_V1_URL: gateway.gateway_url.apply(out.v1_base_url),
         out.PARTICIPANT_LIMITS: pulumi.Output.from_input(gateway_config.participant_limits_output(settings)),
+        out.FOUNDRY_PROJECTS: pulumi.Output.from_input(
+            {name: {"endpoint": p.endpoint, "id": p.id} for name, p in openai.projects.items()}
+        ),
+        out.CONTENT_FILTER: pulumi.Output.from_input(
+            {}
+            if settings.content_filter is None
+            else {
+                "name": settings.content_filter.name,
+                "deployments": [
+                    d.name for d in settings.deployments if d.rai_policy == settings.content_filter.name
+                ],
+            }
+        ),
     }
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -16,12 +16,14 @@ Keys:
   gatewayV1Url the v1 API's base URL (gatewayRoot + "/openai/v1/"), what `OpenAI(base_url=...)` takes (also in
                openaiEnv as OPENAI_BASE_URL); send the key in the `api-key` header (docs/gateway.md),
   participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
+  foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
+  contentFilter ({name, deployments} of the lab's own content filter, or {}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.facts.models import model_facts
@@ -45,6 +47,10 @@ EXPIRES_ON = "expiresOn"
 ACCOUNT_REGIONS = "accountRegions"
 GATEWAY_V1_URL = "gatewayV1Url"
 PARTICIPANT_LIMITS = "participantLimits"
+# {project name: {endpoint (what AIProjectClient takes), id}}; {} when the account is kind OpenAI.
+FOUNDRY_PROJECTS = "foundryProjects"
+# {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
+CONTENT_FILTER = "contentFilter"
 
 SECRET_MASK = "[secret]"
 # What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
@@ -102,6 +108,16 @@ class LabOutputs:
     gateway_name: str | None = None
     workspace_customer_id: str | None = None
     expires_on: str | None = None
+    # {participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or None (unlimited)}; empty for old stacks.
+    participant_limits: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+
+    @property
+    def v1_base_url(self) -> str | None:
+        """The OpenAI client's base_url (the v1 API through the gateway)."""
+        return v1_base_url(self.gateway_root) if self.gateway_root else None
+
+    # Foundry project name -> its endpoint (https://<account>.services.ai.azure.com/api/projects/<name>).
+    project_endpoints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def deployment_models(self) -> dict[str, str]:
@@ -109,7 +125,14 @@ class LabOutputs:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any], *, need_keys: bool = True) -> LabOutputs:
-        """`need_keys`: the participant keys must be present in plain text (written with --show-secrets)."""
+        """`need_keys`: the participant keys must be present in plain text (written with --show-secrets). Values
+        of the wrong type are an OutputsError naming the output, never an AttributeError later."""
+        if not isinstance(data, Mapping):
+            raise OutputsError(
+                f"the stack outputs are a JSON {type(data).__name__}, not an object of outputs. Fix: write them "
+                "with `pulumi stack output --json --show-secrets`"
+            )
+        _check_types(data)
         deployments = data.get(DEPLOYMENTS)
         if not isinstance(deployments, dict) or not deployments:
             raise OutputsError(
@@ -137,7 +160,48 @@ class LabOutputs:
             gateway_name=_text(data.get(GATEWAY_NAME)),
             workspace_customer_id=_text(data.get(WORKSPACE_CUSTOMER_ID)),
             expires_on=_text(data.get(EXPIRES_ON)),
+            participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
+            project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
         )
+
+
+_URL_OUTPUTS = (GATEWAY_ROOT, GATEWAY_URL, ACCOUNT_ENDPOINT)
+_TEXT_OUTPUTS = (RESOURCE_GROUP, ACCOUNT_NAME, GATEWAY_NAME, WORKSPACE_CUSTOMER_ID, EXPIRES_ON)
+
+
+def _check_types(data: Mapping[str, Any]) -> None:
+    """The outputs the tools read, each of the type `pulumi stack output --json` gives it."""
+    fix = "Fix: write the outputs again with `pulumi stack output --json --show-secrets`"
+
+    def wrong(key: str, value: Any, what: str) -> OutputsError:
+        # The type only, never the value: this file holds every participant's key.
+        kind = {
+            str: "text",
+            bool: "true/false",
+            int: "a number",
+            float: "a number",
+            list: "a list",
+            dict: "an object",
+        }
+        return OutputsError(f"the stack output '{key}' is {kind.get(type(value), 'null')}, not {what}. {fix}")
+
+    for key in _URL_OUTPUTS:
+        value = data.get(key)
+        if value is not None and not (isinstance(value, str) and value.startswith(("https://", "http://"))):
+            raise wrong(key, value, "a URL")
+    for key in _TEXT_OUTPUTS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise wrong(key, value, "text")
+    env = data.get(OPENAI_ENV)
+    if env is not None and (not isinstance(env, dict) or any(not isinstance(v, str) for v in env.values())):
+        raise wrong(OPENAI_ENV, env, "an object of text values")
+    keys = data.get(PARTICIPANT_KEYS)
+    if keys is not None and not isinstance(keys, dict):
+        raise wrong(PARTICIPANT_KEYS, keys, "an object of participant -> key")
+    endpoint = (env or {}).get("AZURE_OPENAI_ENDPOINT")
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise OutputsError(f"the stack output '{OPENAI_ENV}.AZURE_OPENAI_ENDPOINT' is not a URL. {fix}")
 
 
 def _deployment(spec: Any) -> Deployment:
@@ -150,6 +214,22 @@ def _deployment(spec: Any) -> Deployment:
         sku=_text(spec.get("sku")),
         capacity=capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
     )
+
+
+def _limits(value: Any) -> dict[str, Mapping[str, Any] | None]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): (v if isinstance(v, dict) else None) for k, v in value.items()}
+
+
+def _project_endpoints(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        name: spec["endpoint"]
+        for name, spec in value.items()
+        if isinstance(spec, dict) and isinstance(spec.get("endpoint"), str) and spec["endpoint"]
+    }
 
 
 def _text(value: Any) -> str | None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.gateway_backends import RegionalBackend
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from stacks.config.sections import DeploymentSettings, LabSettings, RegionPlacement
+from stacks.foundry import filter_policy
 
 
 @dataclass
@@ -71,7 +73,27 @@ def regional_accounts(
                 deployments=specs,
                 diagnostics_workspace_id=workspace_id,
                 tags=tags,
+                # Deployments here name the same content filter: each account needs its own copy of it.
+                content_filter=filter_policy(settings.content_filter),
             ),
         )
         out.append(RegionalAccount(region, account, {s.name: s.capacity for s in specs}))
     return out
+
+
+def gateway_backends(
+    settings: LabSettings, primary: OpenAIAccount, regional: Sequence[RegionalAccount]
+) -> list[RegionalBackend]:
+    """What the gateway routes to: every region's account and its deployments (none for a one-region lab)."""
+    if not settings.spills_over:
+        return []
+    first = settings.placements[0]
+    return [
+        RegionalBackend(
+            first.region,
+            primary.endpoint,
+            {s.name: s.capacity for s in deployment_specs(settings.deployments, first)},
+            primary=True,
+        ),
+        *(RegionalBackend(r.region, r.account.endpoint, r.capacities) for r in regional),
+    ]

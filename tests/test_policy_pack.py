@@ -357,6 +357,17 @@ def _no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _unbounded_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ai_gateway.api_diagnostic_properties
+    big = {"headers": [], "body": {"bytes": 8192}}
+
+    def edited(service_id: str, logging: Any) -> dict[str, Any]:
+        both = {"request": big, "response": big}
+        return {**real(service_id, logging), "frontend": both, "backend": both}
+
+    monkeypatch.setattr(ai_gateway, "api_diagnostic_properties", edited)
+
+
 VIOLATING: dict[str, tuple[dict[str, Any], Callable[[pytest.MonkeyPatch], None] | None]] = {
     "local auth": ({"disableLocalAuth": False}, None),
     "no gateway logs": ({"gatewayLogs": False}, None),
@@ -366,6 +377,9 @@ VIOLATING: dict[str, tuple[dict[str, Any], Callable[[pytest.MonkeyPatch], None] 
         lambda mp: mp.setitem(lab.ROLE_SETS, "student", (("subscription", OWNER),)),
     ),
     "no gateway identity": ({}, _no_identity),
+    # The gateway's rules (labctl/guardrails/gateway_rules.py): the pack sees the policy and the generic resource.
+    "no participant limits": ({"participantLimits": None}, None),
+    "unbounded bodies": ({}, _unbounded_bodies),
 }
 
 

@@ -122,14 +122,25 @@ def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
     checkout = next(s for s in review["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0  # labctl diff needs the base branch's history
 
-    # The report files labctl writes are the ones the comment is composed from.
+    # The report files labctl writes are the ones the comment is composed from: the diff, and every stack's
+    # guardrails report gathered into check.md.
     written = {argv[argv.index("--output") + 1] for argv in _labctl_invocations(doc) if "--output" in argv}
     compose = next(s for s in review["steps"] if s.get("name") == "Compose the report")["run"]
-    assert written == {"check.md", "diff.md"} and all(f"cat {f}" in compose for f in written)
+    assert written == {"check-stack.md", "diff.md"}
+    assert all(f"cat {f}" in compose for f in ("check.md", "diff.md"))
+
+    # No stack is hard-coded: check loops over `labctl stacks`, diff covers every stack (no --stack), the
+    # preview is a matrix over the stacks the review job lists.
+    check_run = next(s for s in review["steps"] if s.get("id") == "check")["run"]
+    assert "for stack in $(uv run labctl stacks); do" in check_run and '--stack "$stack"' in check_run
+    assert "cat check-stack.md >> check.md" in check_run
+    assert "labctl stacks --json" in next(s for s in review["steps"] if s.get("id") == "stacks")["run"]
+    assert review["outputs"]["stacks"] == "${{ steps.stacks.outputs.list }}"
+    assert "dev" not in PR.read_text(encoding="utf-8").replace("dev/", "")
     assert {argv[0] for argv in _labctl_invocations(doc)} == {"check", "diff"}
     diff_call = next(argv for argv in _labctl_invocations(doc) if argv[0] == "diff")
     assert diff_call[diff_call.index("--format") + 1] == "markdown"
-    assert "--base" in diff_call
+    assert "--base" in diff_call and "--stack" not in diff_call
 
     # The comment stays under GitHub's 65,536 characters: the diff is capped, with room for the guardrails report,
     # and the full report goes to the job summary and an artifact, which the capped one links to.
@@ -155,7 +166,7 @@ def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
         and "body.length > limit" in sticky["with"]["script"]
     )
     assert "head.repo.full_name == github.repository" in sticky["if"]
-    assert 'echo "<!-- labctl-review:$STACK -->"' in compose and "GITHUB_STEP_SUMMARY" in compose
+    assert 'echo "<!-- labctl-review -->"' in compose and "GITHUB_STEP_SUMMARY" in compose
     check_step = next(s for s in review["steps"] if s.get("id") == "check")
     assert check_step["continue-on-error"] is True
     assert any("steps.check.outcome == 'failure'" in s.get("if", "") for s in review["steps"])
@@ -163,6 +174,10 @@ def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
     # The real preview only with Azure configured, never for forks, with OIDC and the policy pack, as the
     # read-only preview identity: the deploy identity (AZURE_CLIENT_ID) has no place in a pull request.
     assert preview["needs"] == "review"
+    assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.review.outputs.stacks || '[]') }}"
+    assert (
+        preview["strategy"]["fail-fast"] is False and "needs.review.outputs.stacks != '[]'" in preview["if"]
+    )
     assert "vars.AZURE_CLIENT_ID_PREVIEW != ''" in preview["if"] and "head.repo.full_name" in preview["if"]
     assert preview["permissions"]["id-token"] == "write"
     assert preview["env"]["ARM_USE_OIDC"] == "true"
@@ -177,15 +192,24 @@ def test_pull_request_workflow_reviews_offline_then_previews_with_azure():
     assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policy"
     assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert pulumi["with"]["stack-name"] == "${{ matrix.stack }}"
 
 
 def test_deploy_workflow_runs_up_behind_an_environment():
     doc = _load(DEPLOY)
     assert doc["on"]["push"]["branches"] == ["main"] and "workflow_dispatch" in doc["on"]
-    (job,) = doc["jobs"].values()
-    assert job["environment"] and "vars.AZURE_CLIENT_ID != ''" in job["if"]
+    select, job = doc["jobs"]["stacks"], doc["jobs"]["up"]
+    # The stacks the push concerns (or the one asked for), a matrix over them: never a hard-coded `dev`.
+    select_run = next(s for s in select["steps"] if s.get("id") == "select")["run"]
+    assert 'labctl stacks --changed-since "${BEFORE:-0}" --json' in select_run
+    assert select["steps"][0]["with"]["fetch-depth"] == 0
+    assert job["needs"] == "stacks" and job["strategy"]["fail-fast"] is False
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks || '[]') }}"
+    assert job["environment"] == "${{ matrix.stack }}" and job["env"]["STACK"] == "${{ matrix.stack }}"
+    assert "vars.AZURE_CLIENT_ID != ''" in job["if"] and "vars.AZURE_CLIENT_ID != ''" in select["if"]
     assert job["permissions"]["id-token"] == "write"
-    assert doc["concurrency"]["cancel-in-progress"] is False  # never cancel a running `pulumi up`
+    # One deployment per stack at a time; never cancel a running `pulumi up`.
+    assert job["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
     steps = job["steps"]
     check_at = next(i for i, s in enumerate(steps) if "labctl check" in s.get("name", ""))
     pulumi_at = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@")]
@@ -204,7 +228,7 @@ def test_deploy_workflow_runs_up_behind_an_environment():
 
 def test_deploy_signs_in_as_the_deploy_identity_only():
     text = DEPLOY.read_text(encoding="utf-8")
-    (job,) = _load(DEPLOY)["jobs"].values()
+    job = _load(DEPLOY)["jobs"]["up"]
     assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
     login = next(s for s in job["steps"] if s.get("uses", "").startswith("azure/login@"))
     assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}"
@@ -244,7 +268,8 @@ def test_the_documented_deploy_identity_may_grant_exactly_the_labs_roles():
     docs = DOCS.read_text(encoding="utf-8")
     (roles,) = re.findall(r'^ROLES="([^"]+)"$', docs, re.M)
     granted = {role.id for role_set in catalog.ROLE_SETS.values() for _, role in role_set} | {
-        catalog.OPENAI_USER.id
+        catalog.OPENAI_USER.id,
+        catalog.COGNITIVE_SERVICES_USER.id,  # the gateway's, for catalog models of other publishers
     }
     assert {r.strip() for r in roles.split(",")} == granted
     # Two identities: the one pull requests can reach has no role that changes Azure.

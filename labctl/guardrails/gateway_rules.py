@@ -65,14 +65,21 @@ def _llm_logs(view: StackView) -> Iterator[Finding]:
             )
 
 
+def _number(value: object) -> int | None:
+    """A whole number, however it arrives (the policy engine passes numbers as floats)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
 def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
     if r.type != GENERIC or str(r.get("resourceType") or "").lower() != "diagnostics":
         return
     total = 0
     for side in ("frontend", "backend"):
         for direction in ("request", "response"):
-            size = r.get(f"properties.{side}.{direction}.body.bytes")
-            if isinstance(size, int) and not isinstance(size, bool):
+            size = _number(r.get(f"properties.{side}.{direction}.body.bytes"))
+            if size is not None:
                 total += size
                 if size > MAX_BODY_BYTES:
                     yield f"{side} {direction} body bytes {size} is over API Management's {MAX_BODY_BYTES}"
@@ -82,8 +89,8 @@ def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
             f"the entry; log at most {MAX_LOGGED_BODY_BYTES} (the caller's request and the model's response)"
         )
     for kind in ("requests", "responses"):
-        size = r.get(f"properties.largeLanguageModel.{kind}.maxSizeInBytes")
-        if isinstance(size, int) and not isinstance(size, bool) and size > MAX_MESSAGE_BYTES:
+        size = _number(r.get(f"properties.largeLanguageModel.{kind}.maxSizeInBytes"))
+        if size is not None and size > MAX_MESSAGE_BYTES:
             yield f"LLM {kind} messages up to {size} bytes span several log entries; keep {MAX_MESSAGE_BYTES} or less"
 
 
@@ -99,7 +106,7 @@ def _token_limits(view: StackView) -> Iterator[Finding]:
             root = policy_root(str(value), str(policy.get("format") or "xml"))
         except ET.ParseError:
             continue  # api-policy-managed-identity reports it
-        if root.find(".//llm-token-limit") is None:
+        if all(root.find(f".//{tag}") is None for tag in ("azure-openai-token-limit", "llm-token-limit")):
             yield Finding(
                 policy.urn,
                 "participants have no token limit: one of them can use the deployment's whole capacity",
@@ -164,7 +171,7 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         severity="advisory",
         scope="stack",
         title="Participants have a token limit on the gateway",
-        rationale="Without llm-token-limit one participant can exhaust the deployment's tokens per minute for all.",
+        rationale="Without a token limit policy one participant can exhaust the deployment's tokens per minute for all.",
         fix="Set aoai-lab:participantLimits (tokensPerMinute, and tokenQuota with tokenQuotaPeriod).",
         check_stack=_token_limits,
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from labctl.guardrails.rules import Violation
@@ -19,13 +20,18 @@ def _verdict(stack: str, violations: list[Violation], rule_count: int) -> str:
 def check_table(stack: str, violations: list[Violation], rule_count: int) -> None:
     console = Console()
     if violations:
-        table = Table(title=f"Guardrail violations: stack {stack}", show_lines=True)
+        table = Table(title=escape(f"Guardrail violations: stack {stack}"), show_lines=True)
         for column in ("rule", "severity", "resource", "problem", "fix"):
             table.add_column(column, overflow="fold")
         for v in violations:
             style = "red" if v.rule.severity == "mandatory" else "yellow"
+            # Resource names and messages carry stack-file text: never read as markup.
             table.add_row(
-                v.rule.id, f"[{style}]{v.rule.severity}[/{style}]", v.resource_name, v.message, v.rule.fix
+                escape(v.rule.id),
+                f"[{style}]{v.rule.severity}[/{style}]",
+                escape(v.resource_name),
+                escape(v.message),
+                escape(v.rule.fix),
             )
         console.print(table)
     console.print(_verdict(stack, violations, rule_count), highlight=False, markup=False)

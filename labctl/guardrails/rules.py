@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
 from labctl.guardrails.model import (
     ACCOUNT,
@@ -363,6 +364,7 @@ RULES: tuple[Rule, ...] = (
         check_resource=_model_version,
     ),
     *GATEWAY_RULES,
+    *FOUNDRY_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 

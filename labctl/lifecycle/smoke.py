@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
+from labctl.lifecycle.smoke_diagnose import diagnose
+from labctl.lifecycle.smoke_report import render_results, result_row
 from stacks.config.values import is_embedding_model
 from stacks.outputs import LabOutputs
 
@@ -64,7 +64,8 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        # A 2xx whose body is not an answer (a proxy page, a rewritten body) has a cause: it is not ok.
+        return self.status is not None and 200 <= self.status < 300 and self.cause is None
 
 
 def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
@@ -76,68 +77,12 @@ def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
     ]
 
 
-def diagnose(status: int | None, code: str | None, message: str, *, direct: bool) -> tuple[str, str]:
-    """(short cause, what to do) for the failures labs actually meet."""
-    text = (message or "").lower()
-    if status is None:
-        if code == "timeout":
-            return (
-                "timed out",
-                "no answer within --timeout: the region or the gateway is overloaded; re-run later",
-            )
-        if code == "connection":
-            return (
-                "unreachable",
-                "no HTTP answer: check the endpoint in the outputs, DNS, proxy and TLS trust",
-            )
-        return "client error", "the call failed before reaching the service; see the message"
-    if code == "PermissionDenied" or (status == 403 and "quota" not in text):
-        if direct:
-            return "no data-plane role", (
-                "your identity is not (yet) allowed to call the account: it needs Cognitive Services OpenAI User "
-                "on the account (the instructor/student role sets grant it); new assignments take a few minutes "
-                "to propagate"
-            )
-        return "role not propagated", (
-            "the gateway's managed identity is not (yet) allowed to call the account: role assignments take up "
-            "to ~10 minutes to propagate after `pulumi up`. Wait and re-run; if it persists, check the gateway's "
-            "Cognitive Services OpenAI User assignment on the account"
-        )
-    if status == 401:
-        if direct:
-            return "token rejected", (
-                "the account did not accept your Entra ID token: sign in to the account's tenant "
-                "(`az login --tenant ...`) and check AZURE_TOKEN_CREDENTIALS"
-            )
-        return "key or subscription state", (
-            "the gateway rejected the participant's key: it is wrong or was regenerated since the outputs were "
-            "read, or the participant's gateway subscription is suspended, cancelled or expired (API Management "
-            "answers 401 for all of these). Re-read the outputs; check the subscription under API Management > "
-            "Subscriptions"
-        )
-    if status == 404:
-        if code == "DeploymentNotFound":
-            return "DeploymentNotFound", (
-                "the account has no deployment by this name, or it was created in the last ~5 minutes: check "
-                "`pulumi stack output deployments` against the account, or wait and re-run"
-            )
-        return "no such operation", (
-            "the endpoint has no such path: for the gateway, check AZURE_OPENAI_ENDPOINT (the gateway root, "
-            "without /openai) and that the API was imported with the inference spec"
-        )
-    if status == 429 or (status == 403 and "quota" in text):
-        return "quota / rate limit", (
-            "the deployment's tokens-per-minute (its capacity) or the gateway's token limit is exhausted, even "
-            "after polite retries: raise the capacity (`labctl preflight`), lower --concurrency, or wait a minute"
-        )
-    if status == 400 and code == "OperationNotSupported":
-        return "wrong operation", "the model does not support this call (chat on an embedding model?)"
-    if status >= 500:
-        return "service unavailable", (
-            "the service or the gateway's backend kept failing after retries (busy region, or the backend "
-            "circuit breaker is open): re-run in a few minutes"
-        )
-    return f"HTTP {status}", "the request was rejected; see the message"
+def _answer_problem(kind: str, parsed: Any) -> str | None:
+    """What is missing from a parsed answer (the SDK builds its models without validating them)."""
+    items = getattr(parsed, "choices" if kind == "chat" else "data", None)
+    if not isinstance(items, list) or not items:
+        return f"the answer has no {'choices' if kind == 'chat' else 'embeddings'}"
+    return None
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -182,6 +127,7 @@ def run_smoke(
     max_retries: int = DEFAULT_RETRIES,
     timeout: float = DEFAULT_TIMEOUT,
     on_result: Callable[[ProbeResult], None] | None = None,
+    deadline_s: float | None = None,
 ) -> list[ProbeResult]:
     """Run every probe; never raises for a failed call (it becomes a result with a likely cause). `environment`
     is the stack's `azure-native:environment`: with `direct`, it sets the Entra ID token audience."""
@@ -237,9 +183,25 @@ def run_smoke(
             clients[name] = openai.AzureOpenAI(api_key=key, **common)
     secrets = list(outputs.participant_keys.values())
 
+    ends = None if deadline_s is None else time.monotonic() + deadline_s
+
     def call(probe: Probe) -> ProbeResult:
         client = clients[probe.caller]
         started = time.perf_counter()
+        if ends is not None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                return ProbeResult(
+                    probe,
+                    status=None,
+                    latency_s=0.0,
+                    code="deadline",
+                    cause="not run",
+                    hint="the --timeout deadline passed before this call started: re-run with a longer --timeout "
+                    "or a higher --concurrency",
+                )
+            # No call outlives the round's deadline.
+            client = client.with_options(timeout=min(timeout, remaining))
         try:
             if probe.kind == "chat":
                 raw = client.chat.completions.with_raw_response.create(
@@ -249,16 +211,6 @@ def run_smoke(
                 raw = client.embeddings.with_raw_response.create(
                     model=probe.deployment, input=EMBEDDING_INPUT
                 )
-            parsed = raw.parse()
-            usage = getattr(parsed, "usage", None)
-            return ProbeResult(
-                probe,
-                status=raw.status_code,
-                latency_s=time.perf_counter() - started,
-                tokens=getattr(usage, "total_tokens", None),
-                retries=raw.retries_taken,
-                region=raw.headers.get("x-ms-region"),
-            )
         except Exception as exc:  # every failure is a row in the table, never a crash of the whole run
             status, code, message = _error_details(exc)
             cause, hint = diagnose(status, code, message, direct=direct)
@@ -266,12 +218,43 @@ def run_smoke(
                 probe,
                 status=status,
                 latency_s=time.perf_counter() - started,
-                code=code,
+                code=_scrub(code, secrets) if code else code,
                 message=_scrub(message, secrets),
-                cause=cause,
-                hint=hint,
+                cause=_scrub(cause, secrets),
+                hint=_scrub(hint, secrets),
                 region=getattr(getattr(exc, "response", None), "headers", {}).get("x-ms-region"),
             )
+        # The service answered: what it said must be an answer, else the service (or what sits in front of it)
+        # is to blame, not the client.
+        try:
+            parsed = raw.parse()
+            problem = _answer_problem(probe.kind, parsed)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            return ProbeResult(
+                probe,
+                status=raw.status_code,
+                latency_s=time.perf_counter() - started,
+                code="UnusableAnswer",
+                message=_scrub(problem[:300], secrets),
+                cause="unusable answer",
+                hint=(
+                    f"HTTP {raw.status_code} came back, but not an Azure OpenAI answer: a proxy or sign-in page in "
+                    "front of the endpoint, or a gateway policy that rewrote the body. Check the endpoint and any "
+                    "proxy (HTTPS_PROXY)"
+                ),
+                region=raw.headers.get("x-ms-region"),
+            )
+        usage = getattr(parsed, "usage", None)
+        return ProbeResult(
+            probe,
+            status=raw.status_code,
+            latency_s=time.perf_counter() - started,
+            tokens=getattr(usage, "total_tokens", None),
+            retries=raw.retries_taken,
+            region=raw.headers.get("x-ms-region"),
+        )
 
     results: list[ProbeResult] = []
     try:
@@ -288,54 +271,6 @@ def run_smoke(
     return sorted(results, key=lambda r: order[r.probe])
 
 
-def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
-    table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
-    table.add_column("participant")
-    table.add_column("deployment")
-    table.add_column("call")
-    table.add_column("HTTP", justify="right")
-    table.add_column("latency", justify="right")
-    table.add_column("tokens", justify="right")
-    table.add_column("retries", justify="right")
-    table.add_column("region")
-    table.add_column("result")
-    for r in results:
-        table.add_row(
-            r.probe.caller,
-            r.probe.deployment,
-            r.probe.kind,
-            str(r.status) if r.status is not None else "-",
-            f"{r.latency_s * 1000:.0f} ms",
-            str(r.tokens) if r.tokens is not None else "-",
-            str(r.retries) if r.retries is not None else "-",
-            escape(r.region or "-"),
-            "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
-        )
-    console.print(table)
-    failed = [r for r in results if not r.ok]
-    seen: set[tuple[str | None, str | None]] = set()
-    if failed:
-        console.print("[bold]Likely causes[/bold]")
-    for r in failed:
-        if (r.cause, r.probe.deployment) in seen:
-            continue
-        seen.add((r.cause, r.probe.deployment))
-        who = sorted(
-            {f.probe.caller for f in failed if (f.cause, f.probe.deployment) == (r.cause, r.probe.deployment)}
-        )
-        console.print(
-            f"- [red]{escape(r.cause or '')}[/red] on [cyan]{escape(r.probe.deployment)}[/cyan] "
-            f"for {escape(', '.join(who))}: {escape(r.hint or '')}",
-            highlight=False,
-        )
-        if r.message:
-            console.print(f"  [dim]{escape(r.code or '')} {escape(r.message)}[/dim]", highlight=False)
-    console.print(
-        f"{len(results) - len(failed)}/{len(results)} calls succeeded"
-        + (f", [red]{len(failed)} failed[/red]" if failed else "")
-    )
-
-
 def smoke_command(
     *,
     stack: str,
@@ -350,12 +285,17 @@ def smoke_command(
     credential_factory: Callable[[str], Any] | None = None,
     wait_minutes: float = 0.0,
     wait_interval_s: float | None = None,
+    deadline_s: float | None = None,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
     when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
+    if report_format == "json":
+        console = err_console  # the table for people to stderr; stdout (or --output) gets the JSON
     outputs = parse_outputs(read_stack_outputs(stack, outputs_file, project_dir))
     credential = None
     environment = "public"
@@ -385,6 +325,7 @@ def smoke_command(
                 max_retries=retries,
                 timeout=timeout,
                 on_result=lambda _: progress.advance(task),
+                deadline_s=deadline_s,
             )
 
     from labctl.lifecycle import smoke_wait
@@ -393,4 +334,10 @@ def smoke_command(
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    code = EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    if report_format == "json":
+        from labctl.output import emit_json
+
+        rows = [result_row(r) for r in results]
+        emit_json({"stack": stack, "exitCode": code, "calls": rows}, report_output)
+    return code

@@ -69,6 +69,23 @@ class AzureMocks(mocks.Mocks):
                 "principalId": stable_uuid(typ, name, "principal"),
                 "tenantId": FAKE_TENANT_ID,
             }
+        elif typ == "azure-native:cognitiveservices:Project":
+            # A Foundry project's endpoint, the one AIProjectClient takes (stacks/facts/foundry.yaml).
+            account = str(inputs.get("accountName", ""))
+            state["properties"] = {
+                **dict(inputs.get("properties") or {}),
+                "endpoints": {
+                    "AI Foundry API": f"https://{account}.services.ai.azure.com/api/projects/{name}",
+                    "OpenAI Language Model Instance API": f"https://{account}.openai.azure.com/",
+                },
+                "isDefault": False,
+                "provisioningState": "Succeeded",
+            }
+            state["identity"] = {
+                **(inputs.get("identity") or {}),
+                "principalId": stable_uuid(typ, account, name, "principal"),
+                "tenantId": FAKE_TENANT_ID,
+            }
         elif typ == "azure-native:apimanagement:ApiManagementService":
             state["gatewayUrl"] = f"https://{name}.azure-api.net"
             state["identity"] = {

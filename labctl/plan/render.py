@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from labctl.plan.runtime import Plan
@@ -36,14 +37,15 @@ def describe(resource: dict[str, Any]) -> str:
     for path in KEY_PROPERTIES.get(typ, ()):
         value = _get(resource["inputs"], path)
         if value is not None:
-            props.append(f"[dim]{path}=[/dim]{_short(value)}")
-    label = f"[bold]{typ}[/bold] [cyan]{name}[/cyan]"
+            props.append(f"[dim]{escape(path)}=[/dim]{escape(_short(value))}")
+    # Names and values come from the stack file: escaped, never read as markup.
+    label = f"[bold]{escape(typ)}[/bold] [cyan]{escape(name)}[/cyan]"
     return label + ("  " + " ".join(props) if props else "")
 
 
 def render_plan(plan: Plan, console: Console) -> None:
     stack = next(r for r in plan.resources if r["type"] == STACK_TYPE)
-    root = Tree(f"[bold]{plan.project}[/bold] / [bold]{plan.stack}[/bold]")
+    root = Tree(f"[bold]{escape(plan.project)}[/bold] / [bold]{escape(plan.stack)}[/bold]")
     nodes: dict[str, Tree] = {stack["urn"]: root}
     for r in plan.resources:
         if r["type"] == STACK_TYPE:
@@ -52,7 +54,7 @@ def render_plan(plan: Plan, console: Console) -> None:
         nodes[r["urn"]] = parent.add(describe(r))
     console.print(root)
     for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     counts = Counter(r["type"] for r in plan.resources if r["custom"])
     components = sum(1 for r in plan.resources if not r["custom"] and r["type"] != STACK_TYPE)
     azure_types = [t for t in counts if t.startswith("azure-native:")]

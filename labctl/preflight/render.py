@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -21,16 +22,18 @@ APIM_REGIONS_URL = "https://learn.microsoft.com/azure/api-management/api-managem
 
 def render(result: PreflightResult, settings: LabSettings, out: Console) -> None:
     table = Table(
-        title=f"Does the lab fit? (stack {settings.stack}, regions in preference order)", show_lines=True
+        title=escape(f"Does the lab fit? (stack {settings.stack}, regions in preference order)"),
+        show_lines=True,
     )
     table.add_column("region", style="bold", no_wrap=True)
     for d in settings.deployments:
         floor = f"{d.floor_capacity}-" if d.floor_capacity != d.capacity else ""
-        table.add_column(f"{d.name}\n{d.model} {d.version}\n{' > '.join(d.skus)} {floor}{d.capacity}")
+        header = f"{d.name}\n{d.model} {d.version}\n{' > '.join(d.skus)} {floor}{d.capacity}"
+        table.add_column(escape(header))
     table.add_column("result")
     for r in result.regions:
         cells = [Text(c.text, style="green" if c.ok else "red") for c in r.cells.values()]
-        table.add_row(r.region, *cells, _verdict_text(r, result))
+        table.add_row(Text(r.region), *cells, _verdict_text(r, result))
     out.print(table)
 
 
@@ -195,3 +198,24 @@ def _no_fit(result: PreflightResult, err: Console) -> int:
         for line in closest.advice or ["add regions to aoai-lab:regions"]:
             err.print(Text(f"  - {line}"))
     return result.exit_code
+
+
+def result_json(result: PreflightResult) -> dict[str, Any]:
+    """`--format json`: each region's verdict and cells, the chosen region, and the regions not checked."""
+    return {
+        "chosen": result.chosen.region if result.chosen else None,
+        "closest": result.closest.region if result.closest else None,
+        "unknown": result.unknown,
+        "regions": [
+            {
+                "region": r.region,
+                "verdict": r.verdict.value,
+                "checked": r.checked,
+                "summary": r.summary,
+                "deployments": {name: {"ok": c.ok, "text": c.text} for name, c in r.cells.items()},
+                "warnings": list(r.warnings),
+                "advice": list(r.advice),
+            }
+            for r in result.regions
+        ],
+    }

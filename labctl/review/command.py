@@ -17,11 +17,11 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit
+from labctl.output import emit, emit_json
 from labctl.snapshot import load_plan_snapshot, stack_of
 
 if TYPE_CHECKING:
-    from labctl.review.changes import PropertyChange
+    pass
 
 
 def diff(
@@ -81,7 +81,7 @@ def diff(
     """What merging would do to Azure: creates, updates, replaces and deletes, by property, offline."""
     from labctl.review.engine import diff_snapshots, secret_config_changes
     from labctl.review.report import render_markdown, render_text
-    from labctl.review.revisions import plan_revisions
+    from labctl.review.revisions import plan_stack_revisions
 
     if (base_snapshot is None) != (head_snapshot is None):
         raise UsageError("pass both --base-snapshot and --head-snapshot, or neither")
@@ -94,21 +94,73 @@ def diff(
         new = load_plan_snapshot(head_snapshot, "--head-snapshot")
         stack_name = stack or stack_of(new) or "?"
         labels = (str(base_snapshot), str(head_snapshot))
-        secrets: list[PropertyChange] = []
+        results = [diff_snapshots(old, new, stack=stack_name, base_label=labels[0], head_label=labels[1])]
     else:
-        stack_name = CommandContext.create(stack, project_dir).stack
-        base_side, head_side = plan_revisions(project_dir, stack_name, base)
-        old, new = base_side.snapshot, head_side.snapshot
-        labels = (base_side.label, head_side.label)
-        secrets = secret_config_changes(base_side.stack_config, head_side.stack_config)
-    result = diff_snapshots(
-        old, new, stack=stack_name, base_label=labels[0], head_label=labels[1], secret_config=secrets
-    )
+        # Without --stack: every stack whose file exists on either side (a new stack shows all it creates, a
+        # deleted stack file all it would destroy), one section each.
+        names = [CommandContext.create(stack, project_dir).stack] if stack else None
+        results = [
+            diff_snapshots(
+                sides.base.snapshot,
+                sides.head.snapshot,
+                stack=sides.stack,
+                base_label=sides.base.label,
+                head_label=sides.head.label,
+                secret_config=secret_config_changes(sides.base.stack_config, sides.head.stack_config),
+            )
+            for sides in plan_stack_revisions(project_dir, names, base)
+        ]
     if fmt is Format.markdown:
         if full_output is not None:
-            emit(render_markdown(result), full_output)
-        emit(render_markdown(result, max_chars=max_chars, full_report_url=full_report_url), output)
+            emit("\n".join(render_markdown(r) for r in results), full_output)
+        # The cap is shared: each stack's section gets its part of it.
+        share = None if max_chars is None else max(2000, max_chars // len(results) - 2)
+        emit(
+            "\n".join(render_markdown(r, max_chars=share, full_report_url=full_report_url) for r in results),
+            output,
+        )
+    elif fmt is Format.json:
+        import dataclasses
+
+        emit_json([dataclasses.asdict(r) for r in results], output)
     else:
-        emit(render_text(result), output)
-    if exit_code and result.has_changes:
+        emit("\n".join(render_text(r) for r in results), output)
+    if exit_code and any(r.has_changes for r in results):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def stacks(
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            help="Only the stacks a change since this revision concerns: their stack file was added or modified, "
+            "or the program changed (then every stack). Deleted stack files are reported on stderr, never listed.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (for a CI matrix).")] = False,
+    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+) -> None:
+    """The project's stacks (Pulumi.<stack>.yaml), one per line: what CI loops over instead of a fixed `dev`."""
+    import json
+
+    from rich.console import Console
+
+    from labctl.output import print_warning
+    from labctl.review.revisions import RevisionError
+    from labctl.review.stacks import select_stacks
+
+    try:
+        selection = select_stacks(project_dir, changed_since)
+    except RevisionError as exc:
+        raise UsageError(str(exc)) from None
+    if selection.deleted:
+        print_warning(
+            Console(stderr=True),
+            f"stack file(s) deleted: {', '.join(selection.deleted)}; their stacks are not deployed or destroyed by "
+            "this: run `labctl down --stack <name>` to tear one down",
+        )
+    emit(
+        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks), None
+    )

@@ -169,8 +169,41 @@ def _finish(proc: subprocess.Popen[str], out: Path, label: str, fix: str) -> dic
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def stacks_in(folder: Path) -> set[str]:
+    """The stacks that have a `Pulumi.<stack>.yaml` in `folder`."""
+    return {p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml") if p.is_file()}
+
+
+@dataclass(frozen=True)
+class StackSides:
+    stack: str
+    base: Side
+    head: Side
+
+    @property
+    def change(self) -> str:
+        """ "added", "deleted" or "kept": what the change does to the stack file."""
+        if self.base.snapshot is None:
+            return "added"
+        if self.head.snapshot is None:
+            return "deleted"
+        return "kept"
+
+
 def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tuple[Side, Side]:
     """(base, head) snapshots of `stack`: base from a worktree of `base` (default: merge base with main)."""
+    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
+        raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
+    (sides,) = plan_stack_revisions(project_dir, [stack], base)
+    return sides.base, sides.head
+
+
+def plan_stack_revisions(
+    project_dir: Path, stacks: list[str] | None, base: str | None = None
+) -> list[StackSides]:
+    """Both sides of each stack, from one worktree of `base`. `stacks=None`: every stack with a stack file on
+    either side, so a change that adds a stack shows everything it creates and one that deletes a stack file
+    everything that stack's resources would lose. A side without the stack file has no snapshot."""
     project_dir = project_dir.resolve()
     repo = repo_root(project_dir)
     relative = project_dir.relative_to(repo)
@@ -179,42 +212,62 @@ def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tu
     else:
         commit, why = resolve(repo, base), base
     base_label = f"{why} ({commit[:7]})"
-    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
-        raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
-    # The working tree's stack file first: its problems, with line and column, before any git or planning work.
-    head_config = _stack_config(project_dir, stack)
+    results: list[StackSides] = []
     with tempfile.TemporaryDirectory(prefix="labctl-diff-json-") as tmp, worktree(repo, commit) as tree:
         base_dir = tree / relative
-        base_json, head_json = Path(tmp) / "base.json", Path(tmp) / "head.json"
-        base_exists = (base_dir / f"Pulumi.{stack}.yaml").exists()
-        base_proc = None
-        if base_exists:
-            code = base_code_dir(Path(tmp) / "base-code", planner_code(project_dir), base_dir)
-            base_proc = _start_plan(base_dir, stack, base_json, code)
-        head_proc = _start_plan(project_dir, stack, head_json, project_dir)
-        try:
-            head = _finish(
-                head_proc, head_json, "the working tree", "make `labctl plan` pass in the working tree"
+        names = sorted(stacks_in(project_dir) | stacks_in(base_dir)) if stacks is None else stacks
+        if not names:
+            raise RevisionError(
+                f"no Pulumi.<stack>.yaml in {project_dir} or at {base_label}: nothing to compare"
             )
-            base_snapshot = (
-                _finish(
-                    base_proc,
-                    base_json,
-                    base_label,
-                    "that revision's program (its stacks/, components/ and stack file, planned by the working "
-                    "tree's labctl) must plan: pass another --base, or compare saved plans with --base-snapshot "
-                    "and --head-snapshot",
-                )
-                if base_proc
-                else None
+        code = base_code_dir(Path(tmp) / "base-code", planner_code(project_dir), base_dir)
+        for stack in names:
+            results.append(_plan_pair(project_dir, base_dir, stack, base_label, code, Path(tmp)))
+    return results
+
+
+def _plan_pair(
+    project_dir: Path, base_dir: Path, stack: str, base_label: str, code: Path, tmp: Path
+) -> StackSides:
+    head_exists = (project_dir / f"Pulumi.{stack}.yaml").exists()
+    base_exists = (base_dir / f"Pulumi.{stack}.yaml").exists()
+    # The working tree's stack file first: its problems, with line and column, before any planning work.
+    head_config = _stack_config(project_dir, stack) if head_exists else {}
+    base_json, head_json = tmp / f"base-{stack}.json", tmp / f"head-{stack}.json"
+    base_proc = _start_plan(base_dir, stack, base_json, code) if base_exists else None
+    head_proc = _start_plan(project_dir, stack, head_json, project_dir) if head_exists else None
+    try:
+        head = (
+            _finish(
+                head_proc,
+                head_json,
+                f"stack {stack} in the working tree",
+                "make `labctl plan` pass in the working tree",
             )
-        finally:
-            for proc in (base_proc, head_proc):
-                if proc is not None and proc.poll() is None:
-                    proc.kill()
-                    proc.communicate()
-        base_config = _stack_config(base_dir, stack)
-    return (
-        Side(base_label, base_snapshot, base_config),
-        Side("the working tree", head, head_config),
+            if head_proc
+            else None
+        )
+        base_snapshot = (
+            _finish(
+                base_proc,
+                base_json,
+                f"{base_label} (stack {stack})",
+                "that revision's program (its stacks/, components/ and stack file, planned by the working "
+                "tree's labctl) must plan: pass another --base, or compare saved plans with --base-snapshot "
+                "and --head-snapshot",
+            )
+            if base_proc
+            else None
+        )
+    finally:
+        for proc in (base_proc, head_proc):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    base_config = _stack_config(base_dir, stack) if base_exists else {}
+    missing = f", without Pulumi.{stack}.yaml"
+    return StackSides(
+        stack,
+        Side(base_label + ("" if base_exists else missing), base_snapshot, base_config),
+        Side("the working tree" + ("" if head_exists else missing), head, head_config),
     )

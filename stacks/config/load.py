@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+import stacks.config.foundry_rules  # noqa: F401  (registers the Foundry track's rules)
 from stacks.config import limits as _limits  # noqa: F401  (registers the Azure length rules)
 from stacks.config.encrypted import encrypted_problem, is_encrypted_input, restore, stand_in
 from stacks.config.messages import describe, key_path

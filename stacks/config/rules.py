@@ -314,7 +314,7 @@ def token_limits_need_a_tier_that_has_them(raw: dict[str, Any], ctx: RuleContext
         ]
     for key in keys:
         yield (
-            f"{key}: API Management {tier} does not support llm-token-limit, so per-participant token limits "
+            f"{key}: API Management {tier} does not support the token limit policies (azure-openai-token-limit), so per-participant token limits "
             f"cannot be enforced. Fix: set {NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, "
             "Standard), or remove the limits"
         )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
+from stacks.config.foundry import FoundryTrack
 from stacks.config.values import (
     API_VERSION_RE,
     DEPLOYMENT_NAME_RE,
@@ -134,13 +135,13 @@ class PersonSettings(Section):
         return one_of(v, tuple(ROLE_SETS), "role set")
 
 
-# `token-quota-period` values of llm-token-limit (learn.microsoft.com/azure/api-management/llm-token-limit-policy).
+# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 
 
 class TokenLimitSettings(Section):
-    """A participant's token budget on the gateway (APIM llm-token-limit, one counter per participant key)."""
+    """A participant's token budget on the gateway (APIM azure-openai-token-limit, one counter per participant key)."""
 
     tokens_per_minute: _TOKENS | None = None
     token_quota: _TOKENS | None = None
@@ -246,7 +247,7 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section):
+class LabSettings(Section, FoundryTrack):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
     # Filled by the loader, not by config.

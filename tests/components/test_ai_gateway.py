@@ -121,16 +121,18 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: refuse over-budget callers, drop the caller's key, get a token, send it, then route.
+    # Order matters: refuse keys outside the class window, then over-budget callers, drop the caller's key, get a
+    # token, send it, then route.
     assert steps == [
         "base",
-        "llm-token-limit",
+        "choose",
+        "azure-openai-token-limit",
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    drop_key, auth, bearer, route = inbound[2], inbound[3], inbound[4], inbound[5]
+    drop_key, auth, bearer, route = inbound[3], inbound[4], inbound[5], inbound[6]
     assert drop_key.attrib == {"name": "api-key", "exists-action": "delete"}
     assert auth.get("resource") == "https://cognitiveservices.azure.com"
     token_var = auth.get("output-token-variable-name")
@@ -163,7 +165,7 @@ def test_token_limit_per_participant_subscription():
     assert inbound is not None
     assert [c.tag for c in inbound] == [
         "base",
-        "llm-token-limit",  # before a token is fetched for a request that would be refused
+        "azure-openai-token-limit",  # before a token is fetched for a request that would be refused
         "set-header",
         "authentication-managed-identity",
         "set-header",
@@ -186,7 +188,7 @@ def test_token_limit_per_participant_subscription():
 def test_minute_limit_alone_sends_no_quota_attributes():
     inbound = _policy(plan_gateway(token_limits=TokenLimits(tokens_per_minute=500))).find("inbound")
     assert inbound is not None
-    limit = inbound.find("llm-token-limit")
+    limit = inbound.find("azure-openai-token-limit")
     assert limit is not None
     assert limit.get("tokens-per-minute") == "500"
     assert "token-quota" not in limit.attrib and "token-quota-period" not in limit.attrib
@@ -214,7 +216,7 @@ def test_a_participant_override_gets_a_branch_of_its_own():
         "200000",
         "Weekly",
     )
-    otherwise = choose.find("otherwise/llm-token-limit")
+    otherwise = choose.find("otherwise/azure-openai-token-limit")
     assert otherwise is not None and otherwise.get("tokens-per-minute") == "2000"
     assert special.get("counter-key") == otherwise.get("counter-key") == "@(context.Subscription.Id)"
 
@@ -228,7 +230,7 @@ def test_refusals_say_which_limit_was_hit():
         condition = when.get("condition", "")
         # The error's policy is the limit's own id (documented), or its element name.
         assert 'context.LastError.PolicyId == "participant-token-limit"' in condition
-        assert 'context.LastError.Source == "llm-token-limit"' in condition
+        assert 'context.LastError.Source == "azure-openai-token-limit"' in condition
         status = 429 if "StatusCode == 429" in condition else 403
         body = when.find("set-body")
         assert body is not None and body.text
@@ -435,11 +437,11 @@ def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_conf
     )
     inbound = _policy(plan).find("inbound")
     assert inbound is not None
-    choose = inbound.find("choose")
-    assert choose is not None
+    # The second <choose>: the first is the class window.
+    choose = inbound.findall("choose")[1]
     assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
-    assert choose.find("when/llm-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
-    assert choose.find("otherwise/llm-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]
+    assert choose.find("when/azure-openai-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
+    assert choose.find("otherwise/azure-openai-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]
     assert plan.outputs["participantLimits"] == {
         "student01": {"tokensPerMinute": 3000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},
         "student02": {"tokensPerMinute": 9000, "tokenQuota": 100000, "tokenQuotaPeriod": "Weekly"},

@@ -31,11 +31,18 @@ def test_the_parser_reads_a_deployed_lab(dev_plan):
     assert lab.deployment_models == {n: d["model"] for n, d in data["deployments"].items()}
     assert lab.participant_keys == {"student01": "k1"}
     assert lab.resource_group == "rg-aoai-lab-dev"
+    # The v1 API's base URL and each participant's token budget (the dev stack's participantLimits).
+    assert lab.v1_base_url == data["gatewayV1Url"] == data["gatewayRoot"] + "/openai/v1/"
+    budget = {"tokensPerMinute": 10000, "tokenQuota": 500000, "tokenQuotaPeriod": "Daily"}
+    assert lab.participant_limits == {"student01": budget, "student02": budget}
+    assert lab.api_version == "2025-04-01-preview"
 
 
 def test_stacks_deployed_before_gateway_root_still_parse():
     old = {"deployments": {"chat": {"model": "gpt-5-mini"}}, "gatewayUrl": "https://gw.example/openai/"}
-    assert LabOutputs.parse(old, need_keys=False).gateway_root == "https://gw.example"
+    lab = LabOutputs.parse(old, need_keys=False)
+    assert lab.gateway_root == "https://gw.example" and lab.participant_limits == {}
+    assert lab.v1_base_url == "https://gw.example/openai/v1/"
 
 
 def test_masked_keys_and_missing_deployments_are_refused():

@@ -7,7 +7,7 @@ chat completions (streamed too), embeddings and Responses, on dated api-versions
 - APIM's own:         {"statusCode": 401, "message": "Access denied due to invalid subscription key. ..."}
 - Azure OpenAI's:     {"error": {"code": "DeploymentNotFound" | "PermissionDenied" | "429", "message": ...}}
 It enforces the model facts (a GPT-5 deployment answers 400 on an api-version older than its minimum) and, like
-the policy's llm-token-limit, a participant's tokens per minute (429 with Retry-After) and token quota (403),
+the policy's azure-openai-token-limit (or llm-token-limit), a participant's tokens per minute (429 with Retry-After) and token quota (403),
 with the refusal bodies of the rendered policy (`limits_from_policy`).
 Scripted answers (`fail_next`) let a test make one participant or deployment fail, once or for good.
 """
@@ -28,7 +28,9 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from components.gateway_policy import TokenLimits
+from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from components.content_filter_messages import completion_block_header, rewrite_prompt_block
+from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
 from tests.support.in_flight import CountsInFlight
 
@@ -93,6 +95,10 @@ class Call:
     stream: bool = False
 
 
+def _limit_in(element: ET.Element) -> ET.Element | None:
+    return next((e for tag in TOKEN_LIMIT_TAGS for e in element.iter(tag)), None)
+
+
 def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, TokenLimits], dict[int, Any]]:
     """(everyone's limits, per-participant limits, refusal bodies by status) read from a rendered policy."""
     root = ET.fromstring(policy_xml)
@@ -111,15 +117,15 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     inbound = root.find("inbound")
     assert inbound is not None
     for child in inbound:
-        if child.tag == "llm-token-limit":
+        if child.tag in TOKEN_LIMIT_TAGS:
             default = limits(child)
-        elif child.tag == "choose" and child.find(".//llm-token-limit") is not None:
+        elif child.tag == "choose" and _limit_in(child) is not None:
             for when in child.findall("when"):
-                element = when.find("llm-token-limit")
+                element = _limit_in(when)
                 assert element is not None
                 for sid in re.findall(r'context\.Subscription\.Id == "([^"]+)"', when.get("condition", "")):
                     per[sid] = limits(element)
-            otherwise = child.find("otherwise/llm-token-limit")
+            otherwise = next((_limit_in(o) for o in child.findall("otherwise")), None)
             default = limits(otherwise) if otherwise is not None else None
     bodies: dict[int, Any] = {}
     for when in root.findall("on-error/choose/when"):
@@ -128,6 +134,24 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
         if body is not None and body.text:
             bodies[status] = json.loads(body.text)
     return default, per, bodies
+
+
+_WINDOW_RE = re.compile(r"^@\(DateTime\.UtcNow (<|>=) new DateTime\((\d+), (\d+), (\d+)\)\)$")
+
+
+def window_from_policy(policy_xml: str) -> list[tuple[str, float, Any]]:
+    """The class window of a rendered policy: (operator, UTC epoch seconds, 403 body) per `<when>`."""
+    import datetime as dt
+
+    rules: list[tuple[str, float, Any]] = []
+    for when in ET.fromstring(policy_xml).findall("inbound/choose/when"):
+        match = _WINDOW_RE.match(when.get("condition", ""))
+        body = when.find("return-response/set-body")
+        if match is None or body is None or not body.text:
+            continue
+        moment = dt.datetime(int(match[2]), int(match[3]), int(match[4]), tzinfo=dt.UTC).timestamp()
+        rules.append((match[1], moment, json.loads(body.text)))
+    return rules
 
 
 @dataclass
@@ -141,7 +165,11 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
+    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
+    # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
+    class_window: list[tuple[str, float, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -160,12 +188,22 @@ class FakeGateway(CountsInFlight):
     def enforce_policy(self, policy_xml: str) -> FakeGateway:
         """Apply the token limits and refusal bodies of a rendered gateway policy."""
         self.token_limits, self.participant_limits, self.refusal_bodies = limits_from_policy(policy_xml)
+        outbound = ET.fromstring(policy_xml).find("outbound")
+        self.content_filter_rule = outbound is not None and any(
+            h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
+        )
+        self.class_window = window_from_policy(policy_xml)
         return self
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
 
     def _refused(self, caller: str) -> Response | None:
+        if caller != "bearer":
+            now = self.clock()
+            for op, moment, body in self.class_window:
+                if (op == "<" and now < moment) or (op == ">=" and now >= moment):
+                    return _json(Scripted(403, body))
         limits = self._limits(caller)
         if limits is None or caller == "bearer":
             return None
@@ -221,7 +259,23 @@ class FakeGateway(CountsInFlight):
         return None
 
     def handle(self, request: Request) -> Response:
-        return self._counted(self._answer, request)
+        return self._outbound(request, self._counted(self._answer, request))
+
+    def _outbound(self, request: Request, response: Response) -> Response:
+        """What the policy's <outbound> does to the backend's answer (only the content-filter rule)."""
+        content_type = response.headers.get("Content-Type", "")
+        if not self.content_filter_rule or not content_type.startswith("application/json"):
+            return response
+        text = response.get_data(as_text=True)
+        rewritten = rewrite_prompt_block(response.status_code, json.loads(text))
+        if rewritten is not None:
+            body, headers = rewritten
+            return _json(Scripted(response.status_code, body, headers))
+        for name, value in completion_block_header(
+            response.status_code, request.path, content_type, text
+        ).items():
+            response.headers[name] = value
+        return response
 
     def _answer(self, request: Request) -> Response:
         match = PATH_RE.match(request.path)

@@ -210,7 +210,7 @@ def gateway_rows(calls: tuple[Call, ...] = CALLS) -> list[dict[str, Any]]:
                 "BackendTime": c.backend_ms,
                 "IsRequestSuccess": c.status < 400,
                 "LastErrorReason": "" if c.status < 400 else ("TokenLimitExceeded" if refused else ""),
-                "LastErrorSource": "llm-token-limit" if refused else "",
+                "LastErrorSource": "azure-openai-token-limit" if refused else "",
                 "BackendResponseBody": "",  # body logging is off by default
                 "Region": "East US 2",
                 "Type": "ApiManagementGatewayLogs",

@@ -22,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 import components.ai_gateway as ai_gateway
+import components.content_filter as content_filter
 import components.monitoring as monitoring
 import components.openai_account as openai_account
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
@@ -45,7 +46,7 @@ from stacks.catalog import OPENAI_USER, Role
 TODAY = dt.date(2026, 11, 1)
 OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
 POLICY_ONLY_BASE = """<policies><inbound><base />
-<llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
+<azure-openai-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
 <set-backend-service backend-id="azure-openai" /></inbound>
 <backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
 
@@ -73,7 +74,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 15
+    assert len(RULES_BY_ID) == len(RULES) == 20
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -127,7 +128,79 @@ def _developer_tier(mp: pytest.MonkeyPatch) -> None:
     )
 
 
+# The Foundry track's stack: an AIServices account (one project, `agents`) and a content filter on the chat model.
+_FOUNDRY = {"accountKind": "AIServices", "contentFilter": {"name": "class-filter"}}
+
+
+def _foundry(plan_with_deployments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    from labctl.project import read_stack_config
+    from stacks.config.source import split_config
+
+    lab_config, _ = split_config(read_stack_config("dev")[0])
+    deployments = copy.deepcopy(lab_config["deployments"])
+    deployments[0]["raiPolicy"] = "class-filter"
+    return {**_FOUNDRY, "deployments": deployments}
+
+
+def _hate_prompt_filter_off(mp: pytest.MonkeyPatch) -> None:
+    real = content_filter.content_filters
+
+    def edited(policy: Any) -> list[Any]:
+        return [
+            f
+            if (f.name, f.source) != ("Hate", "Prompt")
+            else content_filter.cognitiveservices.RaiPolicyContentFilterArgs(
+                name="Hate", source="Prompt", enabled=False, blocking=False, severity_threshold="Medium"
+            )
+            for f in real(policy)
+        ]
+
+    mp.setattr(content_filter, "content_filters", edited)
+
+
+def _deployments_in_parallel(mp: pytest.MonkeyPatch) -> None:
+    """The account component without its chain: every child only waits for the account."""
+    real = openai_account.pulumi
+
+    class Pulumi:  # the pulumi module as components/openai_account.py sees it, minus depends_on
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def ResourceOptions(*args: Any, **kwargs: Any) -> Any:
+            kwargs.pop("depends_on", None)
+            return real.ResourceOptions(*args, **kwargs)
+
+    mp.setattr(openai_account, "pulumi", Pulumi())
+
+
 VIOLATING_STACKS: dict[str, Breaks] = {
+    "foundry-project-identity": Breaks(
+        _FOUNDRY | {"contentFilter": None},
+        _edited(openai_account.cognitiveservices, "Project", identity=None),
+        (("openai-agents-project", "system-assigned identity"),),
+    ),
+    "project-on-foundry-account": Breaks(
+        _FOUNDRY | {"contentFilter": None},
+        _edited(openai_account.cognitiveservices, "AccountPropertiesArgs", allow_project_management=False),
+        (("openai-agents-project", "does not allow project management"),),
+    ),
+    "content-filter-keeps-harm-filters": Breaks(
+        _foundry(), _hate_prompt_filter_off, (("openai-filter-policy", "the Hate filter on prompts is off"),)
+    ),
+    "deployment-filter-declared": Breaks(
+        _foundry(),
+        _edited(openai_account.cognitiveservices, "DeploymentPropertiesArgs", rai_policy_name="other-filter"),
+        (
+            ("openai-chat", "raiPolicyName 'other-filter' is not a content filter"),
+            ("openai-embeddings", "raiPolicyName 'other-filter' is not a content filter"),
+        ),
+    ),
+    "account-children-one-at-a-time": Breaks(
+        {},
+        _deployments_in_parallel,
+        (("openai-embeddings", "openai-embeddings and openai-chat (both on openai-account)"),),
+    ),
     "gateway-llm-token-logs": Breaks(
         {},
         _diagnostic_properties(largeLanguageModel={"logs": "disabled"}),
@@ -310,7 +383,7 @@ def test_api_without_any_policy(plan_with, monkeypatch):
 
 
 def test_consumption_gateway_has_no_logs_to_send(plan_with):
-    # Consumption has no llm-token-limit: the limits are refused in config, and the advisory rule says why it matters.
+    # Consumption has no token limit policy: the limits are refused in config, and the advisory rule says why it matters.
     plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     assert _violations(plan) == {"participant-token-limits": ["gateway-api-policy"]}
 
@@ -369,7 +442,7 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "All 15 guardrails pass for stack dev." in result.output
+    assert "All 20 guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):

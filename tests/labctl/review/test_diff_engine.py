@@ -116,7 +116,8 @@ def test_account_kind_change_is_a_replace_with_its_reason(dev_snapshot, plan_wit
 def test_a_replaced_account_takes_its_deployments_diagnostics_and_role_assignments_with_it(
     dev_snapshot, plan_with
 ):
-    diff = diff_snapshots(dev_snapshot, plan_with(accountKind="AIServices").snapshot())
+    # No Foundry project (an AIServices lab gets one by default): this is about what the account takes with it.
+    diff = diff_snapshots(dev_snapshot, plan_with(accountKind="AIServices", foundryProjects=[]).snapshot())
     replaced = {r.name: r for r in diff.resources if r.op == "replace"}
     on_the_account = {
         "openai-chat": "accountName",

@@ -121,6 +121,8 @@ def git_run(tmp_path_factory: pytest.TempPathFactory) -> GitRun:
     # ...and uncommitted edits: a Foundry account (replace), one participant fewer, a provider secret.
     def foundry_and_remove(config: dict) -> None:
         config["aoai-lab:accountKind"] = "AIServices"
+        # No Foundry project: only the account's replacement matters here.
+        config["aoai-lab:foundryProjects"] = []
         config["aoai-lab:participants"] = [
             p for p in config["aoai-lab:participants"] if p["name"] != "student02"
         ]

@@ -82,6 +82,8 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
             assert sorted(p.path for p in change.properties) == ["displayName", "primaryKey"]
     assert [(c.path, c.kind) for c in diff.outputs] == [
         ("accountRegions", "add"),  # the regions of a lab spread over several (issue 12)
+        ("contentFilter", "add"),  # the Foundry track (issue 13): empty on the dev stack
+        ("foundryProjects", "add"),
         ("gatewayRoot", "add"),
         ("gatewayV1Url", "add"),
         ("openaiEnv.OPENAI_API_VERSION", "update"),

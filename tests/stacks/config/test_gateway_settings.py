@@ -85,7 +85,7 @@ def test_bad_limits_name_the_key_and_the_fix(raw_dev, limits, message):
 def test_consumption_cannot_enforce_token_limits(raw_dev):
     problems = _problems(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=LIMITS)
     assert problems == [
-        "aoai-lab:participantLimits: API Management Consumption does not support llm-token-limit, so "
+        "aoai-lab:participantLimits: API Management Consumption does not support the token limit policies (azure-openai-token-limit), so "
         "per-participant token limits cannot be enforced. Fix: set aoai-lab:gatewayTier to BasicV2 (or StandardV2, "
         "Developer, Standard), or remove the limits"
     ]

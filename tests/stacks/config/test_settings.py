@@ -269,7 +269,17 @@ def test_pulumi_yaml_declares_every_simple_key_with_the_settings_default():
     assert project["name"] == "aoai-lab"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
     declared = project["config"]
-    structured = {"regions", "deployments", "people", "participants", "budget", "participantLimits", "prices"}
+    structured = {
+        "regions",
+        "deployments",
+        "people",
+        "participants",
+        "budget",
+        "participantLimits",
+        "prices",
+        "contentFilter",
+        "foundryProjects",
+    }
     simple = [k for k in CONFIG_KEYS if k not in structured]
     assert sorted(declared) == sorted(simple)
     fields = {f.alias or n: f for n, f in LabSettings.model_fields.items()}

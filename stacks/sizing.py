@@ -13,6 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stacks.config.values import NAMESPACE
+
+if TYPE_CHECKING:
+    from stacks.config.sections import LabSettings
 
 # SKUs whose capacity is counted in units of 1,000 tokens per minute (provisioned SKUs count PTUs instead).
 TPM_SKUS = ("Standard", "GlobalStandard", "DataZoneStandard")
@@ -85,3 +91,22 @@ def sizing_warnings(
             f"{needed_units} (check the quota with `labctl preflight`), or lower {limit_key} to {fair_share:,} or less"
         )
     return warnings
+
+
+def class_sizing_warnings(settings: LabSettings) -> list[str]:
+    """The stack's sizing warnings: active (not suspended) participants' effective tokens per minute against
+    each chat deployment counted in TPM."""
+    active = [p for p in settings.participants if p.state != "suspended"]
+    tpm: list[int | None] = []
+    for participant in active:
+        limits = settings.limits_of(participant)
+        tpm.append(limits.tokens_per_minute if limits is not None else None)
+    chat = [
+        ChatDeployment(d.name, d.model, d.sku, d.capacity) for d in settings.deployments if not d.is_embedding
+    ]
+    return sizing_warnings(
+        tpm,
+        chat,
+        deployments_key=f"{NAMESPACE}:deployments",
+        limit_key=f"{NAMESPACE}:participantLimits.tokensPerMinute",
+    )

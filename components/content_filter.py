@@ -1,0 +1,207 @@
+"""A custom content filter (RAI policy) on the account, with an optional blocklist of terms.
+
+Facts and sources: stacks/facts/foundry.yaml (content_filters). Filter names and the request shape follow
+Azure/azure-rest-api-specs .../stable/2025-06-01/examples/PutRaiPolicy.json, the API version pulumi-azure-native
+3.29 uses for RaiPolicy, RaiBlocklist and RaiBlocklistItem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import cognitiveservices
+
+# The four harm categories, as the RAI policy names them (self-harm is one word there).
+HARM_CATEGORIES: tuple[str, ...] = ("Hate", "Sexual", "Violence", "Selfharm")
+# The lowest severity that is filtered: Low is the strictest (low, medium and high are blocked), High the most
+# permissive (only high is blocked). Turning a category off needs Microsoft's approval, so it is not offered.
+SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High")
+# Default = filter before content streams back; Asynchronous_filter streams first and filters after
+# (the provider's docstring: use Asynchronous_filter, not Deferred, from API 2025-06-01).
+MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")
+BASE_POLICY = "Microsoft.DefaultV2"
+# Microsoft.DefaultV2's thresholds (default-safety-policies.md): Medium everywhere.
+DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, "Medium")
+
+
+def blocklist_item_name(term: str) -> str:
+    """A stable name per term, so reordering or adding terms never replaces the others."""
+    return "term-" + hashlib.sha256(term.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ContentFilterPolicy:
+    """What the filter does (no placement): what the account component takes."""
+
+    # The policy's Azure name, which deployments reference as `raiPolicyName`.
+    policy_name: str
+    prompt_thresholds: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    completion_thresholds: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    # Prompt shields: jailbreak attempts in the user prompt, and attacks hidden in documents/tool results.
+    jailbreak_shield: bool = True
+    indirect_attack_shield: bool = True
+    # Completions that reproduce known text are blocked; matching public code is only annotated, so a coding
+    # exercise is not refused because its answer resembles a public repository.
+    protected_material_text: bool = True
+    block_protected_code: bool = False
+    profanity: bool = False
+    # Exact terms (not regular expressions) blocked in prompts and completions.
+    blocklist_terms: Sequence[str] = ()
+    mode: str = "Default"
+    base_policy_name: str = BASE_POLICY
+
+
+@dataclass(frozen=True)
+class ContentFilterArgs:
+    resource_group_name: pulumi.Input[str]
+    account_name: pulumi.Input[str]
+    policy: ContentFilterPolicy
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # The account child created before this one, if any: the first resource here waits for it.
+    after: pulumi.Resource | None = None
+
+
+def content_filters(args: ContentFilterPolicy) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
+    """The policy's filter list exactly as Azure receives it (pure: tested without the runtime)."""
+    for label, thresholds in (("prompt", args.prompt_thresholds), ("completion", args.completion_thresholds)):
+        if set(thresholds) != set(HARM_CATEGORIES):
+            raise ValueError(
+                f"{label} thresholds must name exactly {HARM_CATEGORIES}, got {sorted(thresholds)}"
+            )
+        bad = {k: v for k, v in thresholds.items() if v not in SEVERITIES}
+        if bad:
+            raise ValueError(f"{label} thresholds must be one of {SEVERITIES}: {bad}")
+    if args.mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {args.mode!r}")
+
+    def flt(name: str, source: str, *, enabled: bool, blocking: bool, severity: str | None = None):
+        return cognitiveservices.RaiPolicyContentFilterArgs(
+            name=name, source=source, enabled=enabled, blocking=blocking, severity_threshold=severity
+        )
+
+    filters = []
+    for category in HARM_CATEGORIES:
+        filters.append(
+            flt(category, "Prompt", enabled=True, blocking=True, severity=args.prompt_thresholds[category])
+        )
+        filters.append(
+            flt(
+                category,
+                "Completion",
+                enabled=True,
+                blocking=True,
+                severity=args.completion_thresholds[category],
+            )
+        )
+    filters += [
+        flt("Jailbreak", "Prompt", enabled=args.jailbreak_shield, blocking=args.jailbreak_shield),
+        flt(
+            "Indirect Attack",
+            "Prompt",
+            enabled=args.indirect_attack_shield,
+            blocking=args.indirect_attack_shield,
+        ),
+        flt(
+            "Protected Material Text",
+            "Completion",
+            enabled=args.protected_material_text,
+            blocking=args.protected_material_text,
+        ),
+        flt("Protected Material Code", "Completion", enabled=True, blocking=args.block_protected_code),
+        flt("Profanity", "Prompt", enabled=args.profanity, blocking=args.profanity),
+    ]
+    return filters
+
+
+class ContentFilter(pulumi.ComponentResource):
+    """The RAI policy (and its blocklist) on one account.
+
+    Azure refuses concurrent operations on one account's children (409 RequestConflict), so everything here is
+    created one after another, starting after `args.after`, and `last` is what the next child (the first
+    deployment) must wait for.
+    """
+
+    policy: cognitiveservices.RaiPolicy
+    blocklist: cognitiveservices.RaiBlocklist | None
+    items: list[cognitiveservices.RaiBlocklistItem]
+    policy_name: pulumi.Output[str]
+    last: pulumi.Resource
+
+    def __init__(
+        self, name: str, args: ContentFilterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aoai-lab:components:ContentFilter", name, None, opts)
+        policy = args.policy
+        filters = content_filters(policy)
+        terms = list(dict.fromkeys(t.strip() for t in policy.blocklist_terms if t.strip()))
+        tags = dict(args.tags)
+
+        def after(previous: pulumi.Resource | None) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None)
+
+        previous: pulumi.Resource | None = args.after
+        self.blocklist = None
+        self.items = []
+        custom_blocklists = None
+        if terms:
+            blocklist_name = f"{policy.policy_name}-blocklist"
+            self.blocklist = cognitiveservices.RaiBlocklist(
+                f"{name}-blocklist",
+                account_name=args.account_name,
+                resource_group_name=args.resource_group_name,
+                rai_blocklist_name=blocklist_name,
+                properties=cognitiveservices.RaiBlocklistPropertiesArgs(
+                    description="Terms the lab blocks in prompts and completions (aoai-lab:contentFilter)."
+                ),
+                tags=tags,
+                opts=after(args.after),
+            )
+            previous = self.blocklist
+            for term in terms:
+                item = cognitiveservices.RaiBlocklistItem(
+                    f"{name}-{blocklist_item_name(term)}",
+                    account_name=args.account_name,
+                    resource_group_name=args.resource_group_name,
+                    # The known name (the dependency on the blocklist is explicit, via `after`).
+                    rai_blocklist_name=blocklist_name,
+                    rai_blocklist_item_name=blocklist_item_name(term),
+                    properties=cognitiveservices.RaiBlocklistItemPropertiesArgs(pattern=term, is_regex=False),
+                    tags=tags,
+                    opts=after(previous),
+                )
+                self.items.append(item)
+                previous = item
+            custom_blocklists = [
+                cognitiveservices.CustomBlocklistConfigArgs(
+                    blocklist_name=blocklist_name, source=src, blocking=True
+                )
+                for src in ("Prompt", "Completion")
+            ]
+
+        self.policy = cognitiveservices.RaiPolicy(
+            f"{name}-policy",
+            account_name=args.account_name,
+            resource_group_name=args.resource_group_name,
+            rai_policy_name=policy.policy_name,
+            properties=cognitiveservices.RaiPolicyPropertiesArgs(
+                base_policy_name=policy.base_policy_name,
+                mode=policy.mode,
+                content_filters=filters,
+                custom_blocklists=custom_blocklists,
+            ),
+            tags=tags,
+            opts=after(previous),
+        )
+        self.last = self.policy
+        # The name deployments reference, resolved only once the policy exists (so they wait for it).
+        self.policy_name = self.policy.id.apply(lambda _: policy.policy_name)
+        self.register_outputs(
+            {
+                "policyName": self.policy_name,
+                "blocklistName": f"{policy.policy_name}-blocklist" if terms else None,
+                "blockedTerms": len(terms),
+            }
+        )

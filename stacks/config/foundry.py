@@ -1,0 +1,185 @@
+"""Sections of the Foundry track: `aoai-lab:contentFilter` and `aoai-lab:foundryProjects` (LabSettings fields).
+
+One value at a time here; rules across keys are in stacks/config/foundry_rules.py. Facts and their sources:
+stacks/facts/foundry.yaml.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+# Azure's names for the harm categories, by the config key that sets them.
+CATEGORY_KEYS: dict[str, str] = {
+    "hate": "Hate",
+    "sexual": "Sexual",
+    "violence": "Violence",
+    "selfHarm": "Selfharm",
+}
+SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
+# Built-in policies a deployment may name without a contentFilter of the lab's own.
+BUILT_IN_POLICIES: tuple[str, ...] = ("Microsoft.DefaultV2", "Microsoft.Default")
+# RAI policy and project names end up in ARM paths; kept to a conservative alphabet.
+POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,62}$")
+PROJECT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+# Our own bounds (not Azure's documented limits): a blocked term is a word or phrase, and every term is one
+# resource created after the other, so a long list slows `pulumi up`.
+MAX_TERM_LENGTH = 100
+MAX_TERMS = 200
+DEFAULT_POLICY_NAME = "lab-content-filter"
+DEFAULT_PROJECT_NAME = "agents"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
+    text = str(value).strip()
+    for key, azure in allowed.items():
+        if text.lower() in (key.lower(), azure.lower()):
+            return azure
+    hint = difflib.get_close_matches(text.lower(), list(allowed), n=1)
+    suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+    raise ValueError(f"unknown {what} '{text}'. Fix: {suggestion}use one of {', '.join(allowed)}")
+
+
+class SeveritySettings(_Model):
+    """The lowest severity that is blocked, per category: low blocks the most, high the least."""
+
+    hate: str = "Medium"
+    sexual: str = "Medium"
+    violence: str = "Medium"
+    self_harm: str = "Medium"
+
+    @field_validator("hate", "sexual", "violence", "self_harm", mode="before")
+    @classmethod
+    def _level(cls, v: Any) -> str:
+        if v is None or str(v).strip().lower() in ("off", "none", "false", "disabled"):
+            raise ValueError(
+                "a harm category cannot be turned off here (Azure requires approved modified content filtering). "
+                "Fix: use high to block only the most severe content"
+            )
+        return _choice(v, SEVERITY_LEVELS, "severity")
+
+    def azure(self) -> dict[str, str]:
+        """Azure's category name -> threshold."""
+        return {
+            "Hate": self.hate,
+            "Sexual": self.sexual,
+            "Violence": self.violence,
+            "Selfharm": self.self_harm,
+        }
+
+
+class ContentFilterSettings(_Model):
+    """`aoai-lab:contentFilter`: one custom content filter on the account, used by deployments that name it."""
+
+    name: str = DEFAULT_POLICY_NAME
+    prompt: SeveritySettings = SeveritySettings()
+    completion: SeveritySettings = SeveritySettings()
+    # Jailbreak and indirect-attack detection on prompts.
+    prompt_shields: bool = True
+    protected_material: bool = True
+    block_protected_code: bool = False
+    profanity: bool = False
+    blocked_terms: tuple[str, ...] = Field(default=(), max_length=MAX_TERMS)
+    streaming: str = "Default"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v in BUILT_IN_POLICIES or v.lower().startswith("microsoft."):
+            raise ValueError(
+                f"'{v}' is a built-in policy name. Fix: name the lab's own filter differently, e.g. "
+                f"{DEFAULT_POLICY_NAME}"
+            )
+        if not POLICY_NAME_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid content filter name. Fix: 2-63 letters, digits, '_' or '-', starting with "
+                "a letter or digit"
+            )
+        return v
+
+    @field_validator("streaming", mode="before")
+    @classmethod
+    def _streaming(cls, v: Any) -> str:
+        return _choice(v, STREAMING_MODES, "streaming mode")
+
+    @field_validator("blocked_terms")
+    @classmethod
+    def _terms(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        terms = [t.strip() for t in v]
+        if any(not t for t in terms):
+            raise ValueError("an empty blocked term. Fix: remove the empty entry")
+        long = [t[:20] + "..." for t in terms if len(t) > MAX_TERM_LENGTH]
+        if long:
+            raise ValueError(
+                f"blocked term '{long[0]}' is longer than {MAX_TERM_LENGTH} characters. Fix: shorten it"
+            )
+        seen: set[str] = set()
+        dupes = [t for t in terms if t.lower() in seen or seen.add(t.lower())]
+        if dupes:
+            raise ValueError(f"blocked term '{dupes[0]}' is listed twice. Fix: list each term once")
+        return tuple(terms)
+
+
+class ProjectSettings(_Model):
+    """One Foundry project (`aoai-lab:foundryProjects[]`); `people` limits it to some of `aoai-lab:people`."""
+
+    name: str = DEFAULT_PROJECT_NAME
+    display_name: Annotated[str, Field(max_length=100)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+    # Names of entries in aoai-lab:people (e.g. one group per project); None: everyone with a project role.
+    people: tuple[str, ...] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not PROJECT_NAME_RE.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid project name. Fix: 3-64 lowercase letters, digits or '-', starting and "
+                "ending with a letter or digit"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _people(self) -> ProjectSettings:
+        if self.people is not None and not self.people:
+            raise ValueError(
+                "people is empty. Fix: list person names, or remove `people` to include everyone"
+            )
+        return self
+
+
+def effective_projects(
+    account_kind: str, projects: tuple[ProjectSettings, ...] | None
+) -> tuple[ProjectSettings, ...]:
+    """An AIServices lab gets one project unless the stack lists its own; an OpenAI lab gets none."""
+    if account_kind != "AIServices":
+        return ()
+    return projects if projects is not None else (ProjectSettings(),)
+
+
+class FoundryTrack(_Model):
+    """The Foundry track's keys, mixed into LabSettings: a custom content filter deployments name in `raiPolicy`,
+    and the projects of an AIServices account (unset: one project, `agents`; []: none)."""
+
+    content_filter: ContentFilterSettings | None = None
+    foundry_projects: tuple[ProjectSettings, ...] | None = None
+
+    @property
+    def projects(self) -> tuple[ProjectSettings, ...]:
+        kind = getattr(self, "account_kind", "OpenAI")
+        return effective_projects(kind, self.foundry_projects)
