@@ -20,9 +20,9 @@ from stacks import gateway_config
 from stacks import outputs as out
 from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
+from stacks.config.values import is_audio_model
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
-from stacks.config.values import is_audio_model
 from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
 from stacks.regions import deployment_specs, gateway_backends, regional_accounts
