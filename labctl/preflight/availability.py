@@ -128,10 +128,10 @@ def read_live(
                         failure.status,
                     )
                 return region, what, failure
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                # A body of the right shape with a value the trimming cannot use: the region is not known.
-                message = f"Azure's answer could not be read ({type(exc).__name__}: {exc})"
-                return region, what, RegionFailure(message[:300], "UnusableAnswer")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # A body of the right shape with values the trimming cannot use: the region is not known.
+                message = f"Azure's answer for the {what} of {region} lacks values labctl needs (an incomplete answer)"
+                return region, what, RegionFailure(message, "UnusableAnswer")
 
         results: dict[str, RegionData] = {}
         # Every call of every region in flight together: the wall time is about one call, whatever the count.

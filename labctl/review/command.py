@@ -17,7 +17,7 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit
+from labctl.output import emit, emit_json
 from labctl.snapshot import load_plan_snapshot, stack_of
 
 if TYPE_CHECKING:
@@ -119,6 +119,10 @@ def diff(
             "\n".join(render_markdown(r, max_chars=share, full_report_url=full_report_url) for r in results),
             output,
         )
+    elif fmt is Format.json:
+        import dataclasses
+
+        emit_json([dataclasses.asdict(r) for r in results], output)
     else:
         emit("\n".join(render_text(r) for r in results), output)
     if exit_code and any(r.has_changes for r in results):

@@ -768,3 +768,78 @@ def test_a_pooled_quota_is_counted_once_so_spreading_does_not_help(project, arm,
         "OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 8 left in the pool"
         in text
     )
+
+
+def test_a_region_without_the_gateway_tier_can_hold_a_secondary_account(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    # BasicV2 only in eastus: eastus hosts the gateway (primary); the others still hold chat capacity.
+    azure.apim_skus = [apim_sku("BasicV2", ["East US"])]
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 4 regions (eastus primary)" in text
+    assert "eastus2: chat 8" in text
+
+
+def test_a_region_azure_could_not_validate_takes_no_share(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    azure.answer("swedencentral", 400, invalid_template("d", {"code": "InvalidTemplate", "message": "Bad."}))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 3 regions" in text
+    assert "not used: swedencentral (Azure could not validate it)" in text
+
+
+def test_a_usage_that_looks_pooled_is_hinted_and_a_declared_pool_is_said_once(project, arm, signed_in):
+    # The same 120 of 500 used in every region: maybe one pool (never assumed).
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas({"OpenAI.GlobalStandard.gpt-5-mini": (120, 500)}))
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert "OpenAI.GlobalStandard.gpt-5-mini report(s) the same use and limit in every region read" in text
+    result = preflight(project, arm, "--pooled-quota", "OpenAI.GlobalStandard.gpt-5-mini")
+    text = " ".join(result.output.split())
+    assert (
+        text.count("OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 380 left")
+        == 1
+    )
+    assert "report(s) the same use" not in text
+
+
+def test_the_spread_is_validated_as_it_would_be_deployed(project, arm, azure, signed_in):
+    from tests.support.fake_arm_validation import Answer, insufficient_quota
+
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    assert "Resource Manager accepts the spread in eastus2, eastus, canadaeast, swedencentral." in " ".join(
+        result.output.split()
+    )
+    body = azure.bodies["aoai-lab-preflight-spread-swedencentral"]
+    inner = body["properties"]["template"]["resources"][1]["properties"]["template"]["resources"]
+    # A secondary region: its account and its share of chat only; the gateway stays in the primary region.
+    assert [(r["type"].rsplit("/", 1)[-1], r.get("sku", {}).get("capacity")) for r in inner] == [
+        ("accounts", None),
+        ("deployments", 8),
+    ]
+    primary = azure.bodies["aoai-lab-preflight-spread-eastus2"]["properties"]["template"]["resources"][1]
+    assert "Microsoft.ApiManagement/service" in [
+        r["type"] for r in primary["properties"]["template"]["resources"]
+    ]
+
+    azure.answers_by_name["aoai-lab-preflight-spread-swedencentral"] = Answer(
+        400, invalid_template("d", insufficient_quota("gpt-5-mini", 8, 0))
+    )
+    refused = preflight(project, arm, "--write")
+    assert refused.exit_code == EXIT_NO_FIT, refused.output
+    assert (
+        "Azure refuses the spread in swedencentral: not enough model quota [InsufficientQuota]"
+        in " ".join(refused.output.split())
+    )
+    from labctl.project import load_stack_settings
+
+    assert not load_stack_settings("dev", project).spills_over  # nothing pinned
