@@ -64,6 +64,12 @@ def is_embedding_model(model: str) -> bool:
     return "embedding" in model.lower()
 
 
+def is_audio_model(model: str) -> bool:
+    """Speech models (tts, tts-hd, gpt-4o-mini-tts; whisper and *-transcribe) take /audio/..., not chat."""
+    name = model.lower()
+    return name.startswith(("tts", "whisper")) or name.endswith(("-tts", "-transcribe")) or "-tts-" in name
+
+
 def person_key(name: str | None, principal_id: str) -> str:
     """How a person appears in resource names: their name as a slug, else the start of their object id."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else ""
