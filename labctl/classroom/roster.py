@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import LabctlError
+from labctl.errors import UsageError as BadArgument
 from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .slugs import suggest_name
@@ -125,9 +126,15 @@ def normalise_header(text: str) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 with or without a BOM, else Windows-1252 (what Excel's plain CSV writes)."""
+    """(text, encoding name): UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's "Unicode Text", tab-separated,
+    and PowerShell 5.1's `>`), else Windows-1252 (what Excel's plain CSV writes)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read it as Windows-1252 below, the header check will say what is wrong
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -147,12 +154,12 @@ def sniff_delimiter(text: str) -> str:
 def read_roster(path: Path) -> Roster:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise RosterError(
-            path, [f"{path} not found. Fix: export the class list as CSV and pass its path"]
+    except FileNotFoundError:  # a wrong argument, like a missing --outputs or --snapshot file: exit 2
+        raise BadArgument(f"{path} not found. Fix: export the class list as CSV and pass its path") from None
+    except OSError as exc:  # a folder, no permission
+        raise BadArgument(
+            f"{path} cannot be read: {exc.strerror or exc}. Fix: pass the class list's CSV file"
         ) from None
-    except OSError as exc:
-        raise RosterError(path, [f"{path} cannot be read: {exc.strerror or exc}"]) from None
     text, encoding = decode(data)
     return parse_roster(text, path=path, encoding=encoding)
 
