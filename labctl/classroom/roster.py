@@ -87,6 +87,11 @@ PERIOD_ALIASES = {
 }  # fmt: skip
 
 
+# What `roster export` writes for an e-mail the stack file holds encrypted (`pulumi config set --secret`): offline
+# there is no plaintext, and the ciphertext is no use in a spreadsheet. `pulumi config` shows secrets the same way.
+ENCRYPTED_EMAIL = "[secret]"
+
+
 class RosterError(LabctlError):
     """The class list cannot be used; `problems` has one line per problem, each with its line number (exit 1:
     the command ran and found problems in the file)."""
@@ -232,11 +237,13 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
     before = len(problems)
     name = values.get("name") or " ".join(p for p in (values.get("first"), values.get("last")) if p)
     email = values.get("email", "")
-    if not email:
+    participant = values.get("participant") or None
+    if email == ENCRYPTED_EMAIL and participant is not None:
+        pass  # `roster export` of an encrypted (`secure:`) e-mail: matched by the participant's name on import
+    elif not email:
         problems.append(f"line {line}: no e-mail for '{name or '?'}'. Fix: fill in the e-mail column")
     elif not EMAIL_RE.match(email):
         problems.append(f"line {line}: '{email}' is not an e-mail address. Fix: use name@domain")
-    participant = values.get("participant") or None
     if participant is not None and not PARTICIPANT_NAME_RE.match(participant):
         hint = suggest_name(participant)
         fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
@@ -270,6 +277,8 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
         )
     if len(problems) > before:
         return None
+    if email == ENCRYPTED_EMAIL:
+        return RosterEntry(line, name, email, participant, limits)
     # Addresses are case-insensitive in practice; the domain is by definition (RFC 5321), so it is lowercased.
     local, domain = email.rsplit("@", 1)
     return RosterEntry(line, name, f"{local}@{domain.lower()}", participant, limits)
