@@ -20,6 +20,7 @@ from stacks import gateway_config
 from stacks import outputs as out
 from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
+from stacks.config.values import is_audio_model
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.foundry import filter_policy
@@ -265,7 +266,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             )
     RoleAssignments("access", RoleAssignmentsArgs(subscription_id=client.subscription_id, grants=grants))
 
-    chat = [d.name for d in settings.deployments if not d.is_embedding]
+    # The chat deployment handed out: neither an embeddings nor a speech model.
+    chat = [d.name for d in settings.deployments if not d.is_embedding and not is_audio_model(d.model)]
     embeddings = [d.name for d in settings.deployments if d.is_embedding]
     env = gateway.gateway_url.apply(
         lambda root: out.openai_env(

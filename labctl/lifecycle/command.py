@@ -115,6 +115,8 @@ def purge(
     ] = 0.0,
     arm_endpoint: ArmEndpointOption = None,
     timeout: PurgeTimeoutOption = 900.0,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Purge the lab's soft-deleted Azure OpenAI accounts and API Management services (after `pulumi destroy`)."""
@@ -122,6 +124,10 @@ def purge(
 
     # After `pulumi stack rm` the stack file is gone; the lab is still known by project and stack.
     ctx = CommandContext.create(stack, project_dir, need_file=False)
+    if fmt is ReportFormat.json and not yes:
+        from labctl.errors import UsageError
+
+        raise UsageError("--format json goes with --yes (the confirmation question would mix with the JSON)")
     if yes:
         ctx.require_explicit_stack_for_yes("purge")
     session = prepare_purge(ctx.identity, subscription, arm_endpoint)
@@ -134,6 +140,8 @@ def purge(
             confirm=ctx.confirm_by_stack_name,
             conflict_wait_s=wait,
             timeout=timeout,
+            report_format=fmt.value,
+            report_output=output,
         )
     )
 

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
 from labctl.lifecycle.smoke_diagnose import diagnose
 from labctl.lifecycle.smoke_report import render_results, result_row
-from stacks.config.values import is_embedding_model
+from stacks.config.values import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
 DEFAULT_CONCURRENCY = 20
@@ -74,7 +74,13 @@ def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
         Probe(caller, name, "embeddings" if is_embedding_model(model) else "chat")
         for caller in callers
         for name, model in sorted(outputs.deployment_models.items())
+        if not is_audio_model(model)
     ]
+
+
+def unprobed(outputs: LabOutputs) -> list[str]:
+    """Deployments smoke does not call: speech models answer on /audio/..., which the gateway does not declare."""
+    return sorted(name for name, model in outputs.deployment_models.items() if is_audio_model(model))
 
 
 def _answer_problem(kind: str, parsed: Any) -> str | None:
@@ -305,6 +311,8 @@ def smoke_command(
         environment = lab_identity(stack, project_dir).environment
         credential = (credential_factory or signin.default_credential)(environment)
     total = len(plan_probes(outputs, direct))
+    for name in unprobed(outputs):
+        console.print(f"{name}: not called (a speech model: it answers on /audio/, not chat)", markup=False)
 
     def attempt() -> list[ProbeResult]:
         with Progress(

@@ -212,7 +212,9 @@ def _run_preflight(
         # A lab pinned to a region may already be deployed there: its own usage is read and credited.
         deployed = None
         if settings.location is not None:
-            deployed = DeployedLab(ctx.identity, settings.location)
+            deployed = DeployedLab(
+                ctx.identity, settings.location, also=tuple(p.region for p in settings.placements[1:])
+            )
         # The subscription-wide reads (offer, providers, gateway tiers) run while the regions are read.
         step = AzureStep.start(
             sub,

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from labctl.preflight.decisions import credit_own_usage
 from labctl.preflight.fit import align_down, evaluate_deployment
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.plans import Combined
@@ -84,7 +85,9 @@ def plan_spread(
     for d in settings.deployments:
         only_own_sku = d.model_copy(update={"min_capacity": 1, "fallback_skus": ()})
         for region in usable:
-            ev = evaluate_deployment(only_own_sku, availability[region], settings, today)
+            # The lab's own deployments there (a deployed lab re-checked) count as available, as in decide().
+            here, _ = credit_own_usage(availability[region], settings.account_kind)
+            ev = evaluate_deployment(only_own_sku, here, settings, today)
             if ev.options:
                 offers.setdefault(d.name, {})[region] = ev.options[0]
 

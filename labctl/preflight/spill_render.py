@@ -54,6 +54,14 @@ def conclude_spread(
             err.print(Text(f"  {line}"))
         return None
 
+    for r in result.regions:
+        if r.credited:
+            out.print(
+                Text(
+                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
+                    f"({'; '.join(r.credited)})."
+                )
+            )
     out.print(
         Text(
             f"No single region holds the lab; spread over {len(s.regions)} regions ({s.regions[0]} primary):",

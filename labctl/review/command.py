@@ -15,6 +15,7 @@ from labctl.options import (
     FormatOption,
     OutputOption,
     ProjectDirOption,
+    ReportFormat,
     StackOption,
 )
 from labctl.output import emit, emit_json
@@ -139,7 +140,16 @@ def stacks(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (for a CI matrix).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json (kept for existing CI).")
+    ] = False,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="text: one per line; json: a list (CI matrix)."
+        ),
+    ] = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """The project's stacks (Pulumi.<stack>.yaml), one per line: what CI loops over instead of a fixed `dev`."""
@@ -161,6 +171,8 @@ def stacks(
             f"stack file(s) deleted: {', '.join(selection.deleted)}; their stacks are not deployed or destroyed by "
             "this: run `labctl down --stack <name>` to tear one down",
         )
+    as_json = as_json or fmt is ReportFormat.json
     emit(
-        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks), None
+        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks),
+        output,
     )

@@ -99,3 +99,8 @@ def test_a_bad_enum_value_lists_the_choices() -> None:
     result = run("check", "--stack", "dev", "--format", "yaml")
     assert result.exit_code == EXIT_USAGE
     assert "text" in result.output and "json" in result.output
+
+
+def test_stacks_json_by_format_and_by_the_old_flag() -> None:
+    assert json.loads(run("stacks", "--format", "JSON").stdout) == json.loads(run("stacks", "--json").stdout)
+    assert "dev" in json.loads(run("stacks", "-f", "json", "-o", "-").stdout)

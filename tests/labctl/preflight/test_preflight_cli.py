@@ -843,3 +843,42 @@ def test_the_spread_is_validated_as_it_would_be_deployed(project, arm, azure, si
     from labctl.project import load_stack_settings
 
     assert not load_stack_settings("dev", project).spills_over  # nothing pinned
+
+
+def test_a_deployed_spread_lab_does_not_count_its_own_usage_in_any_of_its_regions(project, arm, signed_in):
+    from tests.support.fake_arm import account, deployment
+
+    # The lab is spread over eastus2 and swedencentral, its chat using all that is left there (8 of 500 each).
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "  aoai-lab:location: eastus2\n",
+            "  aoai-lab:location:\n    - region: eastus2\n      capacity: {chat: 8, embeddings: 50}\n"
+            "    - region: swedencentral\n      capacity: {chat: 8}\n",
+        )
+    )
+    full = {"OpenAI.GlobalStandard.gpt-5-mini": (500, 500), "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(full))
+    arm.deployed(
+        "rg-aoai-lab-dev",
+        account("aoai-lab-dev-x7k2q", "eastus2", "rg-aoai-lab-dev"),
+        [
+            deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 8),
+            deployment("embeddings", "text-embedding-3-small", "1", "GlobalStandard", 50),
+        ],
+    )
+    arm.deployed(
+        "rg-aoai-lab-dev",
+        account("aoai-lab-dev-x7k2q-swedencentral", "swedencentral", "rg-aoai-lab-dev"),
+        [deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 8)],
+    )
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "swedencentral: the lab is already deployed there; its own usage counts as available (chat GlobalStandard 8"
+        in text
+    )
+    assert "eastus2: chat 8, embeddings 50" in text
+    assert "swedencentral: chat 8" in text
