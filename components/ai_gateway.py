@@ -12,6 +12,7 @@ from pulumi_azure_native import apimanagement, resources
 
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
+from components.gateway_backends import CIRCUIT_BREAKER, RegionalBackend, create_backends, plan_routing
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
@@ -27,6 +28,7 @@ from components.gateway_policy import (
     policy_backend_id,
     render_policy,
 )
+from components.gateway_routing import add_routing
 
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
@@ -74,6 +76,9 @@ class AiGatewayArgs:
     logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # A lab spread over regions: every region's account (primary included) and its deployments; empty: one
+    # account, `openai_endpoint` (components/gateway_backends.py).
+    regional_backends: Sequence[RegionalBackend] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.participant_limits) - {p.name for p in self.participants}
@@ -101,6 +106,9 @@ class AiGateway(pulumi.ComponentResource):
             args.policy_template,
         )
         backend_id = policy_backend_id(policy_xml)
+        routing = plan_routing(backend_id, args.regional_backends) if args.regional_backends else None
+        if routing is not None:
+            policy_xml = add_routing(policy_xml, routing.routes, routing.largest_pool - 1)
 
         self.service = apimanagement.ApiManagementService(
             f"{name}-service",
@@ -131,8 +139,21 @@ class AiGateway(pulumi.ComponentResource):
             protocol="http",
             url=pulumi.Output.from_input(args.openai_endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
             description="Azure OpenAI account of the lab (managed identity auth in the API policy)",
+            # Spread over regions, a throttled region's breaker sends calls to the others for a while.
+            circuit_breaker=CIRCUIT_BREAKER if routing is not None else None,
             opts=child,
         )
+        self.regional: list[apimanagement.Backend] = []
+        if routing is not None:
+            self.regional = create_backends(
+                name,
+                routing=routing,
+                backends=args.regional_backends,
+                primary=self.backend,
+                service_name=service_name,
+                resource_group_name=rg,
+                parent=self,
+            )
 
         self.api = apimanagement.Api(
             f"{name}-api",
@@ -162,7 +183,7 @@ class AiGateway(pulumi.ComponentResource):
             format="xml",
             value=policy_xml,
             # The policy names the backend: it must exist before the policy is accepted.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.backend]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.backend, *self.regional]),
         )
 
         self.product = apimanagement.Product(

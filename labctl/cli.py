@@ -10,7 +10,7 @@ function. tests/labctl/review/test_revision_contract.py plans a revision from be
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -50,13 +50,32 @@ app = typer.Typer(
     help="Offline and operational commands for the aoai-lab Pulumi project.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # `labctl --install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("aoai-lab")
+        except PackageNotFoundError:  # run from a checkout that is not installed
+            number = "unknown"
+        typer.echo(f"labctl {number}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print labctl's version and exit."),
+    ] = False,
+) -> None:
     """Offline and operational commands for the aoai-lab Pulumi project."""
 
 
@@ -68,18 +87,18 @@ def _register() -> None:
     from labctl.preflight import command as preflight
     from labctl.review import command as review
 
-    app.command("plan")(plan.plan)
-    app.command("preflight")(preflight.preflight)
-    app.command("diff")(review.diff)
-    app.command("stacks")(review.stacks)
-    app.command("check")(guardrails.check)
-    app.command("smoke")(lifecycle.smoke)
-    app.command("purge")(lifecycle.purge)
-    app.command("down")(lifecycle.down)
+    app.command("plan", epilog=EXIT_CODES_HELP)(plan.plan)
+    app.command("preflight", epilog=EXIT_CODES_HELP)(preflight.preflight)
+    app.command("diff", epilog=EXIT_CODES_HELP)(review.diff)
+    app.command("stacks", epilog=EXIT_CODES_HELP)(review.stacks)
+    app.command("check", epilog=EXIT_CODES_HELP)(guardrails.check)
+    app.command("smoke", epilog=EXIT_CODES_HELP)(lifecycle.smoke)
+    app.command("purge", epilog=EXIT_CODES_HELP)(lifecycle.purge)
+    app.command("down", epilog=EXIT_CODES_HELP)(lifecycle.down)
     app.add_typer(classroom.roster_app, name="roster")
-    app.command("handout")(classroom.handout)
+    app.command("handout", epilog=EXIT_CODES_HELP)(classroom.handout)
     app.add_typer(classroom.participant_app, name="participant")
-    app.command("usage")(classroom.usage)
+    app.command("usage", epilog=EXIT_CODES_HELP)(classroom.usage)
 
 
 _register()

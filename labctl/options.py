@@ -40,13 +40,33 @@ DEFAULT_PROJECT_DIR = PROJECT_DIR
 class Format(StrEnum):
     text = "text"
     markdown = "markdown"
+    json = "json"
 
 
+class ReportFormat(StrEnum):
+    """Commands whose report is a terminal table: text, or json for machines."""
+
+    text = "text"
+    json = "json"
+
+
+# Enum values are matched without regard to case everywhere (`--format JSON` works), and printed lower-case.
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="text for a terminal, markdown for a pull request comment.")
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="text for a terminal, markdown for a pull request comment, json for machines.",
+    ),
+]
+ReportFormatOption = Annotated[
+    ReportFormat,
+    typer.Option("--format", "-f", case_sensitive=False, help="text for a terminal, json for machines."),
 ]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file instead of stdout (`-`: stdout)."),
 ]
 
 

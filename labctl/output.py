@@ -22,8 +22,8 @@ from labctl.errors import UsageError
 
 
 def emit(text: str, output: Path | None) -> None:
-    """The report to stdout, or to `output` (its folder created)."""
-    if output is None:
+    """The report to stdout, or to `output` (its folder created); `-` is stdout, as elsewhere on the command line."""
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
@@ -36,6 +36,11 @@ def load_json_file(path: Path, what: str = "snapshot") -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 text
         raise UsageError(f"can't read {what} {path}: {exc}") from None
+
+
+def emit_json(data: Any, output: Path | None) -> None:
+    """A machine-readable report: JSON, keys sorted, one trailing newline; to stdout, `-`, or a file."""
+    emit(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", output)
 
 
 def print_error(console: Console, message: str) -> None:

@@ -39,15 +39,7 @@ def require_pulumi_cli(why: str) -> str:
 def read_stack_outputs(stack: str, outputs_file: Path | None, project_dir: Path) -> dict[str, Any]:
     """`--outputs FILE` when given, else `pulumi stack output --json --show-secrets` for the stack."""
     if outputs_file is not None:
-        try:
-            return json.loads(outputs_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UsageError(f"{outputs_file} not found") from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(
-                f"{outputs_file} is not JSON ({exc.msg} at line {exc.lineno}). Fix: write it with "
-                "`pulumi stack output --json --show-secrets`"
-            ) from None
+        return _read_outputs_file(outputs_file)
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise PulumiCliError(
@@ -77,6 +69,24 @@ def read_stack_outputs(stack: str, outputs_file: Path | None, project_dir: Path)
         return json.loads(proc.stdout)
     except json.JSONDecodeError:
         raise PulumiCliError(f"{command} did not print JSON") from None
+
+
+def _read_outputs_file(path: Path) -> Any:
+    """The JSON in an --outputs file. Read as bytes: json detects UTF-8 with or without a BOM and UTF-16, which is
+    what Windows PowerShell 5.1's `pulumi stack output --json --show-secrets > outputs.json` writes."""
+    fix = "Fix: write it with `pulumi stack output --json --show-secrets --stack <stack> > outputs.json`"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"--outputs {path} not found. {fix}") from None
+    except OSError as exc:  # a folder, no permission
+        raise UsageError(f"--outputs {path} cannot be read: {exc.strerror or exc}. {fix}") from None
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON ({exc.msg} at line {exc.lineno}). {fix}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not JSON text (neither UTF-8 nor UTF-16). {fix}") from None
 
 
 def parse_outputs(data: dict[str, Any], *, need_keys: bool = True) -> Any:

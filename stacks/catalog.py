@@ -43,6 +43,10 @@ COGNITIVE_SERVICES_USAGES_READER = Role(
     "Cognitive Services Usages Reader", "bba48692-92b0-4667-a9ad-c31c7b334ac2"
 )
 LOG_ANALYTICS_READER = Role("Log Analytics Reader", "73c42c96-874c-492b-b04d-ab87d138a893")
+# All Cognitive Services data actions on its scope: what Entra ID calls to models of other publishers (DeepSeek...)
+# need; the gateway's identity gets it when the lab deploys one (MicrosoftDocs/azure-ai-docs
+# articles/foundry/foundry-models/includes/tutorials-get-started-deepseek-r1-1.md, prerequisites).
+COGNITIVE_SERVICES_USER = Role("Cognitive Services User", "a97b65f3-24c7-4388-baec-2e87135dc908")
 # Data actions in a Foundry project (agents, threads, files, evaluations) and read on projects and accounts; the
 # portal now calls it "Foundry User", the GUID is unchanged. Developers get it on the project; the project's own
 # identity gets it on the account (MicrosoftDocs/azure-ai-docs articles/foundry/includes/concepts-rbac-foundry-1.md

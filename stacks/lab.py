@@ -18,13 +18,14 @@ from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
 from stacks import gateway_config
 from stacks import outputs as out
-from stacks.catalog import AZURE_AI_USER, OPENAI_USER, ROLE_SETS
+from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
+from stacks.config.values import is_audio_model
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
-from stacks.regions import deployment_specs, regional_accounts
+from stacks.regions import deployment_specs, gateway_backends, regional_accounts
 from stacks.sizing import class_sizing_warnings
 
 
@@ -173,6 +174,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             class_window=ClassWindow(starts_on=settings.starts_on, ends_on=settings.expires_on),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
+            # A spread lab: each region's account behind the gateway (stacks/regions.py).
+            regional_backends=gateway_backends(settings, openai, regional),
         ),
     )
 
@@ -203,6 +206,23 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             for r in regional
         ),
     ]
+    if any(d.format.lower() != "openai" for d in settings.deployments):
+        # Models of other publishers answer Entra ID calls for Cognitive Services User (or higher), which
+        # OpenAI User is not (stacks/facts/foundry.yaml, catalog_models.entra_role).
+        grants += [
+            RoleGrant(
+                key=f"gateway-cognitive-services-user{'-' + region if region else ''}",
+                scope=account_id,
+                principal_id=gateway.principal_id,
+                principal_type="ServicePrincipal",
+                role_guid=COGNITIVE_SERVICES_USER.id,
+                description="API Management gateway calls the catalog models (other publishers) with its identity",
+            )
+            for region, account_id in [
+                ("", openai.account.id),
+                *[(r.region, r.account.account.id) for r in regional],
+            ]
+        ]
     for name, project in openai.projects.items():
         # Agents run as the project's identity: it reads the account's deployments and calls them.
         grants.append(
@@ -246,7 +266,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             )
     RoleAssignments("access", RoleAssignmentsArgs(subscription_id=client.subscription_id, grants=grants))
 
-    chat = [d.name for d in settings.deployments if not d.is_embedding]
+    # The chat deployment handed out: neither an embeddings nor a speech model.
+    chat = [d.name for d in settings.deployments if not d.is_embedding and not is_audio_model(d.model)]
     embeddings = [d.name for d in settings.deployments if d.is_embedding]
     env = gateway.gateway_url.apply(
         lambda root: out.openai_env(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.gateway_backends import RegionalBackend
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from stacks.config.sections import DeploymentSettings, LabSettings, RegionPlacement
 from stacks.foundry import filter_policy
@@ -78,3 +79,21 @@ def regional_accounts(
         )
         out.append(RegionalAccount(region, account, {s.name: s.capacity for s in specs}))
     return out
+
+
+def gateway_backends(
+    settings: LabSettings, primary: OpenAIAccount, regional: Sequence[RegionalAccount]
+) -> list[RegionalBackend]:
+    """What the gateway routes to: every region's account and its deployments (none for a one-region lab)."""
+    if not settings.spills_over:
+        return []
+    first = settings.placements[0]
+    return [
+        RegionalBackend(
+            first.region,
+            primary.endpoint,
+            {s.name: s.capacity for s in deployment_specs(settings.deployments, first)},
+            primary=True,
+        ),
+        *(RegionalBackend(r.region, r.account.endpoint, r.capacities) for r in regional),
+    ]

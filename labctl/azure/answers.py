@@ -102,6 +102,11 @@ def _canonical(url: str) -> tuple[Any, ...]:
     return (parts.netloc.lower(), parts.path.rstrip("/").lower(), query)
 
 
+_LIST_PATH = re.compile(
+    r"/(usages|models|deletedaccounts|deletedservices|accounts|deployments|skus|providers|locations)$", re.I
+)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -114,9 +119,14 @@ def checked_body(answer: Any, url: str, what: str) -> Any:
         raise UnusableAnswer(
             f"Azure's answer to {what} is not text ({type(exc).__name__})", url=url
         ) from None
-    if not text.strip():
-        return None  # 202/204 and some 200s carry no body; the caller's own checks apply
     status = answer.status_code
+    if not text.strip():
+        if status == 200 and _LIST_PATH.search(urlsplit(url).path):
+            # A list always has a body (`{"value": []}` when empty).
+            raise UnusableAnswer(
+                f"Azure's answer to {what} is empty (no JSON at all)", url=url, status=status
+            )
+        return None  # 202/204 and operation results carry no body; the caller's own checks apply
     content_type = (answer.headers.get("Content-Type") or "").lower()
     if "json" not in content_type:
         if "html" in content_type or text.lstrip()[:1] == "<":

@@ -171,11 +171,17 @@ def _quiet_identity_log() -> Iterator[None]:
 
 def check_signed_in(credential: TokenCredential, target: ArmTarget) -> None:
     """Get one token up front: a missing sign-in is reported once, clearly, before anything is read or changed."""
+    check_signed_in_for(credential, target.scope)
+
+
+def check_signed_in_for(credential: TokenCredential, scope: str) -> None:
+    """`check_signed_in` for any API's scope (Log Analytics, ...). Needed where the SDK client would wrap the
+    credential's error in a plain HttpResponseError (azure-monitor-query does), losing what it means."""
     from azure.identity import CredentialUnavailableError
 
     try:
         with _quiet_identity_log():
-            credential.get_token(target.scope)
+            credential.get_token(scope)
     except (CredentialUnavailableError, ClientAuthenticationError) as exc:
         detail = _attempts(str(exc))
         # The chain raises ClientAuthenticationError when no credential had a sign-in to offer.

@@ -80,7 +80,12 @@ def handout(
     stack: StackOption = None,
     fmt: Annotated[
         HandoutFormat,
-        typer.Option("--format", "-f", help="md or html: one page per student; csv: one row each."),
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="md or html: one page per student; csv: one row each.",
+        ),
     ] = HandoutFormat.md,
     outputs: OutputsOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
@@ -127,7 +132,7 @@ def usage(
     stack: StackOption = None,
     since: Annotated[str, typer.Option("--since", help="How far back: 90m, 24h, 7d, 2w.")] = "24h",
     fmt: Annotated[
-        UsageFormat, typer.Option("--format", "-f", help="table, csv or json.")
+        UsageFormat, typer.Option("--format", "-f", case_sensitive=False, help="table, csv or json.")
     ] = UsageFormat.table,
     output: OutputOption = None,
     outputs: OutputsOption = None,

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from labctl.errors import LabctlError
 from labctl.files import atomic_write_text
-from stacks.config.values import is_embedding_model
+from stacks.config.values import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
 Format = Literal["md", "html", "csv"]
@@ -69,6 +69,10 @@ class ClassInfo:
     embeddings: tuple[str, ...]
     ends_on: str | None
     starts_on: str | None = None
+    # The Foundry track: (project, endpoint) where students build agents (AIProjectClient, Entra ID sign-in),
+    # and the speech deployments (they answer on /audio/, not chat).
+    projects: tuple[tuple[str, str], ...] = ()
+    speech: tuple[str, ...] = ()
 
     @property
     def v1_base_url(self) -> str:
@@ -86,10 +90,14 @@ def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInf
     return ClassInfo(
         gateway=outputs.gateway_root.rstrip("/"),
         api_version=outputs.api_version,
-        chat=tuple(sorted(n for n, m in models.items() if not is_embedding_model(m))),
+        chat=tuple(
+            sorted(n for n, m in models.items() if not is_embedding_model(m) and not is_audio_model(m))
+        ),
         embeddings=tuple(sorted(n for n, m in models.items() if is_embedding_model(m))),
         ends_on=outputs.expires_on,
         starts_on=starts_on,
+        projects=tuple(sorted(outputs.project_endpoints.items())),
+        speech=tuple(sorted(n for n, m in models.items() if is_audio_model(m))),
     )
 
 
@@ -175,6 +183,11 @@ def _facts(info: ClassInfo, student: Student) -> list[tuple[str, str]]:
         ("Embedding deployments", ", ".join(info.embeddings) or "(none)"),
         ("Token limits", student.limits.describe()),
         ("Class window", _window(info)),
+        *([("Speech deployments (your Entra ID sign-in)", ", ".join(info.speech))] if info.speech else []),
+        *(
+            (f"Foundry project {name} (AIProjectClient, your Entra ID sign-in)", endpoint)
+            for name, endpoint in info.projects
+        ),
     ]
 
 

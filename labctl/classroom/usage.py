@@ -101,6 +101,11 @@ def run_usage_query(
 
     def work() -> None:
         try:
+            # The sign-in first, on its own: LogsQueryClient would turn "not signed in" into an HttpResponseError
+            # without a status ("answered None"), after azure-identity logged its whole credential chain.
+            from labctl.azure.signin import check_signed_in_for
+
+            check_signed_in_for(credential, logs_scope(endpoint))
             outcome["answer"] = _query(
                 workspace_id, query, start, end, credential, endpoint, deadline_s, transport
             )
@@ -121,6 +126,19 @@ def run_usage_query(
     return outcome["answer"]
 
 
+def logs_scope(endpoint: str) -> str:
+    """The Log Analytics API's token scope: the endpoint's root (without a /v1 path) + /.default."""
+    from urllib.parse import urlparse
+
+    root = endpoint.rstrip("/")
+    if "://" not in root:  # the client adds https:// itself
+        root = "https://" + root
+    if root.endswith("/v1"):
+        parsed = urlparse(root)
+        root = f"{parsed.scheme}://{parsed.netloc}"
+    return f"{root}/.default"
+
+
 def _query(
     workspace_id: str,
     query: str,
@@ -133,7 +151,13 @@ def _query(
 ) -> QueryAnswer:
     from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
-    options: dict[str, Any] = {"endpoint": endpoint, "retry_total": 1, "timeout": deadline_s}
+    # The scope the sign-in check took a token for (not the client's own guess from a /v1/ endpoint).
+    options: dict[str, Any] = {
+        "endpoint": endpoint,
+        "credential_scopes": [logs_scope(endpoint)],
+        "retry_total": 1,
+        "timeout": deadline_s,
+    }
     if transport is not None:
         options["transport"] = transport
     client = LogsQueryClient(credential, **options)
@@ -172,7 +196,7 @@ def _partial_text(error: Any) -> str:
     return f"{error.message or error.code}" + (f" ({inner})" if inner else "")
 
 
-def explain(exc: BaseException, workspace_id: str, deadline_s: float) -> UsageError:
+def explain(exc: BaseException, workspace_id: str, deadline_s: float) -> AzureError:
     """The SDK's exceptions as what the user can do about them (never a traceback)."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
@@ -181,7 +205,7 @@ def explain(exc: BaseException, workspace_id: str, deadline_s: float) -> UsageEr
         ServiceResponseError,
     )
 
-    if isinstance(exc, UsageError):
+    if isinstance(exc, AzureError):  # ours already (a UsageError, or signin's "not signed in")
         return exc
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) != 401:
         return UsageError(

@@ -18,7 +18,7 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, print_warning
+from labctl.output import emit, emit_json, print_warning
 from labctl.snapshot import load_plan_snapshot, stack_of
 
 
@@ -86,7 +86,27 @@ def check(
         rules.append(budget_offer_rule(quota_id))
     violations = evaluate(from_snapshot(data), today=as_of, rules=rules)
     mandatory = [v for v in violations if v.rule.severity == "mandatory"]
-    if fmt is Format.markdown:
+    if fmt is Format.json:
+        emit_json(
+            {
+                "stack": stack_name,
+                "rules": len(rules),
+                "mandatory": len(mandatory),
+                "violations": [
+                    {
+                        "rule": v.rule.id,
+                        "severity": v.rule.severity,
+                        "resource": v.resource_name,
+                        "urn": v.urn,
+                        "problem": v.message,
+                        "fix": v.rule.fix,
+                    }
+                    for v in violations
+                ],
+            },
+            output,
+        )
+    elif fmt is Format.markdown:
         emit(check_markdown(stack_name, violations, len(rules)), output)
     elif output is not None:
         emit(check_plain(stack_name, violations, len(rules)), output)

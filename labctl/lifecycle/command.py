@@ -16,7 +16,10 @@ from labctl.options import (
     DEFAULT_PROJECT_DIR,
     ArmEndpointOption,
     DeletingSubscriptionOption,
+    OutputOption,
     ProjectDirOption,
+    ReportFormat,
+    ReportFormatOption,
     StackOption,
 )
 
@@ -41,7 +44,16 @@ def smoke(
         int,
         typer.Option("--retries", min=0, max=10, help="Retries per call on 429/503 (honours Retry-After)."),
     ] = 3,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds per call.")] = 60.0,
+    call_timeout: Annotated[float, typer.Option("--call-timeout", min=1, help="Seconds per call.")] = 60.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=1,
+            help="Seconds one round of calls may take (each --wait round gets its own); calls not started by then "
+            "are reported as not run.",
+        ),
+    ] = 600.0,
     wait: Annotated[
         float,
         typer.Option(
@@ -53,6 +65,8 @@ def smoke(
             "minutes to propagate after `pulumi up`); report how long it took.",
         ),
     ] = 0.0,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Call every deployment with every participant's key through the gateway; exit 1 if any call fails."""
@@ -67,11 +81,14 @@ def smoke(
             direct=direct,
             concurrency=concurrency,
             retries=retries,
-            timeout=timeout,
+            timeout=min(call_timeout, timeout),
+            deadline_s=timeout,
             project_dir=ctx.project_dir,
             console=ctx.console,
             err_console=ctx.err_console,
             wait_minutes=wait,
+            report_format=fmt.value,
+            report_output=output,
         )
     )
 
@@ -98,6 +115,8 @@ def purge(
     ] = 0.0,
     arm_endpoint: ArmEndpointOption = None,
     timeout: PurgeTimeoutOption = 900.0,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Purge the lab's soft-deleted Azure OpenAI accounts and API Management services (after `pulumi destroy`)."""
@@ -105,6 +124,10 @@ def purge(
 
     # After `pulumi stack rm` the stack file is gone; the lab is still known by project and stack.
     ctx = CommandContext.create(stack, project_dir, need_file=False)
+    if fmt is ReportFormat.json and not yes:
+        from labctl.errors import UsageError
+
+        raise UsageError("--format json goes with --yes (the confirmation question would mix with the JSON)")
     if yes:
         ctx.require_explicit_stack_for_yes("purge")
     session = prepare_purge(ctx.identity, subscription, arm_endpoint)
@@ -117,6 +140,8 @@ def purge(
             confirm=ctx.confirm_by_stack_name,
             conflict_wait_s=wait,
             timeout=timeout,
+            report_format=fmt.value,
+            report_output=output,
         )
     )
 

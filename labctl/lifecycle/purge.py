@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -145,14 +146,25 @@ def purge_command(
     conflict_retry_s: float = CONFLICT_RETRY_S,
     client_options: Mapping[str, Any] | None = None,
     timeout: float = DEFAULT_PURGE_TIMEOUT_S,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted; 1: something
     is left or was not confirmed; 4: the deadline ended a purge before Azure finished it). Raises AzureError
     (exit 4) when Azure cannot be read. `timeout` bounds every Azure call of the command."""
     guard = ArmGuard(Deadline(timeout))
     options = guarded(guard.client_options(), client_options)
+    report: dict[str, Any] = {
+        "stack": identity.stack,
+        "subscription": subscription_id,
+        "found": [],
+        "results": [],
+    }
+    if report_format == "json":
+        console = err_console  # the tables for people to stderr; stdout (or --output) gets the JSON
     with mgmt_clients(credential, subscription_id, target, options) as (cs_client, apim_client):
-        return _purge(
+        code = _purge(
+            report=report,
             identity=identity,
             subscription_id=subscription_id,
             target=target,
@@ -167,10 +179,20 @@ def purge_command(
             conflict_retry_s=conflict_retry_s,
             guard=guard,
         )
+    if report_format == "json":
+        from labctl.output import emit_json
+
+        emit_json({**report, "exitCode": code}, report_output)
+    return code
+
+
+def _item(i: SoftDeleted) -> dict[str, Any]:
+    return {"kind": i.kind, "name": i.name, "location": i.location, "resourceGroup": i.resource_group}
 
 
 def _purge(
     *,
+    report: dict[str, Any],
     identity: LabIdentity,
     subscription_id: str,
     target: ArmTarget,
@@ -209,6 +231,7 @@ def _purge(
             f"{identity.stack} but {escape(reason)}",
             highlight=False,
         )
+    report["found"] = [_item(i) for i in findings.ours]
     if not findings.ours:
         console.print(
             f"Nothing to purge: no soft-deleted account or gateway of {identity.project}/{identity.stack} in "
@@ -235,6 +258,7 @@ def _purge(
         conflict_retry_s=conflict_retry_s,
         guard=guard,
     )
+    report["results"] = [{**_item(r.item), "outcome": r.outcome, "detail": r.detail} for r in results]
     summary = Table(title="Purge")
     for column in ("kind", "name", "result", "detail"):
         summary.add_column(column)
@@ -273,6 +297,7 @@ def _purge(
     except SdkError as exc:
         err_console.print(f"[yellow]warning:[/yellow] could not list again: {escape(arm_error(exc))}")
         left = [r.item for r in results if r.outcome in ("still deleting", "failed")]
+    report["left"] = [_item(i) for i in left]
     if left:
         console.print(_items_table("Still soft-deleted", left))
         if any(r.outcome == "still deleting" for r in results):
@@ -316,9 +341,13 @@ def run_purge(
     confirm: Callable[[str], bool],
     conflict_wait_s: float = 0.0,
     timeout: float = DEFAULT_PURGE_TIMEOUT_S,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     return purge_command(
         timeout=timeout,
+        report_format=report_format,
+        report_output=report_output,
         identity=session.identity,
         subscription_id=session.subscription_id,
         credential=session.credential,

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
 from labctl.lifecycle.smoke_diagnose import diagnose
-from stacks.config.values import is_embedding_model
+from labctl.lifecycle.smoke_report import render_results, result_row
+from stacks.config.values import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
 DEFAULT_CONCURRENCY = 20
@@ -75,7 +74,13 @@ def plan_probes(outputs: LabOutputs, direct: bool) -> list[Probe]:
         Probe(caller, name, "embeddings" if is_embedding_model(model) else "chat")
         for caller in callers
         for name, model in sorted(outputs.deployment_models.items())
+        if not is_audio_model(model)
     ]
+
+
+def unprobed(outputs: LabOutputs) -> list[str]:
+    """Deployments smoke does not call: speech models answer on /audio/..., which the gateway does not declare."""
+    return sorted(name for name, model in outputs.deployment_models.items() if is_audio_model(model))
 
 
 def _answer_problem(kind: str, parsed: Any) -> str | None:
@@ -128,6 +133,7 @@ def run_smoke(
     max_retries: int = DEFAULT_RETRIES,
     timeout: float = DEFAULT_TIMEOUT,
     on_result: Callable[[ProbeResult], None] | None = None,
+    deadline_s: float | None = None,
 ) -> list[ProbeResult]:
     """Run every probe; never raises for a failed call (it becomes a result with a likely cause). `environment`
     is the stack's `azure-native:environment`: with `direct`, it sets the Entra ID token audience."""
@@ -183,9 +189,25 @@ def run_smoke(
             clients[name] = openai.AzureOpenAI(api_key=key, **common)
     secrets = list(outputs.participant_keys.values())
 
+    ends = None if deadline_s is None else time.monotonic() + deadline_s
+
     def call(probe: Probe) -> ProbeResult:
         client = clients[probe.caller]
         started = time.perf_counter()
+        if ends is not None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                return ProbeResult(
+                    probe,
+                    status=None,
+                    latency_s=0.0,
+                    code="deadline",
+                    cause="not run",
+                    hint="the --timeout deadline passed before this call started: re-run with a longer --timeout "
+                    "or a higher --concurrency",
+                )
+            # No call outlives the round's deadline.
+            client = client.with_options(timeout=min(timeout, remaining))
         try:
             if probe.kind == "chat":
                 raw = client.chat.completions.with_raw_response.create(
@@ -255,55 +277,6 @@ def run_smoke(
     return sorted(results, key=lambda r: order[r.probe])
 
 
-def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
-    table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
-    table.add_column("participant")
-    table.add_column("deployment")
-    table.add_column("call")
-    table.add_column("HTTP", justify="right")
-    table.add_column("latency", justify="right")
-    table.add_column("tokens", justify="right")
-    table.add_column("retries", justify="right")
-    table.add_column("region")
-    table.add_column("result")
-    for r in results:
-        # Participant and deployment names come from the outputs file: never read as markup.
-        table.add_row(
-            escape(r.probe.caller),
-            escape(r.probe.deployment),
-            r.probe.kind,
-            str(r.status) if r.status is not None else "-",
-            f"{r.latency_s * 1000:.0f} ms",
-            str(r.tokens) if r.tokens is not None else "-",
-            str(r.retries) if r.retries is not None else "-",
-            escape(r.region or "-"),
-            "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
-        )
-    console.print(table)
-    failed = [r for r in results if not r.ok]
-    seen: set[tuple[str | None, str | None]] = set()
-    if failed:
-        console.print("[bold]Likely causes[/bold]")
-    for r in failed:
-        if (r.cause, r.probe.deployment) in seen:
-            continue
-        seen.add((r.cause, r.probe.deployment))
-        who = sorted(
-            {f.probe.caller for f in failed if (f.cause, f.probe.deployment) == (r.cause, r.probe.deployment)}
-        )
-        console.print(
-            f"- [red]{escape(r.cause or '')}[/red] on [cyan]{escape(r.probe.deployment)}[/cyan] "
-            f"for {escape(', '.join(who))}: {escape(r.hint or '')}",
-            highlight=False,
-        )
-        if r.message:
-            console.print(f"  [dim]{escape(r.code or '')} {escape(r.message)}[/dim]", highlight=False)
-    console.print(
-        f"{len(results) - len(failed)}/{len(results)} calls succeeded"
-        + (f", [red]{len(failed)} failed[/red]" if failed else "")
-    )
-
-
 def smoke_command(
     *,
     stack: str,
@@ -318,12 +291,17 @@ def smoke_command(
     credential_factory: Callable[[str], Any] | None = None,
     wait_minutes: float = 0.0,
     wait_interval_s: float | None = None,
+    deadline_s: float | None = None,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
     when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
+    if report_format == "json":
+        console = err_console  # the table for people to stderr; stdout (or --output) gets the JSON
     outputs = parse_outputs(read_stack_outputs(stack, outputs_file, project_dir))
     credential = None
     environment = "public"
@@ -333,6 +311,8 @@ def smoke_command(
         environment = lab_identity(stack, project_dir).environment
         credential = (credential_factory or signin.default_credential)(environment)
     total = len(plan_probes(outputs, direct))
+    for name in unprobed(outputs):
+        console.print(f"{name}: not called (a speech model: it answers on /audio/, not chat)", markup=False)
 
     def attempt() -> list[ProbeResult]:
         with Progress(
@@ -353,6 +333,7 @@ def smoke_command(
                 max_retries=retries,
                 timeout=timeout,
                 on_result=lambda _: progress.advance(task),
+                deadline_s=deadline_s,
             )
 
     from labctl.lifecycle import smoke_wait
@@ -361,4 +342,10 @@ def smoke_command(
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    code = EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    if report_format == "json":
+        from labctl.output import emit_json
+
+        rows = [result_row(r) for r in results]
+        emit_json({"stack": stack, "exitCode": code, "calls": rows}, report_output)
+    return code

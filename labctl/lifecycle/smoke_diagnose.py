@@ -10,7 +10,7 @@ def diagnose(status: int | None, code: str | None, message: str, *, direct: bool
         if code == "timeout":
             return (
                 "timed out",
-                "no answer within --timeout: the region or the gateway is overloaded; re-run later",
+                "no answer within --timeout (or --call-timeout): the region or the gateway is overloaded; re-run later",
             )
         if code == "connection":
             return (

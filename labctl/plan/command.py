@@ -12,7 +12,14 @@ from typing import Annotated
 import typer
 
 from labctl.context import CommandContext
-from labctl.options import DEFAULT_PROJECT_DIR, ProjectDirOption, StackOption
+from labctl.options import (
+    DEFAULT_PROJECT_DIR,
+    OutputOption,
+    ProjectDirOption,
+    ReportFormat,
+    ReportFormatOption,
+    StackOption,
+)
 
 
 def plan(
@@ -23,6 +30,8 @@ def plan(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
 ) -> None:
     """Render what `pulumi up` would declare, offline: the real program under Pulumi's mock runtime."""
     from labctl.errors import ConfigError
@@ -38,6 +47,14 @@ def plan(
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(result.to_json(), encoding="utf-8")
+    if fmt is ReportFormat.json:
+        # The snapshot itself (what --json FILE writes); warnings on stderr.
+        from labctl.output import emit, print_warning
+
+        emit(result.to_json(), output)
+        for warning in result.warnings:
+            print_warning(ctx.err_console, warning)
+        return
     if quiet:
         azure = sum(1 for r in result.resources if r["type"].startswith("azure-native:"))
         ctx.console.print(f"{azure} Azure resources would be created for stack {ctx.stack}.")

@@ -61,6 +61,8 @@ class DeployedLab:
 
     identity: LabIdentity
     region: str
+    # The other regions of a lab spread over several (aoai-lab:location as a list): read and credited the same way.
+    also: tuple[str, ...] = ()
 
 
 def _first_lines(text: str, n: int = 3) -> str:
@@ -88,8 +90,9 @@ def read_live(
 
     regions = list(dict.fromkeys(regions))
     reads = {r: ["models", "usages"] for r in regions}
-    if deployed is not None and deployed.region in reads:
-        reads[deployed.region].append("lab")
+    for region in (deployed.region, *deployed.also) if deployed is not None else ():
+        if region in reads:
+            reads[region].append("lab")
     options, connection = split_options(
         client_kwargs(target),
         TIMEOUTS,
@@ -116,7 +119,8 @@ def read_live(
                 if what == "lab":
                     assert deployed is not None
                     with answers(f"the lab's deployments in {region}"):
-                        return region, what, _read_deployed_lab(client, deployed)
+                        here = DeployedLab(deployed.identity, region)
+                        return region, what, _read_deployed_lab(client, here)
                 usages = pages(client.usages.list(region), f"the quota in {region}")
                 return region, what, [trim_usage(u.serialize(keep_readonly=True)) for u in usages]
             except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
@@ -128,10 +132,10 @@ def read_live(
                         failure.status,
                     )
                 return region, what, failure
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                # A body of the right shape with a value the trimming cannot use: the region is not known.
-                message = f"Azure's answer could not be read ({type(exc).__name__}: {exc})"
-                return region, what, RegionFailure(message[:300], "UnusableAnswer")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # A body of the right shape with values the trimming cannot use: the region is not known.
+                message = f"Azure's answer for the {what} of {region} lacks values labctl needs (an incomplete answer)"
+                return region, what, RegionFailure(message, "UnusableAnswer")
 
         results: dict[str, RegionData] = {}
         # Every call of every region in flight together: the wall time is about one call, whatever the count.

@@ -228,6 +228,32 @@ class AzureStep:
             azure["validation"] = validations_to_json(self.validations)
         return {"subscription": checks.offer.as_json() if checks.offer else None, "azure": azure or None}
 
+    def validate_spread(
+        self, settings: Any, allocations: Mapping[str, Mapping[str, int]], deadline_s: float
+    ) -> dict[str, RegionValidation]:
+        """Azure's verdict on the spread as it would be deployed: each region's account with its share, the gateway
+        in the primary region only."""
+        from labctl.preflight.plans import region_plan
+        from labctl.preflight.validation import validate_regions
+
+        primary = next(iter(allocations))
+        plans = [
+            region_plan(settings, region, capacities=dict(caps), with_gateway=region == primary)
+            for region, caps in allocations.items()
+        ]
+        try:
+            return validate_regions(
+                plans,
+                subscription_id=self.subscription_id,
+                credential=self.credential,
+                client_options=self.options,
+                transport=self.transport,
+                deadline_s=deadline_s,
+                name_prefix="aoai-lab-preflight-spread",
+            )
+        except ClientAuthenticationError as exc:
+            raise AzureError(f"Azure refused the sign-in token. Fix: `az login` again.\n  {exc}") from None
+
     def refuse_budget(self, settings: Any) -> None:
         checks = self._wait()
         problem = budget_problem(

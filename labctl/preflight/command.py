@@ -21,7 +21,10 @@ from labctl.options import (
     DEFAULT_PROJECT_DIR,
     DEFAULT_TIMEOUT_S,
     ArmEndpointOption,
+    OutputOption,
     ProjectDirOption,
+    ReportFormat,
+    ReportFormatOption,
     StackOption,
     TimeoutOption,
 )
@@ -104,6 +107,8 @@ def preflight(
         ),
     ] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Find the first candidate region where the whole lab fits the quota; exit 0 fits, 5 none fits, 4 not known
@@ -113,6 +118,8 @@ def preflight(
         run_preflight(
             ctx,
             timeout=timeout,
+            report_format=fmt.value,
+            report_output=output,
             subscription=subscription,
             write=write,
             allow_unknown=allow_unknown,
@@ -129,9 +136,21 @@ def preflight(
     )
 
 
-def run_preflight(
+def run_preflight(ctx: CommandContext, **options: Any) -> int:
+    """The whole command (options: see `_run_preflight`); returns the exit code or raises a LabctlError. Azure's
+    clients stay open until the end: a spread is validated after the regions are decided."""
+    steps: list[Any] = []
+    try:
+        return _run_preflight(ctx, _steps=steps, **options)
+    finally:
+        for step in steps:
+            step.close()
+
+
+def _run_preflight(
     ctx: CommandContext,
     *,
+    _steps: list[Any],
     subscription: str | None = None,
     write: bool = False,
     allow_unknown: bool = False,
@@ -149,6 +168,8 @@ def run_preflight(
     validation_deadline_s: float = 120.0,
     pooled_quota: tuple[str, ...] = (),
     timeout: float = DEFAULT_TIMEOUT_S,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """The whole command; returns the exit code or raises a LabctlError. `credential`, `today` and
     `client_options` are for tests and the benchmark (a fake credential, a fixed date, quicker retries)."""
@@ -162,6 +183,8 @@ def run_preflight(
     from labctl.preflight.render import conclude, render
 
     out, err = ctx.console, ctx.err_console
+    if report_format == "json":
+        out = err  # the tables and notes for people go to stderr; stdout (or --output) gets the JSON
     # One deadline for every Azure call of the command (labctl/azure/resilience.py); the caller's options on top.
     client_options = guarded(ArmGuard(Deadline(timeout)).client_options(), client_options)
     today = today or dt.datetime.now(dt.UTC).date()
@@ -189,7 +212,9 @@ def run_preflight(
         # A lab pinned to a region may already be deployed there: its own usage is read and credited.
         deployed = None
         if settings.location is not None:
-            deployed = DeployedLab(ctx.identity, settings.location)
+            deployed = DeployedLab(
+                ctx.identity, settings.location, also=tuple(p.region for p in settings.placements[1:])
+            )
         # The subscription-wide reads (offer, providers, gateway tiers) run while the regions are read.
         step = AzureStep.start(
             sub,
@@ -200,20 +225,16 @@ def run_preflight(
             register=register,
             err=err,
         )
-        try:
-            data = _query(settings, sub, cred, target, err, client_options, deployed)
-        except BaseException:
-            step.close()
-            raise
+        _steps.append(step)
+        data = _query(settings, sub, cred, target, err, client_options, deployed)
     availability = parse_all(data)
 
     result = decide(settings, availability, today)
     tiers_checked, azure_json, combined = False, None, {}
     if step is not None:
-        with step:
-            result = step.finish(
-                result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
-            )
+        result = step.finish(
+            result, settings, availability, validate=validate, deadline_s=validation_deadline_s, out=out
+        )
         tiers_checked, azure_json, combined = step.tiers_checked, step.snapshot_json(), step.combined
     elif availability_file is not None:
         from labctl.preflight.azure_step import replay_azure
@@ -241,6 +262,8 @@ def run_preflight(
         from labctl.preflight.azure_step import refuse_budget_from_snapshot
 
         refuse_budget_from_snapshot(header, settings)
+    # A spread says what it takes from each pool itself (labctl/preflight/spill_render.py).
+    _pool_notes(data, pooled_quota, out, notes=result.chosen is not None)
     if result.chosen is None and not result.all_unknown:
         from labctl.preflight.spill_render import conclude_spread
 
@@ -256,10 +279,12 @@ def run_preflight(
             allow_unknown=allow_unknown,
             move=move,
             pooled=pooled_quota,
+            step=step if validate else None,
+            deadline_s=validation_deadline_s,
         )
         if code is not None:
             return code
-    return conclude(
+    code = conclude(
         result,
         settings,
         ctx.stack,
@@ -273,6 +298,12 @@ def run_preflight(
         tier_checked=tiers_checked,
         size=size,
     )
+    if report_format == "json":
+        from labctl.output import emit_json
+        from labctl.preflight.render import result_json
+
+        emit_json({"stack": ctx.stack, "exitCode": code, **result_json(result)}, report_output)
+    return code
 
 
 def _query(
@@ -319,4 +350,25 @@ def _query(
             on_region_done=done,
             client_options=client_options,
             deployed=deployed,
+        )
+
+
+def _pool_notes(data: Mapping[str, Any], pooled: tuple[str, ...], out: Console, *, notes: bool) -> None:
+    """Pooled quota (declared by Azure or named with --pooled-quota) said once; look-alikes hinted, never assumed."""
+    from rich.text import Text
+
+    from labctl.preflight.pooled import build_ledger, looks_pooled
+
+    usages = {r: d.get("usages") or [] for r, d in data.items() if isinstance(d, Mapping) and "usages" in d}
+    ledger = build_ledger(usages, configured=pooled)
+    for line in ledger.notes() if notes else []:
+        out.print(Text(line))
+    hints = [n for n in looks_pooled(usages) if not ledger.is_pooled(n)]
+    if hints:
+        out.print(
+            Text(
+                f"{', '.join(hints)} report(s) the same use and limit in every region read: the quota may be one pool "
+                "per subscription (Foundry portal, Quota page, Scope column). If so, pass --pooled-quota NAME so a "
+                "spread counts it once."
+            )
         )

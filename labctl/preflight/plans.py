@@ -92,6 +92,8 @@ class Combined:
     refusals: list[Refusal] = field(default_factory=list)
     # Azure accepted the region (validation ran and passed).
     validated: bool = False
+    # Validation ran but gave no verdict for the region (throttled, 5xx, deadline).
+    unvalidated: bool = False
 
 
 def combine(
@@ -117,12 +119,16 @@ def combine(
         refused = True
         reasons.append(tier[1])
     refusals = list(validation.refusals) if validation is not None else []
+    unvalidated = validation is not None and validation.outcome is Outcome.UNKNOWN
     if refused or str(quota_verdict) == NO_FIT:
-        return Combined(NO_FIT, reasons, refusals)
+        return Combined(NO_FIT, reasons, refusals, unvalidated=unvalidated)
     if str(quota_verdict) == UNKNOWN:
         return Combined(UNKNOWN, reasons, refusals)
-    if validation is not None and validation.outcome is Outcome.UNKNOWN:
-        return Combined(UNKNOWN, [f"could not validate with Azure: {validation.note}"], refusals)
+    if unvalidated:
+        assert validation is not None
+        return Combined(
+            UNKNOWN, [f"could not validate with Azure: {validation.note}"], refusals, unvalidated=True
+        )
     if tier is not None and tier[0] is TierVerdict.UNKNOWN:
         reasons.append(f"gateway tier not checked: {tier[1]}")
     return Combined(FITS, reasons, refusals, validated=validation is not None)

@@ -198,3 +198,24 @@ def _no_fit(result: PreflightResult, err: Console) -> int:
         for line in closest.advice or ["add regions to aoai-lab:regions"]:
             err.print(Text(f"  - {line}"))
     return result.exit_code
+
+
+def result_json(result: PreflightResult) -> dict[str, Any]:
+    """`--format json`: each region's verdict and cells, the chosen region, and the regions not checked."""
+    return {
+        "chosen": result.chosen.region if result.chosen else None,
+        "closest": result.closest.region if result.closest else None,
+        "unknown": result.unknown,
+        "regions": [
+            {
+                "region": r.region,
+                "verdict": r.verdict.value,
+                "checked": r.checked,
+                "summary": r.summary,
+                "deployments": {name: {"ok": c.ok, "text": c.text} for name, c in r.cells.items()},
+                "warnings": list(r.warnings),
+                "advice": list(r.advice),
+            }
+            for r in result.regions
+        ],
+    }

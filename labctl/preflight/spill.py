@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from labctl.preflight.decisions import credit_own_usage
 from labctl.preflight.fit import align_down, evaluate_deployment
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.plans import Combined
 from labctl.preflight.pooled import PoolLedger, build_ledger
-from labctl.preflight.refusals import Kind
+from labctl.preflight.refusals import REGION_KINDS, Kind
 from labctl.preflight.spillover import Spread, spread
 
 
@@ -33,26 +34,36 @@ def usable_regions(
 ) -> tuple[list[str], dict[str, str]]:
     usable: list[str] = []
     excluded: dict[str, str] = {}
+    # Regions that cannot host the gateway (its tier is not offered there) may still hold a secondary account.
+    no_gateway: dict[str, str] = {}
     for r in result.regions:
         c = (combined or {}).get(r.region)
-        azure_no = [x for x in (c.refusals if c else []) if x.kind is not Kind.MODEL_QUOTA]
+        # Azure's refusals of the region itself (a model-quota refusal only limits the slice; a template
+        # problem is nobody's verdict on the region).
+        azure_no = [
+            x for x in (c.refusals if c else []) if x.kind in REGION_KINDS and x.kind is not Kind.MODEL_QUOTA
+        ]
+        tier = [x for x in (c.reasons if c else []) if "API Management" in x and "not offered" in x]
         if not r.checked:
             excluded[r.region] = "its lists could not be read"
         elif not r.account_ok:
             excluded[r.region] = "account limit reached"
         elif azure_no:
             excluded[r.region] = f"Azure refuses it: {azure_no[0].plain}"
-        elif c is not None and any(
-            "API Management" in reason and "not offered" in reason for reason in c.reasons
-        ):
-            excluded[r.region] = next(x for x in c.reasons if "API Management" in x)
-        elif c is not None and c.verdict == "unknown":
-            excluded[r.region] = "could not be validated"
+        elif c is not None and c.unvalidated:
+            excluded[r.region] = "Azure could not validate it"
         else:
             usable.append(r.region)
-    if pinned in usable:
-        usable.remove(pinned)
-        usable.insert(0, pinned)
+            if tier:
+                no_gateway[r.region] = tier[0]
+    # The primary region (first) hosts the gateway: the pinned region if it can, else the first that can.
+    hosts = [r for r in usable if r not in no_gateway]
+    if not hosts:
+        excluded.update(no_gateway)
+        return [], excluded
+    primary = pinned if pinned in hosts else hosts[0]
+    usable.remove(primary)
+    usable.insert(0, primary)
     return usable, excluded
 
 
@@ -74,7 +85,9 @@ def plan_spread(
     for d in settings.deployments:
         only_own_sku = d.model_copy(update={"min_capacity": 1, "fallback_skus": ()})
         for region in usable:
-            ev = evaluate_deployment(only_own_sku, availability[region], settings, today)
+            # The lab's own deployments there (a deployed lab re-checked) count as available, as in decide().
+            here, _ = credit_own_usage(availability[region], settings.account_kind)
+            ev = evaluate_deployment(only_own_sku, here, settings, today)
             if ev.options:
                 offers.setdefault(d.name, {})[region] = ev.options[0]
 

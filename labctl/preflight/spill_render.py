@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
-from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
+from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.spill import plan_spread
 from labctl.preflight.stackfile import StackFileError, pin_choice
@@ -28,6 +28,8 @@ def conclude_spread(
     allow_unknown: bool,
     move: bool,
     pooled: tuple[str, ...] = (),
+    step: Any = None,
+    deadline_s: float = 120.0,
 ) -> int | None:
     """The exit code when a spread holds the lab (printed, and pinned with --write); None when no spread holds
     every deployment's minimum either (the usual "nothing fits" report follows)."""
@@ -52,6 +54,14 @@ def conclude_spread(
             err.print(Text(f"  {line}"))
         return None
 
+    for r in result.regions:
+        if r.credited:
+            out.print(
+                Text(
+                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
+                    f"({'; '.join(r.credited)})."
+                )
+            )
     out.print(
         Text(
             f"No single region holds the lab; spread over {len(s.regions)} regions ({s.regions[0]} primary):",
@@ -77,14 +87,30 @@ def conclude_spread(
             "backend pool, so participants keep one endpoint and key."
         )
     )
+    unvalidated: list[str] = []
+    if step is not None:
+        verdicts = step.validate_spread(settings, s.allocations, deadline_s)
+        refused = {r: v for r, v in verdicts.items() if v.outcome.value == "refused"}
+        unvalidated = [r for r, v in verdicts.items() if v.outcome.value == "unknown"]
+        for region, v in refused.items():
+            err.print(Text(f"Azure refuses the spread in {region}: {v.summary}", style="red"))
+        if refused:
+            return EXIT_NO_FIT
+        for region in unvalidated:
+            err.print(
+                Text(f"warning: Azure could not validate the spread in {region}: {verdicts[region].note}")
+            )
+        if not unvalidated:
+            out.print(Text(f"Resource Manager accepts the spread in {', '.join(verdicts)}."))
     path = stack_file(ctx.stack, ctx.project_dir)
     if not write:
         out.print(f"Run `labctl preflight --stack {ctx.stack} --write` to pin this spread in {path.name}.")
         return EXIT_OK
-    if result.unknown and not allow_unknown:
+    unknown = list(dict.fromkeys([*result.unknown, *unvalidated]))
+    if unknown and not allow_unknown:
         raise AzureError(
-            f"not writing {path.name}: {', '.join(result.unknown)} could not be checked (unknown); one of them might "
-            "hold the lab alone. Fix: re-run, or pass --allow-unknown to pin the spread anyway."
+            f"not writing {path.name}: {', '.join(unknown)} could not be checked (unknown). Fix: re-run, or pass "
+            "--allow-unknown to pin the spread anyway."
         )
     if settings.location is not None and settings.location != s.regions[0] and not move:
         raise LabctlError(

@@ -15,9 +15,10 @@ from labctl.options import (
     FormatOption,
     OutputOption,
     ProjectDirOption,
+    ReportFormat,
     StackOption,
 )
-from labctl.output import emit
+from labctl.output import emit, emit_json
 from labctl.snapshot import load_plan_snapshot, stack_of
 
 if TYPE_CHECKING:
@@ -119,6 +120,10 @@ def diff(
             "\n".join(render_markdown(r, max_chars=share, full_report_url=full_report_url) for r in results),
             output,
         )
+    elif fmt is Format.json:
+        import dataclasses
+
+        emit_json([dataclasses.asdict(r) for r in results], output)
     else:
         emit("\n".join(render_text(r) for r in results), output)
     if exit_code and any(r.has_changes for r in results):
@@ -135,7 +140,16 @@ def stacks(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (for a CI matrix).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json (kept for existing CI).")
+    ] = False,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="text: one per line; json: a list (CI matrix)."
+        ),
+    ] = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """The project's stacks (Pulumi.<stack>.yaml), one per line: what CI loops over instead of a fixed `dev`."""
@@ -157,6 +171,8 @@ def stacks(
             f"stack file(s) deleted: {', '.join(selection.deleted)}; their stacks are not deployed or destroyed by "
             "this: run `labctl down --stack <name>` to tear one down",
         )
+    as_json = as_json or fmt is ReportFormat.json
     emit(
-        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks), None
+        json.dumps(selection.stacks) + "\n" if as_json else "".join(f"{s}\n" for s in selection.stacks),
+        output,
     )

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
@@ -20,6 +20,7 @@ from stacks.config.values import (
     DEPLOYMENT_NAME_RE,
     GUID_RE,
     PARTICIPANT_NAME_RE,
+    ChoicesInAnyCase,
     Hint,
     email_value,
     is_embedding_model,
@@ -46,7 +47,7 @@ _DATE_HINT = Hint(
 )
 
 
-class Section(BaseModel):
+class Section(ChoicesInAnyCase):
     """Base of every section: camelCase keys, unknown keys rejected, values frozen."""
 
     model_config = ConfigDict(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, model_validator
 
 from stacks.catalog import DEPLOYMENT_SKUS
 
@@ -60,6 +64,12 @@ def is_embedding_model(model: str) -> bool:
     return "embedding" in model.lower()
 
 
+def is_audio_model(model: str) -> bool:
+    """Speech models (tts, tts-hd, gpt-4o-mini-tts; whisper and *-transcribe) take /audio/..., not chat."""
+    name = model.lower()
+    return name.startswith(("tts", "whisper")) or name.endswith(("-tts", "-transcribe")) or "-tts-" in name
+
+
 def person_key(name: str | None, principal_id: str) -> str:
     """How a person appears in resource names: their name as a slug, else the start of their object id."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else ""
@@ -104,3 +114,45 @@ def suggest_participant_name(invalid: str) -> str | None:
     """What to write instead of a refused participant name (`ana.garcia` -> `ana-garcia`), or None."""
     slug = slugify(invalid)
     return slug if slug and PARTICIPANT_NAME_RE.match(slug) and slug != invalid else None
+
+
+def choices_in_any_case(model: Any, data: Any) -> Any:
+    """`data` (a section's raw mapping) with every fixed choice (a Literal field) spelled as the model spells it,
+    whatever case the stack file used."""
+    if not isinstance(data, dict):
+        return data
+    fixed = dict(data)
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        choices = _literal_choices(info.annotation)
+        value = fixed.get(key, fixed.get(name))
+        if choices and isinstance(value, str):
+            canonical = {c.lower(): c for c in choices}.get(value.strip().lower())
+            if canonical is not None:
+                fixed[key if key in fixed else name] = canonical
+    return fixed
+
+
+def _literal_choices(annotation: Any) -> tuple[str, ...] | None:
+    """The strings of a Literal annotation (also inside Optional or Annotated), else None."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        args = get_args(annotation)
+        return args if all(isinstance(a, str) for a in args) else None
+    if origin is Annotated or origin in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _literal_choices(arg)
+            if found:
+                return found
+    return None
+
+
+class ChoicesInAnyCase(BaseModel):
+    """Base of the config sections: a fixed choice (`publicNetworkAccess: enabled`, `principalType: group`) is
+    accepted in any case and kept as the model spells it, as `one_of` does for tiers and SKUs and labctl for
+    --format."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_in_any_case(cls, data: Any) -> Any:
+        return choices_in_any_case(cls, data)

@@ -228,3 +228,17 @@ def test_the_dev_stacks_commented_foundry_examples_are_valid(plan_with_module):
     assert models["speech"] == {"format": "OpenAI", "name": "gpt-4o-mini-tts", "version": "2025-12-15"}
     assert [p["inputs"]["projectName"] for p in plan.by_type(PROJECT)] == ["agents"]
     assert plan.one(RAI_POLICY)["inputs"]["raiPolicyName"] == "lab-content-filter"
+
+
+def test_the_gateway_may_call_catalog_models(foundry_plan, dev_plan):
+    """DeepSeek and other publishers answer Entra ID callers with Cognitive Services User, not OpenAI User."""
+    from labctl.plan.mockcloud import stable_uuid
+
+    cs_user = "a97b65f3-24c7-4388-baec-2e87135dc908"
+    apim = "azure-native:apimanagement:ApiManagementService"
+    account = foundry_plan.one(ACCOUNT)["inputs"]["accountName"]
+    gateway = stable_uuid(apim, foundry_plan.one(apim)["inputs"]["serviceName"], "principal")
+    roles = {(r, s.rsplit("/", 1)[-1], t) for p, r, s, t in _grants(foundry_plan) if p == gateway}
+    assert roles == {(OPENAI_USER, account, "ServicePrincipal"), (cs_user, account, "ServicePrincipal")}
+    # Without such a model the gateway keeps OpenAI User only.
+    assert not [g for g in _grants(dev_plan) if g[1] == cs_user]

@@ -73,3 +73,23 @@ def test_a_single_region_lab_is_unchanged(dev_plan):
         for d in dev_plan.by_type("azure-native:cognitiveservices:Deployment")
     }
     assert caps == {"chat": 50, "embeddings": 50}
+
+
+def test_diff_from_one_region_to_a_spread_shows_what_is_added(dev_plan, plan):
+    from labctl.review.engine import diff_snapshots
+
+    diff = diff_snapshots(
+        dev_plan.snapshot(), plan.snapshot(), stack="dev", base_label="one", head_label="spread"
+    )
+    created = sorted(c.name for c in diff.resources if c.op == "create")
+    assert "openai-swedencentral-account" in created
+    assert "openai-swedencentral-chat" in created
+    assert "gateway-azure-openai-pool-chat" in created
+    assert "gateway-backend-swedencentral" in created
+    # The primary account stays (participants' endpoint and keys): only its chat capacity changes.
+    assert not [
+        c
+        for c in diff.resources
+        if c.op in ("delete", "replace") and c.name in ("openai-account", "gateway-service")
+    ]
+    assert ("update", "openai-chat") in [(c.op, c.name) for c in diff.resources]

@@ -122,6 +122,8 @@ class FakeArmValidation:
     spending_limit: str = "Off"
     # Per region (lower case): the validation answer. Unlisted regions are accepted.
     answers: dict[str, Answer] = field(default_factory=dict)
+    # Per deployment name (the validation's name): takes precedence over the region's answer.
+    answers_by_name: dict[str, Answer] = field(default_factory=dict)
     # Seconds every call waits (a slow ARM, for the benchmark).
     delay_s: float = 0.0
     providers: dict[str, str] = field(default_factory=dict)
@@ -210,7 +212,8 @@ class FakeArmValidation:
         self._log("validate", region)
         with self._lock:
             self.bodies[region] = body
-        answer = self.answers.get(region, Answer())
+            self.bodies[name] = body
+        answer = self.answers_by_name.get(name) or self.answers.get(region, Answer())
         if answer.delay_s:
             time.sleep(answer.delay_s)
         if answer.status == 202:

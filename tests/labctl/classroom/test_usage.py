@@ -300,3 +300,49 @@ def test_renderings_carry_the_same_numbers_and_never_interpret_markup(
     assert "[red]x[/red]" in text  # printed as written, not as markup
     assert "70% of 10,000/daily" in text
     assert "no price for my-finetune-1" in text
+
+
+def test_not_signed_in_says_az_login_not_answered_none(logs, fake_azure, transport, caplog) -> None:
+    # What DefaultAzureCredential does with no sign-in at all: log the chain as a warning, raise
+    # ClientAuthenticationError. LogsQueryClient wraps that in a status-less HttpResponseError ("answered None").
+    import logging
+
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from labctl.errors import EXIT_AZURE, AzureError
+
+    class SignedOut:
+        def __init__(self) -> None:
+            self.scopes: list[tuple[str, ...]] = []
+
+        def get_token(self, *scopes: str, **_: object):
+            self.scopes.append(scopes)
+            logging.getLogger("azure.identity").warning("Attempted credentials: EnvironmentCredential: ...")
+            raise ClientAuthenticationError(
+                "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+                "Attempted credentials:\n\tAzureCliCredential: Azure CLI not found on path"
+            )
+
+    signed_out = SignedOut()
+    with caplog.at_level(logging.WARNING, logger="azure.identity"), pytest.raises(AzureError) as raised:
+        run(logs, fake_azure, signed_out, transport)
+    message = str(raised.value)
+    assert message.startswith("not signed in to Azure. Fix: run `az login`"), message
+    assert "answered None" not in message
+    assert raised.value.exit_code == EXIT_AZURE
+    assert signed_out.scopes == [(f"{fake_azure.base_url}/.default",)]  # the scope the client itself asks for
+    assert not [r for r in caplog.records if r.name.startswith("azure.identity")]  # no credential-chain dump
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "scope"),
+    [
+        ("https://api.loganalytics.io", "https://api.loganalytics.io/.default"),
+        ("https://api.loganalytics.us/v1/", "https://api.loganalytics.us/.default"),
+        ("api.loganalytics.azure.cn", "https://api.loganalytics.azure.cn/.default"),
+    ],
+)
+def test_logs_scope_is_the_api_root(endpoint: str, scope: str) -> None:
+    from labctl.classroom.usage import logs_scope
+
+    assert logs_scope(endpoint) == scope

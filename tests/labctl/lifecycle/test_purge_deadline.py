@@ -97,3 +97,32 @@ def test_a_listing_that_is_not_arm_json_is_an_azure_error(arm, fake_credential):
         purge(arm, fake_credential, timeout=10)
     assert info.value.exit_code == EXIT_AZURE
     assert "is an HTML page ('Sign in')" in str(info.value)
+
+
+def test_purge_json_report(arm, fake_credential, tmp_path):
+    import json
+
+    arm.items = [lab_account(polls=10**6), lab_gateway()]
+    out = tmp_path / "purge.json"
+    console = Console(record=True, width=220)
+    code = purge_command(
+        identity=LAB,
+        subscription_id=SUBSCRIPTION,
+        credential=fake_credential,
+        target=arm_target(override=arm.base),
+        yes=True,
+        console=console,
+        err_console=console,
+        confirm=lambda _q: True,
+        polling_interval=0.05,
+        timeout=3,
+        report_format="json",
+        report_output=out,
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["exitCode"] == code == EXIT_AZURE
+    assert {(r["name"], r["outcome"]) for r in report["results"]} == {
+        ("aoai-lab-dev-x7k2q", "not finished"),
+        ("apim-aoai-lab-dev-x7k2q", "purged"),
+    }
+    assert len(report["found"]) == 2

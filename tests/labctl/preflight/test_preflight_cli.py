@@ -768,3 +768,117 @@ def test_a_pooled_quota_is_counted_once_so_spreading_does_not_help(project, arm,
         "OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 8 left in the pool"
         in text
     )
+
+
+def test_a_region_without_the_gateway_tier_can_hold_a_secondary_account(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    # BasicV2 only in eastus: eastus hosts the gateway (primary); the others still hold chat capacity.
+    azure.apim_skus = [apim_sku("BasicV2", ["East US"])]
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 4 regions (eastus primary)" in text
+    assert "eastus2: chat 8" in text
+
+
+def test_a_region_azure_could_not_validate_takes_no_share(project, arm, azure, signed_in):
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    azure.answer("swedencentral", 400, invalid_template("d", {"code": "InvalidTemplate", "message": "Bad."}))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "spread over 3 regions" in text
+    assert "not used: swedencentral (Azure could not validate it)" in text
+
+
+def test_a_usage_that_looks_pooled_is_hinted_and_a_declared_pool_is_said_once(project, arm, signed_in):
+    # The same 120 of 500 used in every region: maybe one pool (never assumed).
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas({"OpenAI.GlobalStandard.gpt-5-mini": (120, 500)}))
+    result = preflight(project, arm)
+    text = " ".join(result.output.split())
+    assert "OpenAI.GlobalStandard.gpt-5-mini report(s) the same use and limit in every region read" in text
+    result = preflight(project, arm, "--pooled-quota", "OpenAI.GlobalStandard.gpt-5-mini")
+    text = " ".join(result.output.split())
+    assert (
+        text.count("OpenAI.GlobalStandard.gpt-5-mini is pooled per subscription across all regions: 380 left")
+        == 1
+    )
+    assert "report(s) the same use" not in text
+
+
+def test_the_spread_is_validated_as_it_would_be_deployed(project, arm, azure, signed_in):
+    from tests.support.fake_arm_validation import Answer, insufficient_quota
+
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(SPILL))
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    assert "Resource Manager accepts the spread in eastus2, eastus, canadaeast, swedencentral." in " ".join(
+        result.output.split()
+    )
+    body = azure.bodies["aoai-lab-preflight-spread-swedencentral"]
+    inner = body["properties"]["template"]["resources"][1]["properties"]["template"]["resources"]
+    # A secondary region: its account and its share of chat only; the gateway stays in the primary region.
+    assert [(r["type"].rsplit("/", 1)[-1], r.get("sku", {}).get("capacity")) for r in inner] == [
+        ("accounts", None),
+        ("deployments", 8),
+    ]
+    primary = azure.bodies["aoai-lab-preflight-spread-eastus2"]["properties"]["template"]["resources"][1]
+    assert "Microsoft.ApiManagement/service" in [
+        r["type"] for r in primary["properties"]["template"]["resources"]
+    ]
+
+    azure.answers_by_name["aoai-lab-preflight-spread-swedencentral"] = Answer(
+        400, invalid_template("d", insufficient_quota("gpt-5-mini", 8, 0))
+    )
+    refused = preflight(project, arm, "--write")
+    assert refused.exit_code == EXIT_NO_FIT, refused.output
+    assert (
+        "Azure refuses the spread in swedencentral: not enough model quota [InsufficientQuota]"
+        in " ".join(refused.output.split())
+    )
+    from labctl.project import load_stack_settings
+
+    assert not load_stack_settings("dev", project).spills_over  # nothing pinned
+
+
+def test_a_deployed_spread_lab_does_not_count_its_own_usage_in_any_of_its_regions(project, arm, signed_in):
+    from tests.support.fake_arm import account, deployment
+
+    # The lab is spread over eastus2 and swedencentral, its chat using all that is left there (8 of 500 each).
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "  aoai-lab:location: eastus2\n",
+            "  aoai-lab:location:\n    - region: eastus2\n      capacity: {chat: 8, embeddings: 50}\n"
+            "    - region: swedencentral\n      capacity: {chat: 8}\n",
+        )
+    )
+    full = {"OpenAI.GlobalStandard.gpt-5-mini": (500, 500), "OpenAI.DataZoneStandard.gpt-5-mini": (300, 300)}
+    for r in REGIONS:
+        arm.region(r, catalog(), quotas(full))
+    arm.deployed(
+        "rg-aoai-lab-dev",
+        account("aoai-lab-dev-x7k2q", "eastus2", "rg-aoai-lab-dev"),
+        [
+            deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 8),
+            deployment("embeddings", "text-embedding-3-small", "1", "GlobalStandard", 50),
+        ],
+    )
+    arm.deployed(
+        "rg-aoai-lab-dev",
+        account("aoai-lab-dev-x7k2q-swedencentral", "swedencentral", "rg-aoai-lab-dev"),
+        [deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 8)],
+    )
+    result = preflight(project, arm)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "swedencentral: the lab is already deployed there; its own usage counts as available (chat GlobalStandard 8"
+        in text
+    )
+    assert "eastus2: chat 8, embeddings 50" in text
+    assert "swedencentral: chat 8" in text

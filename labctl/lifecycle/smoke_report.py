@@ -1,0 +1,81 @@
+"""Reporting smoke results: the table for people, one JSON row per call for machines. User text (participant and
+deployment names from the outputs file, messages from Azure) is never read as markup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from labctl.lifecycle.smoke import ProbeResult
+
+
+def result_row(r: ProbeResult) -> dict[str, Any]:
+    """One call for `--format json`: keys never appear (codes and messages are scrubbed, callers are names)."""
+    return {
+        "participant": r.probe.caller,
+        "deployment": r.probe.deployment,
+        "call": r.probe.kind,
+        "ok": r.ok,
+        "status": r.status,
+        "latencyMs": round(r.latency_s * 1000),
+        "tokens": r.tokens,
+        "retries": r.retries,
+        "region": r.region,
+        "cause": r.cause,
+        "code": r.code,
+        "message": r.message,
+        "hint": r.hint,
+    }
+
+
+def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
+    table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
+    table.add_column("participant")
+    table.add_column("deployment")
+    table.add_column("call")
+    table.add_column("HTTP", justify="right")
+    table.add_column("latency", justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("retries", justify="right")
+    table.add_column("region")
+    table.add_column("result")
+    for r in results:
+        # Participant and deployment names come from the outputs file: never read as markup.
+        table.add_row(
+            escape(r.probe.caller),
+            escape(r.probe.deployment),
+            r.probe.kind,
+            str(r.status) if r.status is not None else "-",
+            f"{r.latency_s * 1000:.0f} ms",
+            str(r.tokens) if r.tokens is not None else "-",
+            str(r.retries) if r.retries is not None else "-",
+            escape(r.region or "-"),
+            "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
+        )
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    seen: set[tuple[str | None, str | None]] = set()
+    if failed:
+        console.print("[bold]Likely causes[/bold]")
+    for r in failed:
+        if (r.cause, r.probe.deployment) in seen:
+            continue
+        seen.add((r.cause, r.probe.deployment))
+        who = sorted(
+            {f.probe.caller for f in failed if (f.cause, f.probe.deployment) == (r.cause, r.probe.deployment)}
+        )
+        console.print(
+            f"- [red]{escape(r.cause or '')}[/red] on [cyan]{escape(r.probe.deployment)}[/cyan] "
+            f"for {escape(', '.join(who))}: {escape(r.hint or '')}",
+            highlight=False,
+        )
+        if r.message:
+            console.print(f"  [dim]{escape(r.code or '')} {escape(r.message)}[/dim]", highlight=False)
+    console.print(
+        f"{len(results) - len(failed)}/{len(results)} calls succeeded"
+        + (f", [red]{len(failed)} failed[/red]" if failed else "")
+    )
