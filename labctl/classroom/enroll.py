@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.errors import LabctlError
+
 from .classfile import StackDocument, plain
-from .roster import LIMIT_KEYS, Roster, RosterEntry
+from .roster import ENCRYPTED_EMAIL, LIMIT_KEYS, Roster, RosterEntry
 from .slugs import name_for
 
 # A participant's own token limits live in a nested mapping, over the class's aoai-lab:participantLimits.
@@ -49,7 +51,10 @@ class EnrollPlan:
         for change in self.changed:
             what = ", ".join(f"{k}: {_show(old)} -> {_show(new)}" for k, (old, new) in change.fields.items())
             lines.append(f"~ {change.name} <{change.email}>: {what}")
-        lines += [f"- {p['name']} <{p.get('email', '?')}>" for p in self.removed]
+        lines += [
+            f"- {p['name']} <{ENCRYPTED_EMAIL if _encrypted(p.get('email')) else p.get('email', '?')}>"
+            for p in self.removed
+        ]
         return lines
 
 
@@ -69,13 +74,22 @@ def _limits_text(entry: Mapping[str, Any]) -> str:
 
 def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, replace: bool) -> EnrollPlan:
     plan = EnrollPlan()
-    by_email = {str(p.get("email", "")).lower(): plain(p) for p in current}
+    by_email = {str(p.get("email", "")).lower(): plain(p) for p in current if not _encrypted(p.get("email"))}
+    # E-mails encrypted in the stack file (`secure:`) cannot be compared offline: those participants are matched
+    # by the name in the file's participant column instead, so an import never adds them a second time.
+    encrypted = {str(p.get("name")): plain(p) for p in current if _encrypted(p.get("email"))}
     taken = {str(p.get("name")) for p in current}
     listed: set[str] = set()
     for entry in roster.entries:
-        key = entry.email.lower()
-        listed.add(key)
-        existing = by_email.get(key)
+        existing = by_email.get(entry.email.lower())
+        if existing is None and entry.participant is not None:
+            existing = encrypted.get(entry.participant)
+        if existing is None and entry.email == ENCRYPTED_EMAIL:
+            raise LabctlError(
+                f"line {entry.line}: the e-mail is {ENCRYPTED_EMAIL}, but the stack file has no participant "
+                f"'{entry.participant}' with an encrypted e-mail. Fix: write the e-mail address in that row"
+            )
+        listed.add(str(existing["name"]) if existing is not None else entry.email.lower())
         if existing is None:
             new = _new_participant(entry, taken)
             taken.add(new["name"])
@@ -84,14 +98,17 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
         wanted = _wanted_fields(entry, roster, existing)
         fields = {k: (existing.get(k), v) for k, v in wanted.items() if existing.get(k) != v}
         if fields:
-            plan.changed.append(Change(existing["name"], existing.get("email", ""), fields))
+            email = existing.get("email", "")
+            plan.changed.append(
+                Change(existing["name"], ENCRYPTED_EMAIL if _encrypted(email) else email, fields)
+            )
         else:
             plan.unchanged += 1
 
     changes = {c.name: c for c in plan.changed}
     for participant in current:
         data = plain(participant)
-        if str(data.get("email", "")).lower() not in listed:
+        if str(data.get("name")) not in listed and str(data.get("email", "")).lower() not in listed:
             if replace:
                 plan.removed.append(data)
                 continue
@@ -103,6 +120,10 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
         plan.result.append(data)
     plan.result.extend(plan.added)
     return plan
+
+
+def _encrypted(value: Any) -> bool:
+    return isinstance(value, Mapping) and "secure" in value
 
 
 def _wanted_fields(entry: RosterEntry, roster: Roster, existing: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,7 +176,7 @@ def export_csv(participants: Sequence[Mapping[str, Any]]) -> str:
         writer.writerow(
             [
                 _cell(data.get("displayName")),
-                _cell(data.get("email")),
+                ENCRYPTED_EMAIL if _encrypted(data.get("email")) else _cell(data.get("email")),
                 _cell(data.get("name")),
                 *(_cell((data.get(LIMITS) or {}).get(k)) for k in LIMIT_KEYS),
                 _cell(data.get("state")),

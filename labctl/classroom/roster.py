@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import LabctlError
+from labctl.errors import UsageError as BadArgument
 from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .slugs import suggest_name
@@ -86,6 +87,11 @@ PERIOD_ALIASES = {
 }  # fmt: skip
 
 
+# What `roster export` writes for an e-mail the stack file holds encrypted (`pulumi config set --secret`): offline
+# there is no plaintext, and the ciphertext is no use in a spreadsheet. `pulumi config` shows secrets the same way.
+ENCRYPTED_EMAIL = "[secret]"
+
+
 class RosterError(LabctlError):
     """The class list cannot be used; `problems` has one line per problem, each with its line number (exit 1:
     the command ran and found problems in the file)."""
@@ -125,9 +131,15 @@ def normalise_header(text: str) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 with or without a BOM, else Windows-1252 (what Excel's plain CSV writes)."""
+    """(text, encoding name): UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's "Unicode Text", tab-separated,
+    and PowerShell 5.1's `>`), else Windows-1252 (what Excel's plain CSV writes)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read it as Windows-1252 below, the header check will say what is wrong
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -147,12 +159,12 @@ def sniff_delimiter(text: str) -> str:
 def read_roster(path: Path) -> Roster:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise RosterError(
-            path, [f"{path} not found. Fix: export the class list as CSV and pass its path"]
+    except FileNotFoundError:  # a wrong argument, like a missing --outputs or --snapshot file: exit 2
+        raise BadArgument(f"{path} not found. Fix: export the class list as CSV and pass its path") from None
+    except OSError as exc:  # a folder, no permission
+        raise BadArgument(
+            f"{path} cannot be read: {exc.strerror or exc}. Fix: pass the class list's CSV file"
         ) from None
-    except OSError as exc:
-        raise RosterError(path, [f"{path} cannot be read: {exc.strerror or exc}"]) from None
     text, encoding = decode(data)
     return parse_roster(text, path=path, encoding=encoding)
 
@@ -225,11 +237,13 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
     before = len(problems)
     name = values.get("name") or " ".join(p for p in (values.get("first"), values.get("last")) if p)
     email = values.get("email", "")
-    if not email:
+    participant = values.get("participant") or None
+    if email == ENCRYPTED_EMAIL and participant is not None:
+        pass  # `roster export` of an encrypted (`secure:`) e-mail: matched by the participant's name on import
+    elif not email:
         problems.append(f"line {line}: no e-mail for '{name or '?'}'. Fix: fill in the e-mail column")
     elif not EMAIL_RE.match(email):
         problems.append(f"line {line}: '{email}' is not an e-mail address. Fix: use name@domain")
-    participant = values.get("participant") or None
     if participant is not None and not PARTICIPANT_NAME_RE.match(participant):
         hint = suggest_name(participant)
         fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
@@ -263,6 +277,8 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
         )
     if len(problems) > before:
         return None
+    if email == ENCRYPTED_EMAIL:
+        return RosterEntry(line, name, email, participant, limits)
     # Addresses are case-insensitive in practice; the domain is by definition (RFC 5321), so it is lowercased.
     local, domain = email.rsplit("@", 1)
     return RosterEntry(line, name, f"{local}@{domain.lower()}", participant, limits)

@@ -9,6 +9,11 @@ refusal as the result's `error` (the SDK accepts 200/202/400 on the first call).
 `RequestDisallowedByAzure`, 401, 429, 5xx) raise `HttpResponseError`. azure-mgmt-resource >= 24 no longer carries
 deployments: they moved to azure-mgmt-resource-deployments.
 
+NOT VERIFIED against live Azure: that preflight reaches the resources of the nested (inner-scope) deployment into a
+resource group the same template creates. learn.microsoft.com/azure/azure-resource-manager/bicep/deploy-preflight
+says preflight calls the resource providers to check feasibility (names, quota, policy); if ARM skipped the inner
+template for a group that does not exist yet, its refusals would surface only at `pulumi up`.
+
 Every region is validated at once on its own thread; the whole batch has one deadline. A region whose validation
 does not finish, or fails for a reason that is not the region's (throttling, 5xx, network), is UNKNOWN, never FITS.
 """

@@ -178,3 +178,51 @@ def test_bad_stack_files_are_named(tmp_path: Path) -> None:
     bad.write_text("config:\n  aoai-lab:participants: {a: 1}\n", encoding="utf-8")
     with pytest.raises(ClassFileError, match="not a list of entries"):
         StackDocument(bad, "aoai-lab").participants()
+
+
+def test_encrypted_e_mails_round_trip_through_export_and_import_without_duplicates(tmp_path: Path) -> None:
+    # `pulumi config set --path --secret 'aoai-lab:participants[0].email' ...` writes `email: {secure: ...}`.
+    # Export never writes the ciphertext; importing the export (or a list naming the participant) changes nobody.
+    from labctl.classroom.enroll import export_csv, plan_enrollment
+    from labctl.classroom.roster import ENCRYPTED_EMAIL, parse_roster
+
+    current = [
+        {"name": "ana", "email": {"secure": "v1:AAAABBBBCCCC=="}, "displayName": "Ana"},
+        {"name": "bob", "email": "bob@x.edu", "displayName": "Bob"},
+    ]
+    exported = export_csv(current)
+    assert "v1:AAAA" not in exported and "secure" not in exported
+    assert exported.splitlines()[1].startswith(f"Ana,{ENCRYPTED_EMAIL},ana,")
+
+    plan = plan_enrollment(parse_roster(exported), current, replace=True)
+    assert (plan.added, plan.changed, plan.removed, plan.unchanged) == ([], [], [], 2)
+
+    # The instructor's own list has the real address and the participant column: ana is matched by name.
+    plan = plan_enrollment(
+        parse_roster("name,email,participant\nAna María,ana@x.edu,ana\nBob,bob@x.edu,bob\n"),
+        current,
+        replace=True,
+    )
+    assert plan.added == [] and plan.removed == []
+    assert [(c.name, c.email, c.fields) for c in plan.changed] == [
+        ("ana", ENCRYPTED_EMAIL, {"displayName": ("Ana", "Ana María")})
+    ]
+    assert plan.result[0]["email"] == {"secure": "v1:AAAABBBBCCCC=="}  # the ciphertext stays as it was
+    assert "secure" not in "\n".join(plan.summary_lines())
+
+
+def test_a_secret_e_mail_cell_for_an_unknown_participant_names_the_row() -> None:
+    from labctl.classroom.enroll import plan_enrollment
+    from labctl.classroom.roster import parse_roster
+    from labctl.errors import LabctlError
+
+    with pytest.raises(
+        LabctlError, match=r"line 2: the e-mail is \[secret\].*'carla'.*Fix: write the e-mail"
+    ):
+        plan_enrollment(
+            parse_roster("name,email,participant\nCarla,[secret],carla\n"),
+            [{"name": "bob", "email": "bob@x.edu"}],
+            replace=False,
+        )
+    with pytest.raises(LabctlError, match="line 2: '\\[secret\\]' is not an e-mail address"):
+        parse_roster("name,email\nCarla,[secret]\n")  # without a participant column there is nothing to match

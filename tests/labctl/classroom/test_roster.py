@@ -124,8 +124,6 @@ def test_header_without_e_mail_or_name_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as err:
         read_roster(write(tmp_path, b"alumno|correo\nAna|ana@x.edu\n"))
     assert "no e-mail column in the header ('alumno|correo')" in str(err.value)
-    with pytest.raises(RosterError, match="not found"):
-        read_roster(tmp_path / "missing.csv")
     with pytest.raises(RosterError, match="the file is empty"):
         read_roster(write(tmp_path, b"\n\n"))
     with pytest.raises(RosterError, match="no participants below the header"):
@@ -145,3 +143,35 @@ def test_header_without_e_mail_or_name_names_the_fix(tmp_path: Path) -> None:
 )
 def test_counts_as_spreadsheets_write_them(raw: str, value: int | None) -> None:
     assert parse_count(raw) == value
+
+
+def test_a_missing_or_unreadable_class_list_is_a_usage_error_exit_2(tmp_path: Path) -> None:
+    # Like a missing --outputs or --snapshot file: a wrong argument (exit 2), not "problems found" in the file (1).
+    from typer.testing import CliRunner
+
+    from labctl.cli import app
+    from labctl.errors import EXIT_USAGE, UsageError
+    from labctl.project import PROJECT_DIR
+
+    with pytest.raises(UsageError, match=r"missing.csv not found. Fix: export the class list as CSV"):
+        read_roster(tmp_path / "missing.csv")
+    with pytest.raises(
+        UsageError, match=r"cannot be read: Is a directory\. Fix: pass the class list.s CSV file"
+    ):
+        read_roster(tmp_path)
+    for path in (tmp_path / "missing.csv", tmp_path):
+        result = CliRunner().invoke(
+            app,
+            ["roster", "import", str(path), "--dry-run", "--stack", "dev", "--project-dir", str(PROJECT_DIR)],
+            env={"COLUMNS": "200"},
+        )
+        assert result.exit_code == EXIT_USAGE, result.output
+
+
+def test_utf16_class_list_is_read(tmp_path: Path) -> None:
+    # Excel's "Unicode Text" (UTF-16 with a BOM, tab-separated) and PowerShell 5.1's `> roster.csv`.
+    text = "nombre\tcorreo\nMaría José\tmj@x.edu\n"
+    for data in (b"\xff\xfe" + text.encode("utf-16-le"), b"\xfe\xff" + text.encode("utf-16-be")):
+        roster = read_roster(write(tmp_path, data))
+        assert [(e.display_name, e.email) for e in roster.entries] == [("María José", "mj@x.edu")]
+        assert roster.encoding == "utf-16"
