@@ -112,8 +112,14 @@ def test_participant_suspend_edits_and_prints_the_pulumi_up(project: Path, no_pu
     assert "pulumi up --stack dev   # suspends the participant's gateway subscription" in result.output
     assert participants(project)[1]["state"] == "suspended"
     result = invoke("participant", "resume", "nobody", "--stack", "dev", "--project-dir", str(project))
-    assert result.exit_code == EXIT_CONFIG
-    assert "no participant named 'nobody'" in result.output
+    assert result.exit_code == EXIT_USAGE  # a bad argument, not a bad stack file
+    text = " ".join(result.output.split())
+    assert "no participant named 'nobody'" in text
+    assert "Fix: give one of the participants' names: student01, student02" in text
+    result = invoke("participant", "suspend", "studnt01", "--stack", "dev", "--project-dir", str(project))
+    assert result.exit_code == EXIT_USAGE
+    assert "Fix: did you mean 'student01'?" in " ".join(result.output.split())
+    assert participants(project)[0].get("state") is None  # nothing was edited
 
 
 def test_handout_from_the_pulumi_cli_writes_private_files_and_prints_no_key(
