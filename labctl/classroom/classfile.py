@@ -7,6 +7,7 @@ Entries are updated in place (their comments and unknown keys survive), new ones
 
 from __future__ import annotations
 
+import difflib
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -76,8 +77,15 @@ class StackDocument:
         for entry in self.participants():
             if entry.get("name") == name:
                 return entry
-        names = ", ".join(str(e.get("name")) for e in self.participants()) or "(none)"
-        raise ClassFileError(f"no participant named '{name}' in {self.path.name}. Participants: {names}")
+        known = [str(e.get("name")) for e in self.participants()]
+        from stacks.config.values import slugify
+
+        # `ana.garcia` or `Ana García` for `ana-garcia`: the slug, else the closest name.
+        close = [slugify(name)] if slugify(name) in known else difflib.get_close_matches(name, known, n=1)
+        hint = f"Fix: did you mean '{close[0]}'? " if close else ""
+        raise ClassFileError(
+            f"no participant named '{name}' in {self.path.name}. {hint}Participants: {', '.join(known) or '(none)'}"
+        )
 
     def set_participants(self, wanted: Sequence[Mapping[str, Any]]) -> None:
         """Make the list hold `wanted`, in that order: entries with a known name are updated in place."""

@@ -6,6 +6,7 @@ plain text, never as rich markup, and participant keys never reach the terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,9 @@ def run_handout(ctx: CommandContext, out: Path, fmt: str, outputs_file: Path | N
     outputs = parse_outputs(read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir))
     starts_on = _config_value(doc, "startsOn")
     info = class_info(outputs, starts_on=str(starts_on) if starts_on else None)
+    if info.ends_on is None and _config_value(doc, "expiresOn"):
+        # Outputs of an older deployment: the stack file says when the class ends.
+        info = dataclasses.replace(info, ends_on=str(_config_value(doc, "expiresOn")))
     participants = [plain(p) for p in doc.participants()]
     students, missing = students_from(
         participants, outputs.participant_keys, limits_of(_config_value(doc, "participantLimits"))

@@ -66,9 +66,24 @@ def test_unknown_participant_lists_the_known_ones(project: Path) -> None:
     doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
     with pytest.raises(
         ClassFileError,
-        match=r"no participant named 'student9' in Pulumi.dev.yaml. Participants: student01, student02",
+        match=r"no participant named 'zoe' in Pulumi.dev.yaml. Participants: student01, student02",
     ):
-        edit_participant(doc, "student9", "rotate")
+        edit_participant(doc, "zoe", "rotate")
+
+
+def test_a_dotted_name_gets_the_slug_suggested(project: Path) -> None:
+    doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
+    with pytest.raises(
+        ClassFileError,
+        match=r"no participant named 'Student 01' in Pulumi.dev.yaml. Fix: did you mean 'student01'\? Participants",
+    ):
+        edit_participant(doc, "Student 01", "suspend")
+    (project / "Pulumi.dev.yaml").write_text(
+        (project / "Pulumi.dev.yaml").read_text(encoding="utf-8").replace("student02", "ana-garcia"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ClassFileError, match=r"Fix: did you mean 'ana-garcia'\?"):
+        edit_participant(StackDocument(project / "Pulumi.dev.yaml", "aoai-lab"), "ana.garcia", "suspend")
 
 
 def test_a_bad_rotation_value_is_named(tmp_path: Path) -> None:

@@ -106,3 +106,19 @@ def test_outputs_json_is_ignored_by_git() -> None:
     ignored = (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "outputs.json" in ignored
     assert json.dumps(ignored)  # a plain list of patterns
+
+
+@pytest.mark.timeout(60)
+def test_a_round_of_calls_ends_at_its_deadline(gateway, outputs):  # noqa: F811
+    import time
+
+    gateway.delay_s = 1.5
+    started = time.monotonic()
+    results = run_smoke(outputs, concurrency=1, max_retries=0, timeout=30, deadline_s=2.5)
+    elapsed = time.monotonic() - started
+    # One call at a time, 1.5 s each: the second is cut at the deadline, the rest never start.
+    assert elapsed < 6
+    assert results[0].ok
+    not_run = [r for r in results if r.cause == "not run"]
+    assert not_run and all("--timeout deadline passed" in (r.hint or "") for r in not_run)
+    assert all(not r.ok for r in results[1:])
