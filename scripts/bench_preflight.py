@@ -10,40 +10,18 @@ candidate region and for one with eight. Regions are queried concurrently, so th
 
 from __future__ import annotations
 
-import argparse
 import io
-import logging
-import os
 import shutil
-import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import trustme
+from bench_arm_setup import REGIONS, ROOT, fake_arm, one_vs_eight, parse_args, report
 from rich.console import Console
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from labctl.context import CommandContext  # noqa: E402
-from labctl.preflight.command import run_preflight  # noqa: E402
-from labctl.preflight.subscription import needed_providers  # noqa: E402
-from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas  # noqa: E402
-from tests.support.fake_arm_validation import FakeArmValidation, apim_sku  # noqa: E402
-from tests.support.fake_azure import FakeCredential, https_server  # noqa: E402
-
-REGIONS = [
-    "eastus2",
-    "eastus",
-    "canadaeast",
-    "swedencentral",
-    "westus",
-    "westus3",
-    "francecentral",
-    "uksouth",
-]
+from labctl.context import CommandContext
+from labctl.preflight.command import run_preflight
+from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas
+from tests.support.fake_azure import FakeCredential
 
 
 def _stack(project: Path, name: str, regions: list[str]) -> None:
@@ -68,53 +46,21 @@ def _time(stack: str, project: Path, arm: FakeArm) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--delay", type=float, default=0.2, help="seconds the fake ARM waits before each answer"
-    )
-    parser.add_argument("--runs", type=int, default=3, help="runs per case; the median is reported")
-    args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    ca = trustme.CA()
-    server = https_server(ca)
-    server.start()
-    work = Path(tempfile.mkdtemp(prefix="bench-preflight-"))
-    try:
-        ca.cert_pem.write_to_path(str(work / "ca.pem"))
-        os.environ["REQUESTS_CA_BUNDLE"] = str(work / "ca.pem")
-        project = work / "project"
+    args = parse_args(__doc__)
+    with fake_arm(args.delay, "bench-preflight-") as bench:
+        project = bench.work / "project"
         project.mkdir()
         shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
         _stack(project, "one", REGIONS[:1])
         _stack(project, "eight", REGIONS)
-
-        # Deployment validation, the offer, providers and gateway tiers answer after the same delay (registered
-        # before FakeArm's catch-all). Every region is validated; half of them answer 202 and are polled once.
-        azure = FakeArmValidation(server, delay_s=args.delay)
-        azure.providers = {ns.lower(): "Registered" for ns in needed_providers(with_budget=True)}
-        azure.apim_skus = [apim_sku("BasicV2", REGIONS)]
-        for region in REGIONS[::2]:
-            azure.answer(region, 202, polls=0)
-        # One page per list: two calls per region, each answered after the delay.
-        arm = FakeArm(server, page_size=1000, delay_s=args.delay)
+        # The model and usage lists: one page per list, two calls per region, each answered after the delay
+        # (FakeArm's catch-all is registered after the validation fake's routes).
+        arm = FakeArm(bench.server, page_size=1000, delay_s=args.delay)
         for region in REGIONS:
             arm.region(region, catalog(), quotas())
-
-        _time("one", project, arm)  # warm-up: imports, first TLS handshakes
-        one = statistics.median(_time("one", project, arm) for _ in range(args.runs))
-        eight = statistics.median(_time("eight", project, arm) for _ in range(args.runs))
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-
-    ratio = eight / one
-    print(f"fake ARM delay per call: {args.delay * 1000:.0f} ms, median of {args.runs} runs")
-    print(f"1 region : {one:.3f} s")
-    print(f"8 regions: {eight:.3f} s")
-    print(f"ratio    : {ratio:.2f}x (target < 2x) -> {'OK' if ratio < 2 else 'TOO SLOW'}")
-    if ratio >= 2:
-        raise SystemExit(1)
+        stacks = {1: "one", len(REGIONS): "eight"}
+        one, eight = one_vs_eight(lambda regions: _time(stacks[len(regions)], project, arm), args.runs)
+    report(one, eight, delay_s=args.delay, runs=args.runs, target=2)
 
 
 if __name__ == "__main__":

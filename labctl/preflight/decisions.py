@@ -199,17 +199,4 @@ def decide(
             region, failure=RegionFailure("not in the availability data")
         )
         results.append(evaluate_region(settings, avail, today))
-    chosen = next((r for r in results if r.verdict is Verdict.FITS), None)
-    skipped: list[str] = []
-    if chosen is not None:
-        for r in results:
-            if r is chosen:
-                break
-            if r.verdict is Verdict.UNKNOWN:
-                skipped.append(r.region)
-    checked = [r for r in results if r.checked]
-    zero_quota = chosen is None and bool(checked) and not any(r.has_quota for r in checked)
-    closest = None
-    if chosen is None and checked:
-        closest = max(checked, key=lambda r: (r.account_ok, r.deployments_ok, -r.shortfall))
-    return PreflightResult(results, chosen, closest, zero_quota, skipped)
+    return PreflightResult.from_regions(results)

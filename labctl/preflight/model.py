@@ -169,6 +169,27 @@ class PreflightResult:
     # Candidate regions ahead of the chosen one that could not be checked.
     skipped_unknown: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_regions(cls, regions: list[RegionResult], zero_quota: bool | None = None) -> PreflightResult:
+        """The first region that fits wins; the regions ahead of it that could not be checked are reported as
+        skipped; with no winner, the closest checked region is the one to show. `zero_quota` (no quota in any
+        checked region) is computed from the regions unless given; it only counts when nothing fits."""
+        chosen = next((r for r in regions if r.verdict is Verdict.FITS), None)
+        skipped: list[str] = []
+        if chosen is not None:
+            for r in regions:
+                if r is chosen:
+                    break
+                if r.verdict is Verdict.UNKNOWN:
+                    skipped.append(r.region)
+        checked = [r for r in regions if r.checked]
+        if zero_quota is None:
+            zero_quota = bool(checked) and not any(r.has_quota for r in checked)
+        closest = None
+        if chosen is None and checked:
+            closest = max(checked, key=lambda r: (r.account_ok, r.deployments_ok, -r.shortfall))
+        return cls(regions, chosen, closest, zero_quota and chosen is None, skipped)
+
     @property
     def unknown(self) -> list[str]:
         """Candidate regions that could not be checked (throttling, 5xx, timeouts)."""

@@ -47,6 +47,18 @@ def _verdict_text(r: RegionResult, result: PreflightResult) -> Text:
     return Text(f"no fit: {r.summary}", style="red")
 
 
+def print_credited(result: PreflightResult, out: Console) -> None:
+    """Say where the lab's own deployments were counted as available (a re-run of preflight on a deployed lab)."""
+    for r in result.regions:
+        if r.credited:
+            out.print(
+                Text(
+                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
+                    f"({'; '.join(r.credited)})."
+                )
+            )
+
+
 def conclude(
     result: PreflightResult,
     settings: LabSettings,
@@ -65,14 +77,7 @@ def conclude(
     from labctl.preflight.sizing import settle_note
 
     chosen = result.chosen
-    for r in result.regions:
-        if r.credited:
-            out.print(
-                Text(
-                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
-                    f"({'; '.join(r.credited)})."
-                )
-            )
+    print_credited(result, out)
     for r in result.regions:
         if r.verdict is Verdict.UNKNOWN:
             err.print(

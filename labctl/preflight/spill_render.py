@@ -10,6 +10,7 @@ from rich.text import Text
 
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import PreflightResult, RegionAvailability
+from labctl.preflight.render import print_credited
 from labctl.preflight.spill import plan_spread
 from labctl.preflight.stackfile import StackFileError, pin_choice
 from labctl.project import stack_file
@@ -54,14 +55,7 @@ def conclude_spread(
             err.print(Text(f"  {line}"))
         return None
 
-    for r in result.regions:
-        if r.credited:
-            out.print(
-                Text(
-                    f"{r.region}: the lab is already deployed there; its own usage counts as available "
-                    f"({'; '.join(r.credited)})."
-                )
-            )
+    print_credited(result, out)
     out.print(
         Text(
             f"No single region holds the lab; spread over {len(s.regions)} regions ({s.regions[0]} primary):",

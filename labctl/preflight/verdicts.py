@@ -103,16 +103,4 @@ def apply(
         elif c.reasons:
             updated = replace(r, warnings=[*r.warnings, *c.reasons])
         regions.append(updated)
-    chosen = next((r for r in regions if r.verdict is Verdict.FITS), None)
-    skipped: list[str] = []
-    if chosen is not None:
-        for r in regions:
-            if r is chosen:
-                break
-            if r.verdict is Verdict.UNKNOWN:
-                skipped.append(r.region)
-    checked = [r for r in regions if r.checked]
-    closest = None
-    if chosen is None and checked:
-        closest = max(checked, key=lambda r: (r.account_ok, r.deployments_ok, -r.shortfall))
-    return PreflightResult(regions, chosen, closest, result.zero_quota and chosen is None, skipped), combined
+    return PreflightResult.from_regions(regions, result.zero_quota), combined

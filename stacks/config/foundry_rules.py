@@ -11,13 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from stacks.config.foundry import BUILT_IN_POLICIES, DEFAULT_POLICY_NAME
-from stacks.config.rules import RuleContext, rule
+from stacks.config.rules import RuleContext, deployment_entries, rule
 from stacks.config.values import NAMESPACE
-
-
-def _deployments(raw: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    items = raw.get("deployments")
-    return [(i, d) for i, d in enumerate(items) if isinstance(d, dict)] if isinstance(items, list) else []
 
 
 def _kind(raw: dict[str, Any]) -> str:
@@ -36,7 +31,7 @@ def _own_filter(raw: dict[str, Any]) -> str | None:
 @rule("deployments")
 def rai_policy_exists(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
     own = _own_filter(raw)
-    for i, d in _deployments(raw):
+    for i, d in deployment_entries(raw):
         policy = d.get("raiPolicy")
         if not isinstance(policy, str) or policy in BUILT_IN_POLICIES or policy == own:
             continue
@@ -55,7 +50,7 @@ def catalog_models_need_a_foundry_account(raw: dict[str, Any], ctx: RuleContext)
     # how-to/deploy-models, deployment options table; foundry-models/how-to/create-model-deployments.md).
     if _kind(raw).lower() == "aiservices":
         return
-    for i, d in _deployments(raw):
+    for i, d in deployment_entries(raw):
         fmt = d.get("format", "OpenAI")
         if isinstance(fmt, str) and fmt.lower() != "openai":
             yield (
@@ -70,7 +65,7 @@ def content_filter_is_used(raw: dict[str, Any], ctx: RuleContext) -> Iterator[st
     own = _own_filter(raw)
     if own is None:
         return
-    if not any(d.get("raiPolicy") == own for _i, d in _deployments(raw)):
+    if not any(d.get("raiPolicy") == own for _i, d in deployment_entries(raw)):
         yield (
             f"{NAMESPACE}:contentFilter: no deployment uses '{own}', so it filters nothing. Fix: set "
             f"raiPolicy: {own} on the deployments it is for (e.g. {NAMESPACE}:deployments[0].raiPolicy)"

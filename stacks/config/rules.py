@@ -124,7 +124,7 @@ def _spread_location(raw: dict[str, Any], location: list[Any], ctx: RuleContext)
     if not location:
         yield f"{key}: an empty list. Fix: one region name, or a list of {{region, capacity}} entries"
         return
-    names = {d.get("name") for _i, d in _deployments(raw)}
+    names = {d.get("name") for _i, d in deployment_entries(raw)}
     seen: list[str] = []
     for i, entry in enumerate(location):
         region = entry if isinstance(entry, str) else entry.get("region") if isinstance(entry, dict) else None
@@ -156,14 +156,15 @@ def _spread_location(raw: dict[str, Any], location: list[Any], ctx: RuleContext)
 # ---- deployments ----
 
 
-def _deployments(raw: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def deployment_entries(raw: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """`(index, entry)` for each aoai-lab:deployments entry that is a mapping (the raw config may be malformed)."""
     items = raw.get("deployments")
     return [(i, d) for i, d in enumerate(items) if isinstance(d, dict)] if isinstance(items, list) else []
 
 
 @rule("deployments")
 def unique_deployment_names(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
-    for name, count in _listed_twice([d.get("name") for _i, d in _deployments(raw)]):
+    for name, count in _listed_twice([d.get("name") for _i, d in deployment_entries(raw)]):
         yield (
             f"{NAMESPACE}:deployments: the name '{name}' is used {count} times. "
             "Fix: give every deployment its own name"
@@ -172,7 +173,7 @@ def unique_deployment_names(raw: dict[str, Any], ctx: RuleContext) -> Iterator[s
 
 @rule("deployments")
 def capacity_floor(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
-    for i, d in _deployments(raw):
+    for i, d in deployment_entries(raw):
         cap, floor = d.get("capacity"), d.get("minCapacity")
         if is_int(cap) and is_int(floor) and 0 < cap < floor:
             yield (
@@ -183,7 +184,7 @@ def capacity_floor(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
 
 @rule("deployments")
 def fallback_skus(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
-    for i, d in _deployments(raw):
+    for i, d in deployment_entries(raw):
         sku, fallbacks = d.get("sku"), d.get("fallbackSkus")
         if not isinstance(sku, str) or not isinstance(fallbacks, list):
             continue
@@ -339,7 +340,7 @@ def models_answer_on_the_api_version(raw: dict[str, Any], ctx: RuleContext) -> I
             version=str(d.get("version", "")),
             sku=str(d.get("sku", "")),
         )
-        for i, d in _deployments(raw)
+        for i, d in deployment_entries(raw)
         if isinstance(d.get("model"), str)
     ]
     for finding in check_deployments(

@@ -220,14 +220,7 @@ class FakeArmValidation:
             op = f"op-{region}-{len(self.calls)}"
             with self._lock:
                 self._operations[op] = (name, answer.polls)
-            return Response(
-                "",
-                status=202,
-                headers={
-                    "Location": f"{self.base_url}/subscriptions/{self.subscription}/operationresults/{op}?api-version=2026-06-01",
-                    "Retry-After": "0",
-                },
-            )
+            return self._still_running(op)
         if answer.status == 200:
             return _json(200, answer.body or self.accepted(name, region))
         return _json(
@@ -242,20 +235,24 @@ class FakeArmValidation:
             "properties": {"provisioningState": "Succeeded", "mode": "Incremental", "validatedResources": []},
         }
 
+    def _still_running(self, op: str) -> Response:
+        """202 with the operation's Location to poll (and no wait), as ARM answers a validation not yet done."""
+        return Response(
+            "",
+            status=202,
+            headers={
+                "Location": f"{self.base_url}/subscriptions/{self.subscription}/operationresults/{op}?api-version=2026-06-01",
+                "Retry-After": "0",
+            },
+        )
+
     def _operation(self, op: str) -> Response:
         self._log("poll", op)
         with self._lock:
             name, left = self._operations[op]
             self._operations[op] = (name, left - 1)
         if left > 0:
-            return Response(
-                "",
-                status=202,
-                headers={
-                    "Location": f"{self.base_url}/subscriptions/{self.subscription}/operationresults/{op}?api-version=2026-06-01",
-                    "Retry-After": "0",
-                },
-            )
+            return self._still_running(op)
         region = op.split("-")[1]
         return _json(200, self.accepted(name, region))
 

@@ -22,7 +22,7 @@ def arm(fake_azure) -> FakeDeletedArm:
     return FakeDeletedArm(server=fake_azure.server).install()
 
 
-def purge(arm: FakeDeletedArm, credential, timeout: float) -> tuple[int, str, float]:
+def purge(arm: FakeDeletedArm, credential, timeout: float, **options: float) -> tuple[int, str, float]:
     console = Console(record=True, width=220)
     started = time.monotonic()
     code = purge_command(
@@ -34,9 +34,8 @@ def purge(arm: FakeDeletedArm, credential, timeout: float) -> tuple[int, str, fl
         console=console,
         err_console=console,
         confirm=lambda _q: True,
-        polling_interval=0.05,
-        conflict_retry_s=0.05,
         timeout=timeout,
+        **{"polling_interval": 0.05, "conflict_retry_s": 0.05, **options},
     )
     return code, console.export_text(), time.monotonic() - started
 
@@ -68,25 +67,10 @@ def test_an_hour_long_retry_after_on_the_polls_is_capped(arm, fake_credential):
 
 def test_409_retries_stop_at_the_deadline(arm, fake_credential):
     arm.items = [lab_account(behaviour="conflict")]
-    console = Console(record=True, width=220)
-    started = time.monotonic()
-    code = purge_command(
-        identity=LAB,
-        subscription_id=SUBSCRIPTION,
-        credential=fake_credential,
-        target=arm_target(override=arm.base),
-        yes=True,
-        console=console,
-        err_console=console,
-        confirm=lambda _q: True,
-        polling_interval=0.05,
-        conflict_retry_s=0.5,
-        conflict_wait_s=600,
-        timeout=3,
-    )
-    assert time.monotonic() - started < 10
+    code, text, elapsed = purge(arm, fake_credential, timeout=3, conflict_retry_s=0.5, conflict_wait_s=600)
+    assert elapsed < 10
     assert code in (1, EXIT_AZURE)
-    assert "still deleting" in console.export_text()
+    assert "still deleting" in text
 
 
 def test_a_listing_that_is_not_arm_json_is_an_azure_error(arm, fake_credential):
