@@ -322,9 +322,18 @@ def write_handouts(out_dir: Path, info: ClassInfo, students: Sequence[Student], 
     return written
 
 
+def canonical_limits(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A `limits` / `participantLimits` mapping with its fixed choices spelled as the settings spell them (the
+    config accepts `tokenQuotaPeriod: daily`; the settings keep `Daily`): the same function the settings use."""
+    from stacks.config.sections import TokenLimitSettings
+    from stacks.config.values import choices_in_any_case
+
+    return choices_in_any_case(TokenLimitSettings, dict(entry or {}))
+
+
 def limits_of(entry: Mapping[str, Any] | None) -> Limits:
     """A `limits` / `participantLimits` mapping of the stack file as Limits (missing: no limit)."""
-    entry = entry or {}
+    entry = canonical_limits(entry)
     return Limits(
         tokens_per_minute=entry.get("tokensPerMinute"),
         token_quota=entry.get("tokenQuota"),

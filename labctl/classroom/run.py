@@ -205,7 +205,9 @@ def run_usage(ctx: CommandContext, options: UsageOptions, *, credential: Any = N
             deadline_s=options.deadline_s,
             transport=transport,
         )
-    defaults = _config_value(doc, "participantLimits") or {}
+    from labctl.classroom.handout import canonical_limits
+
+    defaults = canonical_limits(_config_value(doc, "participantLimits"))
     report = build_report(
         answer,
         [plain(p) for p in doc.participants()],

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labctl.classroom.handout import canonical_limits
 from labctl.errors import AzureError
 from labctl.errors import UsageError as BadOption
 from stacks.facts.prices import PriceTable
@@ -360,7 +361,7 @@ def build_report(
         own = by_name.get(name, [])
         entry = entries.get(name, {})
         # A participant's own limits win over the class's participantLimits (the gateway policy does the same).
-        own_limits = entry.get("limits") or {}
+        own_limits = canonical_limits(entry.get("limits"))
         costs = [line.cost for line in own if line.total_tokens]
         totals.append(
             ParticipantUsage(

@@ -193,3 +193,28 @@ def test_unknown_format_and_unwritable_folder(tmp_path: Path, info: ClassInfo) -
     blocker.write_text("x")
     with pytest.raises(HandoutError, match="cannot write to"):
         write_handouts(blocker / "sub", info, students(), "md")
+
+
+def test_a_quota_period_in_any_case_reads_as_the_settings_spell_it() -> None:
+    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/values.py); the handout must still say "per day".
+    from labctl.classroom.handout import limits_of
+
+    defaults = limits_of({"tokenQuota": 100000, "tokenQuotaPeriod": "daily"})
+    assert defaults.token_quota_period == "Daily"
+    assert defaults.describe() == "100,000 tokens per day"
+    people, _ = students_from(
+        [{"name": "ana", "limits": {"tokenQuota": 5000, "tokenQuotaPeriod": "WEEKLY"}}, {"name": "bob"}],
+        {"ana": "k1", "bob": "k2"},
+        defaults,
+    )
+    assert [p.limits.describe() for p in people] == ["5,000 tokens per week", "100,000 tokens per day"]
+
+
+def test_outputs_without_an_api_version_hand_out_the_programs_default() -> None:
+    from stacks.facts.models import model_facts
+
+    env = {k: v for k, v in OUTPUTS["openaiEnv"].items() if k != "OPENAI_API_VERSION"}
+    info = class_info(LabOutputs.parse({**OUTPUTS, "openaiEnv": env}))
+    # The one place the default is defined (stacks/facts/models.yaml), the same the program deploys with.
+    assert info.api_version == model_facts().default_api_version
+    assert info.api_version in python_snippet(info, students()[0])

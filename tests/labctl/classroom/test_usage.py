@@ -346,3 +346,17 @@ def test_logs_scope_is_the_api_root(endpoint: str, scope: str) -> None:
     from labctl.classroom.usage import logs_scope
 
     assert logs_scope(endpoint) == scope
+
+
+def test_a_quota_period_in_any_case_is_reported_as_the_settings_spell_it(
+    logs, fake_azure, fake_credential, transport
+) -> None:
+    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/values.py); the report spells it as the settings do.
+    answer = run(logs, fake_azure, fake_credential, transport)
+    people = [
+        {**p, "limits": {"tokenQuota": 10_000, "tokenQuotaPeriod": "daily"}} if p["name"] == "ana" else p
+        for p in PARTICIPANTS
+    ]
+    report = build_report(answer, people, load_prices(), NOW - dt.timedelta(hours=24), NOW)
+    ana = next(p for p in report.participants if p.participant == "ana")
+    assert (ana.token_quota, ana.token_quota_period) == (10_000, "Daily")
