@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labctl.errors import ConfigError
+from labctl.errors import ConfigError, UsageError
 from labctl.files import atomic_write_text
 from labctl.preflight.stackfile import _key, _yaml
 
@@ -82,10 +82,15 @@ class StackDocument:
 
         # `ana.garcia` or `Ana García` for `ana-garcia`: the slug, else the closest name.
         close = [slugify(name)] if slugify(name) in known else difflib.get_close_matches(name, known, n=1)
-        hint = f"Fix: did you mean '{close[0]}'? " if close else ""
-        raise ClassFileError(
-            f"no participant named '{name}' in {self.path.name}. {hint}Participants: {', '.join(known) or '(none)'}"
-        )
+        listed = ", ".join(known) or "(none)"
+        if close:
+            fix = f"Fix: did you mean '{close[0]}'? Participants: {listed}"
+        elif known:
+            fix = f"Fix: give one of the participants' names: {listed}"
+        else:
+            fix = "Fix: add participants first (`labctl roster import`)"
+        # The name is a command-line argument, not a problem of the stack file: a usage error (2).
+        raise UsageError(f"no participant named '{name}' in {self.path.name}. {fix}")
 
     def set_participants(self, wanted: Sequence[Mapping[str, Any]]) -> None:
         """Make the list hold `wanted`, in that order: entries with a known name are updated in place."""

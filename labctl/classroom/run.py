@@ -72,7 +72,7 @@ def run_roster_import(ctx: CommandContext, file: Path, *, dry_run: bool, replace
         return EXIT_OK
     apply_enrollment(doc, plan)
     _say(ctx, f"Wrote {doc.path.name}. Next: review the change, `pulumi up --stack {ctx.stack}`, then")
-    _say(ctx, f"`labctl handout --stack {ctx.stack} --out handouts/` for the new participants' keys.")
+    _say(ctx, f"`labctl handout --stack {ctx.stack} --output handouts/` for the new participants' keys.")
     return EXIT_OK
 
 

@@ -156,6 +156,8 @@ def down(
     ] = 300.0,
     arm_endpoint: ArmEndpointOption = None,
     timeout: PurgeTimeoutOption = 900.0,
+    fmt: ReportFormatOption = ReportFormat.text,
+    output: OutputOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """`pulumi destroy` the stack (Automation API; needs the Pulumi CLI), then purge what it soft-deleted (the
@@ -163,6 +165,10 @@ def down(
     from labctl.lifecycle.down import down_command
 
     ctx = CommandContext.create(stack, project_dir)
+    if fmt is ReportFormat.json and not yes:
+        from labctl.errors import UsageError
+
+        raise UsageError("--format json goes with --yes (the confirmation question would mix with the JSON)")
     if yes:
         ctx.require_explicit_stack_for_yes("down")
     raise typer.Exit(
@@ -177,5 +183,7 @@ def down(
             err_console=ctx.err_console,
             confirm=ctx.confirm_by_stack_name,
             timeout=timeout,
+            report_format=fmt.value,
+            report_output=output,
         )
     )

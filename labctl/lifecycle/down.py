@@ -3,8 +3,9 @@ billable and nothing blocking the next `pulumi up` of the same lab."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -19,15 +20,24 @@ __all__ = ["DownError", "destroy_with_automation_api", "down_command"]
 DownError = PulumiCliError
 
 
-def destroy_with_automation_api(stack: str, project_dir: Path, on_output: Callable[[str], None]) -> None:
-    """`pulumi destroy --yes` for the stack of the project in `project_dir` (its own program, not an inline one)."""
+# What destroy reports back: Pulumi's resource changes by operation ({"delete": 42}); counts only, never values.
+Destroy = Callable[[str, Path, Callable[[str], None]], Mapping[str, int] | None]
+
+
+def destroy_with_automation_api(
+    stack: str, project_dir: Path, on_output: Callable[[str], None]
+) -> Mapping[str, int] | None:
+    """`pulumi destroy --yes` for the stack of the project in `project_dir` (its own program, not an inline one);
+    returns the update summary's resource changes."""
     from pulumi import automation as auto
 
     try:
         selected = auto.select_stack(stack_name=stack, work_dir=str(project_dir))
-        selected.destroy(on_output=on_output, color="never")
+        result = selected.destroy(on_output=on_output, color="never")
     except auto.CommandError as exc:
         raise DownError(f"`pulumi destroy` of stack {stack} failed; nothing was purged.\n{exc}") from None
+    summary = getattr(result, "summary", None)
+    return dict(getattr(summary, "resource_changes", None) or {})
 
 
 def down_command(
@@ -41,8 +51,10 @@ def down_command(
     console: Console,
     err_console: Console,
     confirm: Callable[[str], bool],
-    destroy: Callable[[str, Path, Callable[[str], None]], None] = destroy_with_automation_api,
+    destroy: Destroy = destroy_with_automation_api,
     timeout: float = purge.DEFAULT_PURGE_TIMEOUT_S,
+    report_format: str = "text",
+    report_output: Path | None = None,
 ) -> int:
     """Destroy, then purge; returns the exit code. The purge runs only after a successful destroy, but is
     prepared (subscription, cloud, sign-in) before it, so a teardown never stops half-way for a missing setting
@@ -50,6 +62,9 @@ def down_command(
     stack = identity.stack
     require_pulumi_cli("`labctl down` drives it through the Automation API")
     session = purge.prepare_purge(identity, subscription, arm_endpoint)
+    as_json = report_format == "json"
+    if as_json:
+        console = err_console  # pulumi's output and the tables to stderr; stdout (or --output) gets the JSON
     if not yes and not confirm(
         f"Destroy every resource of stack {stack} (subscription {session.subscription_id}, resource group "
         f"{identity.resource_group}) and then purge its soft-deleted account and gateway? Participants lose access "
@@ -58,8 +73,9 @@ def down_command(
         console.print("Nothing destroyed.")
         return EXIT_PROBLEMS
     console.rule(f"pulumi destroy --stack {stack}")
-    destroy(stack, project_dir, lambda line: console.out(line.rstrip("\n"), highlight=False))
+    changes = destroy(stack, project_dir, lambda line: console.out(line.rstrip("\n"), highlight=False))
     console.rule("purge soft-deleted resources")
+    purged: dict[str, Any] = {}
     try:
         code = purge.run_purge(
             session,
@@ -69,11 +85,27 @@ def down_command(
             confirm=confirm,
             conflict_wait_s=wait,
             timeout=timeout,
+            report_sink=purged,
         )
     except LabctlError as exc:
         raise type(exc)(f"{exc}\n{_purge_again(stack)}", exc.exit_code) from None
     if code != EXIT_OK:
         err_console.print(_purge_again(stack), highlight=False, markup=False)
+    if as_json:
+        from labctl.output import emit_json
+
+        # Names, counts and outcomes only: nothing of the stack's outputs or config (no secrets) is in it.
+        emit_json(
+            {
+                "stack": stack,
+                "subscription": session.subscription_id,
+                "resourceGroup": identity.resource_group,
+                "destroyed": {"resourceChanges": dict(changes or {})},
+                "purge": {"found": purged.get("found", []), "results": purged.get("results", [])},
+                "exitCode": code,
+            },
+            report_output,
+        )
     return code
 
 

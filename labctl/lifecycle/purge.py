@@ -148,6 +148,7 @@ def purge_command(
     timeout: float = DEFAULT_PURGE_TIMEOUT_S,
     report_format: str = "text",
     report_output: Path | None = None,
+    report_sink: dict[str, Any] | None = None,
 ) -> int:
     """What `labctl purge` does; returns the exit code (0: nothing of the lab is left soft-deleted; 1: something
     is left or was not confirmed; 4: the deadline ended a purge before Azure finished it). Raises AzureError
@@ -179,6 +180,8 @@ def purge_command(
             conflict_retry_s=conflict_retry_s,
             guard=guard,
         )
+    if report_sink is not None:  # `labctl down --format json` nests this report in its own
+        report_sink.update(report, exitCode=code)
     if report_format == "json":
         from labctl.output import emit_json
 
@@ -343,11 +346,13 @@ def run_purge(
     timeout: float = DEFAULT_PURGE_TIMEOUT_S,
     report_format: str = "text",
     report_output: Path | None = None,
+    report_sink: dict[str, Any] | None = None,
 ) -> int:
     return purge_command(
         timeout=timeout,
         report_format=report_format,
         report_output=report_output,
+        report_sink=report_sink,
         identity=session.identity,
         subscription_id=session.subscription_id,
         credential=session.credential,

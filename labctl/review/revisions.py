@@ -56,8 +56,22 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def repo_root(path: Path) -> Path:
-    return Path(git(path, "rev-parse", "--show-toplevel")).resolve()
+NOT_A_CHECKOUT_FIX = (
+    "Fix: run it inside the project's git checkout (or pass --project-dir <the checkout>), or compare two "
+    "`labctl plan --json` files with --base-snapshot and --head-snapshot"
+)
+
+
+def repo_root(path: Path, fix: str = NOT_A_CHECKOUT_FIX) -> Path:
+    """The git checkout holding `path`; a folder outside any checkout is a usage error naming `fix`."""
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel")).resolve()
+    except RevisionError as exc:
+        if "not a git repository" not in str(exc):
+            raise
+    raise RevisionError(
+        f"{path} is not inside a git checkout, so there is no revision to compare. {fix}", EXIT_USAGE
+    )
 
 
 def _has_commit(repo: Path, ref: str) -> bool:

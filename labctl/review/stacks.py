@@ -30,7 +30,10 @@ def select_stacks(project_dir: Path, changed_since: str | None = None) -> StackS
     current = sorted(stacks_in(project_dir))
     if changed_since is None or set(changed_since) <= {"0"}:  # no base: a new branch's first push
         return StackSelection(current, reason="every stack")
-    repo = repo_root(project_dir)
+    repo = repo_root(
+        project_dir,
+        fix="Fix: run it inside the project's git checkout, or leave out --changed-since (every stack)",
+    )
     relative = project_dir.relative_to(repo).as_posix()
     prefix = "" if relative == "." else relative + "/"
     try:

@@ -112,8 +112,14 @@ def test_participant_suspend_edits_and_prints_the_pulumi_up(project: Path, no_pu
     assert "pulumi up --stack dev   # suspends the participant's gateway subscription" in result.output
     assert participants(project)[1]["state"] == "suspended"
     result = invoke("participant", "resume", "nobody", "--stack", "dev", "--project-dir", str(project))
-    assert result.exit_code == EXIT_CONFIG
-    assert "no participant named 'nobody'" in result.output
+    assert result.exit_code == EXIT_USAGE  # a bad argument, not a bad stack file
+    text = " ".join(result.output.split())
+    assert "no participant named 'nobody'" in text
+    assert "Fix: give one of the participants' names: student01, student02" in text
+    result = invoke("participant", "suspend", "studnt01", "--stack", "dev", "--project-dir", str(project))
+    assert result.exit_code == EXIT_USAGE
+    assert "Fix: did you mean 'student01'?" in " ".join(result.output.split())
+    assert participants(project)[0].get("state") is None  # nothing was edited
 
 
 def test_handout_from_the_pulumi_cli_writes_private_files_and_prints_no_key(
@@ -123,7 +129,7 @@ def test_handout_from_the_pulumi_cli_writes_private_files_and_prints_no_key(
     saved.write_text(json.dumps(outputs()), encoding="utf-8")
     monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", str(saved))
     out = tmp_path / "handouts"
-    result = invoke("handout", "--out", str(out), "--stack", "dev", "--project-dir", str(project))
+    result = invoke("handout", "--output", str(out), "--stack", "dev", "--project-dir", str(project))
     assert result.exit_code == EXIT_OK, result.output
     assert "Wrote handouts for 2 participant(s) of stack dev" in result.output
     for key in KEYS.values():
@@ -144,7 +150,7 @@ def test_handout_says_who_has_no_key_yet(project: Path, tmp_path: Path, no_pulum
     saved.write_text(json.dumps(outputs(participantKeys={"student01": KEYS["student01"]})), encoding="utf-8")
     result = invoke(
         "handout",
-        "--out",
+        "-o",
         str(tmp_path / "h"),
         "--format",
         "csv",
@@ -156,6 +162,20 @@ def test_handout_says_who_has_no_key_yet(project: Path, tmp_path: Path, no_pulum
     assert result.exit_code == EXIT_PROBLEMS
     assert "no key in the outputs yet for student02" in result.output
     assert (tmp_path / "h" / "handout.csv").exists()
+
+
+def test_handout_folder_is_output_like_every_other_command(project: Path, tmp_path: Path) -> None:
+    help_text = " ".join(invoke("handout", "--help").output.split())
+    assert "-o" in help_text and "--output" in help_text and "Folder for the handouts" in help_text
+    assert "--out " not in help_text  # the old name still works (below) but is not advertised
+    missing = invoke("handout", "--project-dir", str(project))
+    assert missing.exit_code == EXIT_USAGE
+    assert "Fix: pass --output DIR" in " ".join(missing.output.split())
+    both = invoke(
+        "handout", "-o", str(tmp_path / "a"), "--out", str(tmp_path / "b"), "--project-dir", str(project)
+    )
+    assert both.exit_code == EXIT_USAGE and "give only --output DIR" in " ".join(both.output.split())
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_handout_with_masked_keys_or_no_cli(project: Path, tmp_path: Path, no_pulumi: None) -> None:

@@ -9,6 +9,7 @@ import yaml
 
 from labctl.classroom.classfile import ClassFileError, StackDocument
 from labctl.classroom.participant import edit_participant, pulumi_up_hint
+from labctl.errors import UsageError
 
 
 def entry(path: Path, name: str) -> dict:
@@ -65,8 +66,9 @@ def test_rotate_bumps_the_rotation_number(project: Path) -> None:
 def test_unknown_participant_lists_the_known_ones(project: Path) -> None:
     doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
     with pytest.raises(
-        ClassFileError,
-        match=r"no participant named 'zoe' in Pulumi.dev.yaml. Participants: student01, student02",
+        UsageError,
+        match=r"no participant named 'zoe' in Pulumi.dev.yaml. Fix: give one of the participants' names: student01, "
+        r"student02",
     ):
         edit_participant(doc, "zoe", "rotate")
 
@@ -74,7 +76,7 @@ def test_unknown_participant_lists_the_known_ones(project: Path) -> None:
 def test_a_dotted_name_gets_the_slug_suggested(project: Path) -> None:
     doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
     with pytest.raises(
-        ClassFileError,
+        UsageError,
         match=r"no participant named 'Student 01' in Pulumi.dev.yaml. Fix: did you mean 'student01'\? Participants",
     ):
         edit_participant(doc, "Student 01", "suspend")
@@ -82,7 +84,7 @@ def test_a_dotted_name_gets_the_slug_suggested(project: Path) -> None:
         (project / "Pulumi.dev.yaml").read_text(encoding="utf-8").replace("student02", "ana-garcia"),
         encoding="utf-8",
     )
-    with pytest.raises(ClassFileError, match=r"Fix: did you mean 'ana-garcia'\?"):
+    with pytest.raises(UsageError, match=r"Fix: did you mean 'ana-garcia'\?"):
         edit_participant(StackDocument(project / "Pulumi.dev.yaml", "aoai-lab"), "ana.garcia", "suspend")
 
 

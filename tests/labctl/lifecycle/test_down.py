@@ -6,6 +6,7 @@ the Automation API asks the CLI to do, which is what can be checked offline.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,39 @@ def test_cli_down_with_an_unreachable_resource_manager_fails_clearly(
     text = " ".join(result.output.split())
     assert "no answer from Azure Resource Manager" in text
     assert "Run `labctl purge --stack dev` again" in text
+
+
+def test_cli_down_format_json_reports_what_was_destroyed_and_purged(
+    project, deleted_arm, fake_pulumi, tmp_path
+):
+    deleted_arm.items = _lab_leftovers()
+    report_file = tmp_path / "reports" / "down.json"
+
+    result = down_cli(project, deleted_arm, "--wait", "0", "--format", "json", "-o", str(report_file))
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["stack"] == "dev" and report["resourceGroup"] == "rg-aoai-lab-dev"
+    assert report["destroyed"] == {"resourceChanges": {"delete": 42}}  # Pulumi's own summary of the destroy
+    assert sorted((r["kind"], r["name"]) for r in report["purge"]["found"]) == [
+        ("account", "aoai-lab-dev-x7k2q"),
+        ("gateway", "apim-aoai-lab-dev-x7k2q"),
+    ]
+    assert report["purge"]["results"] and report["exitCode"] == 0
+    # stdout is the JSON (here: `-`), the people's progress goes elsewhere; nothing of a key or secret in it.
+    deleted_arm.items = _lab_leftovers()
+    to_stdout = down_cli(project, deleted_arm, "--wait", "0", "--format", "json", "-o", "-")
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert json.loads(to_stdout.stdout)["destroyed"] == {"resourceChanges": {"delete": 42}}
+    assert "key" not in to_stdout.stdout.lower() and "secret" not in to_stdout.stdout.lower()
+
+
+def test_cli_down_format_json_needs_yes(fake_pulumi, project):
+    result = CliRunner().invoke(
+        app,
+        ["down", "--stack", "dev", "--format", "json", "--project-dir", str(project)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == EXIT_USAGE
+    assert "--format json goes with --yes" in result.output
+    assert not any(c[0] == "destroy" for c in fake_pulumi.commands())

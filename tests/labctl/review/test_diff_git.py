@@ -18,7 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from labctl.cli import app
-from labctl.errors import EXIT_CONFIG
+from labctl.errors import EXIT_CONFIG, EXIT_USAGE
 from labctl.project import PROJECT_DIR
 from labctl.review.revisions import worktree
 
@@ -229,3 +229,15 @@ def test_a_base_that_cannot_be_planned_is_an_error_and_still_cleaned_up(tmp_path
     assert "planning HEAD (" in result.output and "gatewayTier" in result.output
     assert "Fix: that revision's program" in result.output
     assert _git(tmp_path, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_a_project_folder_outside_git_is_a_usage_error_naming_the_fix(tmp_path):
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy2(PROJECT_DIR / name, tmp_path / name)
+    result = CliRunner().invoke(app, ["diff", "--project-dir", str(tmp_path), "--stack", "dev"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "is not inside a git checkout" in text
+    assert "Fix: run it inside the project's git checkout" in text
+    assert "--base-snapshot and --head-snapshot" in text
+    assert "fatal:" not in text and "Traceback" not in text

@@ -65,3 +65,12 @@ def test_the_command_prints_json_for_a_matrix_and_warns_about_deletions(repo: Pa
     assert "stack file(s) deleted: old" in result.output
     result = CliRunner().invoke(app, ["stacks", "--project-dir", str(repo)])
     assert result.output.splitlines() == ["class-a", "dev"]
+
+
+def test_changed_since_outside_git_is_a_usage_error_naming_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["stacks", "--changed-since", "abc123", "--project-dir", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "is not inside a git checkout" in text
+    assert "leave out --changed-since" in text
