@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -92,37 +92,30 @@ def _check_events(text: str, path: Path) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line, column = event_mark(event)
-                    raise StackFileError(
+                    _refuse_at(
+                        event,
                         path,
-                        [
-                            Problem(
-                                line,
-                                column,
-                                f"values are nested more than {MAX_DEPTH} levels deep",
-                                "a lab's config is at most a list of mappings: flatten this value",
-                            )
-                        ],
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        "a lab's config is at most a list of mappings: flatten this value",
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > MAX_ALIASES:
-                    line, column = event_mark(event)
-                    raise StackFileError(
+                    _refuse_at(
+                        event,
                         path,
-                        [
-                            Problem(
-                                line,
-                                column,
-                                f"more than {MAX_ALIASES} aliases (`*name`)",
-                                "write the values out instead of referring to anchors",
-                            )
-                        ],
+                        f"more than {MAX_ALIASES} aliases (`*name`)",
+                        "write the values out instead of referring to anchors",
                     )
     except yaml.YAMLError as exc:
         raise StackFileError(path, [syntax_problem(exc, text)]) from None
+
+
+def _refuse_at(event: yaml.Event, path: Path, problem: str, fix: str) -> NoReturn:
+    line, column = event_mark(event)
+    raise StackFileError(path, [Problem(line, column, problem, fix)])
 
 
 def _check_expansion(root: Node, path: Path) -> None:
