@@ -5,6 +5,7 @@ the expression and the problem named."""
 
 from __future__ import annotations
 
+import copy
 import json
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -209,7 +210,7 @@ def test_the_table_keeps_its_source_and_the_rows_that_limit_members():
 
 
 def test_labctl_check_refuses_a_plan_with_a_broken_expression(dev_plan, tmp_path):
-    snapshot = dev_plan.snapshot()
+    snapshot = copy.deepcopy(dev_plan.snapshot())  # the session's plan is shared: never edit it in place
     for r in snapshot["deployment"]["resources"]:
         if r["type"] == "azure-native:apimanagement:ApiPolicy":
             root = ET.fromstring(r["inputs"]["value"])
