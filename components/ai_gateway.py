@@ -11,6 +11,7 @@ import pulumi_random as random
 from pulumi_azure_native import apimanagement, resources
 
 from components.class_window import CLASS_PAUSED_NAMED_VALUE
+from components.cost_cap import CostCaps
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
 from components.gateway_backends import CIRCUIT_BREAKER, RegionalBackend, create_backends, plan_routing
@@ -74,6 +75,8 @@ class AiGatewayArgs:
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
     # Participant keys work only within this window; None: always.
     class_window: ClassWindow | None = None
+    # Tokens each participant may use over the class (their costCap); None: no cap.
+    cost_caps: CostCaps | None = None
     # The `class-paused` named value the policy reads: true answers every participant key 503.
     class_paused: bool = False
     logging: GatewayLogging = field(default_factory=GatewayLogging)
@@ -105,6 +108,7 @@ class AiGateway(pulumi.ComponentResource):
                 token_limits=args.token_limits,
                 participant_limits=args.participant_limits,
                 class_window=args.class_window,
+                cost_caps=args.cost_caps,
             ),
             args.policy_template,
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
+from components.cost_cap import CostCaps, expand_cost_caps
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
@@ -74,6 +75,8 @@ class GatewayPolicyArgs:
     token_limits: TokenLimits | None = None
     # Participants (APIM subscription ids) whose limits differ from `token_limits`.
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
+    # Tokens each participant may use over the class (their costCap in tokens); None: no cap.
+    cost_caps: CostCaps | None = None
     # Keys work only in this window; None: always. The pause check is there either way.
     class_window: ClassWindow | None = None
 
@@ -162,6 +165,7 @@ def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> 
     root = ET.fromstring(template.read_text(encoding="utf-8"))
     expand_class_state(root, args.class_window)
     _expand_token_limits(root, args)
+    expand_cost_caps(root, args.cost_caps)  # after: the token limit's prototype must be the only one
     values: dict[str, str | None] = {"managedIdentityAudience": args.managed_identity_audience}
     used = fill_placeholders(root, values)
     unused = set(values) - used

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from components.class_window import ClassWindow
+from components.cost_cap import CostCaps
 from components.gateway_logging import MAX_MESSAGE_BYTES, GatewayLogging
 from components.gateway_policy import TokenLimits
 from stacks.config.sections import LabSettings, TokenLimitSettings
@@ -46,6 +47,13 @@ def class_window(settings: LabSettings) -> ClassWindow:
         opens_label="" if times.opens is None else times.label(times.opens),
         closes_label="" if times.closes is None else times.label(times.closes),
     )
+
+
+def cost_caps(settings: LabSettings) -> CostCaps | None:
+    """Each participant's costCap as the tokens the gateway counts (stacks/cost_cap.py has the arithmetic)."""
+    from stacks.cost_cap import cost_caps as caps
+
+    return caps(settings)[0]
 
 
 def gateway_logging(settings: LabSettings) -> GatewayLogging:

@@ -20,6 +20,7 @@ from stacks import outputs as out
 from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
 from stacks.config.sections import LabSettings
 from stacks.config.values import is_audio_model
+from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
 from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.foundry import filter_policy
@@ -75,6 +76,10 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     # Can the class get what its limits promise (participants x tokens per minute vs the chat deployment)?
     for warning in class_sizing_warnings(settings):
         pulumi.log.warn(warning)
+    for line in cost_cap_lines_and_caps(settings)[
+        1
+    ]:  # the arithmetic of each costCap, for plan, check and `pulumi up`
+        pulumi.log.warn(line)
 
     suffix = random.RandomString(
         "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
@@ -172,6 +177,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             logging=gateway_config.gateway_logging(settings),
             class_window=gateway_config.class_window(settings),
             class_paused=settings.class_paused,
+            cost_caps=gateway_config.cost_caps(settings),
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
             # A spread lab: each region's account behind the gateway (stacks/regions.py).

@@ -87,8 +87,22 @@ def load_settings(
             if not (e["type"] == "too_short" and tuple(e["loc"]) in item_errors)
         )
     problems.extend(run_rules(raw, RuleContext(stack, environment, resource_group_location)))
+    if settings is not None and not problems:
+        problems.extend(_cost_cap_problems(settings))
     if problems or settings is None:
         raise ConfigError(stack, list(dict.fromkeys(problems)))
     settings = restore(settings, replaced)  # type: ignore[assignment]
     settings._skipped_checks = tuple(skipped)
     return settings
+
+
+def _cost_cap_problems(settings: LabSettings) -> list[str]:
+    """A costCap needs a price for every deployed model and must buy at least one token (stacks/cost_cap.py)."""
+    from stacks.cost_cap import CostCapError, cost_caps
+    from stacks.facts.prices import PriceError
+
+    try:
+        cost_caps(settings)
+    except (CostCapError, PriceError) as exc:
+        return [f"aoai-lab:participantLimits.costCap: {exc}"]
+    return []

@@ -133,6 +133,8 @@ class TokenLimitSettings(Section):
     tokens_per_minute: _TOKENS | None = None
     token_quota: _TOKENS | None = None
     token_quota_period: QuotaPeriod | None = None
+    # The most this participant may spend over the class, in the price table's currency (stacks/cost_cap.py).
+    cost_cap: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> TokenLimitSettings:
@@ -141,9 +143,10 @@ class TokenLimitSettings(Section):
                 "tokenQuota and tokenQuotaPeriod go together. Fix: set both (e.g. tokenQuota: 200000, "
                 "tokenQuotaPeriod: Daily) or neither"
             )
-        if self.tokens_per_minute is None and self.token_quota is None:
+        if self.tokens_per_minute is None and self.token_quota is None and self.cost_cap is None:
             raise ValueError(
-                "no limit is set. Fix: set tokensPerMinute, or tokenQuota with tokenQuotaPeriod, or remove the entry"
+                "no limit is set. Fix: set tokensPerMinute, tokenQuota with tokenQuotaPeriod, or costCap, or remove "
+                "the entry"
             )
         return self
 

@@ -30,6 +30,7 @@ from werkzeug import Request, Response
 
 from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
 from components.content_filter_messages import completion_block_header, rewrite_prompt_block
+from components.cost_cap import COST_CAP_POLICY_ID
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
 from tests.support.in_flight import CountsInFlight
@@ -95,8 +96,17 @@ class Call:
     stream: bool = False
 
 
-def _limit_in(element: ET.Element) -> ET.Element | None:
-    return next((e for tag in TOKEN_LIMIT_TAGS for e in element.iter(tag)), None)
+def _limit_in(element: ET.Element, cost_cap: bool = False) -> ET.Element | None:
+    """The first token limit under `element`: the participant's own, or (cost_cap) their money cap's."""
+    return next(
+        (
+            e
+            for tag in TOKEN_LIMIT_TAGS
+            for e in element.iter(tag)
+            if (e.get("id") == COST_CAP_POLICY_ID) == cost_cap
+        ),
+        None,
+    )
 
 
 def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, TokenLimits], dict[int, Any]]:
@@ -117,7 +127,7 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     inbound = root.find("inbound")
     assert inbound is not None
     for child in inbound:
-        if child.tag in TOKEN_LIMIT_TAGS:
+        if child.tag in TOKEN_LIMIT_TAGS and child.get("id") != COST_CAP_POLICY_ID:
             default = limits(child)
         elif child.tag == "choose" and _limit_in(child) is not None:
             for when in child.findall("when"):
@@ -129,11 +139,38 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
             default = limits(otherwise) if otherwise is not None else None
     bodies: dict[int, Any] = {}
     for when in root.findall("on-error/choose/when"):
+        if COST_CAP_POLICY_ID in when.get("condition", ""):
+            continue  # the cost cap's own refusal: see cost_caps_from_policy
         status = 429 if "StatusCode == 429" in when.get("condition", "") else 403
         body = when.find("set-body")
         if body is not None and body.text:
             bodies[status] = json.loads(body.text)
     return default, per, bodies
+
+
+def cost_caps_from_policy(policy_xml: str) -> tuple[int | None, dict[str, int], Any]:
+    """(everyone's cap in tokens, per-participant caps, the 403 body) of a rendered policy's cost caps."""
+    root = ET.fromstring(policy_xml)
+    inbound = root.find("inbound")
+    assert inbound is not None
+    everyone: int | None = None
+    per: dict[str, int] = {}
+    for child in inbound:
+        if child.tag in TOKEN_LIMIT_TAGS and child.get("id") == COST_CAP_POLICY_ID:
+            everyone = int(child.get("token-quota", "0"))
+        elif child.tag == "choose" and _limit_in(child, cost_cap=True) is not None:
+            for when in child.findall("when"):
+                element = _limit_in(when, cost_cap=True)
+                assert element is not None
+                for sid in re.findall(r'context\.Subscription\.Id == "([^"]+)"', when.get("condition", "")):
+                    per[sid] = int(element.get("token-quota", "0"))
+            otherwise = next((_limit_in(o, cost_cap=True) for o in child.findall("otherwise")), None)
+            everyone = int(otherwise.get("token-quota", "0")) if otherwise is not None else None
+    body = None
+    for when in root.findall("on-error/choose/when"):
+        if COST_CAP_POLICY_ID in when.get("condition", "") and when.findtext("set-body"):
+            body = json.loads(when.findtext("set-body") or "")
+    return everyone, per, body
 
 
 _WINDOW_RE = re.compile(
@@ -203,6 +240,10 @@ class FakeGateway(CountsInFlight):
     # The policy's pause check: (named value, 503 answer); `named_values` plays the gateway's named values.
     pause: tuple[str, Scripted] | None = None
     named_values: dict[str, str] = field(default_factory=dict)
+    # The policy's cost caps (see `cost_caps_from_policy`): tokens over the class, and the 403 body past them.
+    cost_cap: int | None = None
+    cost_caps: dict[str, int] = field(default_factory=dict)
+    budget_body: Any = None
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -213,6 +254,7 @@ class FakeGateway(CountsInFlight):
     # participant -> (minute, tokens used in it), (period start, tokens used in it)
     _minute: dict[str, tuple[int, int]] = field(default_factory=dict)
     _quota: dict[str, int] = field(default_factory=dict)
+    _spent: dict[str, int] = field(default_factory=dict)  # the cost cap's own counter (over the class)
 
     def install(self) -> FakeGateway:
         self.server.expect_request(PATH_RE, method="POST").respond_with_handler(self.handle)
@@ -227,6 +269,7 @@ class FakeGateway(CountsInFlight):
         )
         self.class_window = window_from_policy(policy_xml)
         self.pause = pause_from_policy(policy_xml)
+        self.cost_cap, self.cost_caps, self.budget_body = cost_caps_from_policy(policy_xml)
         return self
 
     def _limits(self, caller: str) -> TokenLimits | None:
@@ -240,6 +283,11 @@ class FakeGateway(CountsInFlight):
             for op, moment, body in self.class_window:
                 if (op == "<" and now < moment) or (op == ">=" and now >= moment):
                     return _json(Scripted(403, body))
+        cap = self.cost_caps.get(caller, self.cost_cap)
+        if caller != "bearer" and cap is not None and self._spent.get(caller, 0) >= cap:
+            return _json(
+                Scripted(403, self.budget_body or {"statusCode": 403, "message": "Token quota is exceeded."})
+            )
         limits = self._limits(caller)
         if limits is None or caller == "bearer":
             return None
@@ -269,6 +317,7 @@ class FakeGateway(CountsInFlight):
             at, used = self._minute.get(caller, (minute, 0))
             self._minute[caller] = (minute, (used if at == minute else 0) + tokens)
             self._quota[caller] = self._quota.get(caller, 0) + tokens
+            self._spent[caller] = self._spent.get(caller, 0) + tokens
 
     def fail_next(
         self,

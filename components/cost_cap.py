@@ -1,0 +1,68 @@
+"""A participant's money cap in the gateway policy: a second azure-openai-token-limit, with its own counter, from the
+XML fragment `policies/cost-cap.xml`. The stack layer turns money into tokens (stacks/cost_cap.py); here only token
+counts arrive."""
+
+from __future__ import annotations
+
+import copy
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COST_CAP_FRAGMENT = Path(__file__).parent / "policies" / "cost-cap.xml"
+COST_CAP_TAG = "cost-cap"
+COST_CAP_POLICY_ID = "participant-cost-cap"
+
+
+@dataclass(frozen=True)
+class CostCaps:
+    """Tokens each participant may use over the class: `everyone` (None: no cap unless listed) and per participant
+    (APIM subscription id) where it differs."""
+
+    everyone: int | None = None
+    participants: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for value in (self.everyone, *self.participants.values()):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ValueError(f"a cost cap is a positive whole number of tokens, not {value!r}")
+
+
+def _element(tokens: int, fragment: Path) -> ET.Element:
+    from components.gateway_policy import fill_placeholders
+
+    element = ET.fromstring(fragment.read_text(encoding="utf-8"))
+    fill_placeholders(element, {"costCapTokens": str(tokens)})
+    return element
+
+
+def expand_cost_caps(root: ET.Element, caps: CostCaps | None, fragment: Path = COST_CAP_FRAGMENT) -> None:
+    """Replace the template's one `<cost-cap />` with the caps (or nothing)."""
+    from components.gateway_policy import PolicyTemplateError, _subscription_condition
+
+    found = list(root.iter(COST_CAP_TAG))
+    if len(found) != 1:
+        raise PolicyTemplateError(f"the template must hold exactly one <{COST_CAP_TAG} /> element")
+    marker = found[0]
+    parent = next(p for p in root.iter() if marker in list(p))
+    index = list(parent).index(marker)
+    parent.remove(marker)
+    if caps is None or (caps.everyone is None and not caps.participants):
+        return
+    groups: dict[int, list[str]] = {}
+    for sid, tokens in sorted(caps.participants.items()):
+        if tokens != caps.everyone:
+            groups.setdefault(tokens, []).append(sid)
+    if not groups:
+        assert caps.everyone is not None
+        element = _element(caps.everyone, fragment)
+    else:
+        element = ET.Element("choose")
+        for tokens, ids in groups.items():
+            when = ET.SubElement(element, "when", {"condition": _subscription_condition(ids)})
+            when.append(_element(tokens, fragment))
+        if caps.everyone is not None:
+            ET.SubElement(element, "otherwise").append(_element(caps.everyone, fragment))
+    element.tail = marker.tail
+    parent.insert(index, copy.deepcopy(element))
