@@ -231,8 +231,8 @@ def test_refusals_say_which_limit_was_hit():
     on_error = _policy(plan_gateway(token_limits=LIMITS)).find("on-error")
     assert on_error is not None
     whens = on_error.findall("choose/when")
-    # The cost cap's refusal comes first and names only its own id (tests/stacks/test_cost_cap.py plays it).
-    budget = whens.pop(0)
+    # The cost cap's refusal comes before the quota's and names only its own id (tests/stacks/test_cost_cap.py).
+    budget = whens.pop(1)
     assert budget.get("condition") == (
         '@(context.Response.StatusCode == 403 && context.LastError.PolicyId == "participant-cost-cap")'
     )
