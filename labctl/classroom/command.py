@@ -232,13 +232,20 @@ class UsageFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    html = "html"
 
 
 def usage(
     stack: StackOption = None,
     since: Annotated[str, typer.Option("--since", help="How far back: 90m, 24h, 7d, 2w.")] = "24h",
     fmt: Annotated[
-        UsageFormat, typer.Option("--format", "-f", case_sensitive=False, help="table, csv or json.")
+        UsageFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="table, csv, json, or html (the after-class report with a chart per participant; needs -o FILE).",
+        ),
     ] = UsageFormat.table,
     output: OutputOption = None,
     outputs: OutputsOption = None,
@@ -256,11 +263,28 @@ def usage(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, max=600, help="Overall deadline in seconds.")
     ] = 60.0,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            min=5,
+            metavar="SECONDS",
+            help="Refresh the table every SECONDS (at least 5) until Ctrl+C; each refresh is one query.",
+            show_default=False,
+        ),
+    ] = None,
+    refreshes: Annotated[
+        int | None,
+        typer.Option(
+            "--refreshes", min=1, help="With --watch: stop after this many tables.", show_default=False
+        ),
+    ] = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
-    """Tokens, calls, 429s/403s and content-filter blocks per participant and deployment, the share of each quota
-    used and an estimated cost, from the lab's Log Analytics workspace (Entra ID; needs Log Analytics Reader)."""
-    from labctl.classroom.run import UsageOptions, run_usage
+    """Tokens, calls, 429s/403s and content-filter blocks per participant (biggest consumers first) and deployment,
+    the share of each quota used and an estimated cost against each cost cap, from the lab's Log Analytics workspace
+    (Entra ID; needs Log Analytics Reader). Times in the class's time zone."""
+    from labctl.classroom.usage_run import UsageOptions, run_usage
 
     ctx = CommandContext.create(stack, project_dir)
     options = UsageOptions(
@@ -271,5 +295,7 @@ def usage(
         workspace=workspace,
         logs_endpoint=logs_endpoint,
         deadline_s=timeout,
+        watch_s=watch,
+        refreshes=refreshes,
     )
     raise typer.Exit(run_usage(ctx, options))

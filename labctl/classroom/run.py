@@ -7,8 +7,6 @@ plain text, never as rich markup, and participant keys never reach the terminal.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from rich.text import Text
 from labctl.classroom.classfile import StackDocument, plain
 from labctl.context import CommandContext
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError
-from labctl.output import emit, print_warning
+from labctl.output import print_warning
 from labctl.project import stack_file
 
 
@@ -138,85 +136,7 @@ def run_handout(ctx: CommandContext, out: Path, fmt: str, outputs_file: Path | N
     return EXIT_OK
 
 
-# ---- usage ----
-
-
-@dataclass(frozen=True)
-class UsageOptions:
-    since: str = "24h"
-    fmt: str = "table"
-    output: Path | None = None
-    outputs_file: Path | None = None
-    workspace: str | None = None
-    logs_endpoint: str | None = None
-    deadline_s: float = 60.0
-
-
-def run_usage(ctx: CommandContext, options: UsageOptions, *, credential: Any = None) -> int:
-    """`credential` is for tests (a fake); otherwise DefaultAzureCredential for the stack's cloud."""
-    from labctl.azure import signin
-    from labctl.azure.transport import shared_tls_transport
-    from labctl.classroom.usage import LOGS_ENDPOINTS, build_report, parse_since, run_usage_query
-    from labctl.classroom.usage_render import render_csv, render_json, render_table
-    from stacks.facts.prices import PriceError, load_prices
-
-    window = parse_since(options.since)
-    doc = _document(ctx)
-    try:
-        prices = load_prices().with_overrides(_config_value(doc, "prices"))
-    except PriceError as exc:
-        raise LabctlError(str(exc), 3) from None
-    workspace = options.workspace or _workspace_from_outputs(ctx, options.outputs_file)
-    endpoint = options.logs_endpoint or LOGS_ENDPOINTS.get(ctx.cloud.name)
-    if not endpoint:
-        raise LabctlError(
-            f"no Log Analytics endpoint known for cloud {ctx.cloud.name}. Fix: pass --logs-endpoint", 2
-        )
-    end = dt.datetime.now(dt.UTC)
-    start = end - window
-    cred = signin.SharedTokenCredential(credential or signin.default_credential(ctx.environment))
-    with shared_tls_transport() as transport:
-        answer = run_usage_query(
-            workspace,
-            start,
-            end,
-            credential=cred,
-            endpoint=endpoint,
-            deadline_s=options.deadline_s,
-            transport=transport,
-        )
-    from labctl.classroom.handout import canonical_limits
-
-    defaults = canonical_limits(_config_value(doc, "participantLimits"))
-    report = build_report(
-        answer,
-        [plain(p) for p in doc.participants()],
-        prices,
-        start,
-        end,
-        default_quota=defaults.get("tokenQuota"),
-        default_period=defaults.get("tokenQuotaPeriod"),
-    )
-    if options.fmt == "table" and options.output is None:
-        render_table(report, ctx.console)
-    elif options.fmt == "table":
-        import io
-
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        render_table(report, Console(file=buffer, width=160, color_system=None))
-        emit(buffer.getvalue(), options.output)
-    else:
-        emit((render_json if options.fmt == "json" else render_csv)(report), options.output)
-    if answer.partial:
-        print_warning(
-            ctx.err_console,
-            f"the workspace answered only part of the query, so the numbers may be low: {answer.partial}. "
-            "Fix: a shorter --since",
-        )
-        return EXIT_PROBLEMS
-    return EXIT_OK
+# ---- usage (labctl/classroom/usage_run.py runs it) ----
 
 
 def _workspace_from_outputs(ctx: CommandContext, outputs_file: Path | None) -> str:

@@ -27,6 +27,7 @@ from labctl.errors import UsageError as BadOption
 from stacks.facts.prices import PriceTable
 
 QUERY_FILE = Path(__file__).with_name("queries") / "usage.kql"
+DAILY_QUERY_FILE = QUERY_FILE.with_name("usage_daily.kql")  # per day too: the HTML report's charts
 # Log Analytics query endpoints per cloud (`azure-native:environment`). Public: the SDK's default;
 # US Government: Azure/azure-sdk-for-python sdk/monitor/azure-monitor-query/samples (sovereign cloud sample);
 # China: learn.microsoft.com/azure/azure-monitor/logs/api/timeouts as published on docs.azure.cn.
@@ -94,9 +95,10 @@ def run_usage_query(
     endpoint: str,
     deadline_s: float = DEFAULT_DEADLINE_S,
     transport: Any = None,
+    query_file: Path = QUERY_FILE,
 ) -> QueryAnswer:
-    """Run queries/usage.kql over [start, end] with an overall deadline: the answer, or a UsageError."""
-    query = bind_window(QUERY_FILE.read_text(encoding="utf-8"), start, end)
+    """Run queries/usage.kql (or `query_file`) over [start, end] within a deadline: the answer, or a UsageError."""
+    query = bind_window(query_file.read_text(encoding="utf-8"), start, end)
     outcome: dict[str, Any] = {}
     done = threading.Event()
 
@@ -288,6 +290,9 @@ class ParticipantUsage:
     cost: float | None
     state: str = "active"
     blocked: int = 0  # calls the content filter blocked (prompt or completion)
+    cost_cap: float | None = (
+        None  # their costCap (participantLimits, or their own), in the price table's currency
+    )
 
     @property
     def quota_share(self) -> float | None:
@@ -323,6 +328,7 @@ def build_report(
     *,
     default_quota: int | None = None,
     default_period: str | None = None,
+    default_cap: float | None = None,
 ) -> UsageReport:
     lines: list[UsageLine] = []
     unpriced: set[str] = set()
@@ -375,6 +381,9 @@ def build_report(
                 cost=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
                 state=str(entry.get("state") or ("active" if entry else "not in the stack")),
                 blocked=sum(line.blocked_prompt + line.blocked_completion for line in own),
+                cost_cap=own_limits.get("costCap") or default_cap,
             )
         )
+    # The biggest consumers first: what an instructor looks for during class.
+    totals.sort(key=lambda p: (-p.total_tokens, -p.calls, p.participant))
     return UsageReport(start, end, lines, totals, prices, answer.partial, sorted(unpriced))

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .usage import UsageReport
+from .usage import ParticipantUsage, UsageReport
 
 USAGE_FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = (
@@ -44,66 +45,87 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def render_table(report: UsageReport, console: Console) -> None:
-    window = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
-    people = Table(title=Text(f"Usage per participant, {window}"), title_justify="left")
-    for column, justify in (
-        ("participant", "left"),
-        ("state", "left"),
-        ("calls", "right"),
-        ("tokens", "right"),
-        ("429 limit", "right"),
-        ("403 quota/window", "right"),
-        ("blocked", "right"),
-        ("quota used", "right"),
-        ("est. cost", "right"),
-    ):
-        people.add_column(column, justify=justify)  # type: ignore[arg-type]
-    currency = report.prices.currency
-    for p in report.participants:
-        quota = _share(p.quota_share)
-        if p.quota_share is not None and p.token_quota_period:
-            quota += f" of {p.token_quota:,}/{p.token_quota_period.lower()}"
-        people.add_row(
-            *(
-                Text(str(v))
-                for v in (
-                    p.participant,
-                    p.state,
-                    f"{p.calls:,}",
-                    f"{p.total_tokens:,}",
-                    p.refused_429,
-                    p.refused_403,
-                    p.blocked,
-                    quota,
-                    _money(p.cost, currency),
-                )
-            )
-        )
-    console.print(people)
+@dataclass(frozen=True)
+class _Column:
+    header: str
+    cells: list[str]
+    priority: int  # lower stays longer when the terminal is narrow
+    numeric: bool = True
 
-    detail = Table(title=Text("Per deployment"), title_justify="left")
-    for column in ("participant", "deployment", "model", "calls", "prompt", "completion", "deployment 429"):
-        detail.add_column(
-            column, justify="left" if column in ("participant", "deployment", "model") else "right"
-        )
-    for line in report.lines:
-        detail.add_row(
-            *(
-                Text(str(v))
-                for v in (
-                    line.participant,
-                    line.deployment,
-                    line.model or "-",
-                    f"{line.calls:,}",
-                    f"{line.prompt_tokens:,}",
-                    f"{line.completion_tokens:,}",
-                    line.backend_429,
-                )
-            )
-        )
-    if report.lines:
-        console.print(detail)
+    @property
+    def width(self) -> int:
+        # Cell width plus padding (2) and the border (1): rich's default box.
+        return max([len(self.header), *(len(c) for c in self.cells)]) + 3
+
+
+def _fitted(columns: list[_Column], width: int) -> list[_Column]:
+    """Drop the least important columns until the table fits `width`; names are never cut (they fold instead)."""
+    kept = list(columns)
+    while len(kept) > 2 and sum(c.width for c in kept) + 1 > width:
+        kept.remove(max(kept[1:], key=lambda c: c.priority))
+    return kept
+
+
+def _table(title: str, columns: list[_Column], width: int) -> Table:
+    table = Table(title=Text(title), title_justify="left")
+    kept = _fitted(columns, width)
+    for c in kept:
+        if c.numeric:
+            table.add_column(c.header, justify="right", no_wrap=True)
+        else:
+            # A name folds onto the next line when the terminal is too narrow: never an ellipsis.
+            table.add_column(c.header, justify="left", overflow="fold")
+    for i in range(len(columns[0].cells)):
+        table.add_row(*(Text(c.cells[i]) for c in kept))
+    return table
+
+
+def _spend(p: ParticipantUsage, currency: str) -> str:
+    spent = _money(p.cost, currency)
+    if p.cost_cap is None:
+        return spent
+    share = "" if p.cost is None else f" ({p.cost / p.cost_cap:.0%})"
+    return f"{spent} of {p.cost_cap:,.2f}{share}"
+
+
+def render_table(report: UsageReport, console: Console, zone: str = "UTC") -> None:
+    """Participants by consumption, then per deployment; fits the console's width by dropping columns."""
+    from labctl.classroom.usage_times import window_label
+
+    width = console.width
+    currency = report.prices.currency
+    people = report.participants
+
+    def quota(p: ParticipantUsage) -> str:
+        share = _share(p.quota_share)
+        if p.quota_share is not None and p.token_quota_period:
+            share += f" of {p.token_quota:,}/{p.token_quota_period.lower()}"
+        return share
+
+    columns = [
+        _Column("participant", [p.participant for p in people], 0, numeric=False),
+        _Column("tokens", [f"{p.total_tokens:,}" for p in people], 1),
+        _Column("est. cost (of cap)", [_spend(p, currency) for p in people], 2),
+        _Column("state", [p.state for p in people], 3, numeric=False),
+        _Column("calls", [f"{p.calls:,}" for p in people], 4),
+        _Column("403", [str(p.refused_403) for p in people], 5),
+        _Column("429", [str(p.refused_429) for p in people], 6),
+        _Column("quota used", [quota(p) for p in people], 7),
+        _Column("blocked", [str(p.blocked) for p in people], 8),
+    ]
+    console.print(_table(f"Usage per participant, {window_label(report, zone)}", columns, width))
+    lines = report.lines
+    if lines:
+        detail = [
+            _Column("participant", [line.participant for line in lines], 0, numeric=False),
+            _Column("deployment", [line.deployment for line in lines], 1, numeric=False),
+            _Column("prompt", [f"{line.prompt_tokens:,}" for line in lines], 2),
+            _Column("completion", [f"{line.completion_tokens:,}" for line in lines], 3),
+            _Column("calls", [f"{line.calls:,}" for line in lines], 4),
+            _Column("deployment 429", [str(line.backend_429) for line in lines], 5),
+            _Column("model", [line.model or "-" for line in lines], 6, numeric=False),
+        ]
+        console.print(_table("Per deployment", detail, width))
     console.print(
         Text(
             f"Estimated cost: {_money(report.total_cost, currency)} (prices checked {report.prices.checked}, "
@@ -116,7 +138,8 @@ def render_table(report: UsageReport, console: Console) -> None:
     if any(line.backend_429 for line in report.lines):
         notes.append("'deployment 429' means the model deployment itself was full: raise its capacity")
     notes.append(
-        "logs arrive 5-15 minutes after the calls; 'quota used' is over this window, not the quota period"
+        "logs arrive 5-15 minutes after the calls; 'quota used' and the cost are over this window, not the quota "
+        "period or the whole class; 403 = quota, cost cap or class window; 429 = tokens per minute"
     )
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
@@ -177,6 +200,7 @@ def render_json(report: UsageReport) -> str:
                 "tokenQuotaPeriod": p.token_quota_period,
                 "quotaShare": None if p.quota_share is None else round(p.quota_share, 4),
                 "estimatedCost": None if p.cost is None else round(p.cost, 6),
+                "costCap": p.cost_cap,
             }
             for p in report.participants
         ],

@@ -157,7 +157,11 @@ def test_report_shares_of_quota_costs_and_everyone_on_the_list(
     answer = run(logs, fake_azure, fake_credential, transport)
     report = build_report(answer, PARTICIPANTS, load_prices(), NOW - dt.timedelta(hours=24), NOW)
     people = {p.participant: p for p in report.participants}
-    assert list(people) == ["ana", "bob", "carla", "ghost"]
+    # The biggest consumers first; those who have not called yet last.
+    assert list(people) == ["ana", "bob", "ghost", "carla"]
+    assert [p.total_tokens for p in report.participants] == sorted(
+        (p.total_tokens for p in report.participants), reverse=True
+    )
     ana = people["ana"]
     assert (ana.calls, ana.total_tokens, ana.refused_429, ana.token_quota) == (4, 7000, 1, 10_000)
     assert ana.quota_share == pytest.approx(0.7)
