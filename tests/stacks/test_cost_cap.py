@@ -3,7 +3,6 @@ token limit in the policy, shown with its arithmetic in the plan, and played aga
 
 from __future__ import annotations
 
-import json
 import ssl
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -39,7 +38,8 @@ def _caps(plan) -> list[ET.Element]:
 
 def test_the_cap_is_priced_at_the_dearest_token_and_shown_with_its_arithmetic(raw_dev) -> None:
     settings = load_settings(
-        {**raw_dev, "participantLimits": {"tokensPerMinute": 1000, "costCap": 5}}, resource_group_location="eastus2"
+        {**raw_dev, "participantLimits": {"tokensPerMinute": 1000, "costCap": 5}},
+        resource_group_location="eastus2",
     )
     caps, lines = cost_caps(settings)
     # 5 USD at gpt-5-mini's output price, 2.00 USD per 1,000,000 tokens: 2,500,000 tokens, whatever the mix.
