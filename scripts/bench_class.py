@@ -2,7 +2,10 @@
 - `labctl roster import` of 1,000 rows (read, plan, write Pulumi.<stack>.yaml): under 2 s
 - `labctl handout` for 200 participants (md, owner-only files, plus .env each): under 2 s
 - `labctl usage` over 30 participants x 7 days of fixture rows, against the fake Log Analytics endpoint over
-  loopback HTTPS with the real LogsQueryClient (query, report, table): under 3 s
+  loopback HTTPS with the real LogsQueryClient (query, report, table): under 3 s; the HTML report of the same
+  (two queries, a plotly chart per participant): under 5 s
+- `participant suspend` then `resume --now` for 30 participants, and `class pause` then `resume --now`, with the
+  real ApiManagementClient against the fake Resource Manager over loopback HTTPS: under 10 s each
 Each runs the command in-process (typer's CliRunner), from stack choice to output; Python's start-up is not
 counted.
 
@@ -178,6 +181,76 @@ def bench_usage(work: Path, participants: int, calls_per_day: int, runs: int) ->
             timed(runs, once),
             3.0,
         )
+        html = work / "report.html"
+
+        def once_html() -> None:
+            _invoke(*args, "--format", "html", "-o", str(html))
+
+        ok = (
+            report(
+                f"labctl usage --format html, {participants} x 7 days (2 queries, plotly)",
+                timed(runs, once_html),
+                5.0,
+            )
+            and ok
+        )
+        print(f"{'':<58} report.html: {html.stat().st_size / 1e6:.1f} MB (plotly.js inline)")
+    finally:
+        server.stop()
+    return ok
+
+
+def bench_now(work: Path, participants: int, runs: int) -> bool:
+    """`participant suspend|resume NAME... --now` for the whole class and `class pause|resume --now`, with the real
+    ApiManagementClient against the fake Resource Manager over loopback HTTPS (tests/support/fake_arm_gateway.py)."""
+    from labctl.azure import signin
+    from tests.support.fake_arm_gateway import SUBSCRIPTION, FakeGatewayArm, outputs
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    ca = trustme.CA()
+    ca_file = work / "ca-arm.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    os.environ["REQUESTS_CA_BUNDLE"] = str(ca_file)
+    os.environ["AZURE_SUBSCRIPTION_ID"] = SUBSCRIPTION
+    signin.default_credential = lambda environment="public": FakeCredential()
+    server = https_server(ca)
+    server.start()
+    try:
+        names = [f"student{i:03d}" for i in range(participants)]
+        arm = FakeGatewayArm(
+            server=server, states=dict.fromkeys(names, "active"), named_values={"class-paused": "false"}
+        )
+        arm.install()
+        project = _project(work, participants)
+        saved = work / "outputs-arm.json"
+        saved.write_text(json.dumps(outputs(arm)), encoding="utf-8")
+        where = [
+            "--stack",
+            "bench",
+            "--project-dir",
+            str(project),
+            "--outputs",
+            str(saved),
+            "--arm-endpoint",
+            arm.base,
+        ]
+
+        def both() -> None:
+            _invoke("participant", "suspend", *names, "--now", *where)
+            _invoke("participant", "resume", *names, "--now", *where)
+
+        ok = report(
+            f"participant suspend+resume --now, {participants} participants ({2 * participants} PATCHes)",
+            timed(runs, both),
+            10.0,
+        )
+        assert set(arm.states.values()) == {"active"}
+
+        def pause() -> None:
+            _invoke("class", "pause", "--now", *where)
+            _invoke("class", "resume", "--now", *where)
+
+        ok = report("class pause+resume --now (named value PATCH, polled)", timed(runs, pause), 10.0) and ok
     finally:
         server.stop()
     return ok
@@ -199,6 +272,7 @@ def main() -> int:
             bench_roster(work, args.rows, args.runs),
             bench_handout(work, args.handouts, args.runs),
             bench_usage(work, args.participants, args.calls_per_day, args.runs),
+            bench_now(work, args.participants, args.runs),
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
