@@ -4,7 +4,8 @@ Exit codes (the same for every command; `labctl --help` prints this table too):
 
     0    success
     1    the command ran and found problems (a failed smoke call, check violations, a purge item that failed)
-    2    usage error: a bad option or argument (as click reports it)
+    2    usage error: a bad option or argument (as click reports it), a participant, revision or file named on
+         the command line that does not exist
     3    config error: the stack file is missing or invalid, or the stack cannot be chosen
     4    Azure, sign-in, network or deadline error: the command could not finish or could not check
     5    preflight: no candidate region fits the lab
