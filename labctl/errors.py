@@ -38,10 +38,12 @@ class LabctlError(Exception):
 
     exit_code: int = EXIT_PROBLEMS
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
+    def __init__(self, message: str, exit_code: int | None = None, *, details: str | None = None) -> None:
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+        # What a library said at length (azure-identity's credential chain): printed only with `labctl --verbose`.
+        self.details = details
 
     @property
     def message(self) -> str:
