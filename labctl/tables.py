@@ -67,7 +67,10 @@ def column_widths(
     least: list[int] = []
     most: list[int] = []
     for i, column in enumerate(columns):
-        sizes = [Measurement.get(console, unbounded, c) for c in [Text(column.header), *(r[i] for r in rows)]]
+        sizes = [
+            Measurement.get(console, unbounded, c)
+            for c in [Text(column.header), *(_text(r[i]) for r in rows)]
+        ]
         least.append(max(s.minimum for s in sizes))
         most.append(max(s.maximum for s in sizes))
     # A box line on each side and between columns, one space of padding on each side of a cell.
