@@ -12,7 +12,7 @@ from pulumi_azure_native import apimanagement, resources
 
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
-from components.gateway_backends import CIRCUIT_BREAKER, RegionalBackend, create_backends, plan_routing
+from components.gateway_backends import RegionalBackend, create_backends, plan_routing
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
@@ -108,7 +108,13 @@ class AiGateway(pulumi.ComponentResource):
         backend_id = policy_backend_id(policy_xml)
         routing = plan_routing(backend_id, args.regional_backends) if args.regional_backends else None
         if routing is not None:
-            policy_xml = add_routing(policy_xml, routing.routes, routing.largest_pool - 1)
+            policy_xml = add_routing(
+                policy_xml,
+                routing.routes,
+                pools=set(routing.pools),
+                responses_backend=routing.responses,
+                retries=routing.largest_pool - 1,
+            )
 
         self.service = apimanagement.ApiManagementService(
             f"{name}-service",
@@ -139,8 +145,9 @@ class AiGateway(pulumi.ComponentResource):
             protocol="http",
             url=pulumi.Output.from_input(args.openai_endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
             description="Azure OpenAI account of the lab (managed identity auth in the API policy)",
-            # Spread over regions, a throttled region's breaker sends calls to the others for a while.
-            circuit_breaker=CIRCUIT_BREAKER if routing is not None else None,
+            # No circuit breaker: this backend takes every call no pool holds (embeddings, catalog models, stored
+            # Responses); a tripped breaker would answer 503 to all of them. Pool members have their own
+            # backends with breakers (components/gateway_backends.py).
             opts=child,
         )
         self.regional: list[apimanagement.Backend] = []
@@ -149,7 +156,6 @@ class AiGateway(pulumi.ComponentResource):
                 name,
                 routing=routing,
                 backends=args.regional_backends,
-                primary=self.backend,
                 service_name=service_name,
                 resource_group_name=rg,
                 parent=self,
