@@ -16,8 +16,11 @@ from components.gateway_backends import RegionalBackend, create_backends, plan_r
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
+    LOGGER_DEPLOYMENT,
+    LOGGER_DEPLOYMENT_MODE,
     GatewayLogging,
     api_diagnostic_properties,
+    logger_template,
 )
 from components.gateway_policy import (
     POLICY_TEMPLATE,
@@ -254,9 +257,22 @@ class AiGateway(pulumi.ComponentResource):
                 dedicated_tables=True,
                 parent=self,
             )
-            # The API diagnostic writes through the built-in `azuremonitor` logger (never created here: the id is
-            # reserved and exists on every service). It waits for the diagnostic setting, so on `pulumi up` the logs
-            # have somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            # The API diagnostic writes through the `azuremonitor` logger, put by an Incremental ARM deployment so
+            # `pulumi up` works whether a new service already has it or not (components/gateway_logging.py says
+            # why). The diagnostic waits for it and for the diagnostic setting, so on `pulumi up` the logs have
+            # somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            self.logger = resources.Deployment(
+                f"{name}-azuremonitor-logger",
+                deployment_name=LOGGER_DEPLOYMENT,  # one gateway per resource group: a fixed name
+                resource_group_name=rg,
+                properties=resources.DeploymentPropertiesArgs(
+                    mode=LOGGER_DEPLOYMENT_MODE,
+                    template=logger_template(),
+                    parameters={"serviceName": resources.DeploymentParameterArgs(value=service_name)},
+                ),
+                tags=dict(args.tags),
+                opts=child,
+            )
             self.api_diagnostic = resources.Resource(
                 f"{name}-api-diagnostic",
                 resource_group_name=rg,
@@ -266,7 +282,7 @@ class AiGateway(pulumi.ComponentResource):
                 resource_name_=DIAGNOSTIC_ID,
                 api_version=LLM_DIAGNOSTIC_API_VERSION,
                 properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api, self.logger]),
             )
 
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")

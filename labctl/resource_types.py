@@ -13,6 +13,7 @@ so it imports nothing from stacks/ at module level.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,7 @@ class ResourceType:
     # resource the lab uses for its API diagnostic): the guardrails do not ask them for the lab's tags.
     tagged: bool = True
     replace: tuple[Replace, ...] = ()
-    # False when the name input names another resource (a product-API link's apiId is its API's id).
-    own_name: bool = True
+    own_name: bool = True  # False when the name input names another resource (a product-API link's apiId)
     # Inputs that place it under (or on) another resource: replacing that one replaces this one.
     parents: tuple[str, ...] = ()
 
@@ -262,9 +262,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace("diagnosticId", "the diagnostic id is its ARM id"),
             ),
         ),
-        # The provider's generic resource, at an explicit API version. The lab declares exactly one: the API
-        # diagnostic with LLM logging (components/ai_gateway.py), Microsoft.ApiManagement/service/<s>/apis/<a>/
-        # diagnostics/<name>; tests/components/test_ai_gateway.py checks the resourceType.
+        # The provider's generic resource at an explicit API version: the lab's one is the API diagnostic with LLM
+        # logging (components/ai_gateway.py: .../apis/<a>/diagnostics/<name>; its test checks the resourceType).
         ResourceType(
             "azure-native:resources:Resource",
             "resourceName",
@@ -277,6 +276,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace(key, "these inputs spell the generic resource's ARM id")
                 for key in ("resourceProviderNamespace", "parentResourcePath", "resourceType", "resourceName")
             ),
+        ),
+        ResourceType(  # An Incremental ARM deployment: the gateway's `azuremonitor` logger (gateway_logging.py).
+            "azure-native:resources:Deployment",
+            "deploymentName",
+            _RG + "/providers/Microsoft.Resources/deployments/{name}",
+            ("deploymentName", "properties.mode"),
+            taggable=True,
         ),
         ResourceType(
             "azure-native:applicationinsights:Workbook",
@@ -349,8 +355,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     )
 }
 
-# Rules for every type of a provider or module, by token prefix. Checked in this order around the records' own
-# rules: GENERAL first (they win), FAMILY after.
+# Rules for every type of a provider or module, by token prefix, around the records' own: GENERAL first, FAMILY after.
 GENERAL_REPLACE: tuple[tuple[str, Replace], ...] = (
     # ARM ids contain the resource group: another group is another resource.
     ("azure-native:", Replace("resourceGroupName", "the resource group is part of the ARM id")),
@@ -392,6 +397,4 @@ def arm_id(token: str, name: str, inputs: dict[str, Any], subscription: str) -> 
 
 
 def _fields(template: str) -> list[str]:
-    import string
-
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
