@@ -282,7 +282,9 @@ class AiGateway(pulumi.ComponentResource):
                 resource_name_=DIAGNOSTIC_ID,
                 api_version=LLM_DIAGNOSTIC_API_VERSION,
                 properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api, self.logger]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.diagnostics, self.api, self.logger]
+                ),
             )
 
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")

@@ -34,7 +34,9 @@ LLM_DIAGNOSTIC_API_VERSION = "2024-06-01-preview"
 AZURE_MONITOR_LOGGER = "azuremonitor"
 LOGGER_TEMPLATE = Path(__file__).parent / "arm" / "azuremonitor-logger.json"
 LOGGER_DEPLOYMENT = "apim-azuremonitor-logger"
-LOGGER_DEPLOYMENT_MODE = "Incremental"  # never Complete: that would delete the resource group's other resources
+LOGGER_DEPLOYMENT_MODE = (
+    "Incremental"  # never Complete: that would delete the resource group's other resources
+)
 DIAGNOSTIC_ID = "azuremonitor"
 # Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
 MAX_BODY_BYTES = 8192
