@@ -13,7 +13,7 @@ so it imports nothing from stacks/ at module level.
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -397,4 +397,4 @@ def arm_id(token: str, name: str, inputs: dict[str, Any], subscription: str) -> 
 
 
 def _fields(template: str) -> list[str]:
-    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    return re.findall(r"\{(\w+)\}", template)
