@@ -20,6 +20,19 @@ DEPLOYMENT_VARIABLE = "lab-deployment"
 POOLED_VARIABLE = "lab-pooled"
 _ROUTE = "lab-route"
 _POOL_ONLY = "lab-pool-only"
+
+
+def _deployment_expression() -> str:
+    variable = (
+        ET.parse(ROUTING_FRAGMENT).getroot().find(f"./inbound/set-variable[@name='{DEPLOYMENT_VARIABLE}']")
+    )
+    if variable is None:
+        raise ValueError(f"{ROUTING_FRAGMENT.name} sets no <set-variable name='{DEPLOYMENT_VARIABLE}'>")
+    return variable.get("value", "")
+
+
+# The expression that names a call's deployment, as the fragment holds it (tests look for it in rendered policies).
+DEPLOYMENT_EXPRESSION = _deployment_expression()
 # A deployment name goes inside a C# string literal: Azure's deployment names are letters, digits, '.', '-', '_'.
 _DEPLOYMENT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
