@@ -40,14 +40,8 @@ class ResourceType:
     taggable: bool = False  # its SDK class takes `tags` (test: compared with the SDK)
     tagged: bool = True  # False: no lab tags asked (a proxy resource; APIM labels, not ARM tags)
     replace: tuple[Replace, ...] = ()
-<<<<<<< HEAD
-    own_name: bool = True  # False when the name input names another resource (a product-API link's apiId)
-    # Inputs that place it under (or on) another resource: replacing that one replaces this one.
-    parents: tuple[str, ...] = ()
-=======
     own_name: bool = True  # False: the name input names another resource (a product-API link's apiId)
     parents: tuple[str, ...] = ()  # inputs placing it under another resource: replacing that replaces it
->>>>>>> main
 
     @property
     def collection(self) -> str:
@@ -396,14 +390,10 @@ def arm_id(token: str, name: str, inputs: dict[str, Any], subscription: str) -> 
     if rt is None:
         return f"{token.replace(':', '/')}/{name}"
     values: dict[str, str] = {"name": name, "subscription": subscription}
-    for field in _fields(rt.arm_id):
+    for field in re.findall(r"\{(\w+)\}", rt.arm_id):  # the {fields} of its ARM id
         if field not in values:
             raw = str(inputs.get(field, "") or "")
             # Extension scopes are full ids; other inputs may be passed bare or as an id: take the last segment.
             full = field in ("resourceUri", "scope", "parentResourcePath", "resourceProviderNamespace")
             values[field] = raw if full else raw.rstrip("/").rsplit("/", 1)[-1]
     return rt.arm_id.format(**values)
-
-
-def _fields(template: str) -> list[str]:
-    return re.findall(r"\{(\w+)\}", template)
