@@ -7,6 +7,7 @@ plain text, never as rich markup, and participant keys never reach the terminal.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
