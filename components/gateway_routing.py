@@ -56,6 +56,10 @@ def add_routing(policy_xml: str, routes: Mapping[str, str], retries: int) -> str
         backend = root.find("./backend")
         if backend is None:
             backend = ET.SubElement(root, "backend")
+        # The retry goes inside the per-key concurrency bound when the policy has one (components/gateway_guards.py).
+        bound = backend.find("./limit-concurrency")
+        if bound is not None:
+            backend = bound
         for child in list(backend):
             backend.remove(child)
         retry = ET.SubElement(
