@@ -88,7 +88,8 @@ class GatewayGuards:
     """Every limit per participant key that is not a token count."""
 
     deployments: tuple[str, ...]
-    calls_per_minute: int = 60
+    # None: no rate per key (API Management Consumption has no rate-limit-by-key; the guardrail says so).
+    calls_per_minute: int | None = 60
     max_concurrent_calls: int = 4
     caps: CallCaps = field(default_factory=lambda: CallCaps(max_output_tokens=4096))
     # Participants (APIM subscription ids) whose caps differ from `caps`.
@@ -96,7 +97,8 @@ class GatewayGuards:
     responses: ResponsesRules = field(default_factory=ResponsesRules)
 
     def __post_init__(self) -> None:
-        _positive("calls_per_minute", self.calls_per_minute)
+        if self.calls_per_minute is not None:
+            _positive("calls_per_minute", self.calls_per_minute)
         _positive("max_concurrent_calls", self.max_concurrent_calls)
         if not self.deployments:
             raise ValueError("list the class's deployments: a gateway without any refuses every model")
@@ -109,7 +111,7 @@ class GatewayGuards:
 
     def values(self) -> dict[str, str]:
         return {
-            "callsPerMinute": str(self.calls_per_minute),
+            "callsPerMinute": str(self.calls_per_minute or ""),
             "maxConcurrentCalls": str(self.max_concurrent_calls),
             "allowedDeployments": ",".join(self.deployments),
             "allowedTools": ",".join(self.responses.tools),
@@ -180,6 +182,14 @@ def _caps_elements(guards: GatewayGuards) -> list[ET.Element]:
     return [choose]
 
 
+def _drop_answers_of(element: ET.Element, policy_id: str) -> None:
+    """Remove the on-error `<when>`s that answer the refusals of the policy `policy_id` (it is not in the policy)."""
+    for choose in element.iter("choose"):
+        for when in list(choose):
+            if f'"{policy_id}"' in when.get("condition", ""):
+                choose.remove(when)
+
+
 def expand_guards(root: ET.Element, guards: GatewayGuards | None) -> None:
     """Put the guard fragments in their slots (or remove the slots, and unwrap <limit-concurrency>, when None)."""
     parents = {child: parent for parent in root.iter() for child in parent}
@@ -200,8 +210,10 @@ def expand_guards(root: ET.Element, guards: GatewayGuards | None) -> None:
     fill(concurrency[0], values)
     for tag, path in SLOTS.items():
         slot = slots[tag][0]
-        elements = _fragment(path)
+        elements = [] if tag == "call-rate-guard" and guards.calls_per_minute is None else _fragment(path)
         for element in elements:
+            if guards.calls_per_minute is None:
+                _drop_answers_of(element, CALL_RATE_ID)
             fill(element, values)
         _replace(parents[slot], slot, elements)
     caps_slots = list(root.iter(CAPS_SLOT))

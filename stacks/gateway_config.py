@@ -61,7 +61,8 @@ def gateway_guards(settings: LabSettings) -> GatewayGuards:
     """The gateway's limits per key that are not token counts (components/gateway_guards.py)."""
     return GatewayGuards(
         deployments=tuple(dict.fromkeys(d.name for d in settings.deployments)),
-        calls_per_minute=settings.calls_per_minute,
+        # rate-limit-by-key: every tier but Consumption (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy).
+        calls_per_minute=None if settings.gateway_tier == "Consumption" else settings.calls_per_minute,
         max_concurrent_calls=settings.concurrent_calls,
         caps=call_caps(settings.participant_limits),
         participant_caps={p.name: call_caps(settings.limits_of(p)) for p in settings.participants},

@@ -50,6 +50,12 @@ SERVER_SIDE_TOOLS = (
 RESERVED_SUBSCRIPTION_IDS = ("master",)
 
 
+_CAP_HINT = Hint(fix={"*": f"Fix: a whole number of tokens per call, 1 to {MAX_OUTPUT_TOKENS:,}, e.g. 4096"})
+_CHOICES_HINT = Hint(
+    fix={"*": f"Fix: the largest `n` a call may ask for, 1 to {MAX_CHOICES} (1 unless a lesson needs more)"}
+)
+
+
 class _Model(ChoicesInAnyCase):
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -67,26 +73,8 @@ class TokenLimitSettings(_Model):
     tokens_per_minute: _TOKENS | None = None
     token_quota: _TOKENS | None = None
     token_quota_period: QuotaPeriod | None = None
-    max_output_tokens: (
-        Annotated[
-            int,
-            Field(strict=True, gt=0, le=MAX_OUTPUT_TOKENS),
-            Hint(fix={"*": f"Fix: a whole number of tokens per call, 1 to {MAX_OUTPUT_TOKENS:,}, e.g. 4096"}),
-        ]
-        | None
-    ) = None
-    max_choices: (
-        Annotated[
-            int,
-            Field(strict=True, gt=0, le=MAX_CHOICES),
-            Hint(
-                fix={
-                    "*": f"Fix: the largest `n` a call may ask for, 1 to {MAX_CHOICES} (1 unless a lesson needs more)"
-                }
-            ),
-        ]
-        | None
-    ) = None
+    max_output_tokens: Annotated[int | None, Field(strict=True, gt=0, le=MAX_OUTPUT_TOKENS), _CAP_HINT] = None
+    max_choices: Annotated[int | None, Field(strict=True, gt=0, le=MAX_CHOICES), _CHOICES_HINT] = None
 
     @model_validator(mode="after")
     def _complete(self) -> TokenLimitSettings:
@@ -177,3 +165,13 @@ def reserved_participant_names(raw: dict[str, Any], ctx: RuleContext) -> Iterato
                 "all-access subscription; a participant with that name would overwrite it. Fix: use another name, "
                 f"e.g. '{name.strip()}-1'"
             )
+
+
+@rule("callsPerMinute")
+def no_call_rate_on_consumption(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    if raw.get("gatewayTier") == "Consumption" and raw.get("callsPerMinute") is not None:
+        yield (
+            f"{NAMESPACE}:callsPerMinute: API Management Consumption has no rate-limit-by-key policy, so calls per "
+            "key cannot be bounded (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy). Fix: set "
+            f"{NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, Standard), or remove callsPerMinute"
+        )

@@ -423,7 +423,8 @@ def test_raw_policy_expressions_are_not_xml_errors():
 
 def test_raw_policy_expressions_in_a_planned_stack_pass(plan_with, monkeypatch):
     limited = GatewayPolicyArgs(
-        token_limits=TokenLimits(tokens_per_minute=100), guards=GatewayGuards(deployments=("chat", "embeddings"))
+        token_limits=TokenLimits(tokens_per_minute=100),
+        guards=GatewayGuards(deployments=("chat", "embeddings")),
     )
     raw = render_policy(limited).replace("<base />", RAW_EXPRESSIONS, 1)
     _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", value=raw)
@@ -445,7 +446,11 @@ def test_api_without_any_policy(plan_with, monkeypatch):
 def test_consumption_gateway_has_no_logs_to_send(plan_with):
     # Consumption has no token limit policy: the limits are refused in config, and the advisory rule says why it matters.
     plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
-    assert _violations(plan) == {"participant-token-limits": ["gateway-api-policy"]}
+    # Nor rate-limit-by-key: calls per key cannot be bounded there, and the mandatory rule says so.
+    assert _violations(plan) == {
+        "participant-token-limits": ["gateway-api-policy"],
+        "gateway-call-rate": ["gateway-api-policy"],
+    }
 
 
 def test_account_diagnostics_that_send_no_logs(plan_with, monkeypatch):
