@@ -121,10 +121,17 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: count the call (rate per key) before anything answers it; refuse keys outside the class window,
-    # then calls that ask for too much (tests/components/test_gateway_guards.py), then over-budget callers; drop the
-    # caller's key, get a token, send it, then route.
-    assert steps[:2] == ["base", "rate-limit-by-key"]
+    # Order matters: count the call (rate per key) before anything answers it; refuse keys while the class is paused
+    # or outside its window, then calls that ask for too much (tests/components/test_gateway_attacks.py), then
+    # over-budget callers; drop the caller's key, get a token, send it, then route.
+    assert steps[:6] == [
+        "base",
+        "rate-limit-by-key",
+        "set-variable",  # class-paused (named value)
+        "choose",
+        "set-variable",  # the class window's end (the dev stack has no startsOn)
+        "choose",
+    ]
     assert steps[-5:] == [
         "azure-openai-token-limit",
         "set-header",
@@ -165,13 +172,15 @@ def test_token_limit_per_participant_subscription():
     assert inbound is not None
     assert [c.tag for c in inbound] == [
         "base",
+        "set-variable",  # the class-paused check (components/policies/class-window.xml)
+        "choose",
         "azure-openai-token-limit",  # before a token is fetched for a request that would be refused
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    assert inbound[1].attrib == {
+    assert inbound[3].attrib == {
         "id": "participant-token-limit",
         "counter-key": "@(context.Subscription.Id)",
         "tokens-per-minute": "2000",
@@ -201,7 +210,8 @@ def test_a_participant_override_gets_a_branch_of_its_own():
     )
     inbound = root.find("inbound")
     assert inbound is not None
-    choose = inbound[1]
+    # The <choose> after the class-paused check.
+    choose = inbound[3]
     assert choose.tag == "choose"
     (when,) = choose.findall("when")
     # student01's entry equals everyone's limits: no branch for it.
