@@ -77,7 +77,7 @@ def without_cyclic_gc() -> Iterator[None]:
     """The run allocates futures and tasks by the hundred thousand; each young-generation collection then also
     walks the SDK's ~150,000 long-lived objects: a third of a 100-participant plan's time. The run's garbage is
     freed by reference counting as it goes; what cycles remain are collected once it ends (a 1,000-participant
-    plan peaks at the same memory either way)."""
+    plan peaks at 289 MB instead of 272 MB, and takes 7.0 s of CPU instead of 10.0 s)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
