@@ -423,7 +423,8 @@ def test_taggable_types_match_the_sdk(dev_plan):
     declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
     # The generic resource takes tags in the SDK, but the lab's one (the API diagnostic) is a proxy resource.
     untagged = {t.token for t in RESOURCE_TYPES.values() if not t.tagged}
-    assert untagged == {"azure-native:resources:Resource"}
+    # ... and an API Management named value's `tags` are labels (a list of strings), not ARM tags.
+    assert untagged == {"azure-native:resources:Resource", "azure-native:apimanagement:NamedValue"}
     assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | untagged
     assert not TAGGABLE_TYPES & untagged
 
@@ -442,7 +443,8 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "All 20 guardrails pass for stack dev." in result.output
+    # The 20 rules the policy pack shares, and policy-expressions (labctl check only).
+    assert "All 21 guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
@@ -532,5 +534,5 @@ def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
     assert result.exit_code == 0, result.output
     from labctl.guardrails.rules import RULES
 
-    # The lab's rules plus the offer's budget rule.
-    assert f"All {len(RULES) + 1} guardrails pass" in result.output
+    # The lab's rules, policy-expressions and the offer's budget rule.
+    assert f"All {len(RULES) + 2} guardrails pass" in result.output
