@@ -15,6 +15,7 @@ from components.cost_cap import CostCaps
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
 from components.gateway_backends import RegionalBackend, create_backends, plan_routing
+from components.gateway_guards import GatewayGuards
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
@@ -80,6 +81,9 @@ class AiGatewayArgs:
     class_window: ClassWindow | None = None
     # Tokens each participant may use over the class (their costCap); None: no cap.
     cost_caps: CostCaps | None = None
+    # Calls per minute and in flight per key, the class's deployments, caps per call, Responses rules
+    # (components/gateway_guards.py); None: none (the stack always sets them).
+    guards: GatewayGuards | None = None
     # The `class-paused` named value the policy reads: true answers every participant key 503.
     class_paused: bool = False
     logging: GatewayLogging = field(default_factory=GatewayLogging)
@@ -112,6 +116,7 @@ class AiGateway(pulumi.ComponentResource):
                 participant_limits=args.participant_limits,
                 class_window=args.class_window,
                 cost_caps=args.cost_caps,
+                guards=args.guards,
             ),
             args.policy_template,
         )
@@ -225,7 +230,14 @@ class AiGateway(pulumi.ComponentResource):
             display_name="Azure OpenAI lab",
             description="Access to the lab's Azure OpenAI deployments, one subscription per participant",
             subscription_required=True,
-            approval_required=False,
+            # No self-service: the lab creates each participant's subscription itself (admin-created subscriptions
+            # are active at once). Should a developer portal ever be turned on, a sign-up there waits for an
+            # administrator's approval, and a user holds at most one subscription. approvalRequired needs
+            # subscriptionRequired true and a subscriptionsLimit (hashicorp/terraform-provider-azurerm#5035,
+            # #13217; the REST spec's "has a value of false" is a known misprint). The product is given to no
+            # group (no Developers or Guests), so the portal would not even list it.
+            approval_required=True,
+            subscriptions_limit=1,
             state="published",
             opts=child,
         )
