@@ -71,6 +71,14 @@ class HandoutFormat(StrEnum):
     md = "md"
     html = "html"
     csv = "csv"
+    eml = "eml"
+    table = "table"
+    json = "json"
+
+
+class HandoutLanguage(StrEnum):
+    es = "es"
+    en = "en"
 
 
 def handout(
@@ -80,7 +88,7 @@ def handout(
             "--output",
             "-o",
             metavar="DIR",
-            help="Folder for the handouts (created readable by you only). Required.",
+            help="Folder for the handouts (created readable by you only; outside git or git-ignored). Required.",
             show_default=False,
         ),
     ] = None,
@@ -91,19 +99,68 @@ def handout(
     ] = None,
     stack: StackOption = None,
     fmt: Annotated[
-        HandoutFormat,
+        HandoutFormat | None,
         typer.Option(
             "--format",
             "-f",
             case_sensitive=False,
-            help="md or html: one page per student; csv: one row each.",
+            help="md (default) or html: one page per student; csv: one row each; eml: one e-mail draft each. "
+            "With --send: the report, table (default) or json.",
+            show_default=False,
         ),
-    ] = HandoutFormat.md,
+    ] = None,
     outputs: OutputsOption = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            metavar="NAME",
+            help="Only these participants (name, e-mail or display name; repeat or separate with commas): "
+            "late joiners, rotated keys.",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        HandoutLanguage | None,
+        typer.Option(
+            "--lang",
+            case_sensitive=False,
+            help="The handouts' language (default: aoai-lab:classLanguage).",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="The CSV's delimiter: ',' or ';' (default: ';' for a Spanish class, as Spanish-locale Excel "
+            "expects, else ',').",
+            show_default=False,
+        ),
+    ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Before deploying: the handouts from the plan (this stack under the mock runtime, or a "
+            "`labctl plan --json` file as --outputs), with placeholder keys.",
+        ),
+    ] = False,
+    sender: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="ADDRESS",
+            help="The From: of the e-mails (eml drafts, SMTP).",
+            show_default=False,
+        ),
+    ] = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """One private file per participant: endpoint, key, deployments, limits, class window, a Python snippet,
-    plus a .env. Keys go to the files only, never to the screen."""
+    what the lab's refusals mean, plus a .env; or one e-mail each. Keys go to the files only, never to the
+    screen."""
+    from labctl.classroom.handout_run import HandoutOptions
     from labctl.classroom.run import run_handout
     from labctl.errors import UsageError
 
@@ -114,8 +171,25 @@ def handout(
         raise UsageError("no folder for the handouts. Fix: pass --output DIR (-o DIR), e.g. -o handouts/")
     if str(folder) == "-":
         raise UsageError("the handouts are one file per participant, not one report. Fix: pass --output DIR")
+    chosen = (fmt or HandoutFormat.md).value
+    if chosen in ("table", "json"):
+        raise UsageError(
+            f"--format {chosen} is the report of --send. Fix: add --send, or use md, html, csv or eml"
+        )
+    if delimiter is not None and delimiter not in (",", ";"):
+        raise UsageError(f"--delimiter {delimiter!r}: the CSV takes ',' or ';'. Fix: --delimiter ';' or ','")
     ctx = CommandContext.create(stack, project_dir)
-    raise typer.Exit(run_handout(ctx, folder, fmt.value, outputs))
+    options = HandoutOptions(
+        out=folder,
+        fmt=chosen,
+        outputs_file=outputs,
+        only=tuple(only or ()),
+        lang=lang.value if lang else None,
+        delimiter=delimiter,
+        preview=preview,
+        sender=sender,
+    )
+    raise typer.Exit(run_handout(ctx, options))
 
 
 def _participant(action: str):
