@@ -61,9 +61,13 @@ def email_message(content: MailContent, *, sender: str | None = None, draft: boo
         msg["From"] = sender
     msg["Subject"] = content.subject
     msg["Date"] = email.utils.formatdate(usegmt=True)
-    msg["Message-ID"] = email.utils.make_msgid(idstring=content.participant, domain="aoai-lab.invalid")
     if draft:
+        # The mail client gives the message its Message-ID when it sends it.
         msg["X-Unsent"] = "1"
+    else:
+        # In the sender's domain (RFC 5322 3.6.4 wants it unique there); the state file records it.
+        domain = email.utils.parseaddr(sender or "")[1].rpartition("@")[2] or "aoai-lab.invalid"
+        msg["Message-ID"] = email.utils.make_msgid(idstring=content.participant, domain=domain)
     msg.set_content(content.text, cte="quoted-printable")
     msg.add_alternative(content.html, subtype="html", cte="quoted-printable")
     msg.add_attachment(content.attachment, maintype="text", subtype="plain", filename=content.attachment_name)

@@ -138,6 +138,12 @@ def file_names(students: list[Student], fmt: str) -> list[str]:
     return names
 
 
+def _say_err(ctx: CommandContext, text: str) -> None:
+    from rich.text import Text
+
+    ctx.err_console.print(Text(text), highlight=False)
+
+
 def run_handout(ctx: CommandContext, options: HandoutOptions) -> int:
     from labctl.classroom.handout_files import WriteOptions, write_handouts
     from labctl.classroom.handout_guard import refuse_tracked_folder
@@ -157,7 +163,9 @@ def run_handout(ctx: CommandContext, options: HandoutOptions) -> int:
     )
     what = {"csv": "one CSV row each", "eml": "one e-mail draft (.eml) each"}.get(fmt, f"one {fmt} page each")
     kind = "preview handouts (placeholder keys)" if ready.info.preview else "handouts"
-    _say(
+    # With --send, stdout is the report (JSON with --format json): what was written goes to stderr.
+    say = _say if options.send is None else _say_err
+    say(
         ctx,
         f"Wrote {kind} for {len(ready.students)} participant(s) of stack {ctx.stack} to {options.out} "
         f"({ready.texts.t('language')}): {what}, plus a .env.",

@@ -33,6 +33,7 @@ def test_a_spanish_draft_per_participant_that_a_mail_client_opens(tmp_path: Path
     assert raw.isascii() and b"\r\n" in raw  # 7-bit safe, CRLF: what .eml readers expect
     msg = read_eml(tmp_path / "out" / "ana-garcia.eml")
     assert msg["X-Unsent"] == "1"  # Outlook opens it as a message to send
+    assert msg["Message-ID"] is None  # the mail client gives it one when it sends it
     assert msg["To"].addresses[0].addr_spec == "ana@uni.es"
     assert msg["To"].addresses[0].display_name == 'Ana <García> & "Co"'
     assert msg["From"] == "Profesora <prof@uni.es>"
