@@ -5,6 +5,7 @@ explained, and the CSV for a mail merge. Text from people (names) is escaped for
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -32,16 +33,19 @@ def describe_limits(limits: Limits, tx: Texts) -> str:
 
 
 def window(info: ClassInfo, tx: Texts) -> str:
-    if info.starts_on and info.ends_on:
-        text = tx.t("window.from_to", start=info.starts_on, end=info.ends_on)
-    elif info.ends_on:
-        text = tx.t("window.until", end=info.ends_on)
-    else:
+    """When the key works, in the class's time zone (aoai-lab:timeZone; UTC when unset, and the text says UTC):
+    the gateway opens at 00:00 of startsOn and closes at the end of expiresOn there (stacks/config/class_times.py,
+    the same function the policy's instants come from)."""
+    from stacks.config.class_times import class_times
+
+    if not info.ends_on:
         return tx.t("window.none")
-    # The gateway opens at 00:00 of startsOn and closes at the end of expiresOn in the class's time zone (UTC
-    # when the stack sets none): say which, so nobody in another zone guesses.
-    zone = tx.t("window.zone", zone=info.time_zone) if info.time_zone else tx.t("window.utc")
-    return f"{text}; {zone}"
+    starts = dt.date.fromisoformat(info.starts_on) if info.starts_on else None
+    times = class_times(starts, dt.date.fromisoformat(info.ends_on), info.time_zone)
+    end = times.label(times.closes) if times.closes else info.ends_on
+    if times.opens is not None:
+        return tx.t("window.from_to", start=times.label(times.opens), end=end)
+    return tx.t("window.until", end=end)
 
 
 def facts(info: ClassInfo, student: Student, tx: Texts) -> list[tuple[str, str]]:

@@ -58,6 +58,19 @@ def _texts(doc: StackDocument, lang: str | None) -> Texts:
         raise UsageError(f"{where}: {exc}") from None
 
 
+def _zone(doc: StackDocument) -> str | None:
+    """aoai-lab:timeZone, checked as the program checks it (a bad name is the config error `plan` gives)."""
+    from labctl.errors import ConfigError
+    from stacks.config.class_times import TimeZoneError, time_zone
+
+    name = _config(doc, "timeZone") or None
+    try:
+        time_zone(name)
+    except TimeZoneError as exc:
+        raise ConfigError(f"aoai-lab:timeZone: {exc}") from None
+    return name
+
+
 def _outputs(ctx: CommandContext, options: HandoutOptions) -> tuple[Mapping[str, Any], bool]:
     """(the outputs, True when they come from a plan: a preview). A plan snapshot given as --outputs without
     --preview is refused (handout_guard); --preview without --outputs plans the stack here (mock runtime)."""
@@ -101,7 +114,7 @@ def prepare(ctx: CommandContext, doc: StackDocument, options: HandoutOptions) ->
     refuse_other_stack(outputs.stack, outputs.lab_name, ctx.stack, lab)
     participants = [plain(p) for p in doc.participants()]
     if options.only:
-        participants = select(participants, options.only)
+        participants = select(doc, participants, options.only)
     keys = (
         {str(p["name"]): tx.t("preview_key") for p in participants} if preview else outputs.participant_keys
     )
@@ -111,9 +124,7 @@ def prepare(ctx: CommandContext, doc: StackDocument, options: HandoutOptions) ->
     if info.ends_on is None and _config(doc, "expiresOn"):
         # Outputs of an older deployment: the stack file says when the class ends.
         info = dataclasses.replace(info, ends_on=str(_config(doc, "expiresOn")))
-    info = dataclasses.replace(
-        info, time_zone=_config(doc, "timeZone") or None, lab=outputs.lab_name or lab, preview=preview
-    )
+    info = dataclasses.replace(info, time_zone=_zone(doc), lab=outputs.lab_name or lab, preview=preview)
     if not students:
         raise LabctlError(
             f"no participant of stack {ctx.stack} has a key in the outputs. Fix: add participants "

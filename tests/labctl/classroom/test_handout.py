@@ -104,7 +104,7 @@ def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, in
         "| Chat deployments | `chat` |",
         "| Embedding deployments | `embeddings` |",
         "| Token limits | `2,000 tokens per minute; 100,000 tokens per day` |",
-        "| Class window | `from 2026-12-01 to 2026-12-18 (your key works only in this window); times in UTC` |",
+        "| Class window | `from 2026-12-01 00:00 UTC until 2026-12-19 00:00 UTC (your key works only in this window)` |",
         "| Participant | `ana-garcia <ana@uni.es>` |",
     ):
         assert line in page.splitlines()

@@ -23,7 +23,7 @@ def policy_codes() -> set[str]:
     limits), plus any fragment file beside the template."""
     args = GatewayPolicyArgs(
         token_limits=TokenLimits(tokens_per_minute=1000, token_quota=10000, token_quota_period="Daily"),
-        class_window=ClassWindow(starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2026, 12, 18)),
+        class_window=ClassWindow.utc_days(dt.date(2026, 12, 1), dt.date(2026, 12, 18)),
     )
     text = render_policy(args)
     for fragment in POLICIES.glob("*.xml"):
@@ -45,6 +45,7 @@ def test_the_section_names_each_answer_with_its_status_and_code() -> None:
         "401",
         "403 ClassNotStarted",
         "403 ClassEnded",
+        "503 ClassPaused",
         "403 ParticipantTokenQuotaExceeded",
         "403 DeploymentNotAllowed",
         "429 ParticipantTokensPerMinuteExceeded",
@@ -53,7 +54,7 @@ def test_the_section_names_each_answer_with_its_status_and_code() -> None:
         "200 finish_reason=content_filter",
     ]
     # Their own limit and the class's full deployment are told apart.
-    own, full = rows[5], rows[6]
+    own, full = rows[6], rows[7]
     assert "your own" in own[1] and "nobody else" in own[1]
     assert "whole class" in full[1]
 

@@ -139,8 +139,8 @@ def test_only_writes_the_named_participants_by_name_email_or_display_name(
     result = handout(project, tmp_path / "c", saved, "--only", "studnt01", "--only", "nobody")
     assert result.exit_code == EXIT_USAGE
     text = " ".join(result.output.split())
-    assert "no participant named 'studnt01' (did you mean 'student01'?)" in text
-    assert "no participant named 'nobody'" in text and not (tmp_path / "c").exists()
+    assert "no participant named 'studnt01' in Pulumi.dev.yaml. Fix: did you mean 'student01'?" in text
+    assert "no participant named 'nobody'" in text and not (tmp_path / "c").exists()  # both, at once
 
 
 def test_two_participants_with_the_same_display_name_get_handouts_titled_apart() -> None:
@@ -158,3 +158,26 @@ def test_the_keys_of_the_outputs_never_reach_the_terminal_on_refusal(project: Pa
     other.write_text(json.dumps(outputs(stack="other")), encoding="utf-8")
     result = handout(project, tmp_path / "h", other)
     assert all(key not in result.output for key in KEYS.values())
+
+
+def test_the_class_time_zone_reaches_the_handout_and_a_bad_one_is_a_config_error(
+    project: Path, tmp_path: Path, saved: Path
+) -> None:
+    from labctl.errors import EXIT_CONFIG
+
+    stack_file = project / "Pulumi.dev.yaml"
+    doc = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    doc["config"]["aoai-lab:timeZone"] = "America/Mexico_City"
+    stack_file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = handout(project, tmp_path / "tz", saved, "--lang", "en")
+    assert result.exit_code == EXIT_OK, result.output
+    page = (tmp_path / "tz" / "student01.md").read_text(encoding="utf-8")
+    assert "until 2026-12-19 00:00 America/Mexico_City (2026-12-19 06:00 UTC)" in page
+
+    doc["config"]["aoai-lab:timeZone"] = "Europe/Madird"
+    stack_file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = handout(project, tmp_path / "bad", saved)
+    assert result.exit_code == EXIT_CONFIG
+    assert "aoai-lab:timeZone" in result.output and "did you mean 'Europe/Madrid'?" in " ".join(
+        result.output.split()
+    )

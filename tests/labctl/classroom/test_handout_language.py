@@ -62,8 +62,8 @@ def test_a_spanish_handout_reads_in_spanish_with_spanish_numbers() -> None:
     assert lines[0] == '# Laboratorio de Azure OpenAI: Ana \\<García\\> & "Co"'
     assert "| Límites de tokens | `2.000 tokens por minuto; 100.000 tokens por día` |" in lines
     assert (
-        "| Periodo del curso | `del 2026-12-01 al 2026-12-18 (tu clave solo funciona en este periodo); horas en UTC` |"
-        in lines
+        "| Periodo del curso | `desde el 2026-12-01 00:00 UTC hasta el 2026-12-19 00:00 UTC (tu clave solo funciona "
+        "en este periodo)` |" in lines
     )
     assert "## Cuando el laboratorio dice que no" in lines
     assert "Tokens per minute" not in page and "Keep this file private" not in page
@@ -90,3 +90,16 @@ def test_the_dev_stack_is_the_spanish_workshop() -> None:
 
     config = yaml.safe_load((Path(PROJECT_DIR) / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
     assert config["aoai-lab:classLanguage"] == "es"
+
+
+def test_the_window_is_shown_in_the_class_time_zone_with_utc_beside_it() -> None:
+    import dataclasses
+
+    info = dataclasses.replace(
+        class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01"), time_zone="Europe/Madrid"
+    )
+    page = markdown(info, students()[0], texts("es"))
+    assert (
+        "`desde el 2026-12-01 00:00 Europe/Madrid (2026-11-30 23:00 UTC) hasta el 2026-12-19 00:00 Europe/Madrid "
+        "(2026-12-18 23:00 UTC) (tu clave solo funciona en este periodo)`"
+    ) in page
