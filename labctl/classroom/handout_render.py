@@ -74,6 +74,8 @@ def error_rows(tx: Texts) -> list[tuple[str, str, str]]:
             answer = f"{r.status} finish_reason=content_filter"
         if r.from_azure:
             answer = f"{answer} {tx.t('errors.from_azure')}"
+        if r.short_body:
+            answer = f"{answer} {tx.t('errors.short_body')}"
         rows.append((answer, tx.t(f"errors.codes.{r.key}.meaning"), tx.t(f"errors.codes.{r.key}.todo")))
     return rows
 

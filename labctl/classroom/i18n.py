@@ -30,13 +30,22 @@ class Refusal:
     code: str | None
     key: str
     from_azure: bool = False
+    # May arrive with API Management's own short body (statusCode, message) instead of the code.
+    short_body: bool = False
 
 
 @functools.cache
 def refusals() -> tuple[Refusal, ...]:
     data = yaml.safe_load(REFUSALS_FILE.read_text(encoding="utf-8"))
     return tuple(
-        Refusal(int(r["status"]), r.get("code"), str(r["key"]), r.get("from") == "azure") for r in data
+        Refusal(
+            int(r["status"]),
+            r.get("code"),
+            str(r["key"]),
+            r.get("from") == "azure",
+            bool(r.get("short_body")),
+        )
+        for r in data
     )
 
 
