@@ -17,9 +17,11 @@ from labctl.cli import app
 from labctl.lifecycle.smoke import Probe, ProbeResult
 from labctl.lifecycle.smoke_report import render_results
 from labctl.project import PROJECT_DIR
+from tests.labctl.lifecycle.test_smoke import stack_outputs, write_outputs
 from tests.labctl.preflight.test_preflight_cli import FULL, arm, azure, preflight, signed_in  # noqa: F401
 from tests.support.fake_arm import SUBSCRIPTION, catalog, quotas
 from tests.support.fake_arm_validation import apim_sku
+from tests.support.fake_gateway import FakeGateway
 
 NARROW = {"COLUMNS": "80"}
 # Box drawing and the table's own punctuation: what separates words besides spaces.
@@ -70,6 +72,27 @@ def test_smoke_at_80_columns_keeps_every_participant_and_region_whole() -> None:
     assert_fits(text)
     assert_whole(text, *LONG_NAMES, *LONG_REGIONS, "embeddings-large", "PermissionDenied")
     assert "…" not in text
+
+
+def test_smoke_cli_at_columns_80_with_a_spanish_class(fake_azure, tmp_path: Path) -> None:
+    keys = {name: f"k{i}-" + "0123456789abcdef" * 2 for i, name in enumerate(LONG_NAMES)}
+    FakeGateway(
+        server=fake_azure.server,
+        keys={key: name for name, key in keys.items()},
+        deployments={"chat": "gpt-5-mini", "embeddings-large": "text-embedding-3-large"},
+    ).install()
+    outputs = stack_outputs(
+        fake_azure.base_url, keys, {"chat": "gpt-5-mini", "embeddings-large": "text-embedding-3-large"}
+    )
+    path = write_outputs(tmp_path / "outputs.json", outputs)
+
+    result = CliRunner().invoke(app, ["smoke", "--outputs", str(path)], env=NARROW)
+
+    assert result.exit_code == 0, result.output
+    assert_fits(result.output)
+    assert_whole(result.output, *LONG_NAMES, "embeddings-large")
+    assert "…" not in result.output and "6/6 calls succeeded" in result.output
+    assert all(key not in result.output for key in keys.values())
 
 
 def test_check_at_80_columns_wraps_between_words(tmp_path: Path) -> None:
