@@ -103,3 +103,34 @@ def test_a_student_sees_why_with_the_openai_sdk(fake_azure, moment: dt.datetime,
     assert err.value.status_code == 403
     assert err.value.code == outcome
     assert ("has not started" if outcome == "ClassNotStarted" else "ended on 2026-12-18") in str(err.value)
+
+
+def test_a_one_day_class_plans_and_works_that_day(plan_with, fake_azure) -> None:
+    """startsOn == expiresOn is a class of one day: config accepts it, so the program (what `pulumi up` runs) must
+    too, and keys work from its 00:00 to its 23:59 UTC."""
+    plan = plan_with(startsOn="2026-12-10", expiresOn="2026-12-10")
+    gateway = FakeGateway(
+        server=fake_azure.server, keys={KEY: "student01"}, deployments={"chat": "gpt-5-mini"}
+    )
+    gateway.install().enforce_policy(inputs(plan, API_POLICY)["value"])
+    http = openai.DefaultHttpxClient(verify=ssl.create_default_context(cafile=str(fake_azure.ca_file)))
+    client = openai.AzureOpenAI(
+        azure_endpoint=fake_azure.base_url,
+        api_key=KEY,
+        api_version="2025-04-01-preview",
+        http_client=http,
+        max_retries=0,
+    )
+    messages = [{"role": "user", "content": "hola"}]
+    for moment, works in [
+        (dt.datetime(2026, 12, 9, 23, 59, tzinfo=dt.UTC), False),
+        (dt.datetime(2026, 12, 10, 0, 0, tzinfo=dt.UTC), True),
+        (dt.datetime(2026, 12, 10, 23, 59, tzinfo=dt.UTC), True),
+        (dt.datetime(2026, 12, 11, 0, 0, tzinfo=dt.UTC), False),
+    ]:
+        gateway.clock = moment.timestamp
+        if works:
+            assert client.chat.completions.create(model="chat", messages=messages).choices[0].message.content  # type: ignore[arg-type]
+        else:
+            with pytest.raises(openai.PermissionDeniedError):
+                client.chat.completions.create(model="chat", messages=messages)  # type: ignore[arg-type]
