@@ -136,6 +136,7 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     return default, per, bodies
 
 
+SUBSCRIPTION_COUNTER = "@(context.Subscription.Id)"
 _WINDOW_RE = re.compile(r"^@\(DateTime\.UtcNow (<|>=) new DateTime\((\d+), (\d+), (\d+)\)\)$")
 
 
@@ -168,6 +169,8 @@ class FakeGateway(CountsInFlight):
     # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
+    # The token limit's counter-key (see `_counter`): whose tokens count together.
+    counter_key: str = SUBSCRIPTION_COUNTER
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
     class_window: list[tuple[str, float, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
@@ -193,12 +196,23 @@ class FakeGateway(CountsInFlight):
             h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
         )
         self.class_window = window_from_policy(policy_xml)
+        limit = _limit_in(ET.fromstring(policy_xml))
+        self.counter_key = SUBSCRIPTION_COUNTER if limit is None else limit.get("counter-key", "")
         return self
+
+    def _counter(self, caller: str, request: Request) -> str:
+        """The counter a call's tokens go to, as the policy's counter-key says (the two keys the fake evaluates)."""
+        if self.counter_key == SUBSCRIPTION_COUNTER:
+            return caller
+        if self.counter_key == "@(context.Request.IpAddress)":
+            return str(request.remote_addr)
+        raise AssertionError(f"the fake gateway does not evaluate counter-key {self.counter_key!r}")
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
 
-    def _refused(self, caller: str) -> Response | None:
+    def _refused(self, caller: str, counter: str | None = None) -> Response | None:
+        counter = counter or caller
         if caller != "bearer":
             now = self.clock()
             for op, moment, body in self.class_window:
@@ -210,7 +224,7 @@ class FakeGateway(CountsInFlight):
         now = self.clock()
         minute = int(now // 60)
         with self._lock:
-            used_minute = self._minute.get(caller, (minute, 0))
+            used_minute = self._minute.get(counter, (minute, 0))
             used = used_minute[1] if used_minute[0] == minute else 0
             if limits.tokens_per_minute is not None and used >= limits.tokens_per_minute:
                 retry_after = str(60 - int(now) % 60)
@@ -219,7 +233,7 @@ class FakeGateway(CountsInFlight):
                     "message": "Token limit is exceeded.",
                 }
                 return _json(Scripted(429, body, {"Retry-After": retry_after}))
-            if limits.token_quota is not None and self._quota.get(caller, 0) >= limits.token_quota:
+            if limits.token_quota is not None and self._quota.get(counter, 0) >= limits.token_quota:
                 body = self.refusal_bodies.get(403) or {
                     "statusCode": 403,
                     "message": "Token quota is exceeded.",
@@ -313,7 +327,8 @@ class FakeGateway(CountsInFlight):
         if not api_version and not v1:
             return _json(azure_error(404, "404", "Resource not found"))
 
-        refused = self._refused(caller)
+        counter = self._counter(caller, request)
+        refused = self._refused(caller, counter)
         if refused is not None:
             return refused
         scripted = self._scripted(caller, deployment)
@@ -343,7 +358,7 @@ class FakeGateway(CountsInFlight):
         else:
             answer = _chat(model, body)
         usage = answer["usage"]
-        self._count(caller, int(usage["total_tokens"]))
+        self._count(counter, int(usage["total_tokens"]))
         if op == "chat/completions" and body.get("stream"):
             return _stream(
                 answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))

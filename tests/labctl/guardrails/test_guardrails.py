@@ -74,7 +74,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 20
+    assert len(RULES_BY_ID) == len(RULES) == 21
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -118,6 +118,20 @@ def _diagnostic_properties(**changes: Any) -> Callable[[pytest.MonkeyPatch], Non
 
 
 _BIG_BODY = {"headers": [], "body": {"bytes": 8192}}
+
+
+def _counter_per_client_ip(mp: pytest.MonkeyPatch) -> None:
+    """The template's token limit counted per client IP instead of per subscription (an edit of the .xml file)."""
+    real = ai_gateway.render_policy
+
+    def edited(*args: Any, **kwargs: Any) -> str:
+        policy = real(*args, **kwargs)
+        assert 'counter-key="@(context.Subscription.Id)"' in policy
+        return policy.replace(
+            'counter-key="@(context.Subscription.Id)"', 'counter-key="@(context.Request.IpAddress)"'
+        )
+
+    mp.setattr(ai_gateway, "render_policy", edited)
 
 
 def _developer_tier(mp: pytest.MonkeyPatch) -> None:
@@ -222,6 +236,16 @@ VIOLATING_STACKS: dict[str, Breaks] = {
             ("openai-chat", "gpt-5-mini is not listed for deployment type 'DeveloperTier'"),
             ("openai-embeddings", "DeveloperTier deployments are deleted by Azure 24 hours"),
             ("openai-embeddings", "text-embedding-3-small is not listed for deployment type 'DeveloperTier'"),
+        ),
+    ),
+    "token-limit-per-subscription": Breaks(
+        {},
+        _counter_per_client_ip,
+        (
+            (
+                "gateway-api-policy",
+                "counts tokens by counter-key '@(context.Request.IpAddress)', not per participant",
+            ),
         ),
     ),
     "participant-token-limits": Breaks(
@@ -442,8 +466,8 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    # The 20 rules the policy pack shares, and policy-expressions (labctl check only).
-    assert "All 21 guardrails pass for stack dev." in result.output
+    # The 21 rules the policy pack shares, and policy-expressions (labctl check only).
+    assert "All 22 guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
@@ -535,3 +559,21 @@ def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
 
     # The lab's rules, policy-expressions and the offer's budget rule.
     assert f"All {len(RULES) + 2} guardrails pass" in result.output
+
+
+def test_an_account_without_disable_local_auth_keeps_its_keys_and_is_a_violation(dev_plan):
+    """Left out, `disableLocalAuth` is not `true`: the account's API keys work and bypass the gateway. Azure's own
+    built-in policy flags the same (`disableLocalAuth` notEquals true: Azure/azure-policy, built-in-policies/
+    policyDefinitions/Azure Ai Services/DisableLocalAuth_Audit.json)."""
+    snapshot = copy.deepcopy(dev_plan.snapshot())
+    account = next(
+        r
+        for r in snapshot["deployment"]["resources"]
+        if r["type"] == "azure-native:cognitiveservices:Account"
+    )
+    del account["inputs"]["properties"]["disableLocalAuth"]
+    violations = evaluate(from_snapshot(snapshot), today=TODAY)
+    assert [(v.rule.id, v.resource_name) for v in violations] == [
+        ("account-local-auth-disabled", "openai-account")
+    ]
+    assert "properties.disableLocalAuth is null" in violations[0].message
