@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
 from labctl.guardrails.model import (
@@ -364,6 +365,7 @@ RULES: tuple[Rule, ...] = (
         check_resource=_model_version,
     ),
     *GATEWAY_RULES,
+    *BACKEND_RULES,
     *FOUNDRY_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -1,6 +1,6 @@
 """The fake Resource Manager a preflight run talks to: four candidate regions with the catalog and quotas the dev
-stack fits, every provider registered, BasicV2 offered; `answer_first` puts a misbehaving answer in front of one
-region's list. A pytest plugin (tests/conftest.py), so tests that share the fixture do not import each other."""
+stack fits (`preflight_arm`), every provider registered and BasicV2 offered (`preflight_validation`), a signed-in
+credential (`preflight_signed_in`); `answer_first` puts a misbehaving answer in front of one region's list. A pytest plugin (tests/conftest.py), so tests that share the fixture do not import each other."""
 
 from __future__ import annotations
 
@@ -15,14 +15,26 @@ REGIONS = ("eastus2", "eastus", "canadaeast", "swedencentral")
 
 
 @pytest.fixture
-def preflight_arm(fake_azure, monkeypatch, fake_credential) -> FakeArm:
+def preflight_validation(fake_azure) -> FakeArmValidation:
+    """Deployment validation, the subscription, providers and API Management SKUs (registered before FakeArm's
+    catch-all, so they answer first)."""
     validation = FakeArmValidation(fake_azure.server)
     validation.providers = {ns.lower(): "Registered" for ns in needed_providers(with_budget=True)}
     validation.apim_skus = [apim_sku("BasicV2", list(REGIONS))]
+    return validation
+
+
+@pytest.fixture
+def preflight_signed_in(monkeypatch, fake_credential):
+    monkeypatch.setattr(signin, "default_credential", lambda environment="public": fake_credential)
+    return fake_credential
+
+
+@pytest.fixture
+def preflight_arm(preflight_validation, preflight_signed_in, fake_azure) -> FakeArm:
     fake = FakeArm(fake_azure.server)
     for region in REGIONS:
         fake.region(region, catalog(), quotas())
-    monkeypatch.setattr(signin, "default_credential", lambda environment="public": fake_credential)
     return fake
 
 
