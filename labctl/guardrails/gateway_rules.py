@@ -9,6 +9,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
 from labctl.guardrails.model import (
     API_POLICY,
     DEPLOYMENT,
@@ -113,26 +114,6 @@ def _token_limits(view: StackView) -> Iterator[Finding]:
             )
 
 
-# The one counter key that gives each participant a budget of their own: the APIM subscription (one per
-# participant). Per client IP, a class behind one NAT shares a budget and one student with two networks gets two.
-SUBSCRIPTION_COUNTER_KEY = "@(context.Subscription.Id)"
-
-
-def _counter_per_subscription(r: Resource, _today: dt.date) -> Iterator[str]:
-    value = r.get("value")
-    if r.type != API_POLICY or not known(value) or value == SECRET:
-        return
-    try:
-        root = policy_root(str(value), str(r.get("format") or "xml"))
-    except ET.ParseError:
-        return  # api-policy-managed-identity reports it
-    for tag in ("azure-openai-token-limit", "llm-token-limit"):
-        for element in root.iter(tag):
-            key = element.get("counter-key", "")
-            if "".join(key.split()) != SUBSCRIPTION_COUNTER_KEY:
-                yield f"<{tag}> counts tokens by counter-key {key!r}, not per participant ({SUBSCRIPTION_COUNTER_KEY})"
-
-
 def _model_facts(r: Resource, today: dt.date) -> Iterator[str]:
     """The model facts' warnings for one deployment (stacks/facts/models.yaml): unknown model, retirement before
     the lab's expires-on tag, a DeveloperTier deployment Azure deletes after 24 hours. API version errors are
@@ -166,6 +147,7 @@ def _model_facts(r: Resource, today: dt.date) -> Iterator[str]:
 
 
 GATEWAY_RULES: tuple[Rule, ...] = (
+    *CALL_GUARD_RULES,
     Rule(
         id="gateway-llm-token-logs",
         severity="mandatory",
@@ -194,17 +176,6 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         rationale="Without a token limit policy one participant can exhaust the deployment's tokens per minute for all.",
         fix="Set aoai-lab:participantLimits (tokensPerMinute, and tokenQuota with tokenQuotaPeriod).",
         check_stack=_token_limits,
-    ),
-    Rule(
-        id="token-limit-per-subscription",
-        severity="mandatory",
-        scope="resource",
-        title="Token limits count per participant (APIM subscription)",
-        rationale="Any other counter key lets a participant use more than their share (a new IP, a header they "
-        "choose) or makes participants share one budget.",
-        fix='Keep counter-key="@(context.Subscription.Id)" on every azure-openai-token-limit / llm-token-limit '
-        "(components/policies/openai-gateway.xml).",
-        check_resource=_counter_per_subscription,
     ),
     Rule(
         id="model-facts",

@@ -65,9 +65,14 @@ def _reads(expression: str) -> tuple[set[str], set[str]]:
 
 
 def _routing_expression(plan_with) -> str:
-    """The expression of the planned spread policy that reads the deployment a call is for."""
+    """The expression of the planned spread policy that reads the deployment a call is for (from the path, else
+    from the body)."""
     policy = inputs(plan_with(location=SPREAD), API_POLICY)["value"]
-    found = [e for _, e in policy_expressions(policy_root(policy)) if "MatchedParameters" in e]
+    found = [
+        e
+        for _, e in policy_expressions(policy_root(policy))
+        if "MatchedParameters.GetValueOrDefault" in e and "Request.Body" in e
+    ]
     assert len(found) == 1, found
     return found[0]
 

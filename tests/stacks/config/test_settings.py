@@ -278,6 +278,7 @@ def test_pulumi_yaml_declares_every_simple_key_with_the_settings_default():
         "prices",
         "contentFilter",
         "foundryProjects",
+        "responses",
     }
     simple = [k for k in CONFIG_KEYS if k not in structured]
     assert sorted(declared) == sorted(simple)
