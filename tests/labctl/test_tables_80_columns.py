@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -18,10 +19,26 @@ from labctl.lifecycle.smoke import Probe, ProbeResult
 from labctl.lifecycle.smoke_report import render_results
 from labctl.project import PROJECT_DIR
 from tests.labctl.lifecycle.test_smoke import stack_outputs, write_outputs
-from tests.labctl.preflight.test_preflight_cli import FULL, arm, azure, preflight, signed_in  # noqa: F401
+from tests.labctl.preflight.test_preflight_cli import FULL
 from tests.support.fake_arm import SUBSCRIPTION, catalog, quotas
 from tests.support.fake_arm_validation import apim_sku
 from tests.support.fake_gateway import FakeGateway
+
+
+@pytest.fixture
+def azure(preflight_validation):
+    return preflight_validation
+
+
+@pytest.fixture
+def arm(preflight_arm):
+    return preflight_arm
+
+
+@pytest.fixture
+def signed_in(preflight_signed_in):
+    return preflight_signed_in
+
 
 NARROW = {"COLUMNS": "80"}
 # Box drawing and the table's own punctuation: what separates words besides spaces.
@@ -128,7 +145,7 @@ def test_check_at_80_columns_wraps_between_words(tmp_path: Path) -> None:
     assert "…" not in result.output
 
 
-def test_preflight_at_80_columns_keeps_region_names_whole(project, azure, arm, signed_in) -> None:  # noqa: F811
+def test_preflight_at_80_columns_keeps_region_names_whole(project, azure, arm, signed_in) -> None:
     azure.apim_skus.append(apim_sku("BasicV2", list(LONG_REGIONS)))
     text = (project / "Pulumi.dev.yaml").read_text()
     text = text.replace(
