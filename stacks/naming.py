@@ -50,10 +50,6 @@ class LabIdentity:
     def account(self, suffix: str) -> str:
         return f"{self.base}-{suffix}"
 
-    def regional_account(self, suffix: str, region: str) -> str:
-        """The account of a region a spread lab adds (`aoai-lab:location` as a list); the primary keeps `account`."""
-        return f"{self.base}-{suffix}-{region}"
-
     def gateway(self, suffix: str) -> str:
         return f"apim-{self.base}-{suffix}"
 

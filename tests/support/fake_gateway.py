@@ -28,10 +28,10 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
-from components.content_filter_messages import completion_block_header, rewrite_prompt_block
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
+from tests.support.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from tests.support.content_filter_messages import completion_block_header, rewrite_prompt_block
 from tests.support.in_flight import CountsInFlight
 
 # Dated: /openai/deployments/{d}/{op}?api-version=...; Responses: /openai/responses?api-version=...;
@@ -195,7 +195,7 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
-    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    # The policy's <outbound> content-filter rule (tests/support/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
