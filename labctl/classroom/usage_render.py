@@ -17,7 +17,6 @@ from rich.text import Text
 
 from .usage import ParticipantUsage, UsageReport
 
-USAGE_FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = (
     "participant",
     "deployment",
