@@ -42,12 +42,13 @@ def test_the_section_names_each_answer_with_its_status_and_code() -> None:
     rows = error_rows(texts("en"))
     answers = [a for a, _, _ in rows]
     short = " (or API Management's short body: statusCode and message)"
-    assert answers[:8] == [
+    assert answers[:9] == [
         "401",
         "403 ClassNotStarted",
         "403 ClassEnded",
         "503 ClassPaused",
         "403 ParticipantTokenQuotaExceeded" + short,
+        "403 ParticipantBudgetSpent",
         "403 DeploymentNotAllowed",
         "403 StoredResponsesOff",
         "429 ParticipantTokensPerMinuteExceeded" + short,
