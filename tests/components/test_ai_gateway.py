@@ -475,7 +475,8 @@ def test_gateway_url_output(dev_plan):
         == dev_plan.outputs["gatewayV1Url"]
         == f"https://{name}.azure-api.net/openai/v1/"
     )
-    assert json.dumps(env)  # plain, pasteable values
+    # Plain, pasteable values: text the shell and a .env take as is.
+    assert env and all(isinstance(v, str) and v and "\n" not in v for v in env.values()), env
 
 
 def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_config):

@@ -35,10 +35,10 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
-from components.content_filter_messages import completion_block_header, rewrite_prompt_block
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
+from tests.support.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from tests.support.content_filter_messages import completion_block_header, rewrite_prompt_block
 from tests.support.fake_gateway_guards import GuardModel, Refusal, guarded_request, guards_from_policy
 from tests.support.in_flight import CountsInFlight
 
@@ -108,6 +108,9 @@ class Call:
     stream: bool = False
     query: str = ""
     body: dict[str, Any] = field(default_factory=dict)
+
+
+SUBSCRIPTION_COUNTER = "@(context.Subscription.Id)"
 
 
 def _limit_in(element: ET.Element) -> ET.Element | None:
@@ -212,9 +215,11 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
-    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    # The policy's <outbound> content-filter rule (tests/support/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
+    # The token limit's counter-key (see `_counter`): whose tokens count together.
+    counter_key: str = SUBSCRIPTION_COUNTER
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
     class_window: list[tuple[str, float, Any]] = field(default_factory=list)
     # The policy's guards (tests/support/fake_gateway_guards.py); empty: none.
@@ -256,7 +261,18 @@ class FakeGateway(CountsInFlight):
         self.class_window = window_from_policy(policy_xml)
         self.guards = guards_from_policy(policy_xml)
         self.pause = pause_from_policy(policy_xml)
+        limit = _limit_in(ET.fromstring(policy_xml))
+        self.counter_key = SUBSCRIPTION_COUNTER if limit is None else limit.get("counter-key", "")
         return self
+
+    def _counter(self, caller: str, ip: str) -> str:
+        """The counter a call's tokens go to, as the token limit's counter-key says (the two keys the fake
+        evaluates)."""
+        if self.counter_key == SUBSCRIPTION_COUNTER:
+            return caller
+        if self.counter_key == "@(context.Request.IpAddress)":
+            return ip
+        raise AssertionError(f"the fake gateway does not evaluate counter-key {self.counter_key!r}")
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
@@ -271,14 +287,15 @@ class FakeGateway(CountsInFlight):
                     return _json(Scripted(403, body))
         return None
 
-    def _refused(self, caller: str) -> Response | None:
+    def _refused(self, caller: str, counter: str | None = None) -> Response | None:
+        counter = counter or caller
         limits = self._limits(caller)
         if limits is None or caller == "bearer":
             return None
         now = self.clock()
         minute = int(now // 60)
         with self._lock:
-            used_minute = self._minute.get(caller, (minute, 0))
+            used_minute = self._minute.get(counter, (minute, 0))
             used = used_minute[1] if used_minute[0] == minute else 0
             if limits.tokens_per_minute is not None and used >= limits.tokens_per_minute:
                 retry_after = str(60 - int(now) % 60)
@@ -287,7 +304,7 @@ class FakeGateway(CountsInFlight):
                     "message": "Token limit is exceeded.",
                 }
                 return _json(Scripted(429, body, {"Retry-After": retry_after}))
-            if limits.token_quota is not None and self._quota.get(caller, 0) >= limits.token_quota:
+            if limits.token_quota is not None and self._quota.get(counter, 0) >= limits.token_quota:
                 body = self.refusal_bodies.get(403) or {
                     "statusCode": 403,
                     "message": "Token quota is exceeded.",
@@ -404,7 +421,8 @@ class FakeGateway(CountsInFlight):
             if refused is not None:
                 return refused
             body = self.guards.inject(guarded)
-        refused = self._refused(caller)
+        counter = self._counter(caller, ip)
+        refused = self._refused(caller, counter)
         if refused is not None:
             return refused
         with self.guards.in_flight(caller, ip) if caller != "bearer" else _no_bound() as busy:
@@ -418,7 +436,7 @@ class FakeGateway(CountsInFlight):
             try:
                 if self.backend_delay_s:
                     time.sleep(self.backend_delay_s)
-                return self._backend(forwarded, body, v1)
+                return self._backend(forwarded, body, v1, counter)
             finally:
                 with self._lock:
                     self.backend_in_flight -= 1
@@ -434,7 +452,7 @@ class FakeGateway(CountsInFlight):
         refusal = self.guards.refusal(guarded)
         return None if refusal is None else _refusal(refusal)
 
-    def _backend(self, call: Call, body: dict[str, Any], v1: bool) -> Response:
+    def _backend(self, call: Call, body: dict[str, Any], v1: bool, counter: str | None = None) -> Response:
         """Azure OpenAI's answer to a call the gateway passed on."""
         if call.method != "POST":
             return self._read(call)
@@ -468,7 +486,7 @@ class FakeGateway(CountsInFlight):
                     self.stored[answer["id"]] = answer
         else:
             answer = _chat(model, body, written)
-        self._count(call.caller, int(answer["usage"]["total_tokens"]))
+        self._count(counter or call.caller, int(answer["usage"]["total_tokens"]))
         if op == "chat/completions" and body.get("stream"):
             return _stream(
                 answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))

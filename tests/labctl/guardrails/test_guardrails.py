@@ -630,3 +630,21 @@ def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
 
     # The lab's rules, policy-expressions and the offer's budget rule.
     assert f"All {len(RULES) + 2} guardrails pass" in result.output
+
+
+def test_an_account_without_disable_local_auth_keeps_its_keys_and_is_a_violation(dev_plan):
+    """Left out, `disableLocalAuth` is not `true`: the account's API keys work and bypass the gateway. Azure's own
+    built-in policy flags the same (`disableLocalAuth` notEquals true: Azure/azure-policy, built-in-policies/
+    policyDefinitions/Azure Ai Services/DisableLocalAuth_Audit.json)."""
+    snapshot = copy.deepcopy(dev_plan.snapshot())
+    account = next(
+        r
+        for r in snapshot["deployment"]["resources"]
+        if r["type"] == "azure-native:cognitiveservices:Account"
+    )
+    del account["inputs"]["properties"]["disableLocalAuth"]
+    violations = evaluate(from_snapshot(snapshot), today=TODAY)
+    assert [(v.rule.id, v.resource_name) for v in violations] == [
+        ("account-local-auth-disabled", "openai-account")
+    ]
+    assert "properties.disableLocalAuth is null" in violations[0].message
