@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
 from labctl.guardrails.model import (
@@ -105,7 +106,7 @@ def _subscription_scope(r: Resource, _today: dt.date) -> Iterator[str]:
     if r.type != ROLE_ASSIGNMENT:
         return
     scope = r.get("scope")
-    if not isinstance(scope, str) or scope == UNKNOWN or not _BROAD_SCOPE_RE.match(scope):
+    if not isinstance(scope, str) or scope == UNKNOWN or not _BROAD_SCOPE_RE.fullmatch(scope):
         return
     role = _role_guid(r.get("roleDefinitionId"))
     if role not in SUBSCRIPTION_SCOPE_ROLES:
@@ -315,7 +316,7 @@ RULES: tuple[Rule, ...] = (
         scope="resource",
         title="No role assignment grants Owner, Contributor or an access-administrator role",
         rationale="Lab participants need data-plane roles only; these roles hand over the subscription.",
-        fix="Use a role set from stacks/catalog.py (student, fine-tuner, instructor).",
+        fix="Use a role set from stacks/catalog.py (student, playground, fine-tuner, instructor).",
         check_resource=_privileged_role,
     ),
     Rule(
@@ -365,6 +366,7 @@ RULES: tuple[Rule, ...] = (
     ),
     *GATEWAY_RULES,
     *FOUNDRY_RULES,
+    *ACCESS_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
