@@ -47,7 +47,7 @@ import components.ai_gateway as ai_gateway
 from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
-from stacks import catalog, lab
+from stacks import catalog
 from stacks.catalog import Role
 
 POLICY_DIR = PROJECT_DIR / "policy"

@@ -36,11 +36,11 @@ from labctl.guardrails.rules import (
     from_snapshot,
     policy_problems,
 )
+from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
 from labctl.resource_types import RESOURCE_TYPES
-from stacks import catalog, lab
-from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
+from stacks import catalog
 from stacks.catalog import LOG_ANALYTICS_READER, OPENAI_USER, Role
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
@@ -103,7 +103,9 @@ def _set_role(scope: str, *roles: Role) -> Callable[[pytest.MonkeyPatch], None]:
 
 
 def _people_with_role_set(name: str, role_set: str) -> list[dict[str, Any]]:
-    people = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]["aoai-lab:people"]
+    people = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"][
+        "aoai-lab:people"
+    ]
     return [p | {"roleSet": role_set} if p["name"] == name else p for p in people]
 
 
@@ -265,7 +267,12 @@ VIOLATING_STACKS: dict[str, Breaks] = {
     "subscription-scope-usages-reader-only": Breaks(
         {},
         _set_role("subscription", LOG_ANALYTICS_READER),
-        (("access-workshop-students-log-analytics-reader", "grants role 73c42c96-874c-492b-b04d-ab87d138a893 at"),),
+        (
+            (
+                "access-workshop-students-log-analytics-reader",
+                "grants role 73c42c96-874c-492b-b04d-ab87d138a893 at",
+            ),
+        ),
     ),
     # A pull request that gives students OpenAI User on the account again: `az login` reaches every model.
     "no-direct-model-access": Breaks(
