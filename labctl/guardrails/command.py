@@ -71,7 +71,10 @@ def check(
         for warning in plan.warnings:  # e.g. checks skipped because a value is encrypted
             print_warning(ctx.err_console, warning)
         data = plan.snapshot()
-    rules = list(RULES)
+    from labctl.guardrails.policy_expressions import POLICY_EXPRESSIONS_RULE
+
+    # Not in RULES: it needs tree-sitter, which the policy pack's virtualenv does not have (policy_expressions.py).
+    rules = [*RULES, POLICY_EXPRESSIONS_RULE]
     if availability is not None:
         from labctl.guardrails.offer import budget_offer_rule, offer_quota_id
         from labctl.preflight.arm_data import load_snapshot

@@ -477,7 +477,8 @@ def _project_copy(tmp_path, change: Callable[[dict], None]):
 def test_check_passes_the_dev_stack():
     result = CliRunner().invoke(app, ["check", "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
-    assert f"All {len(RULES)} guardrails pass for stack dev." in result.output
+    # The rules the policy pack shares, and policy-expressions (labctl check only).
+    assert f"All {len(RULES) + 1} guardrails pass for stack dev." in result.output
 
 
 def test_check_prints_a_table_and_fails_on_a_mandatory_violation(tmp_path):
@@ -567,5 +568,5 @@ def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
     assert result.exit_code == 0, result.output
     from labctl.guardrails.rules import RULES
 
-    # The lab's rules plus the offer's budget rule.
-    assert f"All {len(RULES) + 1} guardrails pass" in result.output
+    # The lab's rules, policy-expressions and the offer's budget rule.
+    assert f"All {len(RULES) + 2} guardrails pass" in result.output
