@@ -197,7 +197,8 @@ def _check_types(data: Mapping[str, Any]) -> None:
     if env is not None and (not isinstance(env, dict) or any(not isinstance(v, str) for v in env.values())):
         raise wrong(OPENAI_ENV, env, "an object of text values")
     keys = data.get(PARTICIPANT_KEYS)
-    if keys is not None and not isinstance(keys, dict):
+    # Without --show-secrets the CLI prints the whole secret output as "[secret]" (what `labctl usage` asks for).
+    if keys is not None and keys != SECRET_MASK and not isinstance(keys, dict):
         raise wrong(PARTICIPANT_KEYS, keys, "an object of participant -> key")
     endpoint = (env or {}).get("AZURE_OPENAI_ENDPOINT")
     if endpoint is not None and not endpoint.startswith(("https://", "http://")):

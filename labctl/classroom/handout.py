@@ -8,7 +8,6 @@ logged. Files are created 0600 inside a 0700 folder, each written to a temporary
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import os
@@ -20,6 +19,7 @@ from typing import Any, Literal
 
 from labctl.errors import LabctlError
 from labctl.files import atomic_write_text
+from labctl.spreadsheet import formula_safe_writer
 from stacks.config.values import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
@@ -251,7 +251,7 @@ CSV_COLUMNS = (
 def csv_text(info: ClassInfo, students: Sequence[Student]) -> str:
     """One row per student, for a mail merge."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = formula_safe_writer(buffer, lineterminator="\r\n")  # every cell: labctl/spreadsheet.py
     writer.writerow(CSV_COLUMNS)
     for s in students:
         writer.writerow(

@@ -105,7 +105,7 @@ class ContentFilterSettings(_Model):
                 f"'{v}' is a built-in policy name. Fix: name the lab's own filter differently, e.g. "
                 f"{DEFAULT_POLICY_NAME}"
             )
-        if not POLICY_NAME_RE.match(v):
+        if not POLICY_NAME_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not a valid content filter name. Fix: 2-63 letters, digits, '_' or '-', starting with "
                 "a letter or digit"
@@ -147,7 +147,7 @@ class ProjectSettings(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not PROJECT_NAME_RE.match(v):
+        if not PROJECT_NAME_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not a valid project name. Fix: 3-64 lowercase letters, digits or '-', starting and "
                 "ending with a letter or digit"

@@ -64,7 +64,7 @@ def load_settings(
         else [k.removeprefix(f"{project}:").removeprefix("aoai-lab:") for k in secret_keys]
     )
     problems: list[str] = []
-    if not STACK_NAME_RE.match(stack):
+    if not STACK_NAME_RE.fullmatch(stack):
         problems.append(
             f"stack name '{stack}': it goes into every resource name. Fix: 1-20 lowercase letters, digits or '-'"
         )

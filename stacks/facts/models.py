@@ -59,7 +59,7 @@ class ModelFacts:
 
     def family(self, model: str) -> tuple[ModelFamily | None, bool]:
         """(family, is fine-tuned) for a deployment's model name."""
-        fine_tuned = _FINE_TUNED.match(model)
+        fine_tuned = _FINE_TUNED.fullmatch(model)
         name = fine_tuned["base"] if fine_tuned else model
         return self.families.get(name.lower()), fine_tuned is not None
 
@@ -75,7 +75,7 @@ class ModelFacts:
 
 def api_version_key(version: str) -> tuple[str, int]:
     """Dated API versions sort by date; a preview sorts after the GA version of the same date."""
-    m = _DATED.match(version)
+    m = _DATED.fullmatch(version)
     if not m:
         raise ValueError(f"'{version}' is not a dated API version such as 2024-10-21 or 2025-04-01-preview")
     return m[1], 1 if m[2] else 0
