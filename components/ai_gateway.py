@@ -10,6 +10,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import apimanagement, resources
 
+from components.class_window import CLASS_PAUSED_NAMED_VALUE
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
 from components.gateway_backends import CIRCUIT_BREAKER, RegionalBackend, create_backends, plan_routing
@@ -71,8 +72,10 @@ class AiGatewayArgs:
     # Everyone's token budget (None: no limit) and participants whose budget differs.
     token_limits: TokenLimits | None = None
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
-    # Participant keys work only within these days (UTC); None: always.
+    # Participant keys work only within this window; None: always.
     class_window: ClassWindow | None = None
+    # The `class-paused` named value the policy reads: true answers every participant key 503.
+    class_paused: bool = False
     logging: GatewayLogging = field(default_factory=GatewayLogging)
     diagnostics_workspace_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -173,6 +176,19 @@ class AiGateway(pulumi.ComponentResource):
             opts=child,
         )
 
+        # The policy reads it on every call; `labctl class pause|resume --now` flips it through Resource Manager and
+        # records aoai-lab:classPaused, so the next `pulumi up` agrees.
+        self.class_paused = apimanagement.NamedValue(
+            f"{name}-class-paused",
+            named_value_id=CLASS_PAUSED_NAMED_VALUE,
+            display_name=CLASS_PAUSED_NAMED_VALUE,
+            value="true" if args.class_paused else "false",
+            secret=False,
+            service_name=service_name,
+            resource_group_name=rg,
+            opts=child,
+        )
+
         self.policy = apimanagement.ApiPolicy(
             f"{name}-api-policy",
             policy_id="policy",
@@ -183,7 +199,9 @@ class AiGateway(pulumi.ComponentResource):
             format="xml",
             value=policy_xml,
             # The policy names the backend: it must exist before the policy is accepted.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.backend, *self.regional]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.backend, *self.regional, self.class_paused]
+            ),
         )
 
         self.product = apimanagement.Product(

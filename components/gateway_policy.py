@@ -3,20 +3,21 @@
 The template is parsed as XML and its placeholders are replaced in the element tree, never by editing text, so a
 value can never change the policy's structure. A placeholder is a whole attribute value `${name}`; an optional
 one given no value removes its attribute. The `azure-openai-token-limit` element is a prototype: removed when no limits
-are set, and repeated inside a `<choose>` when some participants have limits of their own.
+are set, and repeated inside a `<choose>` when some participants have limits of their own. `<class-window />` is
+replaced by the class's pause and window checks (components/class_window.py, policies/class-window.xml).
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
@@ -66,25 +67,6 @@ class TokenLimits:
         }
 
 
-CLASS_WINDOW_TAG = "class-window"
-
-
-@dataclass(frozen=True)
-class ClassWindow:
-    """The days participant keys work, in UTC: from `starts_on` 00:00 to the end of `ends_on` (either may be open).
-
-    Why the policy and not APIM: a subscription's `expirationDate` is "for audit purposes only and the subscription
-    is not automatically expired" (Azure/azure-rest-api-specs, Microsoft.ApiManagement 2024-05-01,
-    SubscriptionContractProperties.expirationDate), and read-only on create."""
-
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.starts_on and self.ends_on and self.starts_on > self.ends_on:
-            raise ValueError(f"the class window starts ({self.starts_on}) after it ends ({self.ends_on})")
-
-
 @dataclass(frozen=True)
 class GatewayPolicyArgs:
     managed_identity_audience: str = PUBLIC_AUDIENCE
@@ -92,7 +74,7 @@ class GatewayPolicyArgs:
     token_limits: TokenLimits | None = None
     # Participants (APIM subscription ids) whose limits differ from `token_limits`.
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
-    # Keys work only in this window; None: always.
+    # Keys work only in this window; None: always. The pause check is there either way.
     class_window: ClassWindow | None = None
 
 
@@ -175,65 +157,10 @@ def _expand_token_limits(root: ET.Element, args: GatewayPolicyArgs) -> None:
     parent.insert(index, choose)
 
 
-def _refusal(code: str, message: str) -> ET.Element:
-    """A 403 the openai SDK shows as `PermissionDeniedError: ... <message>` (Azure OpenAI's error shape)."""
-    response = ET.Element("return-response")
-    ET.SubElement(response, "set-status", {"code": "403", "reason": "Forbidden"})
-    header = ET.SubElement(response, "set-header", {"name": "Content-Type", "exists-action": "override"})
-    ET.SubElement(header, "value").text = "application/json"
-    ET.SubElement(response, "set-body").text = json.dumps({"error": {"code": code, "message": message}})
-    return response
-
-
-def _utc_midnight(day: dt.date) -> str:
-    # DateTime.UtcNow and the DateTime constructor are among the members policy expressions may use
-    # (learn.microsoft.com/azure/api-management/api-management-policy-expressions); comparing ticks ignores Kind.
-    return f"new DateTime({day.year}, {day.month}, {day.day})"
-
-
-def _expand_class_window(root: ET.Element, args: GatewayPolicyArgs) -> None:
-    """Replace the template's `<class-window />` element with a `<choose>` that refuses every key outside the
-    window, before any token is counted; remove it when there is no window."""
-    found = list(root.iter(CLASS_WINDOW_TAG))
-    if len(found) != 1:
-        raise PolicyTemplateError(f"the template must hold exactly one <{CLASS_WINDOW_TAG} /> element")
-    element = found[0]
-    parent = _parents(root)[element]
-    index = list(parent).index(element)
-    parent.remove(element)
-    window = args.class_window
-    if window is None or (window.starts_on is None and window.ends_on is None):
-        return
-    choose = ET.Element("choose")
-    if window.starts_on is not None:
-        when = ET.SubElement(
-            choose, "when", {"condition": f"@(DateTime.UtcNow < {_utc_midnight(window.starts_on)})"}
-        )
-        when.append(
-            _refusal(
-                "ClassNotStarted",
-                f"The class has not started: participant keys work from {window.starts_on.isoformat()} (UTC). "
-                "Try again then, or ask the instructor.",
-            )
-        )
-    if window.ends_on is not None:
-        after = window.ends_on + dt.timedelta(days=1)
-        when = ET.SubElement(choose, "when", {"condition": f"@(DateTime.UtcNow >= {_utc_midnight(after)})"})
-        when.append(
-            _refusal(
-                "ClassEnded",
-                f"The class ended on {window.ends_on.isoformat()} (UTC): participant keys no longer work. Ask the "
-                "instructor if you still need access.",
-            )
-        )
-    choose.tail = element.tail
-    parent.insert(index, choose)
-
-
 def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> str:
     """The policy document as API Management's `xml` format expects it (policy expressions entity-escaped)."""
     root = ET.fromstring(template.read_text(encoding="utf-8"))
-    _expand_class_window(root, args)
+    expand_class_state(root, args.class_window)
     _expand_token_limits(root, args)
     values: dict[str, str | None] = {"managedIdentityAudience": args.managed_identity_audience}
     used = fill_placeholders(root, values)

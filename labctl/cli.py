@@ -98,6 +98,7 @@ def _register() -> None:
     app.add_typer(classroom.roster_app, name="roster")
     app.command("handout", epilog=EXIT_CODES_HELP)(classroom.handout)
     app.add_typer(classroom.participant_app, name="participant")
+    app.add_typer(classroom.class_app, name="class")
     app.command("usage", epilog=EXIT_CODES_HELP)(classroom.usage)
 
 

@@ -3,12 +3,9 @@ shows of it, whether it takes tags, and which changes re-create it.
 
 The mock cloud (ARM ids), the diff engine (names, parents, collections, replace rules), the plan renderer (key
 properties), the guardrails (taggable types) and the test helpers all derive what they need from `RESOURCE_TYPES`;
-tests/labctl/test_resource_types.py checks that every type in a plan has a record.
-
-To add a type: one `ResourceType(...)` entry below (and the tests will tell you if the plan declares it).
-
-Planner contract (labctl/cli.py): the mock cloud imports this module while `labctl diff` plans an older revision,
-so it imports nothing from stacks/ at module level.
+tests/labctl/test_resource_types.py checks that every type in a plan has a record. To add a type: one
+`ResourceType(...)` entry below. Planner contract (labctl/cli.py): the mock cloud imports this module while
+`labctl diff` plans an older revision, so it imports nothing from stacks/ at module level.
 """
 
 from __future__ import annotations
@@ -40,14 +37,10 @@ class ResourceType:
     arm_id: str  # its ARM id; {name} is its name, other {fields} are inputs (last id segment), {subscription}
     key_properties: tuple[str, ...] = ()  # dotted input paths the plan tree shows
     taggable: bool = False  # its SDK class takes `tags` (test: compared with the SDK)
-    # False when the lab's resources of a taggable SDK class are proxy resources that take no tags (the generic
-    # resource the lab uses for its API diagnostic): the guardrails do not ask them for the lab's tags.
-    tagged: bool = True
+    tagged: bool = True  # False: no lab tags asked (a proxy resource; APIM labels, not ARM tags)
     replace: tuple[Replace, ...] = ()
-    # False when the name input names another resource (a product-API link's apiId is its API's id).
-    own_name: bool = True
-    # Inputs that place it under (or on) another resource: replacing that one replaces this one.
-    parents: tuple[str, ...] = ()
+    own_name: bool = True  # False: the name input names another resource (a product-API link's apiId)
+    parents: tuple[str, ...] = ()  # inputs placing it under another resource: replacing that replaces it
 
     @property
     def collection(self) -> str:
@@ -207,6 +200,15 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace("apiId", "the policy belongs to another API"),
                 Replace("policyId", "the policy id is its ARM id"),
             ),
+        ),
+        ResourceType(
+            "azure-native:apimanagement:NamedValue",
+            "namedValueId",
+            _APIM + "/namedValues/{name}",
+            ("displayName", "value"),
+            taggable=True,
+            tagged=False,  # its `tags` are APIM labels, not ARM tags
+            parents=("resourceGroupName", "serviceName"),
         ),
         ResourceType(
             "azure-native:apimanagement:Backend",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from components.class_window import ClassWindow
 from components.gateway_logging import MAX_MESSAGE_BYTES, GatewayLogging
 from components.gateway_policy import TokenLimits
 from stacks.config.sections import LabSettings, TokenLimitSettings
@@ -33,6 +34,18 @@ def participant_limits(settings: LabSettings) -> dict[str, TokenLimits]:
             if mine is not None:
                 out[p.name] = mine
     return out
+
+
+def class_window(settings: LabSettings) -> ClassWindow:
+    """startsOn .. expiresOn in the class's time zone (aoai-lab:timeZone), as the UTC instants the policy compares and
+    the local labels its refusals show."""
+    times = settings.class_times
+    return ClassWindow(
+        opens_at=times.opens_utc,
+        closes_at=times.closes_utc,
+        opens_label="" if times.opens is None else times.label(times.opens),
+        closes_label="" if times.closes is None else times.label(times.closes),
+    )
 
 
 def gateway_logging(settings: LabSettings) -> GatewayLogging:

@@ -11,7 +11,6 @@ from pulumi_azure_native import authorization, resources
 from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
 from components.foundry_project import ProjectSpec
-from components.gateway_policy import ClassWindow
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import OpenAIAccount, OpenAIAccountArgs
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
@@ -166,7 +165,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
             logging=gateway_config.gateway_logging(settings),
-            class_window=ClassWindow(starts_on=settings.starts_on, ends_on=settings.expires_on),
+            class_window=gateway_config.class_window(settings),
+            class_paused=settings.class_paused,
             diagnostics_workspace_id=monitoring.workspace.id if settings.gateway_logs else None,
             tags=tags,
             # A spread lab: each region's account behind the gateway (stacks/regions.py).

@@ -1,5 +1,5 @@
 """The class commands: `labctl roster import|export`, `labctl handout`, `labctl participant suspend|resume|rotate`,
-`labctl usage`. Each typer function builds the CommandContext and hands over to labctl/classroom/run.py, which
+`labctl class pause|resume`, `labctl usage`. Each typer function builds the CommandContext and hands over to labctl/classroom/run.py, which
 imports the implementation (the planner contract: nothing from stacks/ at import time)."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ roster_app = typer.Typer(
     no_args_is_help=True,
 )
 participant_app = typer.Typer(
-    help="Suspend, resume or rotate one participant's key: edits Pulumi.<stack>.yaml; `pulumi up` applies it.",
+    help="Suspend, resume or rotate participants' keys: edits Pulumi.<stack>.yaml; `pulumi up` applies it, or "
+    "--now changes the gateway at once.",
     no_args_is_help=True,
 )
 
@@ -118,28 +119,113 @@ def handout(
     raise typer.Exit(run_handout(ctx, folder, fmt.value, outputs))
 
 
+NowOption = Annotated[
+    bool,
+    typer.Option(
+        "--now",
+        help="Change the gateway through Resource Manager at once (seconds), then record the same state in "
+        "Pulumi.<stack>.yaml so the next `pulumi up` agrees. Needs an Azure sign-in.",
+    ),
+]
+SubscriptionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--subscription",
+        help="With --now: the lab's subscription id. Default: AZURE_SUBSCRIPTION_ID, else az's.",
+    ),
+]
+ArmEndpointOption = Annotated[
+    str | None,
+    typer.Option("--arm-endpoint", help="Resource Manager URL (default: from azure-native:environment)."),
+]
+NowTimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=1, max=600, help="With --now: overall deadline in seconds for Azure."),
+]
+
+
 def _participant(action: str):
     def command(
-        name: Annotated[str, typer.Argument(help="The participant's name (as in Pulumi.<stack>.yaml).")],
+        names: Annotated[
+            list[str],
+            typer.Argument(
+                help="Participants: name (as in Pulumi.<stack>.yaml), e-mail or display name; several at once.",
+                metavar="NAME...",
+            ),
+        ],
         stack: StackOption = None,
         dry_run: DryRunOption = False,
+        now: NowOption = False,
+        outputs: OutputsOption = None,
+        subscription: SubscriptionOption = None,
+        arm_endpoint: ArmEndpointOption = None,
+        timeout: NowTimeoutOption = 60.0,
         project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
     ) -> None:
-        from labctl.classroom.run import run_participant
+        from labctl.classroom.control import NowOptions, run_participants
 
         ctx = CommandContext.create(stack, project_dir)
-        raise typer.Exit(run_participant(ctx, name, action, dry_run=dry_run))
+        options = NowOptions(
+            now=now,
+            dry_run=dry_run,
+            outputs_file=outputs,
+            subscription=subscription,
+            arm_endpoint=arm_endpoint,
+            timeout=timeout,
+        )
+        raise typer.Exit(run_participants(ctx, names, action, options))
 
     command.__doc__ = {
-        "suspend": "Suspend the participant's key (state: suspended).",
-        "resume": "Make a suspended participant's key work again.",
-        "rotate": "Give the participant a new key (rotation: N+1).",
+        "suspend": "Suspend the participants' keys (state: suspended); --now does it on the gateway in seconds.",
+        "resume": "Make suspended participants' keys work again; --now does it on the gateway in seconds.",
+        "rotate": "Give the participants new keys (rotation: N+1); `pulumi up` generates them.",
     }[action]
     return command
 
 
 for _action in ("suspend", "resume", "rotate"):
     participant_app.command(_action)(_participant(_action))
+
+
+class_app = typer.Typer(
+    help="Pause or resume the whole class: every participant key gets 503 'class paused' while paused.",
+    no_args_is_help=True,
+)
+
+
+def _class(action: str):
+    def command(
+        stack: StackOption = None,
+        dry_run: DryRunOption = False,
+        now: NowOption = False,
+        outputs: OutputsOption = None,
+        subscription: SubscriptionOption = None,
+        arm_endpoint: ArmEndpointOption = None,
+        timeout: NowTimeoutOption = 60.0,
+        project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
+    ) -> None:
+        from labctl.classroom.control import NowOptions, run_class
+
+        ctx = CommandContext.create(stack, project_dir)
+        options = NowOptions(
+            now=now,
+            dry_run=dry_run,
+            outputs_file=outputs,
+            subscription=subscription,
+            arm_endpoint=arm_endpoint,
+            timeout=timeout,
+        )
+        raise typer.Exit(run_class(ctx, action, options))
+
+    command.__doc__ = {
+        "pause": "Pause the class (aoai-lab:classPaused: true); --now sets the gateway's class-paused named value.",
+        "resume": "Resume the class (removes aoai-lab:classPaused); --now sets the named value back to false.",
+    }[action]
+    return command
+
+
+for _action in ("pause", "resume"):
+    class_app.command(_action)(_class(_action))
 
 
 class UsageFormat(StrEnum):

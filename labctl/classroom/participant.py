@@ -62,3 +62,30 @@ def pulumi_up_hint(stack: str, edit: Edit) -> str:
         "rotate": "replaces the participant's key; hand them the new one with `labctl handout`",
     }[edit.action]
     return f"pulumi up --stack {stack}   # {what}"
+
+
+def _folded(text: object) -> str:
+    """Case and accents aside: `José Álvarez` and `jose alvarez` are the same display name."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def resolve_participant(doc: StackDocument, query: str) -> str:
+    """The participant's name for `query`: their name, e-mail (any case) or display name (case and accents
+    aside). Two people with that display name: a usage error listing them. Nothing: the name's did-you-mean."""
+    entries = doc.participants()
+    if any(e.get("name") == query for e in entries):
+        return query
+    by_email = [e for e in entries if str(e.get("email") or "").casefold() == query.strip().casefold()]
+    by_display = [e for e in entries if e.get("displayName") and _folded(e["displayName"]) == _folded(query)]
+    found = by_email or by_display
+    if len(found) == 1:
+        return str(found[0]["name"])
+    if len(found) > 1:
+        from labctl.errors import UsageError
+
+        names = ", ".join(f"{e['name']} <{e.get('email')}>" for e in found)
+        raise UsageError(f"'{query}' names {len(found)} participants: {names}. Fix: give the name or e-mail")
+    return str(doc.find(query).get("name"))  # raises the usage error with a did-you-mean

@@ -138,26 +138,6 @@ def run_handout(ctx: CommandContext, out: Path, fmt: str, outputs_file: Path | N
     return EXIT_OK
 
 
-# ---- participant ----
-
-
-def run_participant(ctx: CommandContext, name: str, action: str, *, dry_run: bool) -> int:
-    from labctl.classroom.participant import edit_participant, pulumi_up_hint
-
-    doc = _document(ctx)
-    edit = edit_participant(doc, name, action)  # type: ignore[arg-type]
-    _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}): {edit.describe()}")
-    if not edit.changed:
-        return EXIT_OK
-    if dry_run:
-        _say(ctx, f"Dry run: {doc.path.name} was not changed.")
-        return EXIT_OK
-    doc.save()
-    _say(ctx, f"Wrote {doc.path.name}. Apply it with:")
-    _say(ctx, f"  {pulumi_up_hint(ctx.stack, edit)}")
-    return EXIT_OK
-
-
 # ---- usage ----
 
 

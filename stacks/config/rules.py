@@ -239,16 +239,25 @@ def unique_participant_emails(raw: dict[str, Any], ctx: RuleContext) -> Iterator
 
 @rule("startsOn")
 def class_window(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    """The same function the gateway policy's window comes from (stacks/config/class_times.py), so a window config
+    accepts is one `pulumi up` renders: a one-day class (startsOn == expiresOn) is valid."""
+    from stacks.config.class_times import TimeZoneError, class_times
+
     starts, ends = raw.get("startsOn"), raw.get("expiresOn")
+    zone = raw.get("timeZone")
+    first = last = None
     try:
         first = dt.date.fromisoformat(str(starts)) if starts is not None else None
         last = dt.date.fromisoformat(str(ends)) if ends is not None else None
+        class_times(first, last, zone if isinstance(zone, str) else None)
+    except TimeZoneError:
+        return  # the timeZone field reports it
     except ValueError:
-        return  # the date fields report their own format problems
-    if first is not None and last is not None and first > last:
+        if first is None or last is None:
+            return  # the date fields report their own format problems
         yield (
             f"{NAMESPACE}:startsOn: {first} is after expiresOn ({last}): no day is left for the class. Fix: set "
-            "startsOn to the class's first day and expiresOn to its last"
+            "startsOn to the class's first day and expiresOn to its last (the same day for a one-day class)"
         )
 
 

@@ -7,20 +7,20 @@ stacks/config/rules.py. A field's `Hint` says what to print when pydantic reject
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
+from stacks.config.budget import BudgetSettings
+from stacks.config.class_times import ClassTimes, class_times, time_zone
 from stacks.config.foundry import FoundryTrack
+from stacks.config.section_base import Section
 from stacks.config.values import (
     API_VERSION_RE,
     DEPLOYMENT_NAME_RE,
     GUID_RE,
     PARTICIPANT_NAME_RE,
-    ChoicesInAnyCase,
     Hint,
     email_value,
     is_embedding_model,
@@ -30,8 +30,6 @@ from stacks.config.values import (
 )
 from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
 from stacks.facts.models import model_facts
-
-MAX_BUDGET_NOTIFICATIONS = 5
 
 _CAPACITY_HINT = Hint(
     fix={
@@ -45,18 +43,6 @@ Capacity = Annotated[int, Field(strict=True, gt=0), _CAPACITY_HINT]
 _DATE_HINT = Hint(
     fix={"*": "Fix: use a date as YYYY-MM-DD, e.g. 2026-12-31"}, msg={"*": "{input!r} is not a date"}
 )
-
-
-class Section(ChoicesInAnyCase):
-    """Base of every section: camelCase keys, unknown keys rejected, values frozen."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-    )
 
 
 class DeploymentSettings(Section):
@@ -199,40 +185,6 @@ class ParticipantSettings(Section):
         return email_value(v)
 
 
-class BudgetSettings(Section):
-    amount: Annotated[float, Field(gt=0)]
-    thresholds: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = Field(default=(50, 80, 100), min_length=1)
-    contact_emails: tuple[str, ...] = Field(min_length=1)
-    # One more alert when the month's forecast passes the amount: it warns days before the money is spent.
-    forecast: bool = True
-
-    @field_validator("contact_emails")
-    @classmethod
-    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(email_value(e) for e in v)
-
-    @field_validator("thresholds")
-    @classmethod
-    def _thresholds(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        dupes = sorted(t for t, n in Counter(v).items() if n > 1)
-        if dupes:
-            raise ValueError(f"threshold {dupes[0]}% is listed twice. Fix: list each percentage once")
-        return tuple(sorted(v))
-
-    @model_validator(mode="after")
-    def _notification_count(self) -> BudgetSettings:
-        # Azure rejects a budget with more than five notifications.
-        count = len(self.thresholds) + (1 if self.forecast else 0)
-        if count > MAX_BUDGET_NOTIFICATIONS:
-            extra = " plus the forecast alert" if self.forecast else ""
-            raise ValueError(
-                f"{len(self.thresholds)} thresholds{extra} make {count} notifications; an Azure budget takes at "
-                f"most {MAX_BUDGET_NOTIFICATIONS}. Fix: drop a threshold"
-                + (" or set forecast: false" if self.forecast else "")
-            )
-        return self
-
-
 class RegionPlacement(Section):
     """One region of a lab spread over several (`aoai-lab:location` as a list, written by `labctl preflight
     --write`): the capacity of each deployment placed there. An empty `capacity` places every deployment with its
@@ -262,6 +214,10 @@ class LabSettings(Section, FoundryTrack):
     expires_on: Annotated[dt.date, _DATE_HINT]
     # The first day participant keys work (the gateway refuses them before, 00:00 UTC). None: from deployment.
     starts_on: Annotated[dt.date, _DATE_HINT] | None = None
+    # The class's IANA time zone: startsOn opens and expiresOn closes at local midnight (stacks/config/class_times.py).
+    time_zone: str | None = None
+    # The whole class paused: the gateway answers 503 (the `class-paused` named value; `labctl class pause`).
+    class_paused: bool = False
     lab_name: str | None = None
     location: str | None = None
     regions: Annotated[
@@ -325,6 +281,13 @@ class LabSettings(Section, FoundryTrack):
     def _email(cls, v: str | None) -> str | None:
         return None if v is None else email_value(v)
 
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            time_zone(v)  # raises TimeZoneError (a ValueError) with the fix
+        return v
+
     @field_validator("account_kind")
     @classmethod
     def _kind(cls, v: str) -> str:
@@ -386,6 +349,11 @@ class LabSettings(Section, FoundryTrack):
     @property
     def gateway_publisher_email(self) -> str:
         return self.publisher_email or self.owner
+
+    @property
+    def class_times(self) -> ClassTimes:
+        """The class window's local and UTC instants (the policy, `labctl usage` and the handouts use them)."""
+        return class_times(self.starts_on, self.expires_on, self.time_zone)
 
     def limits_of(self, participant: ParticipantSettings) -> TokenLimitSettings | None:
         """A participant's effective token budget."""

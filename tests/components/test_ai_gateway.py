@@ -121,10 +121,13 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: refuse keys outside the class window, then over-budget callers, drop the caller's key, get a
-    # token, send it, then route.
+    # Order matters: refuse keys while the class is paused or outside its window, then over-budget callers, drop
+    # the caller's key, get a token, send it, then route.
     assert steps == [
         "base",
+        "set-variable",  # class-paused (named value)
+        "choose",
+        "set-variable",  # the class window's end (the dev stack has no startsOn)
         "choose",
         "azure-openai-token-limit",
         "set-header",
@@ -132,7 +135,7 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
         "set-header",
         "set-backend-service",
     ]
-    drop_key, auth, bearer, route = inbound[3], inbound[4], inbound[5], inbound[6]
+    drop_key, auth, bearer, route = inbound[-4], inbound[-3], inbound[-2], inbound[-1]
     assert drop_key.attrib == {"name": "api-key", "exists-action": "delete"}
     assert auth.get("resource") == "https://cognitiveservices.azure.com"
     token_var = auth.get("output-token-variable-name")
@@ -165,13 +168,15 @@ def test_token_limit_per_participant_subscription():
     assert inbound is not None
     assert [c.tag for c in inbound] == [
         "base",
+        "set-variable",  # the class-paused check (components/policies/class-window.xml)
+        "choose",
         "azure-openai-token-limit",  # before a token is fetched for a request that would be refused
         "set-header",
         "authentication-managed-identity",
         "set-header",
         "set-backend-service",
     ]
-    assert inbound[1].attrib == {
+    assert inbound[3].attrib == {
         "id": "participant-token-limit",
         "counter-key": "@(context.Subscription.Id)",
         "tokens-per-minute": "2000",
@@ -201,7 +206,8 @@ def test_a_participant_override_gets_a_branch_of_its_own():
     )
     inbound = root.find("inbound")
     assert inbound is not None
-    choose = inbound[1]
+    # The <choose> after the class-paused check.
+    choose = inbound[3]
     assert choose.tag == "choose"
     (when,) = choose.findall("when")
     # student01's entry equals everyone's limits: no branch for it.
@@ -437,8 +443,8 @@ def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_conf
     )
     inbound = _policy(plan).find("inbound")
     assert inbound is not None
-    # The second <choose>: the first is the class window.
-    choose = inbound.findall("choose")[1]
+    # The third <choose>: the first two are the class-paused check and the class window.
+    choose = inbound.findall("choose")[2]
     assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
     assert choose.find("when/azure-openai-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
     assert choose.find("otherwise/azure-openai-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]

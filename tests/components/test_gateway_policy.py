@@ -35,6 +35,8 @@ def test_a_value_cannot_change_the_policy_structure():
     assert auth is not None and auth.get("resource") == evil
     assert [c.tag for c in root.find("inbound")] == [  # type: ignore[union-attr]
         "base",
+        "set-variable",
+        "choose",
         "set-header",
         "authentication-managed-identity",
         "set-header",

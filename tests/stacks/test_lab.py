@@ -25,7 +25,8 @@ def _takes_tags(type_token: str) -> bool:
 
 
 # The generic resource takes tags, but the one the lab declares (the API diagnostic) is a proxy resource that has none.
-UNTAGGED = {"azure-native:resources:Resource"}
+# A named value's `tags` are APIM labels (a list of strings), not ARM tags.
+UNTAGGED = {"azure-native:resources:Resource", "azure-native:apimanagement:NamedValue"}
 
 
 def test_every_taggable_resource_carries_the_lab_tags(dev_plan):

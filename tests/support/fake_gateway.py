@@ -136,22 +136,52 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
     return default, per, bodies
 
 
-_WINDOW_RE = re.compile(r"^@\(DateTime\.UtcNow (<|>=) new DateTime\((\d+), (\d+), (\d+)\)\)$")
+_WINDOW_RE = re.compile(
+    r'^@\(string\.CompareOrdinal\(DateTime\.UtcNow\.ToString\("s"\), \(string\)context\.Variables\["(\w+)"\]\) (<|>=) 0\)$'
+)
 
 
 def window_from_policy(policy_xml: str) -> list[tuple[str, float, Any]]:
-    """The class window of a rendered policy: (operator, UTC epoch seconds, 403 body) per `<when>`."""
+    """The class window of a rendered policy: (operator, UTC epoch seconds, 403 body) per `<when>`, reading the
+    instants from the `<set-variable>`s the conditions compare against (components/policies/class-window.xml)."""
     import datetime as dt
 
+    inbound = ET.fromstring(policy_xml).find("inbound")
+    assert inbound is not None
+    variables = {v.get("name"): v.get("value", "") for v in inbound.findall("set-variable")}
     rules: list[tuple[str, float, Any]] = []
-    for when in ET.fromstring(policy_xml).findall("inbound/choose/when"):
+    for when in inbound.findall("choose/when"):
         match = _WINDOW_RE.match(when.get("condition", ""))
         body = when.find("return-response/set-body")
         if match is None or body is None or not body.text:
             continue
-        moment = dt.datetime(int(match[2]), int(match[3]), int(match[4]), tzinfo=dt.UTC).timestamp()
-        rules.append((match[1], moment, json.loads(body.text)))
+        moment = dt.datetime.fromisoformat(variables[match[1]]).replace(tzinfo=dt.UTC).timestamp()
+        rules.append((match[2], moment, json.loads(body.text)))
     return rules
+
+
+def pause_from_policy(policy_xml: str) -> tuple[str, Scripted] | None:
+    """(named value, the 503 answer) when the policy answers from a `{{named value}}` that reads "true"."""
+    inbound = ET.fromstring(policy_xml).find("inbound")
+    assert inbound is not None
+    for variable in inbound.findall("set-variable"):
+        named = re.fullmatch(r"\{\{([\w.-]+)\}\}", variable.get("value", ""))
+        if named is None:
+            continue
+        for when in inbound.findall("choose/when"):
+            condition = when.get("condition", "")
+            if f'context.Variables["{variable.get("name")}"] == "true"' not in condition:
+                continue
+            status = when.find("return-response/set-status")
+            body = when.find("return-response/set-body")
+            headers = {
+                h.get("name", ""): (h.findtext("value") or "")
+                for h in when.findall("return-response/set-header")
+                if h.get("name") != "Content-Type"
+            }
+            assert status is not None and body is not None and body.text
+            return named[1], Scripted(int(status.get("code", "0")), json.loads(body.text), headers)
+    return None
 
 
 @dataclass
@@ -170,6 +200,9 @@ class FakeGateway(CountsInFlight):
     clock: Callable[[], float] = time.time
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
     class_window: list[tuple[str, float, Any]] = field(default_factory=list)
+    # The policy's pause check: (named value, 503 answer); `named_values` plays the gateway's named values.
+    pause: tuple[str, Scripted] | None = None
+    named_values: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -193,12 +226,15 @@ class FakeGateway(CountsInFlight):
             h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
         )
         self.class_window = window_from_policy(policy_xml)
+        self.pause = pause_from_policy(policy_xml)
         return self
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
 
     def _refused(self, caller: str) -> Response | None:
+        if caller != "bearer" and self.pause and self.named_values.get(self.pause[0]) == "true":
+            return _json(self.pause[1])
         if caller != "bearer":
             now = self.clock()
             for op, moment, body in self.class_window:

@@ -458,7 +458,8 @@ def test_taggable_types_match_the_sdk(dev_plan):
     declared = {r["type"] for r in dev_plan.resources if r["type"].startswith("azure-native:")}
     # The generic resource takes tags in the SDK, but the lab's one (the API diagnostic) is a proxy resource.
     untagged = {t.token for t in RESOURCE_TYPES.values() if not t.tagged}
-    assert untagged == {"azure-native:resources:Resource"}
+    # ... and an API Management named value's `tags` are labels (a list of strings), not ARM tags.
+    assert untagged == {"azure-native:resources:Resource", "azure-native:apimanagement:NamedValue"}
     assert {t for t in declared if _takes_tags(t)} <= TAGGABLE_TYPES | untagged
     assert not TAGGABLE_TYPES & untagged
 

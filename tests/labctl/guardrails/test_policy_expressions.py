@@ -51,7 +51,10 @@ STACKS: dict[str, tuple[dict[str, Any], str]] = {
     "spread": ({"location": SPREAD}, DEPLOYMENT_EXPRESSION),
     "foundry": ({"accountKind": "AIServices"}, "context.Subscription.Id"),
     "participant-limits": ({"participants": "per-participant"}, 'context.Subscription.Id == "student02"'),
-    "class-window": ({"startsOn": "2026-12-02", "expiresOn": "2026-12-20"}, "new DateTime(2026, 12, 2)"),
+    "class-window": (
+        {"startsOn": "2026-12-02", "expiresOn": "2026-12-20", "timeZone": "Europe/Madrid"},
+        'DateTime.UtcNow.ToString("s"), (string)context.Variables["classOpensAtUtc"]',
+    ),
 }
 
 

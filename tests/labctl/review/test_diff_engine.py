@@ -203,6 +203,7 @@ def test_a_gateway_tier_across_families_replaces_the_gateway_its_children_and_it
         "gateway-api-diagnostic",
         "gateway-api-policy",
         "gateway-backend",
+        "gateway-class-paused",
         "gateway-diagnostics",
         "gateway-product",
         "gateway-product-api",
