@@ -102,7 +102,8 @@ ROLE_SETS: dict[str, tuple[tuple[str, Role], ...]] = {
 # ones are reported by `labctl check` as bypassing the gateway (guardrail direct-model-access-opt-in); the
 # instructor's is staff access.
 PARTICIPANT_OPT_IN_ROLE_SETS: tuple[str, ...] = ("playground", "fine-tuner")
-DIRECT_ACCESS_ROLE_SETS: tuple[str, ...] = (*PARTICIPANT_OPT_IN_ROLE_SETS, "instructor")
+STAFF_ROLE_SETS: tuple[str, ...] = ("instructor",)
+DIRECT_ACCESS_ROLE_SETS: tuple[str, ...] = (*PARTICIPANT_OPT_IN_ROLE_SETS, *STAFF_ROLE_SETS)
 # How a person's role assignment says which role set it comes from (stacks/lab.py writes it, the guardrails read it).
 GRANT_DESCRIPTION_PREFIX = "aoai-lab"
 
