@@ -13,12 +13,15 @@ from pulumi_azure_native import apimanagement, resources
 from components.class_window import CLASS_PAUSED_NAMED_VALUE
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
-from components.gateway_backends import CIRCUIT_BREAKER, RegionalBackend, create_backends, plan_routing
+from components.gateway_backends import RegionalBackend, create_backends, plan_routing
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
+    LOGGER_DEPLOYMENT,
+    LOGGER_DEPLOYMENT_MODE,
     GatewayLogging,
     api_diagnostic_properties,
+    logger_template,
 )
 from components.gateway_policy import (
     POLICY_TEMPLATE,
@@ -111,7 +114,13 @@ class AiGateway(pulumi.ComponentResource):
         backend_id = policy_backend_id(policy_xml)
         routing = plan_routing(backend_id, args.regional_backends) if args.regional_backends else None
         if routing is not None:
-            policy_xml = add_routing(policy_xml, routing.routes, routing.largest_pool - 1)
+            policy_xml = add_routing(
+                policy_xml,
+                routing.routes,
+                pools=set(routing.pools),
+                responses_backend=routing.responses,
+                retries=routing.largest_pool - 1,
+            )
 
         self.service = apimanagement.ApiManagementService(
             f"{name}-service",
@@ -142,8 +151,9 @@ class AiGateway(pulumi.ComponentResource):
             protocol="http",
             url=pulumi.Output.from_input(args.openai_endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
             description="Azure OpenAI account of the lab (managed identity auth in the API policy)",
-            # Spread over regions, a throttled region's breaker sends calls to the others for a while.
-            circuit_breaker=CIRCUIT_BREAKER if routing is not None else None,
+            # No circuit breaker: this backend takes every call no pool holds (embeddings, catalog models, stored
+            # Responses); a tripped breaker would answer 503 to all of them. Pool members have their own
+            # backends with breakers (components/gateway_backends.py).
             opts=child,
         )
         self.regional: list[apimanagement.Backend] = []
@@ -152,7 +162,6 @@ class AiGateway(pulumi.ComponentResource):
                 name,
                 routing=routing,
                 backends=args.regional_backends,
-                primary=self.backend,
                 service_name=service_name,
                 resource_group_name=rg,
                 parent=self,
@@ -266,9 +275,22 @@ class AiGateway(pulumi.ComponentResource):
                 dedicated_tables=True,
                 parent=self,
             )
-            # The API diagnostic writes through the built-in `azuremonitor` logger (never created here: the id is
-            # reserved and exists on every service). It waits for the diagnostic setting, so on `pulumi up` the logs
-            # have somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            # The API diagnostic writes through the `azuremonitor` logger, put by an Incremental ARM deployment so
+            # `pulumi up` works whether a new service already has it or not (components/gateway_logging.py says
+            # why). The diagnostic waits for it and for the diagnostic setting, so on `pulumi up` the logs have
+            # somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+            self.logger = resources.Deployment(
+                f"{name}-azuremonitor-logger",
+                deployment_name=LOGGER_DEPLOYMENT,  # one gateway per resource group: a fixed name
+                resource_group_name=rg,
+                properties=resources.DeploymentPropertiesArgs(
+                    mode=LOGGER_DEPLOYMENT_MODE,
+                    template=logger_template(),
+                    parameters={"serviceName": resources.DeploymentParameterArgs(value=service_name)},
+                ),
+                tags=dict(args.tags),
+                opts=child,
+            )
             self.api_diagnostic = resources.Resource(
                 f"{name}-api-diagnostic",
                 resource_group_name=rg,
@@ -278,7 +300,9 @@ class AiGateway(pulumi.ComponentResource):
                 resource_name_=DIAGNOSTIC_ID,
                 api_version=LLM_DIAGNOSTIC_API_VERSION,
                 properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.diagnostics, self.api]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.diagnostics, self.api, self.logger]
+                ),
             )
 
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")

@@ -14,13 +14,29 @@ maxSizeInBytes}; Microsoft.ApiManagement 2024-06-01-preview definitions, as gene
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 # Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics (2024-06-01-preview or later).
 LLM_DIAGNOSTIC_API_VERSION = "2024-06-01-preview"
-# APIM's built-in Azure Monitor logger: a reserved id every service has; templates reference it, never create it.
+# APIM's Azure Monitor logger, the one the API diagnostic writes through.
+#
+# When it exists is not settled by the sources: Azure-Samples/AI-Gateway (modules/apim/v3/apim.bicep) declares it
+# (`loggerType: azureMonitor`, `isBuffered: false`) on a new service; hashicorp/terraform-provider-azurerm#29050 reports
+# it appears once a diagnostic setting exists; portal-made services have it. pulumi-azure-native refuses to create a
+# resource that already exists ("cannot create already existing resource", pulumi/pulumi-azure-native#1123), so
+# neither `apimanagement.Logger` (fails where it exists) nor a bare reference (fails where it does not) works
+# both ways. The lab declares it the way the Bicep sample does: an ARM template deployment in Incremental mode,
+# which PUTs the logger (create-or-update) whether or not it exists and touches nothing else.
 AZURE_MONITOR_LOGGER = "azuremonitor"
+LOGGER_TEMPLATE = Path(__file__).parent / "arm" / "azuremonitor-logger.json"
+LOGGER_DEPLOYMENT = "apim-azuremonitor-logger"
+LOGGER_DEPLOYMENT_MODE = (
+    "Incremental"  # never Complete: that would delete the resource group's other resources
+)
 DIAGNOSTIC_ID = "azuremonitor"
 # Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
 MAX_BODY_BYTES = 8192
@@ -59,6 +75,12 @@ class GatewayLogging:
     @property
     def logs_bodies(self) -> bool:
         return self.body_bytes > 0
+
+
+@cache
+def logger_template() -> dict[str, Any]:
+    """The ARM template that puts the `azuremonitor` logger (parameter: serviceName), exactly as ARM receives it."""
+    return json.loads(LOGGER_TEMPLATE.read_text(encoding="utf-8"))
 
 
 def _http(headers: tuple[str, ...], body_bytes: int) -> dict[str, Any]:

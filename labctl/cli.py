@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
@@ -30,6 +31,10 @@ class LabctlGroup(TyperGroup):
             return super().invoke(ctx)
         except LabctlError as exc:
             print_error(err, str(exc))
+            if exc.details and ctx.params.get("verbose"):
+                err.print(Text(exc.details), highlight=False)
+            elif exc.details:
+                err.print(Text("(`labctl --verbose ...` shows the details.)", style="dim"), highlight=False)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
             err.print("interrupted", markup=False, highlight=False)
@@ -74,6 +79,13 @@ def _root(
     show_version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print labctl's version and exit."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="On an error, also print what a library said at length (e.g. each sign-in method).",
+        ),
     ] = False,
 ) -> None:
     """Offline and operational commands for the aoai-lab Pulumi project."""

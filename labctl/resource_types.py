@@ -10,6 +10,7 @@ tests/labctl/test_resource_types.py checks that every type in a plan has a recor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -264,9 +265,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace("diagnosticId", "the diagnostic id is its ARM id"),
             ),
         ),
-        # The provider's generic resource, at an explicit API version. The lab declares exactly one: the API
-        # diagnostic with LLM logging (components/ai_gateway.py), Microsoft.ApiManagement/service/<s>/apis/<a>/
-        # diagnostics/<name>; tests/components/test_ai_gateway.py checks the resourceType.
+        # The provider's generic resource at an explicit API version: the lab's one is the API diagnostic with LLM
+        # logging (components/ai_gateway.py: .../apis/<a>/diagnostics/<name>; its test checks the resourceType).
         ResourceType(
             "azure-native:resources:Resource",
             "resourceName",
@@ -279,6 +279,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 Replace(key, "these inputs spell the generic resource's ARM id")
                 for key in ("resourceProviderNamespace", "parentResourcePath", "resourceType", "resourceName")
             ),
+        ),
+        ResourceType(  # An Incremental ARM deployment: the gateway's `azuremonitor` logger (gateway_logging.py).
+            "azure-native:resources:Deployment",
+            "deploymentName",
+            _RG + "/providers/Microsoft.Resources/deployments/{name}",
+            ("deploymentName", "properties.mode"),
+            taggable=True,
         ),
         ResourceType(
             "azure-native:applicationinsights:Workbook",
@@ -351,8 +358,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     )
 }
 
-# Rules for every type of a provider or module, by token prefix. Checked in this order around the records' own
-# rules: GENERAL first (they win), FAMILY after.
+# Rules for every type of a provider or module, by token prefix, around the records' own: GENERAL first, FAMILY after.
 GENERAL_REPLACE: tuple[tuple[str, Replace], ...] = (
     # ARM ids contain the resource group: another group is another resource.
     ("azure-native:", Replace("resourceGroupName", "the resource group is part of the ARM id")),
@@ -384,16 +390,10 @@ def arm_id(token: str, name: str, inputs: dict[str, Any], subscription: str) -> 
     if rt is None:
         return f"{token.replace(':', '/')}/{name}"
     values: dict[str, str] = {"name": name, "subscription": subscription}
-    for field in _fields(rt.arm_id):
+    for field in re.findall(r"\{(\w+)\}", rt.arm_id):  # the {fields} of its ARM id
         if field not in values:
             raw = str(inputs.get(field, "") or "")
             # Extension scopes are full ids; other inputs may be passed bare or as an id: take the last segment.
             full = field in ("resourceUri", "scope", "parentResourcePath", "resourceProviderNamespace")
             values[field] = raw if full else raw.rstrip("/").rsplit("/", 1)[-1]
     return rt.arm_id.format(**values)
-
-
-def _fields(template: str) -> list[str]:
-    import string
-
-    return [f for _, f, _, _ in string.Formatter().parse(template) if f]

@@ -27,6 +27,18 @@ def _loopback_only() -> Iterator[None]:
         yield
 
 
+# The stack every test acts on unless it names another (--stack) or unsets this: never "the only stack file" of the
+# checkout, nor the stack the developer's Pulumi CLI has selected. A class's Pulumi.<class>.yaml committed beside
+# Pulumi.dev.yaml (what the README's "Run a class" has instructors do) must not change what a test plans or checks
+# (issue 18; tests/test_checkout_stacks.py replays it).
+TEST_STACK = "dev"
+
+
+@pytest.fixture(autouse=True)
+def _tests_name_their_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABCTL_STACK", TEST_STACK)
+
+
 @pytest.fixture(scope="session")
 def dev_plan() -> Plan:
     """The real program with the real Pulumi.dev.yaml under the mock runtime."""

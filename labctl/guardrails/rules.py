@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from labctl.guardrails.access_rules import ACCESS_RULES
+from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
 from labctl.guardrails.model import (
@@ -365,6 +366,7 @@ RULES: tuple[Rule, ...] = (
         check_resource=_model_version,
     ),
     *GATEWAY_RULES,
+    *BACKEND_RULES,
     *FOUNDRY_RULES,
     *ACCESS_RULES,
 )

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
+from labctl.errors import EXIT_AZURE, EXIT_OK, EXIT_PROBLEMS, AzureError
 from labctl.lifecycle.smoke_diagnose import diagnose
 from labctl.lifecycle.smoke_report import render_results, result_row
 from stacks.config.values import is_audio_model, is_embedding_model
@@ -277,6 +277,14 @@ def run_smoke(
     return sorted(results, key=lambda r: order[r.probe])
 
 
+def smoke_exit_code(results: list[ProbeResult]) -> int:
+    """0 every call answered well; 4 not one call got an HTTP answer (could not call: README's exit codes);
+    1 otherwise (the lab answered, and some answer was a failure)."""
+    if results and all(r.status is None for r in results):
+        return EXIT_AZURE
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+
 def smoke_command(
     *,
     stack: str,
@@ -295,8 +303,9 @@ def smoke_command(
     report_format: str = "text",
     report_output: Path | None = None,
 ) -> int:
-    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
-    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
+    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed, 4 when no call got an
+    answer; raises a LabctlError when it cannot start. With `wait_minutes`, keeps trying while the failures
+    are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
@@ -342,7 +351,13 @@ def smoke_command(
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)
-    code = EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    code = smoke_exit_code(results)
+    if code == EXIT_AZURE:
+        console.print(
+            "No call got an answer (network, DNS, TLS or timeout): the lab could not be checked (exit 4).",
+            markup=False,
+            highlight=False,
+        )
     if report_format == "json":
         from labctl.output import emit_json
 

@@ -158,13 +158,10 @@ def stacks(
     from rich.console import Console
 
     from labctl.output import print_warning
-    from labctl.review.revisions import RevisionError
     from labctl.review.stacks import select_stacks
 
-    try:
-        selection = select_stacks(project_dir, changed_since)
-    except RevisionError as exc:
-        raise UsageError(str(exc)) from None
+    # A bad revision or a folder outside git: 2; git itself failing: 4 (the RevisionError carries its code).
+    selection = select_stacks(project_dir, changed_since)
     if selection.deleted:
         print_warning(
             Console(stderr=True),

@@ -324,15 +324,45 @@ def _api_diagnostic(plan) -> dict:
     return diag
 
 
-def test_no_logger_is_created_the_builtin_one_is_referenced():
+def test_the_azuremonitor_logger_is_put_by_an_incremental_arm_deployment():
+    """Create-or-update whether or not the new service already has the logger (components/gateway_logging.py):
+    never `apimanagement.Logger`, which fails with "already exists" where Azure made it."""
     plan = plan_gateway()
-    assert plan.by_type(LOGGER) == []  # `azuremonitor` exists on every service; creating it fails
-    diag = _api_diagnostic(plan)["inputs"]
+    assert plan.by_type(LOGGER) == []
+    (deployment,) = plan.by_type("azure-native:resources:Deployment")
+    inputs_ = deployment["inputs"]
+    assert inputs_["deploymentName"] == "apim-azuremonitor-logger"
+    assert inputs_["resourceGroupName"] == "rg-lab"
+    properties = inputs_["properties"]
+    # Complete mode would delete every other resource of the group.
+    assert properties["mode"] == "Incremental"
+    assert properties["parameters"] == {"serviceName": {"value": "apim-lab"}}
+    template = properties["template"]
+    assert template["parameters"] == {
+        "serviceName": {
+            "type": "string",
+            "metadata": {
+                "description": "The API Management service whose built-in Azure Monitor logger this declares"
+            },
+        }
+    }
+    assert template["resources"] == [
+        {
+            "type": "Microsoft.ApiManagement/service/loggers",
+            "apiVersion": "2024-06-01-preview",
+            "name": "[format('{0}/azuremonitor', parameters('serviceName'))]",
+            "properties": {"loggerType": "azureMonitor", "isBuffered": False},
+        }
+    ]
     service_id = (
         "/subscriptions/6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24/resourceGroups/rg-lab/providers/"
         "Microsoft.ApiManagement/service/apim-lab"
     )
-    assert diag["properties"]["loggerId"] == f"{service_id}/loggers/azuremonitor"
+    diag = _api_diagnostic(plan)
+    assert diag["inputs"]["properties"]["loggerId"] == f"{service_id}/loggers/azuremonitor"
+    # The API diagnostic names the logger only once it is there, and after the diagnostic setting.
+    assert deployment["urn"] in diag["dependencies"]
+    assert plan.one(DIAGNOSTIC_SETTING)["urn"] in diag["dependencies"]
 
 
 def test_api_diagnostic_body_azure_receives():

@@ -89,10 +89,12 @@ def test_smoke_json_never_holds_a_key(tmp_path: Path, fake_azure) -> None:
     assert not any(key in result.stdout for key in KEYS.values())
 
 
-def test_an_unknown_stack_lists_the_stacks_that_exist() -> None:
-    result = run("plan", "--stack", "nope")
+def test_an_unknown_stack_lists_the_stacks_that_exist(project: Path) -> None:
+    # Its own project folder: the checkout may hold a class's stack file beside dev's.
+    (project / "Pulumi.class-2026-spring.yaml").write_text("config: {}\n", encoding="utf-8")
+    result = run("plan", "--stack", "nope", "--project-dir", str(project))
     assert result.exit_code == EXIT_CONFIG
-    assert "use one of the stacks there: dev" in " ".join(result.output.split())
+    assert "use one of the stacks there: class-2026-spring, dev" in " ".join(result.output.split())
 
 
 def test_a_bad_enum_value_lists_the_choices() -> None:

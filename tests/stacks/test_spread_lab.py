@@ -85,7 +85,8 @@ def test_diff_from_one_region_to_a_spread_shows_what_is_added(dev_plan, plan):
     assert "openai-swedencentral-account" in created
     assert "openai-swedencentral-chat" in created
     assert "gateway-azure-openai-pool-chat" in created
-    assert "gateway-backend-swedencentral" in created
+    assert "gateway-backend-swedencentral-member" in created
+    assert "gateway-backend-eastus2-member" in created
     # The primary account stays (participants' endpoint and keys): only its chat capacity changes.
     assert not [
         c

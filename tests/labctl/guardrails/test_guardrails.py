@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 import components.ai_gateway as ai_gateway
 import components.content_filter as content_filter
+import components.gateway_backends as gateway_backends
 import components.monitoring as monitoring
 import components.openai_account as openai_account
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
@@ -182,7 +183,35 @@ def _deployments_in_parallel(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(openai_account, "pulumi", Pulumi())
 
 
+# A lab spread over two regions: chat in both (150 and 300 thousand tokens per minute), so a pool over them.
+_SPREAD = {
+    "location": [
+        {"region": "eastus2", "capacity": {"chat": 150, "embeddings": 50}},
+        {"region": "swedencentral", "capacity": {"chat": 300}},
+    ],
+    "regions": ["eastus2", "swedencentral"],
+}
+
+
+def _capacities_as_weights(mp: pytest.MonkeyPatch) -> None:
+    """The bug this rule catches: regional capacities sent as pool weights."""
+    mp.setattr(gateway_backends, "pool_weights", lambda capacities: list(capacities))
+
+
 VIOLATING_STACKS: dict[str, Breaks] = {
+    "backend-pool-values-in-range": Breaks(
+        _SPREAD,
+        _capacities_as_weights,
+        (
+            ("gateway-azure-openai-pool-chat", "pool.services[0].weight is 150"),
+            ("gateway-azure-openai-pool-chat", "pool.services[1].weight is 300"),
+        ),
+    ),
+    "circuit-breaker-on-pool-members-only": Breaks(
+        {},
+        _edited(ai_gateway.apimanagement, "Backend", circuit_breaker=gateway_backends.CIRCUIT_BREAKER),
+        (("gateway-backend", 'backend "azure-openai" has a circuit breaker and the API policy sends calls'),),
+    ),
     "foundry-project-identity": Breaks(
         _FOUNDRY | {"contentFilter": None},
         _edited(openai_account.cognitiveservices, "Project", identity=None),

@@ -59,6 +59,7 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
     diff = diff_snapshots(snapshot, dev_plan.snapshot(), stack="dev", base_label="old", head_label="new")
     assert sorted((c.op, c.name) for c in diff.resources) == [
         ("create", "gateway-api-diagnostic"),  # azure-native:resources:Resource
+        ("create", "gateway-azuremonitor-logger"),  # the Incremental ARM deployment that puts the logger
         ("create", "gateway-class-paused"),  # the named value `labctl class pause --now` flips (issue 20)
         ("create", "gateway-key-student01"),
         ("create", "gateway-key-student02"),
