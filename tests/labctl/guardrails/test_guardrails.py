@@ -76,7 +76,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 22
+    assert len(RULES_BY_ID) == len(RULES) == 24
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
