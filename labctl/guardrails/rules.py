@@ -53,8 +53,6 @@ from labctl.resource_types import TAGGABLE_TYPES
 from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
-# The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
-
 REQUIRED_TAGS = ("owner", "expires-on")
 
 # Built-in roles that let the holder take over the subscription or grant access to others (MicrosoftDocs
