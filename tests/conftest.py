@@ -16,7 +16,7 @@ from labctl.plan.runtime import Plan, plan_stack, run_program
 from labctl.project import PROJECT_DIR, read_stack_config, stack_file
 from tests.support.network_guard import loopback_only
 
-pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi"]
+pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi", "tests.support.preflight_arm"]
 
 
 @pytest.fixture(autouse=True, scope="session")

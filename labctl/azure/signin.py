@@ -203,7 +203,7 @@ def sign_in_error(exc: Exception) -> AzureError:
     first = _first_line(chain)
     return AzureError(
         "signing in to Azure failed"
-        + (f": {first}" if first else "")
+        + (f": {first.rstrip('.')}" if first else "")
         + ". Fix: run `az login` again (the session may have expired, or the tenant needs `az login --tenant "
         "<tenant-id>`); for a service principal, check AZURE_CLIENT_ID, AZURE_TENANT_ID and its secret",
         details=f"azure-identity said:\n{chain}",
@@ -216,5 +216,9 @@ def _first_line(message: str) -> str:
     for line in message.splitlines():
         line = line.strip()
         if line and "troubleshoot" not in line and not line.lower().startswith("attempted credentials"):
-            return line if len(line) <= 200 else line[:199] + "…"
+            if len(line) <= 200:
+                return line
+            # Entra ID's sentences run long: keep the whole ones that fit ("...: Invalid client secret provided.").
+            cut = line[:200].rfind(". ")
+            return line[: cut + 1] if cut > 0 else line[:199] + "…"
     return ""

@@ -18,8 +18,8 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, emit_json, print_warning
-from labctl.snapshot import load_plan_snapshot, stack_of
+from labctl.output import emit, emit_json, load_plan_snapshot, print_warning
+from labctl.snapshot import stack_of
 
 
 def check(

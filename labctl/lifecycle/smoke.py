@@ -181,7 +181,8 @@ def run_smoke(
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SmokeError(
                 f"could not get an Entra ID token for Azure OpenAI ({detail}). Fix: `az login` (or set "
-                "AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret for a service principal), then run again"
+                "AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret for a service principal), then run again",
+                details=f"azure-identity said:\n{exc}",
             ) from None
         clients[DIRECT_CALLER] = openai.AzureOpenAI(azure_ad_token_provider=provider, **common)
     else:

@@ -18,8 +18,8 @@ from labctl.options import (
     ReportFormat,
     StackOption,
 )
-from labctl.output import emit, emit_json
-from labctl.snapshot import load_plan_snapshot, stack_of
+from labctl.output import emit, emit_json, load_plan_snapshot
+from labctl.snapshot import stack_of
 
 if TYPE_CHECKING:
     pass

@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -17,9 +18,27 @@ from labctl.cli import app
 from labctl.lifecycle.smoke import Probe, ProbeResult
 from labctl.lifecycle.smoke_report import render_results
 from labctl.project import PROJECT_DIR
-from tests.labctl.preflight.test_preflight_cli import FULL, arm, azure, preflight, signed_in  # noqa: F401
+from tests.labctl.lifecycle.test_smoke import stack_outputs, write_outputs
+from tests.labctl.preflight.test_preflight_cli import FULL
 from tests.support.fake_arm import SUBSCRIPTION, catalog, quotas
 from tests.support.fake_arm_validation import apim_sku
+from tests.support.fake_gateway import FakeGateway
+
+
+@pytest.fixture
+def azure(preflight_validation):
+    return preflight_validation
+
+
+@pytest.fixture
+def arm(preflight_arm):
+    return preflight_arm
+
+
+@pytest.fixture
+def signed_in(preflight_signed_in):
+    return preflight_signed_in
+
 
 NARROW = {"COLUMNS": "80"}
 # Box drawing and the table's own punctuation: what separates words besides spaces.
@@ -72,6 +91,27 @@ def test_smoke_at_80_columns_keeps_every_participant_and_region_whole() -> None:
     assert "…" not in text
 
 
+def test_smoke_cli_at_columns_80_with_a_spanish_class(fake_azure, tmp_path: Path) -> None:
+    keys = {name: f"k{i}-" + "0123456789abcdef" * 2 for i, name in enumerate(LONG_NAMES)}
+    FakeGateway(
+        server=fake_azure.server,
+        keys={key: name for name, key in keys.items()},
+        deployments={"chat": "gpt-5-mini", "embeddings-large": "text-embedding-3-large"},
+    ).install()
+    outputs = stack_outputs(
+        fake_azure.base_url, keys, {"chat": "gpt-5-mini", "embeddings-large": "text-embedding-3-large"}
+    )
+    path = write_outputs(tmp_path / "outputs.json", outputs)
+
+    result = CliRunner().invoke(app, ["smoke", "--outputs", str(path)], env=NARROW)
+
+    assert result.exit_code == 0, result.output
+    assert_fits(result.output)
+    assert_whole(result.output, *LONG_NAMES, "embeddings-large")
+    assert "…" not in result.output and "6/6 calls succeeded" in result.output
+    assert all(key not in result.output for key in keys.values())
+
+
 def test_check_at_80_columns_wraps_between_words(tmp_path: Path) -> None:
     # A class stack with dev's examples left in: violations whose problems and fixes are long sentences.
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
@@ -105,7 +145,7 @@ def test_check_at_80_columns_wraps_between_words(tmp_path: Path) -> None:
     assert "…" not in result.output
 
 
-def test_preflight_at_80_columns_keeps_region_names_whole(project, azure, arm, signed_in) -> None:  # noqa: F811
+def test_preflight_at_80_columns_keeps_region_names_whole(project, azure, arm, signed_in) -> None:
     azure.apim_skus.append(apim_sku("BasicV2", list(LONG_REGIONS)))
     text = (project / "Pulumi.dev.yaml").read_text()
     text = text.replace(

@@ -113,7 +113,10 @@ def test_a_refused_secret_is_one_line_with_entra_ids_reason(project: Path, refus
     lines = error_lines(result.output)
     text = " ".join(" ".join(lines).split())
     assert text.startswith("error: signing in to Azure failed:")
-    assert "AADSTS7000215: Invalid client secret provided" in text
+    assert (
+        "signing in to Azure failed: Authentication failed: AADSTS7000215: Invalid client secret provided. Fix:"
+        in text
+    )
     assert "check AZURE_CLIENT_ID, AZURE_TENANT_ID and its secret" in text
     assert "Trace ID" not in text and "Correlation ID" not in text
     assert len(lines) <= 5, "\n".join(lines)
