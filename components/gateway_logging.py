@@ -40,7 +40,6 @@ LOGGER_DEPLOYMENT_MODE = (
 DIAGNOSTIC_ID = "azuremonitor"
 # Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
 MAX_BODY_BYTES = 8192
-LOG_ENTRY_LIMIT = 32 * 1024
 # LLM messages up to 32 KB go in one entry; larger ones are split into 32 KB chunks. The lab keeps one entry.
 MAX_MESSAGE_BYTES = 32 * 1024
 # Headers the lab logs: a handful of short ones, so their share of an entry stays small.
@@ -52,8 +51,6 @@ FRONTEND_RESPONSE_HEADERS = (
     "x-aoai-lab-content-filter",
 )
 BACKEND_RESPONSE_HEADERS = ("x-ms-region", "x-ratelimit-remaining-tokens")
-# Room an entry keeps for everything but bodies: URL, headers above, times, ids, errors (generous).
-NON_BODY_ALLOWANCE = 8 * 1024
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,3 @@ GRANT_DESCRIPTION_PREFIX = "aoai-lab"
 
 def grant_description(role_set: str, who: str) -> str:
     return f"{GRANT_DESCRIPTION_PREFIX} {role_set}: {who}"
-
-
-PRINCIPAL_TYPES: tuple[str, ...] = ("User", "Group", "ServicePrincipal")

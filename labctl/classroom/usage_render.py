@@ -17,7 +17,6 @@ from labctl.spreadsheet import formula_safe_dict_writer
 
 from .usage import UsageReport
 
-USAGE_FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = (
     "participant",
     "deployment",

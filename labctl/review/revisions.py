@@ -204,14 +204,6 @@ class StackSides:
         return "kept"
 
 
-def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tuple[Side, Side]:
-    """(base, head) snapshots of `stack`: base from a worktree of `base` (default: merge base with main)."""
-    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
-        raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
-    (sides,) = plan_stack_revisions(project_dir, [stack], base)
-    return sides.base, sides.head
-
-
 def plan_stack_revisions(
     project_dir: Path, stacks: list[str] | None, base: str | None = None
 ) -> list[StackSides]:

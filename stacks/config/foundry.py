@@ -17,13 +17,6 @@ from pydantic.alias_generators import to_camel
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
 from stacks.config.values import person_key
 
-# Azure's names for the harm categories, by the config key that sets them.
-CATEGORY_KEYS: dict[str, str] = {
-    "hate": "Hate",
-    "sexual": "Sexual",
-    "violence": "Violence",
-    "selfHarm": "Selfharm",
-}
 SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
 # Built-in policies a deployment may name without a contentFilter of the lab's own.

@@ -35,10 +35,10 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
-from components.content_filter_messages import completion_block_header, rewrite_prompt_block
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
+from tests.support.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from tests.support.content_filter_messages import completion_block_header, rewrite_prompt_block
 from tests.support.fake_gateway_guards import GuardModel, Refusal, guarded_request, guards_from_policy
 from tests.support.in_flight import CountsInFlight
 
@@ -215,7 +215,7 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
-    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    # The policy's <outbound> content-filter rule (tests/support/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
     # The token limit's counter-key (see `_counter`): whose tokens count together.
