@@ -10,7 +10,8 @@ import io
 import pytest
 
 from labctl.classroom.enroll import export_csv
-from labctl.classroom.handout import ClassInfo, Student, csv_text
+from labctl.classroom.handout import ClassInfo, Student
+from labctl.classroom.handout_render import csv_text
 from labctl.classroom.log_names import log_deployment_name
 from labctl.spreadsheet import FORMULA_TRIGGERS, formula_safe_dict_writer, formula_safe_writer, neutralise
 
