@@ -17,6 +17,7 @@ from rich.console import Console
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
+from labctl import entry
 from labctl.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_PROBLEMS, LabctlError
 from labctl.output import print_error
 
@@ -26,13 +27,16 @@ class LabctlGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         err = Console(stderr=True)
+        entry.command_started()
         try:
             return super().invoke(ctx)
         except LabctlError as exc:
             print_error(err, str(exc))
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
-            err.print("interrupted", markup=False, highlight=False)
+            if not entry.interrupt_reported():
+                entry.mark_reported()
+                err.print(entry.INTERRUPTED_LINE, markup=False, highlight=False)
             ctx.exit(EXIT_INTERRUPTED)
         except (typer.Exit, ClickException):
             raise
@@ -75,8 +79,17 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print labctl's version and exit."),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Also print the Azure SDKs' own log messages (warnings, with tracebacks)."
+        ),
+    ] = False,
 ) -> None:
     """Offline and operational commands for the aoai-lab Pulumi project."""
+    from labctl import sdk_logs
+
+    sdk_logs.configure(verbose)
 
 
 def _register() -> None:

@@ -41,6 +41,8 @@ PATH_RE = re.compile(
     r"|(?P<v1>v1/)?(?P<op2>chat/completions|embeddings|responses))$"
 )
 
+MODELS_PATH = "/openai/v1/models"
+TOKENS_CONSUMED_HEADER = "x-participant-tokens-consumed"
 APIM_INVALID_KEY = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 APIM_MISSING_KEY = (
     "Access denied due to missing subscription key. Make sure to include subscription key when making "
@@ -216,7 +218,18 @@ class FakeGateway(CountsInFlight):
 
     def install(self) -> FakeGateway:
         self.server.expect_request(PATH_RE, method="POST").respond_with_handler(self.handle)
+        self.server.expect_request(MODELS_PATH, method="GET").respond_with_handler(self._models)
         return self
+
+    def _models(self, request: Request) -> Response:
+        """GET /openai/v1/models: the account's deployments as models (the v1 API's list), for a known key."""
+        if self.keys.get(request.headers.get("api-key", "")) is None:
+            return _json(apim_error(401, APIM_INVALID_KEY))
+        data = [
+            {"id": name, "object": "model", "created": 1767225600, "owned_by": "system"}
+            for name in self.deployments
+        ]
+        return _json(Scripted(200, {"object": "list", "data": data}))
 
     def enforce_policy(self, policy_xml: str) -> FakeGateway:
         """Apply the token limits and refusal bodies of a rendered gateway policy."""
@@ -381,10 +394,15 @@ class FakeGateway(CountsInFlight):
         usage = answer["usage"]
         self._count(caller, int(usage["total_tokens"]))
         if op == "chat/completions" and body.get("stream"):
-            return _stream(
+            response = _stream(
                 answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))
             )
-        return _json(Scripted(200, answer))
+        else:
+            response = _json(Scripted(200, answer))
+        if self._limits(caller) is not None:
+            # The token-limit policy's tokens-consumed-header-name (components/policies/openai-gateway.xml).
+            response.headers[TOKENS_CONSUMED_HEADER] = str(usage["total_tokens"])
+        return response
 
 
 def _too_old(model: str, api_version: str | None) -> str | None:
