@@ -14,6 +14,7 @@ from components.class_window import CLASS_PAUSED_NAMED_VALUE
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
 from components.gateway_backends import RegionalBackend, create_backends, plan_routing
+from components.gateway_guards import GatewayGuards
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
     LLM_DIAGNOSTIC_API_VERSION,
@@ -77,6 +78,9 @@ class AiGatewayArgs:
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
     # Participant keys work only within this window; None: always.
     class_window: ClassWindow | None = None
+    # Calls per minute and in flight per key, the class's deployments, caps per call, Responses rules
+    # (components/gateway_guards.py); None: none (the stack always sets them).
+    guards: GatewayGuards | None = None
     # The `class-paused` named value the policy reads: true answers every participant key 503.
     class_paused: bool = False
     logging: GatewayLogging = field(default_factory=GatewayLogging)
@@ -108,6 +112,7 @@ class AiGateway(pulumi.ComponentResource):
                 token_limits=args.token_limits,
                 participant_limits=args.participant_limits,
                 class_window=args.class_window,
+                guards=args.guards,
             ),
             args.policy_template,
         )
@@ -221,7 +226,14 @@ class AiGateway(pulumi.ComponentResource):
             display_name="Azure OpenAI lab",
             description="Access to the lab's Azure OpenAI deployments, one subscription per participant",
             subscription_required=True,
-            approval_required=False,
+            # No self-service: the lab creates each participant's subscription itself (admin-created subscriptions
+            # are active at once). Should a developer portal ever be turned on, a sign-up there waits for an
+            # administrator's approval, and a user holds at most one subscription. approvalRequired needs
+            # subscriptionRequired true and a subscriptionsLimit (hashicorp/terraform-provider-azurerm#5035,
+            # #13217; the REST spec's "has a value of false" is a known misprint). The product is given to no
+            # group (no Developers or Guests), so the portal would not even list it.
+            approval_required=True,
+            subscriptions_limit=1,
             state="published",
             opts=child,
         )

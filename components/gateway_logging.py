@@ -40,7 +40,6 @@ LOGGER_DEPLOYMENT_MODE = (
 DIAGNOSTIC_ID = "azuremonitor"
 # Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
 MAX_BODY_BYTES = 8192
-LOG_ENTRY_LIMIT = 32 * 1024
 # LLM messages up to 32 KB go in one entry; larger ones are split into 32 KB chunks. The lab keeps one entry.
 MAX_MESSAGE_BYTES = 32 * 1024
 # Headers the lab logs: a handful of short ones, so their share of an entry stays small.
@@ -52,8 +51,6 @@ FRONTEND_RESPONSE_HEADERS = (
     "x-aoai-lab-content-filter",
 )
 BACKEND_RESPONSE_HEADERS = ("x-ms-region", "x-ratelimit-remaining-tokens")
-# Room an entry keeps for everything but bodies: URL, headers above, times, ids, errors (generous).
-NON_BODY_ALLOWANCE = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +62,8 @@ class GatewayLogging:
     body_bytes: int = 0
     # Bytes of prompts and of completions in ApiManagementGatewayLlmLog (0: tokens and model only).
     message_bytes: int = 0
+    # The caller's IP address in ApiManagementGatewayLogs.CallerIpAddress: personal data, off unless asked for.
+    log_client_ip: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.body_bytes <= MAX_BODY_BYTES:
@@ -83,8 +82,20 @@ def logger_template() -> dict[str, Any]:
     return json.loads(LOGGER_TEMPLATE.read_text(encoding="utf-8"))
 
 
-def _http(headers: tuple[str, ...], body_bytes: int) -> dict[str, Any]:
-    return {"headers": list(headers), "body": {"bytes": body_bytes}}
+# Query parameters the diagnostic never logs as sent: a participant key sent as ?api-key= (the policy refuses such a
+# call, but APIM logs the request URL anyway). `Hide` drops the parameter, `Mask` keeps it as ***
+# (DataMaskingEntity.mode, Microsoft.ApiManagement 2024-06-01-preview definitions.json: HttpMessageDiagnostic.dataMasking
+# {queryParams, headers}; headers take Mask only).
+MASKED_QUERY_PARAMS = ("api-key",)
+
+
+def _http(headers: tuple[str, ...], body_bytes: int, *, masked: bool = False) -> dict[str, Any]:
+    http: dict[str, Any] = {"headers": list(headers), "body": {"bytes": body_bytes}}
+    if masked:
+        http["dataMasking"] = {
+            "queryParams": [{"value": name, "mode": "Hide"} for name in MASKED_QUERY_PARAMS]
+        }
+    return http
 
 
 def api_diagnostic_properties(service_id: str, logging: GatewayLogging) -> dict[str, Any]:
@@ -97,15 +108,15 @@ def api_diagnostic_properties(service_id: str, logging: GatewayLogging) -> dict[
     return {
         "loggerId": f"{service_id}/loggers/{AZURE_MONITOR_LOGGER}",
         "alwaysLog": "allErrors",
-        "logClientIp": True,
+        "logClientIp": logging.log_client_ip,
         "verbosity": "information",
         "sampling": {"samplingType": "fixed", "percentage": 100},
         "frontend": {
-            "request": _http((), logging.body_bytes),
+            "request": _http((), logging.body_bytes, masked=True),
             "response": _http(FRONTEND_RESPONSE_HEADERS, 0),
         },
         "backend": {
-            "request": _http((), 0),
+            "request": _http((), 0, masked=True),
             "response": _http(BACKEND_RESPONSE_HEADERS, logging.body_bytes),
         },
         "largeLanguageModel": llm,

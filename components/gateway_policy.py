@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
+from components.gateway_guards import GatewayGuards, expand_guards
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
@@ -76,6 +77,9 @@ class GatewayPolicyArgs:
     participant_limits: Mapping[str, TokenLimits] = field(default_factory=dict)
     # Keys work only in this window; None: always. The pause check is there either way.
     class_window: ClassWindow | None = None
+    # Limits per call and per key that are not token counts (components/gateway_guards.py); None: no guards (a
+    # stack always sets them; the `gateway-call-guards` guardrail fails one that does not).
+    guards: GatewayGuards | None = None
 
 
 def fill_placeholders(root: ET.Element, values: Mapping[str, str | None], *, strict: bool = True) -> set[str]:
@@ -161,6 +165,7 @@ def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> 
     """The policy document as API Management's `xml` format expects it (policy expressions entity-escaped)."""
     root = ET.fromstring(template.read_text(encoding="utf-8"))
     expand_class_state(root, args.class_window)
+    expand_guards(root, args.guards)
     _expand_token_limits(root, args)
     values: dict[str, str | None] = {"managedIdentityAudience": args.managed_identity_audience}
     used = fill_placeholders(root, values)

@@ -93,11 +93,15 @@ def add_routing(
     backend_section = root.find("./backend")
     if backend_section is None:
         backend_section = ET.SubElement(root, "backend")
-    for child in list(backend_section):
-        backend_section.remove(child)
+    # The call goes inside the per-key concurrency bound when the policy has one (components/gateway_guards.py), so
+    # a key's retries hold its one slot.
+    bound = backend_section.find("./limit-concurrency")
+    target = bound if bound is not None else backend_section
+    for child in list(target):
+        target.remove(child)
     if retries > 0:
-        backend_section.extend(list(_section(part, "backend")))
+        target.extend(list(_section(part, "backend")))
     else:
-        ET.SubElement(backend_section, "base")
+        ET.SubElement(target, "base" if bound is None else "forward-request")
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="unicode")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
@@ -32,6 +33,10 @@ class LabctlGroup(TyperGroup):
             return super().invoke(ctx)
         except LabctlError as exc:
             print_error(err, str(exc))
+            if exc.details and ctx.params.get("verbose"):
+                err.print(Text(exc.details), highlight=False)
+            elif exc.details:
+                err.print(Text("(`labctl --verbose ...` shows the details.)", style="dim"), highlight=False)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
             if not entry.interrupt_reported():
@@ -82,7 +87,9 @@ def _root(
     verbose: Annotated[
         bool,
         typer.Option(
-            "--verbose", help="Also print the Azure SDKs' own log messages (warnings, with tracebacks)."
+            "--verbose",
+            help="On an error, also print what a library said at length (e.g. each sign-in method), and the "
+            "Azure SDKs' own log messages (warnings, with tracebacks).",
         ),
     ] = False,
 ) -> None:

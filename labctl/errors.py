@@ -4,7 +4,8 @@ Exit codes (the same for every command; `labctl --help` prints this table too):
 
     0    success
     1    the command ran and found problems (a failed smoke call, check violations, a purge item that failed)
-    2    usage error: a bad option or argument (as click reports it)
+    2    usage error: a bad option or argument (as click reports it), a participant, revision or file named on
+         the command line that does not exist
     3    config error: the stack file is missing or invalid, or the stack cannot be chosen
     4    Azure, sign-in, network or deadline error: the command could not finish or could not check
     5    preflight: no candidate region fits the lab
@@ -37,10 +38,12 @@ class LabctlError(Exception):
 
     exit_code: int = EXIT_PROBLEMS
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
+    def __init__(self, message: str, exit_code: int | None = None, *, details: str | None = None) -> None:
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+        # What a library said at length (azure-identity's credential chain): printed only with `labctl --verbose`.
+        self.details = details
 
     @property
     def message(self) -> str:

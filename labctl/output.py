@@ -53,3 +53,17 @@ def print_note(console: Console, message: str) -> None:
 
 def print_warning(console: Console, message: str) -> None:
     console.print(Text("warning: ", style="yellow") + Text(message), highlight=False)
+
+
+def load_plan_snapshot(path: Path, what: str = "snapshot") -> dict[str, Any]:
+    """A `labctl plan --json` file, or a UsageError (exit 2) saying what is wrong with it and how to make one."""
+    from labctl.snapshot import plan_problem
+
+    data = load_json_file(path, what)
+    problem = plan_problem(data)
+    if problem:
+        raise UsageError(
+            f"{what} {path} is not a plan snapshot: {problem}. Fix: write one with `labctl plan --stack <name> "
+            "--json FILE`"
+        )
+    return dict(data)

@@ -57,18 +57,3 @@ def plan_problem(data: Any) -> str | None:
     if not any(r.get("type") == STACK_TYPE for r in items):
         return f"it has no {STACK_TYPE} resource (every `labctl plan --json` has one)"
     return None
-
-
-def load_plan_snapshot(path: Any, what: str = "snapshot") -> dict[str, Any]:
-    """A `labctl plan --json` file, or a UsageError (exit 2) saying what is wrong with it and how to make one."""
-    from labctl.errors import UsageError
-    from labctl.output import load_json_file
-
-    data = load_json_file(path, what)
-    problem = plan_problem(data)
-    if problem:
-        raise UsageError(
-            f"{what} {path} is not a plan snapshot: {problem}. Fix: write one with `labctl plan --stack <name> "
-            "--json FILE`"
-        )
-    return dict(data)

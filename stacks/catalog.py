@@ -75,5 +75,3 @@ ROLE_SETS: dict[str, tuple[tuple[str, Role], ...]] = {
         ("project", AZURE_AI_USER),
     ),
 }
-
-PRINCIPAL_TYPES: tuple[str, ...] = ("User", "Group", "ServicePrincipal")

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 
 from components.class_window import ClassWindow
+from components.gateway_guards import CallCaps, GatewayGuards, ResponsesRules
 from components.gateway_logging import MAX_MESSAGE_BYTES, GatewayLogging
 from components.gateway_policy import TokenLimits
-from stacks.config.sections import LabSettings, TokenLimitSettings
+from stacks.config.gateway_guards import DEFAULT_MAX_CHOICES, DEFAULT_MAX_OUTPUT_TOKENS, TokenLimitSettings
+from stacks.config.sections import LabSettings
 from stacks.facts.models import DeploymentFacts, Finding, check_deployments
 
 
 def token_limits(limits: TokenLimitSettings | None) -> TokenLimits | None:
-    if limits is None:
+    if limits is None or not limits.counts_tokens:
         return None
     return TokenLimits(
         tokens_per_minute=limits.tokens_per_minute,
@@ -49,10 +51,40 @@ def class_window(settings: LabSettings) -> ClassWindow:
 
 
 def gateway_logging(settings: LabSettings) -> GatewayLogging:
-    """Bodies and prompts only when the stack opts in (aoai-lab:logBodies), bounded (components/gateway_logging.py)."""
+    """Bodies and prompts only when the stack opts in (aoai-lab:logBodies), bounded (components/gateway_logging.py);
+    client IPs only when it asks (aoai-lab:logClientIp)."""
     if not settings.log_bodies:
-        return GatewayLogging()
-    return GatewayLogging(body_bytes=settings.log_body_bytes, message_bytes=MAX_MESSAGE_BYTES)
+        return GatewayLogging(log_client_ip=settings.log_client_ip)
+    return GatewayLogging(
+        body_bytes=settings.log_body_bytes,
+        message_bytes=MAX_MESSAGE_BYTES,
+        log_client_ip=settings.log_client_ip,
+    )
+
+
+def call_caps(limits: TokenLimitSettings | None) -> CallCaps:
+    """What one call may ask for: the limits' caps, else the lab's defaults (never uncapped)."""
+    return CallCaps(
+        max_output_tokens=(limits.max_output_tokens if limits else None) or DEFAULT_MAX_OUTPUT_TOKENS,
+        max_choices=(limits.max_choices if limits else None) or DEFAULT_MAX_CHOICES,
+    )
+
+
+def gateway_guards(settings: LabSettings) -> GatewayGuards:
+    """The gateway's limits per key that are not token counts (components/gateway_guards.py)."""
+    return GatewayGuards(
+        deployments=tuple(dict.fromkeys(d.name for d in settings.deployments)),
+        # rate-limit-by-key: every tier but Consumption (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy).
+        calls_per_minute=None if settings.gateway_tier == "Consumption" else settings.calls_per_minute,
+        max_concurrent_calls=settings.concurrent_calls,
+        caps=call_caps(settings.participant_limits),
+        participant_caps={p.name: call_caps(settings.limits_of(p)) for p in settings.participants},
+        responses=ResponsesRules(
+            store=settings.responses.store,
+            background=settings.responses.background,
+            tools=settings.responses.tool_types,
+        ),
+    )
 
 
 def model_warnings(settings: LabSettings, today: dt.date | None = None) -> list[Finding]:

@@ -169,6 +169,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
+            guards=gateway_config.gateway_guards(settings),
             logging=gateway_config.gateway_logging(settings),
             class_window=gateway_config.class_window(settings),
             class_paused=settings.class_paused,

@@ -11,9 +11,20 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-# stacks/lab.py: RandomString(length=5, upper=False, special=False) -> lowercase letters and digits.
+from stacks.facts.clouds import CLOUDS, cloud_named
+
+# stacks/lab.py: RandomString(length=5, upper=False, special=False, min_numeric=1) -> lowercase letters and digits,
+# at least one digit (so since the first version: every lab's suffix has one). The digit is what tells a suffix
+# from a word of another stack's name: stack `dev` never reads `aoai-lab-dev-teams-...` as its own.
 SUFFIX_LENGTH = 5
-SUFFIX_RE = "[a-z0-9]{5}"
+SUFFIX_RE = "(?=[a-z]*[0-9])[a-z0-9]{5}"
+
+
+def _regions_re(environment: str) -> str:
+    """The regions a spread lab's extra account can name: its cloud's (every cloud's when it names none we know)."""
+    cloud = cloud_named(environment)
+    regions = cloud.regions if cloud is not None else frozenset().union(*(c.regions for c in CLOUDS.values()))
+    return "|".join(re.escape(r) for r in sorted(regions, key=lambda r: (-len(r), r)))
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,6 @@ class LabIdentity:
     def account(self, suffix: str) -> str:
         return f"{self.base}-{suffix}"
 
-    def regional_account(self, suffix: str, region: str) -> str:
-        """The account of a region a spread lab adds (`aoai-lab:location` as a list); the primary keeps `account`."""
-        return f"{self.base}-{suffix}-{region}"
-
     def gateway(self, suffix: str) -> str:
         return f"apim-{self.base}-{suffix}"
 
@@ -51,9 +58,10 @@ class LabIdentity:
 
     @property
     def account_name_re(self) -> re.Pattern[str]:
-        # Anchored and with an exact suffix, so stack "dev" never matches stack "dev-2"'s account.
-        # A spread lab's regional accounts add `-<region>` (lowercase letters and digits) after the suffix.
-        return re.compile(rf"^{re.escape(self.base)}-{SUFFIX_RE}(-[a-z0-9]+)?$")
+        # Anchored, with an exact suffix and, for a spread lab's extra accounts, a region of the lab's cloud after
+        # it (stacks/regions.py names them `<account>-<region>`): stack "dev" never matches an account of stack
+        # "dev-2" or "dev-teams" (tests/stacks/test_naming.py plays the look-alikes).
+        return re.compile(rf"^{re.escape(self.base)}-{SUFFIX_RE}(-(?:{_regions_re(self.environment)}))?$")
 
     @property
     def gateway_name_re(self) -> re.Pattern[str]:

@@ -16,7 +16,7 @@ from labctl.plan.runtime import Plan, plan_stack, run_program
 from labctl.project import PROJECT_DIR, read_stack_config, stack_file
 from tests.support.network_guard import loopback_only
 
-pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi"]
+pytest_plugins = ["tests.support.fake_azure", "tests.support.fake_pulumi", "tests.support.preflight_arm"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,6 +25,18 @@ def _loopback_only() -> Iterator[None]:
     os.environ["AZURE_TOKEN_CREDENTIALS"] = "dev"
     with loopback_only():
         yield
+
+
+# The stack every test acts on unless it names another (--stack) or unsets this: never "the only stack file" of the
+# checkout, nor the stack the developer's Pulumi CLI has selected. A class's Pulumi.<class>.yaml committed beside
+# Pulumi.dev.yaml (what the README's "Run a class" has instructors do) must not change what a test plans or checks
+# (issue 18; tests/test_checkout_stacks.py replays it).
+TEST_STACK = "dev"
+
+
+@pytest.fixture(autouse=True)
+def _tests_name_their_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABCTL_STACK", TEST_STACK)
 
 
 @pytest.fixture(scope="session")

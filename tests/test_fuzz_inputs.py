@@ -19,14 +19,19 @@ from werkzeug import Response
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_NO_FIT, EXIT_OK
 from labctl.project import PROJECT_DIR
-from tests.labctl.preflight.test_preflight_misbehaving import answer_first, arm  # noqa: F401
 from tests.support.broken_inputs import arm_cases, stack_cases
-from tests.support.fake_arm import SUBSCRIPTION
+from tests.support.fake_arm import SUBSCRIPTION, FakeArm
+from tests.support.preflight_arm import answer_first
 
 BASE = (PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8")
 STACK_CASES = list(stack_cases(BASE, count=36))
 ARM_CASES = list(arm_cases(count=18))
 ENV = {"COLUMNS": "300", "AZURE_TOKEN_CREDENTIALS": "dev", "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION}
+
+
+@pytest.fixture
+def arm(preflight_arm: FakeArm) -> FakeArm:
+    return preflight_arm
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +82,7 @@ def test_broken_stack_files_through_preflight_and_purge(folder: Path, case) -> N
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("case", ARM_CASES, ids=[c.name for c in ARM_CASES])
-def test_broken_arm_answers_through_preflight(project: Path, arm, case) -> None:  # noqa: F811
+def test_broken_arm_answers_through_preflight(project: Path, arm, case) -> None:
     def respond(_request) -> Response:
         return Response(
             case.body, status=case.status, headers=dict(case.headers), content_type=case.content_type

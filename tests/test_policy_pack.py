@@ -13,6 +13,7 @@ API policy in Azure's `xml` format, its expressions' quotes and brackets escaped
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import datetime as dt
@@ -242,30 +243,28 @@ def test_pack_files_are_what_the_pulumi_cli_expects():
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
     requirements = (POLICY_DIR / "requirements.txt").read_text(encoding="utf-8")
     assert "pulumi-policy" in requirements
-    # The pack's venv has only pulumi-policy: the rules it imports must need nothing else.
-    # The rules and every labctl module they import, transitively (the packages' __init__ files too).
+    # The pack's venv has only pulumi-policy (and pulumi's own dependencies): the rules it imports must need nothing
+    # else. The rules and every project module they import, transitively (the packages' __init__ files too), at any
+    # indentation: an import inside a function runs in the pack as surely as one at the top.
     todo, seen, imports = ["labctl.guardrails.rules"], set(), set()
     while todo:
         module = todo.pop()
         if module in seen:
             continue
         seen.add(module)
-        parts = module.split(".")
-        files = [PROJECT_DIR.joinpath(*parts).with_suffix(".py")]
-        files += [PROJECT_DIR.joinpath(*parts[:i], "__init__.py") for i in range(1, len(parts))]
-        for path in files:
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.startswith(("import ", "from ")):
-                    name = line.split()[1]
-                    # components/backend_pools.py is shared with the program: walked like labctl's modules.
-                    if name.startswith(("labctl.", "components.")):
-                        todo.append(name)
-                    else:
-                        imports.add(name.split(".")[0])
+        for name in _imports_of(module):
+            # components/backend_pools.py is shared with the program: walked like labctl's modules.
+            if name.split(".")[0] in ("labctl", "stacks", "components"):
+                todo.append(name)
+            else:
+                imports.add(name.split(".")[0])
     assert seen >= {"labctl.guardrails.rules", "labctl.resource_types", "labctl.snapshot"}
+    # pyyaml: stacks/facts/models.py reads YAML, and pulumi (which pulumi-policy requires) depends on pyyaml.
     assert imports <= {
         "__future__",
         "datetime",
+        "difflib",
+        "functools",
         "json",
         "re",
         "string",
@@ -273,24 +272,44 @@ def test_pack_files_are_what_the_pulumi_cli_expects():
         "collections",
         "dataclasses",
         "typing",
-        "stacks",
-    }
-    assert imports <= {
-        "__future__",
-        "datetime",
-        "json",
-        "re",
-        "xml",
-        "collections",
-        "dataclasses",
-        "typing",
-        "stacks",
-    }
+        "pathlib",
+        "yaml",
+    }, imports
     catalog = (PROJECT_DIR / "stacks" / "catalog.py").read_text(encoding="utf-8")
-    assert {line.split()[1] for line in catalog.splitlines() if line.startswith(("import ", "from "))} <= {
-        "__future__",
-        "dataclasses",
-    }
+    assert set(_imports_in(catalog)) <= {"__future__", "dataclasses"}
+
+
+def _imports_in(source: str, package: str = "") -> list[str]:
+    """Every module an `import` or `from ... import` names, at any depth (inside functions, under `if`)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names.append(module)
+            # `from labctl.guardrails import gateway_rules` imports a module too.
+            names += [
+                f"{module}.{alias.name}" for alias in node.names if _is_module(f"{module}.{alias.name}")
+            ]
+    return names
+
+
+def _is_module(name: str) -> bool:
+    return PROJECT_DIR.joinpath(*name.split(".")).with_suffix(".py").is_file()
+
+
+def _imports_of(module: str) -> list[str]:
+    parts = module.split(".")
+    path = PROJECT_DIR.joinpath(*parts).with_suffix(".py")
+    if not path.is_file():
+        path = PROJECT_DIR.joinpath(*parts, "__init__.py")
+    files = [path] + [PROJECT_DIR.joinpath(*parts[:i], "__init__.py") for i in range(1, len(parts))]
+    package = module if path.name == "__init__.py" else ".".join(parts[:-1])
+    return [
+        name for file in files if file.is_file() for name in _imports_in(file.read_text("utf-8"), package)
+    ]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -298,16 +317,51 @@ def test_dev_stack_passes_the_pack(dev_plan, shape):
     assert run_pack(_resources(dev_plan), shape=shape) == []
 
 
-def test_outputs_are_shaped_like_azures(dev_plan):
+# Azure's answer to GET .../apis/{api}/policies/policy: `properties` holds only `value` (no `format`), the document
+# keeps its comments, lines end in CRLF, sections are indented by two spaces, and inside policy expressions `>` is
+# `&gt;` (Azure/azure-rest-api-specs, specification/apimanagement/resource-manager/Microsoft.ApiManagement/stable/
+# 2024-05-01/examples/ApiManagementGetApiPolicy.json).
+AZURE_COMMENT = (
+    "<!--\r\n    IMPORTANT:\r\n    - Policy elements can appear only within the section elements.\r\n-->\r\n"
+)
+
+
+def _as_azure_returns_it(value: str) -> str:
+    lines = value.strip("\n").splitlines()
+    return AZURE_COMMENT + "\r\n".join(lines)
+
+
+def test_the_rules_read_the_policy_as_azure_returns_it(dev_plan):
+    from labctl.guardrails.policy_expressions import check_policy_expressions, policy_expressions
+    from labctl.guardrails.policy_xml import policy_root
+
     resources = _resources(dev_plan)
-    policy = azure_outputs(next(r for r in resources if r["type"] == "azure-native:apimanagement:ApiPolicy"))
-    assert policy["format"] == "xml" and "&quot;msi-access-token&quot;" in policy["value"]
-    assert "\r\n\t<inbound>" in policy["value"] and "serviceName" not in policy
-    account = azure_outputs(
-        next(r for r in resources if r["type"] == "azure-native:cognitiveservices:Account")
+    policy = next(r for r in resources if r["type"] == "azure-native:apimanagement:ApiPolicy")
+    program_value = policy["inputs"]["value"]
+    azure_value = _as_azure_returns_it(program_value)
+    assert "hits.Count &gt; 0" in azure_value  # an expression's `>` as Azure spells it
+    # The same expressions, read from either document.
+    assert list(policy_expressions(policy_root(azure_value))) == list(
+        policy_expressions(policy_root(program_value))
     )
-    assert account["properties"]["provisioningState"] == "Succeeded" and "accountName" not in account
-    assert account["properties"]["disableLocalAuth"] is True
+    assert check_policy_expressions(azure_value, "azure") == []
+    # The stack rules judge Azure's answer (no `format`) as they judge the program's input.
+    view = from_snapshot({"deployment": {"resources": resources}})
+    answered = [
+        dataclasses.replace(r, props={"value": azure_value}) if r.urn == policy["urn"] else r for r in view
+    ]
+    assert evaluate(answered, today=TODAY) == []
+    broken = azure_value.replace('<set-header name="api-key" exists-action="delete" />', "")
+    assert broken != azure_value
+    answered = [
+        dataclasses.replace(r, props={"value": broken}) if r.urn == policy["urn"] else r for r in view
+    ]
+    assert [v.message for v in evaluate(answered, today=TODAY)] == [
+        "<inbound> forwards the caller's api-key header to Azure OpenAI"
+    ]
+    # The stand-in for Azure that the other tests use gives the same shape.
+    stand_in = azure_outputs(policy)
+    assert "\r\n" in stand_in["value"] and "serviceName" not in stand_in
 
 
 @pytest.mark.parametrize("echoed_format", ["xml", "rawxml", None])

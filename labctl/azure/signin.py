@@ -183,24 +183,42 @@ def check_signed_in_for(credential: TokenCredential, scope: str) -> None:
         with _quiet_identity_log():
             credential.get_token(scope)
     except (CredentialUnavailableError, ClientAuthenticationError) as exc:
-        detail = _attempts(str(exc))
-        # The chain raises ClientAuthenticationError when no credential had a sign-in to offer.
-        unavailable = isinstance(exc, CredentialUnavailableError) or "failed to retrieve a token" in str(exc)
-        if unavailable:
-            raise AzureError(
-                "not signed in to Azure. Fix: run `az login` (for a sovereign cloud first `az cloud set --name "
-                "AzureUSGovernment` or `AzureChinaCloud`), or set AZURE_CLIENT_ID, AZURE_TENANT_ID and a secret or "
-                "certificate for a service principal; in CI use workload identity (azure/login with OIDC).\n"
-                f"  azure-identity said: {detail}"
-            ) from None
-        raise AzureError(
-            "signing in to Azure failed. Fix: run `az login` again (the session may have expired, or the tenant "
-            f"needs `az login --tenant <tenant-id>`).\n  azure-identity said: {detail}"
-        ) from None
+        raise sign_in_error(exc) from None
 
 
-def _attempts(message: str) -> str:
-    """azure-identity's message without its troubleshooting boilerplate (it never contains a token)."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    kept = [line for line in lines if "troubleshoot" not in line and "failed to retrieve a token" not in line]
-    return " ".join(kept or lines[:1])
+def sign_in_error(exc: Exception) -> AzureError:
+    """One line and the fix; azure-identity's account of each credential it tried (~15 lines: environment,
+    managed identity, VS Code, Azure CLI, PowerShell, azd, broker) only with `labctl --verbose`."""
+    from azure.identity import CredentialUnavailableError
+
+    chain = str(exc).strip()
+    # The chain raises ClientAuthenticationError when no credential had a sign-in to offer.
+    if isinstance(exc, CredentialUnavailableError) or "failed to retrieve a token" in chain:
+        return AzureError(
+            "not signed in to Azure. Fix: run `az login` (for a sovereign cloud first `az cloud set --name "
+            "AzureUSGovernment` or `AzureChinaCloud`), or set AZURE_CLIENT_ID, AZURE_TENANT_ID and a secret or "
+            "certificate for a service principal; in CI use workload identity (azure/login with OIDC)",
+            details=f"azure-identity said:\n{chain}",
+        )
+    first = _first_line(chain)
+    return AzureError(
+        "signing in to Azure failed"
+        + (f": {first.rstrip('.')}" if first else "")
+        + ". Fix: run `az login` again (the session may have expired, or the tenant needs `az login --tenant "
+        "<tenant-id>`); for a service principal, check AZURE_CLIENT_ID, AZURE_TENANT_ID and its secret",
+        details=f"azure-identity said:\n{chain}",
+    )
+
+
+def _first_line(message: str) -> str:
+    """The first line that says something (never a token: azure-identity's messages hold none), at most 200
+    characters: Entra ID's answers go on with trace and correlation ids."""
+    for line in message.splitlines():
+        line = line.strip()
+        if line and "troubleshoot" not in line and not line.lower().startswith("attempted credentials"):
+            if len(line) <= 200:
+                return line
+            # Entra ID's sentences run long: keep the whole ones that fit ("...: Invalid client secret provided.").
+            cut = line[:200].rfind(". ")
+            return line[: cut + 1] if cut > 0 else line[:199] + "…"
+    return ""

@@ -1,7 +1,8 @@
 """The participants of `Pulumi.<stack>.yaml`: read them, and write them back keeping everything else.
 
-Edits go through ruamel's round-trip loader with the file's own indentation (labctl/stackfile.py), so comments,
-key order, quoting and the other keys stay as they were and a pull request shows only the participant lines.
+Edits go through ruamel's round-trip loader with the file's own indentation (labctl/preflight/stackfile.py), so
+comments, key order, quoting and the other keys stay as they were and a pull request shows only the participant
+lines.
 Entries are updated in place (their comments and unknown keys survive), new ones are appended.
 """
 

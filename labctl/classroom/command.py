@@ -35,22 +35,62 @@ participant_app = typer.Typer(
 )
 
 
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="The CSV separator: ',', ';' (Excel in Spanish and most European locales), 'tab' or '|'. "
+        "Import default: the one that makes the header a header.",
+        show_default=False,
+    ),
+]
+
+
 @roster_app.command("import")
 def roster_import(
-    file: Annotated[Path, typer.Argument(help="The class list as CSV (UTF-8 or Excel's CSV; ',' or ';').")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The class list: CSV (UTF-8 or Excel's CSV; ',' or ';') or an Excel .xlsx."),
+    ],
     stack: StackOption = None,
     dry_run: DryRunOption = False,
     replace: Annotated[
         bool,
         typer.Option("--replace", help="Remove participants who are not in the file (their keys go too)."),
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --replace: remove without asking.")] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the valid rows; list the others (default: import nothing)."
+        ),
+    ] = False,
+    delimiter: DelimiterOption = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The CSV's encoding (utf-8, cp1252, latin-1...). Default: UTF-8, UTF-16 or Windows-1252, "
+            "recognised.",
+            show_default=False,
+        ),
+    ] = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
     """Add and update participants from a class list (name/nombre, email/correo, optional token limits)."""
-    from labctl.classroom.run import run_roster_import
+    from labctl.classroom.run import ImportOptions, run_roster_import
 
     ctx = CommandContext.create(stack, project_dir)
-    raise typer.Exit(run_roster_import(ctx, file, dry_run=dry_run, replace=replace))
+    options = ImportOptions(
+        dry_run=dry_run,
+        replace=replace,
+        yes=yes,
+        skip_invalid=skip_invalid,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    raise typer.Exit(run_roster_import(ctx, file, options))
 
 
 @roster_app.command("export")
@@ -59,13 +99,15 @@ def roster_export(
         Path | None, typer.Argument(help="Write the CSV here (default: standard output).")
     ] = None,
     stack: StackOption = None,
+    delimiter: DelimiterOption = None,
     project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
 ) -> None:
-    """Write the stack's participants as a CSV that `roster import` reads back."""
+    """Write the stack's participants as a CSV that `roster import` reads back (`-d ';'` for Excel in Spanish)."""
+    from labctl.classroom.roster_files import parse_delimiter
     from labctl.classroom.run import run_roster_export
 
     ctx = CommandContext.create(stack, project_dir)
-    raise typer.Exit(run_roster_export(ctx, file))
+    raise typer.Exit(run_roster_export(ctx, file, parse_delimiter(delimiter or ",")))
 
 
 class HandoutFormat(StrEnum):

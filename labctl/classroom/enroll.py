@@ -80,15 +80,18 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
     encrypted = {str(p.get("name")): plain(p) for p in current if _encrypted(p.get("email"))}
     taken = {str(p.get("name")) for p in current}
     listed: set[str] = set()
+    unmatched = [
+        f"line {e.line}: the e-mail is {ENCRYPTED_EMAIL}, but the stack file has no participant "
+        f"'{e.participant}' with an encrypted e-mail. Fix: write the e-mail address in that row"
+        for e in roster.entries
+        if e.email == ENCRYPTED_EMAIL and (e.participant is None or e.participant not in encrypted)
+    ]
+    if unmatched:  # every such row at once, like the file's other problems
+        raise LabctlError("\n".join(unmatched))
     for entry in roster.entries:
         existing = by_email.get(entry.email.lower())
         if existing is None and entry.participant is not None:
             existing = encrypted.get(entry.participant)
-        if existing is None and entry.email == ENCRYPTED_EMAIL:
-            raise LabctlError(
-                f"line {entry.line}: the e-mail is {ENCRYPTED_EMAIL}, but the stack file has no participant "
-                f"'{entry.participant}' with an encrypted e-mail. Fix: write the e-mail address in that row"
-            )
         listed.add(str(existing["name"]) if existing is not None else entry.email.lower())
         if existing is None:
             new = _new_participant(entry, taken)
@@ -166,10 +169,11 @@ def apply_enrollment(doc: StackDocument, plan: EnrollPlan) -> bool:
 EXPORT_COLUMNS = ("name", "email", "participant", *LIMIT_KEYS, "state", "rotation")
 
 
-def export_csv(participants: Sequence[Mapping[str, Any]]) -> str:
-    """The participants as a CSV that `roster import` reads back unchanged (UTF-8, comma, English headers)."""
+def export_csv(participants: Sequence[Mapping[str, Any]], delimiter: str = ",") -> str:
+    """The participants as a CSV that `roster import` reads back unchanged (UTF-8, English headers; ',' or, for
+    Excel in Spanish and most European locales, where ',' is the decimal mark, ';')."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for p in participants:
         data = plain(p)
@@ -192,8 +196,8 @@ def _cell(value: Any) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def write_export(path: Path | None, participants: Sequence[Mapping[str, Any]]) -> str:
-    text = export_csv(participants)
+def write_export(path: Path | None, participants: Sequence[Mapping[str, Any]], delimiter: str = ",") -> str:
+    text = export_csv(participants, delimiter)
     if path is not None:
         # UTF-8 with a BOM: Excel then opens accents correctly; `roster import` reads it back.
         path.write_text("\ufeff" + text, encoding="utf-8", newline="")

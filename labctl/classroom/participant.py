@@ -15,7 +15,6 @@ from typing import Literal
 from .classfile import ClassFileError, StackDocument, update_entry
 
 Action = Literal["suspend", "resume", "rotate"]
-ACTIONS: tuple[str, ...] = ("suspend", "resume", "rotate")
 
 
 @dataclass(frozen=True)

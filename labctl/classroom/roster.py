@@ -16,15 +16,15 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labctl.errors import LabctlError
-from labctl.errors import UsageError as BadArgument
 from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
 
+from .roster_files import Table, choose_delimiter, read_table
 from .slugs import suggest_name
 
 # Token-limit keys a participant entry may carry (the gateway's llm-token-limit policy takes these per
@@ -96,11 +96,11 @@ class RosterError(LabctlError):
     """The class list cannot be used; `problems` has one line per problem, each with its line number (exit 1:
     the command ran and found problems in the file)."""
 
-    def __init__(self, path: Path, problems: list[str]):
+    def __init__(self, path: Path, problems: list[str], *, hint: str = ""):
         self.path = path
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path.name}: {len(problems)} problem(s); nothing was written:\n{lines}")
+        super().__init__(f"{path.name}: {len(problems)} problem(s); nothing was written:\n{lines}{hint}")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ class Roster:
     encoding: str
     delimiter: str
     warnings: tuple[str, ...] = ()
+    # With skip_invalid: the problems of the rows left out (each names its line), for the user to fix later.
+    skipped: tuple[str, ...] = ()
 
     @property
     def limit_columns(self) -> tuple[str, ...]:
@@ -130,61 +132,40 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded.lower())
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's "Unicode Text", tab-separated,
-    and PowerShell 5.1's `>`), else Windows-1252 (what Excel's plain CSV writes)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass  # not UTF-16 after all: read it as Windows-1252 below, the header check will say what is wrong
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+def header_score(header: Sequence[str]) -> tuple[int, ...]:
+    """How much a candidate header looks like a class list's: (has an e-mail and a name, columns recognised)."""
+    meanings = {HEADER_ALIASES.get(normalise_header(cell)) for cell in header} - {None}
+    has_name = bool(meanings & {"name", "first", "participant"})
+    return (int("email" in meanings and has_name), len(meanings))
 
 
-def sniff_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
-    except csv.Error:
-        counts = {d: header.count(d) for d in (",", ";", "\t")}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+def read_roster(
+    path: Path, *, delimiter: str | None = None, encoding: str | None = None, skip_invalid: bool = False
+) -> Roster:
+    """The class list in `path` (CSV or .xlsx); every problem of the file at once in one RosterError, or, with
+    `skip_invalid`, the valid rows and the problems of the others in `Roster.skipped`."""
+    table = read_table(path, score=header_score, delimiter=delimiter, encoding=encoding)
+    return roster_from_table(table, path, skip_invalid=skip_invalid)
 
 
-def read_roster(path: Path) -> Roster:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:  # a wrong argument, like a missing --outputs or --snapshot file: exit 2
-        raise BadArgument(f"{path} not found. Fix: export the class list as CSV and pass its path") from None
-    except OSError as exc:  # a folder, no permission
-        raise BadArgument(
-            f"{path} cannot be read: {exc.strerror or exc}. Fix: pass the class list's CSV file"
-        ) from None
-    text, encoding = decode(data)
-    return parse_roster(text, path=path, encoding=encoding)
-
-
-def parse_roster(text: str, *, path: Path = Path("roster.csv"), encoding: str = "utf-8") -> Roster:
-    delimiter = sniff_delimiter(text)
+def parse_roster(
+    text: str, *, path: Path = Path("roster.csv"), encoding: str = "utf-8", skip_invalid: bool = False
+) -> Roster:
+    delimiter = choose_delimiter(text, header_score)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    header_line = 0
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header, header_line = row, reader.line_num
-            break
-    if header is None:
+    table = Table([(reader.line_num, row) for row in reader], encoding, delimiter)
+    return roster_from_table(table, path, skip_invalid=skip_invalid)
+
+
+def roster_from_table(table: Table, path: Path, *, skip_invalid: bool = False) -> Roster:
+    rows = [(n, row) for n, row in table.rows if any(cell.strip() for cell in row)]
+    if not rows:
         raise RosterError(
             path, ["the file is empty. Fix: export the class list with a header row (name, email)"]
         )
-
+    (header_line, header), body = rows[0], rows[1:]
     meanings: list[str | None] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(table.notes)
     for cell in header:
         meaning = HEADER_ALIASES.get(normalise_header(cell))
         if meaning is None and cell.strip() and normalise_header(cell) not in NOT_IMPORTED:
@@ -193,25 +174,40 @@ def parse_roster(text: str, *, path: Path = Path("roster.csv"), encoding: str = 
             warnings.append(f"column '{cell.strip()}' repeats {meaning}: the first one is used")
             meaning = None
         meanings.append(meaning)
-    _check_header(path, header, meanings, delimiter)
+    _check_header(path, header, meanings, table.delimiter)
 
     entries: list[RosterEntry] = []
-    problems: list[str] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        line = reader.line_num
+    problems: list[tuple[set[int], str]] = []  # (the lines it concerns, the message)
+    for line, row in body:
         values = {m: row[i].strip() for i, m in enumerate(meanings) if m is not None and i < len(row)}
-        entry = _entry(line, values, problems)
+        row_problems: list[str] = []
+        entry = _entry(line, values, row_problems)
+        problems += [({line}, p) for p in row_problems]
         if entry is not None:
             entries.append(entry)
-    entries = _dedupe(entries, warnings)
-    if problems:
-        raise RosterError(path, problems)
-    if not entries:
-        raise RosterError(path, [f"no participants below the header (line {header_line})"])
+    entries, duplicates = _duplicates(entries, warnings)
+    problems += duplicates
+    if table.unit != "line":
+        # A sheet has rows, not lines: "row 3", "rows 2 and 5".
+        problems = [(lines, re.sub(r"\bline(s?) ", rf"{table.unit}\1 ", p)) for lines, p in problems]
+        warnings = [re.sub(r"\bline(s?) ", rf"{table.unit}\1 ", w) for w in warnings]
+    bad = set().union(*(lines for lines, _ in problems)) if problems else set()
+    valid = [e for e in entries if e.line not in bad]
+    messages = [p for _, p in problems]
+    if problems and not skip_invalid:
+        raise RosterError(
+            path,
+            messages,
+            hint=f"\n{len(valid)} row(s) are valid: --skip-invalid imports them and lists the others"
+            if valid
+            else "",
+        )
+    if not valid:
+        raise RosterError(
+            path, messages or [f"no participants below the header ({table.unit} {header_line})"]
+        )
     found = tuple(m for m in meanings if m is not None)
-    return Roster(tuple(entries), found, encoding, delimiter, tuple(warnings))
+    return Roster(tuple(valid), found, table.encoding, table.delimiter, tuple(warnings), tuple(messages))
 
 
 def _check_header(path: Path, header: list[str], meanings: list[str | None], delimiter: str) -> None:
@@ -227,15 +223,31 @@ def _check_header(path: Path, header: list[str], meanings: list[str | None], del
             f"no name column in the header ({shown}). Fix: name one column name or nombre (or first name and "
             "last name, nombre and apellidos)"
         )
-    if problems and len(header) == 1 and any(d in header[0] for d in ",;\t" if d != delimiter):
-        problems.append("the header is one column: is the separator something other than ',', ';' or tab?")
+    if problems and len(header) == 1 and any(d in header[0] for d in ",;\t|" if d != delimiter):
+        problems.append(
+            "the header is one column: is the separator something other than ',', ';' or tab? "
+            "Fix: pass --delimiter (e.g. --delimiter '|')"
+        )
     if problems:
         raise RosterError(path, problems)
 
 
+def display_name(raw: str) -> str:
+    """ "Apellidos, Nombre" (how Spanish universities list students, and "Last, First" elsewhere) as a person is
+    addressed: "Álvarez Fernández, José" -> "José Álvarez Fernández". A name with no comma, or several, is kept."""
+    text = " ".join(raw.split())
+    if text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        if last and first:
+            return f"{first} {last}"
+    return text
+
+
 def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterEntry | None:
     before = len(problems)
-    name = values.get("name") or " ".join(p for p in (values.get("first"), values.get("last")) if p)
+    name = display_name(
+        values.get("name") or " ".join(p for p in (values.get("first"), values.get("last")) if p)
+    )
     email = values.get("email", "")
     participant = values.get("participant") or None
     if email == ENCRYPTED_EMAIL and participant is not None:
@@ -294,14 +306,31 @@ def parse_count(raw: str) -> int | None:
     return None
 
 
-def _dedupe(entries: Iterable[RosterEntry], warnings: list[str]) -> list[RosterEntry]:
-    """One entry per e-mail address (compared case-insensitively): the first one wins, the others are listed."""
-    seen: dict[str, RosterEntry] = {}
+def _duplicates(
+    entries: list[RosterEntry], warnings: list[str]
+) -> tuple[list[RosterEntry], list[tuple[set[int], str]]]:
+    """Two rows with one e-mail address (compared case-insensitively): the same person listed twice is a warning
+    (the first row is used); two different people is a problem naming both rows and both people (one of the
+    addresses is wrong, and guessing which would hand one student's key to the other)."""
+    first_of: dict[str, RosterEntry] = {}
+    kept: list[RosterEntry] = []
+    problems: list[tuple[set[int], str]] = []
     for entry in entries:
-        key = entry.email.lower()
-        first = seen.get(key)
-        if first is None:
-            seen[key] = entry
+        first = first_of.setdefault(entry.email.lower(), entry)
+        if first is entry or entry.email == ENCRYPTED_EMAIL:
+            kept.append(entry)
+        elif normalise_header(first.display_name) == normalise_header(entry.display_name):
+            warnings.append(
+                f"line {entry.line}: {entry.display_name or entry.email} <{entry.email}> is already on line "
+                f"{first.line}; line {entry.line} skipped"
+            )
         else:
-            warnings.append(f"line {entry.line}: {entry.email} is already on line {first.line}; skipped")
-    return list(seen.values())
+            problems.append(
+                (
+                    {first.line, entry.line},
+                    f"lines {first.line} and {entry.line} have the same e-mail {entry.email}: "
+                    f"'{first.display_name or '?'}' (line {first.line}) and '{entry.display_name or '?'}' "
+                    f"(line {entry.line}). Fix: correct the e-mail of one of them",
+                )
+            )
+    return kept, problems

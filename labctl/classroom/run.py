@@ -41,13 +41,25 @@ def _say(ctx: CommandContext, text: str, style: str | None = None) -> None:
 # ---- roster ----
 
 
-def run_roster_import(ctx: CommandContext, file: Path, *, dry_run: bool, replace: bool) -> int:
+@dataclass(frozen=True)
+class ImportOptions:
+    dry_run: bool = False
+    replace: bool = False
+    yes: bool = False
+    skip_invalid: bool = False
+    delimiter: str | None = None
+    encoding: str | None = None
+
+
+def run_roster_import(ctx: CommandContext, file: Path, options: ImportOptions) -> int:
     from labctl.classroom.enroll import apply_enrollment, plan_enrollment
     from labctl.classroom.roster import read_roster
 
-    roster = read_roster(file)
+    roster = read_roster(
+        file, delimiter=options.delimiter, encoding=options.encoding, skip_invalid=options.skip_invalid
+    )
     doc = _document(ctx)
-    plan = plan_enrollment(roster, doc.participants(), replace=replace)
+    plan = plan_enrollment(roster, doc.participants(), replace=options.replace)
     for warning in roster.warnings:
         print_warning(ctx.err_console, f"{file.name}: {warning}")
     _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}), {doc.path.name}, from {file.name}:")
@@ -58,6 +70,12 @@ def run_roster_import(ctx: CommandContext, file: Path, *, dry_run: bool, replace
         f"{len(plan.added)} to add, {len(plan.changed)} to change, {len(plan.removed)} to remove, "
         f"{plan.unchanged} unchanged.",
     )
+    if roster.skipped:
+        print_warning(
+            ctx.err_console,
+            f"{len(roster.skipped)} problem(s) in {file.name}; those rows are not imported (--skip-invalid):\n"
+            + "\n".join(f"  - {p}" for p in roster.skipped),
+        )
     if plan.kept:
         names = ", ".join(p["name"] for p in plan.kept)
         print_warning(
@@ -67,20 +85,39 @@ def run_roster_import(ctx: CommandContext, file: Path, *, dry_run: bool, replace
     if not plan.has_changes:
         _say(ctx, f"Nothing to change in {doc.path.name}.")
         return EXIT_OK
-    if dry_run:
+    if options.dry_run:
         _say(ctx, f"Dry run: {doc.path.name} was not changed.")
         return EXIT_OK
+    if plan.removed and not options.yes and not _confirm_removal(ctx, plan.removed):
+        _say(ctx, f"Nothing written: {doc.path.name} was not changed.")
+        return EXIT_PROBLEMS
     apply_enrollment(doc, plan)
     _say(ctx, f"Wrote {doc.path.name}. Next: review the change, `pulumi up --stack {ctx.stack}`, then")
     _say(ctx, f"`labctl handout --stack {ctx.stack} --output handouts/` for the new participants' keys.")
     return EXIT_OK
 
 
-def run_roster_export(ctx: CommandContext, file: Path | None) -> int:
+def _confirm_removal(ctx: CommandContext, removed: list[dict[str, Any]]) -> bool:
+    """--replace removes people (their keys stop working at the next `pulumi up`): a typed "yes" first."""
+    import typer
+
+    names = ", ".join(str(p.get("name")) for p in removed)
+    try:
+        answer = ctx.prompt(
+            f"--replace removes {len(removed)} participant(s): {names}. Their keys stop working at the next "
+            "`pulumi up`.\nType yes to remove them (or rerun with --yes), anything else to stop"
+        )
+    except typer.Abort:  # no terminal to answer from (CI, a closed stdin) or Ctrl+C: nothing removed
+        _say(ctx, "No answer. Fix: rerun with --yes to remove them without asking")
+        return False
+    return str(answer).strip().lower() == "yes"
+
+
+def run_roster_export(ctx: CommandContext, file: Path | None, delimiter: str = ",") -> int:
     from labctl.classroom.enroll import write_export
 
     participants = _document(ctx).participants()
-    text = write_export(file, participants)
+    text = write_export(file, participants, delimiter)
     if file is None:
         ctx.console.file.write(text)
     else:

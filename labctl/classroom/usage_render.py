@@ -16,7 +16,6 @@ from rich.text import Text
 
 from .usage import UsageReport
 
-USAGE_FORMATS = ("table", "csv", "json")
 CSV_COLUMNS = (
     "participant",
     "deployment",

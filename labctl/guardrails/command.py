@@ -18,8 +18,8 @@ from labctl.options import (
     ProjectDirOption,
     StackOption,
 )
-from labctl.output import emit, emit_json, print_warning
-from labctl.snapshot import load_plan_snapshot, stack_of
+from labctl.output import emit, emit_json, load_plan_snapshot, print_warning
+from labctl.snapshot import stack_of
 
 
 def check(
@@ -87,6 +87,11 @@ def check(
                 "--save-availability` (live, not from another snapshot)"
             )
         rules.append(budget_offer_rule(quota_id))
+    from labctl.guardrails.dev_examples import dev_examples_rule
+
+    examples_rule = dev_examples_rule(stack_name)
+    if examples_rule is not None:
+        rules.append(examples_rule)
     violations = evaluate(from_snapshot(data), today=as_of, rules=rules)
     mandatory = [v for v in violations if v.rule.severity == "mandatory"]
     if fmt is Format.json:

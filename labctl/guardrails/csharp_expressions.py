@@ -134,9 +134,11 @@ def _syntax_problem(root: Any, source: bytes, offset: int, body: str) -> str | N
         if node.is_missing or (node.start_byte == node.end_byte and node.child_count == 0):
             return f"C# syntax error: missing '{node.type}' at {_position(body, node.start_byte - offset)}"
         if node.type == "ERROR":
-            near = source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
+            # Only the expression's own text: the error node may start inside the wrapper around it.
+            start, end = max(node.start_byte, offset), min(node.end_byte, offset + len(body.encode("utf-8")))
+            near = source[start:end].decode("utf-8", "replace").strip() or "the end"
             near = near if len(near) <= 40 else near[:37] + "..."
-            return f"C# syntax error at {_position(body, node.start_byte - offset)} near '{near}'"
+            return f"C# syntax error at {_position(body, start - offset)} near '{near}'"
     return "C# syntax error"
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
 from labctl.guardrails.model import (
     API_POLICY,
     DEPLOYMENT,
@@ -146,6 +147,7 @@ def _model_facts(r: Resource, today: dt.date) -> Iterator[str]:
 
 
 GATEWAY_RULES: tuple[Rule, ...] = (
+    *CALL_GUARD_RULES,
     Rule(
         id="gateway-llm-token-logs",
         severity="mandatory",

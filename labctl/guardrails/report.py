@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from labctl.guardrails.rules import Violation
+from labctl.tables import Column, print_table
 
 
 def _verdict(stack: str, violations: list[Violation], rule_count: int) -> str:
@@ -17,23 +17,24 @@ def _verdict(stack: str, violations: list[Violation], rule_count: int) -> str:
     return f"{mandatory} mandatory and {advisory} advisory violation(s) for stack {stack}."
 
 
-def check_table(stack: str, violations: list[Violation], rule_count: int) -> None:
-    console = Console()
+def check_table(
+    stack: str, violations: list[Violation], rule_count: int, console: Console | None = None
+) -> None:
+    console = console or Console()
     if violations:
-        table = Table(title=escape(f"Guardrail violations: stack {stack}"), show_lines=True)
-        for column in ("rule", "severity", "resource", "problem", "fix"):
-            table.add_column(column, overflow="fold")
-        for v in violations:
-            style = "red" if v.rule.severity == "mandatory" else "yellow"
-            # Resource names and messages carry stack-file text: never read as markup.
-            table.add_row(
-                escape(v.rule.id),
-                f"[{style}]{v.rule.severity}[/{style}]",
-                escape(v.resource_name),
-                escape(v.message),
-                escape(v.rule.fix),
-            )
-        console.print(table)
+        columns = [Column(h) for h in ("severity", "rule", "resource", "problem", "fix")]
+        rows = [
+            [
+                Text(v.rule.severity, style="red" if v.rule.severity == "mandatory" else "yellow"),
+                # Rule ids, resource names and messages carry stack-file text: Text, never markup.
+                v.rule.id,
+                v.resource_name,
+                v.message,
+                v.rule.fix,
+            ]
+            for v in violations
+        ]
+        print_table(console, columns, rows, title=f"Guardrail violations: stack {stack}", show_lines=True)
     console.print(_verdict(stack, violations, rule_count), highlight=False, markup=False)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from labctl.errors import EXIT_OK, EXIT_PROBLEMS, AzureError
+from labctl.errors import EXIT_AZURE, EXIT_OK, EXIT_PROBLEMS, AzureError
 from labctl.lifecycle.smoke_diagnose import diagnose
 from labctl.lifecycle.smoke_report import render_results, result_row
 from stacks.config.values import is_audio_model, is_embedding_model
@@ -182,7 +182,8 @@ def run_smoke(
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise SmokeError(
                 f"could not get an Entra ID token for Azure OpenAI ({detail}). Fix: `az login` (or set "
-                "AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret for a service principal), then run again"
+                "AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret for a service principal), then run again",
+                details=f"azure-identity said:\n{exc}",
             ) from None
         clients[DIRECT_CALLER] = openai.AzureOpenAI(azure_ad_token_provider=provider, **common)
     else:
@@ -278,6 +279,14 @@ def run_smoke(
     return sorted(results, key=lambda r: order[r.probe])
 
 
+def smoke_exit_code(results: list[ProbeResult]) -> int:
+    """0 every call answered well; 4 not one call got an HTTP answer (could not call: README's exit codes);
+    1 otherwise (the lab answered, and some answer was a failure)."""
+    if results and all(r.status is None for r in results):
+        return EXIT_AZURE
+    return EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+
+
 def smoke_command(
     *,
     stack: str,
@@ -296,8 +305,9 @@ def smoke_command(
     report_format: str = "text",
     report_output: Path | None = None,
 ) -> int:
-    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed; raises a LabctlError
-    when it cannot call at all. With `wait_minutes`, keeps trying while the failures are propagation delays."""
+    """What `labctl smoke` does; returns 0 when every call succeeded, 1 when one failed, 4 when no call got an
+    answer; raises a LabctlError when it cannot start. With `wait_minutes`, keeps trying while the failures
+    are propagation delays."""
     from labctl.project import lab_identity
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
@@ -349,7 +359,13 @@ def smoke_command(
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)
-    code = EXIT_OK if all(r.ok for r in results) else EXIT_PROBLEMS
+    code = smoke_exit_code(results)
+    if code == EXIT_AZURE:
+        console.print(
+            "No call got an answer (network, DNS, TLS or timeout): the lab could not be checked (exit 4).",
+            markup=False,
+            highlight=False,
+        )
     if report_format == "json":
         from labctl.output import emit_json
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
+
+from labctl.tables import Column, print_table
 
 if TYPE_CHECKING:
     from labctl.lifecycle.smoke import ProbeResult
@@ -33,30 +35,34 @@ def result_row(r: ProbeResult) -> dict[str, Any]:
 
 
 def render_results(results: list[ProbeResult], console: Console, *, direct: bool) -> None:
-    table = Table(title="labctl smoke: " + ("account, Entra ID" if direct else "through the gateway"))
-    table.add_column("participant")
-    table.add_column("deployment")
-    table.add_column("call")
-    table.add_column("HTTP", justify="right")
-    table.add_column("latency", justify="right")
-    table.add_column("tokens", justify="right")
-    table.add_column("retries", justify="right")
-    table.add_column("region")
-    table.add_column("result")
-    for r in results:
-        # Participant and deployment names come from the outputs file: never read as markup.
-        table.add_row(
-            escape(r.probe.caller),
-            escape(r.probe.deployment),
+    columns = [
+        Column("participant"),
+        Column("deployment"),
+        Column("call", drop_rank=3),
+        Column("HTTP", justify="right"),
+        Column("latency", justify="right", drop_rank=2),
+        Column("tokens", justify="right", drop_rank=1),
+        Column("retries", justify="right", drop_rank=0),
+        Column("region", drop_rank=4),
+        Column("result"),
+    ]
+    # Participant and deployment names come from the outputs file, causes from Azure: Text, never markup.
+    rows = [
+        [
+            r.probe.caller,
+            r.probe.deployment,
             r.probe.kind,
             str(r.status) if r.status is not None else "-",
             f"{r.latency_s * 1000:.0f} ms",
             str(r.tokens) if r.tokens is not None else "-",
             str(r.retries) if r.retries is not None else "-",
-            escape(r.region or "-"),
-            "[green]ok[/green]" if r.ok else f"[red]{escape(r.cause or '')}[/red]",
-        )
-    console.print(table)
+            r.region or "-",
+            Text("ok", style="green") if r.ok else Text(r.cause or "", style="red"),
+        ]
+        for r in results
+    ]
+    title = "labctl smoke: " + ("account, Entra ID" if direct else "through the gateway")
+    print_table(console, columns, rows, title=title)
     failed = [r for r in results if not r.ok]
     seen: set[tuple[str | None, str | None]] = set()
     if failed:

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import io
 import json
 import logging
-import re
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 from pulumi.runtime import config as runtime_config
@@ -29,6 +26,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from labctl.plan.mockcloud import AzureMocks
+from labctl.plan.shortcuts import plan_shortcuts
 from labctl.project import PROJECT_DIR, project_name, read_stack_config
 from labctl.snapshot import SECRET, STACK_TYPE, UNKNOWN
 
@@ -237,7 +235,7 @@ def run_program(
         )
         loop.set_default_executor(executor)
         try:
-            with contextlib.redirect_stderr(errors), _without_api_version_aliases():
+            with contextlib.redirect_stderr(errors), plan_shortcuts():
                 _sync_await(run_in_stack(_drained(program)))
         except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
             raise PlanError(_program_error(exc)) from None
@@ -273,44 +271,6 @@ def run_program(
             warnings=capture.messages,
             revealed_outputs=revealed,
         )
-
-
-_VERSION_ALIAS = re.compile(r"^azure-native:[A-Za-z0-9]+/v\d{8}[a-z]*:[A-Za-z0-9]+$")
-
-
-def _is_api_version_alias(alias: object) -> bool:
-    return (
-        isinstance(alias, pulumi.Alias)
-        and isinstance(alias.type_, str)
-        and bool(_VERSION_ALIAS.match(alias.type_))
-        and alias.name is ...
-        and alias.parent is ...
-        and alias.stack is ...
-        and alias.project is ...
-    )
-
-
-@contextlib.contextmanager
-def _without_api_version_aliases() -> Iterator[None]:
-    """azure-native gives every resource ~25 aliases to its older API-version type tokens, so existing state
-    migrates across SDK upgrades. A plan has no prior state, so they can change nothing in it, yet resolving
-    them is 80% of the program's run time (and grows with every participant). Only those aliases are dropped;
-    aliases the project declares itself are kept."""
-    original = pulumi.ResourceOptions.merge
-
-    def merge(opts1: Any, opts2: Any) -> Any:
-        if opts2 is not None and opts2.aliases:
-            kept = [a for a in opts2.aliases if not _is_api_version_alias(a)]
-            if len(kept) != len(opts2.aliases):
-                opts2 = copy.copy(opts2)
-                opts2.aliases = kept or None
-        return original(opts1, opts2)
-
-    pulumi.ResourceOptions.merge = staticmethod(merge)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        pulumi.ResourceOptions.merge = original  # type: ignore[method-assign]
 
 
 def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:

@@ -144,10 +144,6 @@ class AzureStep:
     def tiers_checked(self) -> bool:
         return self.checks is not None and self.checks.tiers is not None
 
-    def offer_json(self) -> dict[str, str] | None:
-        checks = self._wait()
-        return checks.offer.as_json() if checks.offer is not None else None
-
     def _wait(self) -> SubscriptionChecks:
         if self.checks is None:
             assert self._job is not None

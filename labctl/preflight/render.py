@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict
 from labctl.preflight.stackfile import Pin, StackFileError, pin_choice
 from labctl.project import stack_file
+from labctl.tables import Column, print_table
 from stacks.config.sections import LabSettings
 
 # Preflight reads quota, not the gateway's SKU catalog: the v2 tiers are not offered in every region.
@@ -21,20 +20,21 @@ APIM_REGIONS_URL = "https://learn.microsoft.com/azure/api-management/api-managem
 
 
 def render(result: PreflightResult, settings: LabSettings, out: Console) -> None:
-    table = Table(
-        title=escape(f"Does the lab fit? (stack {settings.stack}, regions in preference order)"),
-        show_lines=True,
-    )
-    table.add_column("region", style="bold", no_wrap=True)
+    columns = [Column("region", style="bold")]
     for d in settings.deployments:
         floor = f"{d.floor_capacity}-" if d.floor_capacity != d.capacity else ""
-        header = f"{d.name}\n{d.model} {d.version}\n{' > '.join(d.skus)} {floor}{d.capacity}"
-        table.add_column(escape(header))
-    table.add_column("result")
-    for r in result.regions:
-        cells = [Text(c.text, style="green" if c.ok else "red") for c in r.cells.values()]
-        table.add_row(Text(r.region), *cells, _verdict_text(r, result))
-    out.print(table)
+        columns.append(Column(f"{d.name}\n{d.model} {d.version}\n{' > '.join(d.skus)} {floor}{d.capacity}"))
+    columns.append(Column("result"))
+    rows = [
+        [
+            Text(r.region),
+            *(Text(c.text, style="green" if c.ok else "red") for c in r.cells.values()),
+            _verdict_text(r, result),
+        ]
+        for r in result.regions
+    ]
+    title = f"Does the lab fit? (stack {settings.stack}, regions in preference order)"
+    print_table(out, columns, rows, title=title, show_lines=True)
 
 
 def _verdict_text(r: RegionResult, result: PreflightResult) -> Text:

@@ -32,10 +32,6 @@ class Spread:
     def regions(self) -> list[str]:
         return list(self.allocations)
 
-    @property
-    def complete(self) -> bool:
-        return not self.shortfall
-
     def total(self, deployment: str) -> int:
         return sum(a.get(deployment, 0) for a in self.allocations.values())
 

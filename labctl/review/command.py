@@ -18,8 +18,8 @@ from labctl.options import (
     ReportFormat,
     StackOption,
 )
-from labctl.output import emit, emit_json
-from labctl.snapshot import load_plan_snapshot, stack_of
+from labctl.output import emit, emit_json, load_plan_snapshot
+from labctl.snapshot import stack_of
 
 if TYPE_CHECKING:
     pass
@@ -158,13 +158,10 @@ def stacks(
     from rich.console import Console
 
     from labctl.output import print_warning
-    from labctl.review.revisions import RevisionError
     from labctl.review.stacks import select_stacks
 
-    try:
-        selection = select_stacks(project_dir, changed_since)
-    except RevisionError as exc:
-        raise UsageError(str(exc)) from None
+    # A bad revision or a folder outside git: 2; git itself failing: 4 (the RevisionError carries its code).
+    selection = select_stacks(project_dir, changed_since)
     if selection.deleted:
         print_warning(
             Console(stderr=True),

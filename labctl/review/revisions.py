@@ -74,7 +74,7 @@ def repo_root(path: Path, fix: str = NOT_A_CHECKOUT_FIX) -> Path:
     )
 
 
-def _has_commit(repo: Path, ref: str) -> bool:
+def has_commit(repo: Path, ref: str) -> bool:
     try:
         git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except RevisionError:
@@ -85,7 +85,7 @@ def _has_commit(repo: Path, ref: str) -> bool:
 def default_base(repo: Path) -> tuple[str, str]:
     """(commit, label): the merge base of HEAD with origin/main, else with main."""
     for ref in ("origin/main", "main"):
-        if _has_commit(repo, ref):
+        if has_commit(repo, ref):
             return git(repo, "merge-base", "HEAD", ref), f"merge base with {ref}"
     raise RevisionError(
         "neither origin/main nor main exists here. Fix: pass --base REV (a commit, tag or branch)", EXIT_USAGE
@@ -93,7 +93,7 @@ def default_base(repo: Path) -> tuple[str, str]:
 
 
 def resolve(repo: Path, rev: str) -> str:
-    if not _has_commit(repo, rev):
+    if not has_commit(repo, rev):
         raise RevisionError(
             f"'{rev}' is not a commit in {repo}. Fix: fetch it, or pass another --base", EXIT_USAGE
         )
@@ -202,14 +202,6 @@ class StackSides:
         if self.head.snapshot is None:
             return "deleted"
         return "kept"
-
-
-def plan_revisions(project_dir: Path, stack: str, base: str | None = None) -> tuple[Side, Side]:
-    """(base, head) snapshots of `stack`: base from a worktree of `base` (default: merge base with main)."""
-    if not (project_dir / f"Pulumi.{stack}.yaml").exists():
-        raise RevisionError(f"Pulumi.{stack}.yaml not found in {project_dir}. Fix: pass an existing --stack")
-    (sides,) = plan_stack_revisions(project_dir, [stack], base)
-    return sides.base, sides.head
 
 
 def plan_stack_revisions(

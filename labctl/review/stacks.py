@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labctl.review.revisions import RevisionError, git, repo_root, stacks_in
+from labctl.errors import EXIT_USAGE
+from labctl.review.revisions import RevisionError, git, has_commit, repo_root, stacks_in
 
 # Changes outside the project folder that do not change what any stack deploys.
 NOT_THE_PROGRAM = (".github/", "docs/", "tests/", "scripts/", "README.md", "policy/", ".ci/")
@@ -36,11 +37,16 @@ def select_stacks(project_dir: Path, changed_since: str | None = None) -> StackS
     )
     relative = project_dir.relative_to(repo).as_posix()
     prefix = "" if relative == "." else relative + "/"
-    try:
-        lines = git(repo, "diff", "--name-status", "--no-renames", changed_since, "HEAD", "--", relative)
-    except RevisionError:
-        # An unknown base (a force-push dropped it, a shallow clone): deploy everything rather than nothing.
-        return StackSelection(current, reason=f"{changed_since} is not known here: every stack")
+    if not has_commit(repo, changed_since):
+        # Listing every stack here would have CI deploy every class on a typo or a shallow clone; a force-push
+        # that dropped the base is a decision for a person (exit 2, README's exit codes).
+        raise RevisionError(
+            f"--changed-since {changed_since}: not a commit in {repo} (a typo, a shallow clone, or a force-push "
+            "dropped it). Fix: fetch the history (`git fetch --unshallow`, or `fetch-depth: 0` in CI), pass a "
+            "commit that exists, or pass --changed-since 0 (or leave it out) for every stack",
+            EXIT_USAGE,
+        )
+    lines = git(repo, "diff", "--name-status", "--no-renames", changed_since, "HEAD", "--", relative)
     stacks: set[str] = set()
     deleted: list[str] = []
     program_changed = False

@@ -3,6 +3,8 @@ counted, not expanded; duplicate keys), then plain data is built the way the Pul
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +46,17 @@ class _Loader(yaml.SafeLoader):
 
 
 def load(data: bytes | str, path: Path) -> tuple[Any, Node | None]:
-    text = _decode(data, path)
+    """(plain data, node graph) of a YAML file, or StackFileError naming every problem it finds first.
+
+    A command reads Pulumi.yaml and its stack file several times, and the pure-Python parser takes a tenth of a
+    second per read: the parse is kept per (text, path), the data copied for each caller (so a caller that changes
+    it never changes the next one's). Nothing is kept for a file that fails: its error is raised again."""
+    root, node = _parsed(_decode(data, path), path)
+    return copy.deepcopy(root), node
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, path: Path) -> tuple[Any, Node | None]:
     _check_events(text, path)
     try:
         node = yaml.compose(text, Loader=_Loader)

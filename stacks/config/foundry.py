@@ -13,13 +13,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-# Azure's names for the harm categories, by the config key that sets them.
-CATEGORY_KEYS: dict[str, str] = {
-    "hate": "Hate",
-    "sexual": "Sexual",
-    "violence": "Violence",
-    "selfHarm": "Selfharm",
-}
 SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
 # Built-in policies a deployment may name without a contentFilter of the lab's own.

@@ -15,6 +15,7 @@ from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UP
 from stacks.config.budget import BudgetSettings
 from stacks.config.class_times import ClassTimes, class_times, time_zone
 from stacks.config.foundry import FoundryTrack
+from stacks.config.gateway_guards import GatewayGuardSettings, TokenLimitSettings
 from stacks.config.section_base import Section
 from stacks.config.values import (
     API_VERSION_RE,
@@ -122,40 +123,6 @@ class PersonSettings(Section):
         return one_of(v, tuple(ROLE_SETS), "role set")
 
 
-# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
-_TOKENS = Annotated[int, Field(strict=True, gt=0)]
-
-
-class TokenLimitSettings(Section):
-    """A participant's token budget on the gateway (APIM azure-openai-token-limit, one counter per participant key)."""
-
-    tokens_per_minute: _TOKENS | None = None
-    token_quota: _TOKENS | None = None
-    token_quota_period: QuotaPeriod | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> TokenLimitSettings:
-        if (self.token_quota is None) != (self.token_quota_period is None):
-            raise ValueError(
-                "tokenQuota and tokenQuotaPeriod go together. Fix: set both (e.g. tokenQuota: 200000, "
-                "tokenQuotaPeriod: Daily) or neither"
-            )
-        if self.tokens_per_minute is None and self.token_quota is None:
-            raise ValueError(
-                "no limit is set. Fix: set tokensPerMinute, or tokenQuota with tokenQuotaPeriod, or remove the entry"
-            )
-        return self
-
-    def over(self, base: TokenLimitSettings | None) -> TokenLimitSettings:
-        """These limits on top of `base`: what this entry sets wins, the rest comes from `base`."""
-        if base is None:
-            return self
-        merged = base.model_dump()
-        merged.update(self.model_dump(exclude_unset=True))
-        return TokenLimitSettings.model_validate(merged)
-
-
 class ParticipantSettings(Section):
     name: str
     email: str
@@ -200,7 +167,7 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section, FoundryTrack):
+class LabSettings(Section, FoundryTrack, GatewayGuardSettings):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
     # Filled by the loader, not by config.

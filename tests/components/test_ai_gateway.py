@@ -121,14 +121,18 @@ def test_policy_authenticates_with_managed_identity(dev_plan):
     inbound = _policy(dev_plan).find("inbound")
     assert inbound is not None
     steps = [child.tag for child in inbound]
-    # Order matters: refuse keys while the class is paused or outside its window, then over-budget callers, drop
-    # the caller's key, get a token, send it, then route.
-    assert steps == [
+    # Order matters: count the call (rate per key) before anything answers it; refuse keys while the class is paused
+    # or outside its window, then calls that ask for too much (tests/components/test_gateway_attacks.py), then
+    # over-budget callers; drop the caller's key, get a token, send it, then route.
+    assert steps[:6] == [
         "base",
+        "rate-limit-by-key",
         "set-variable",  # class-paused (named value)
         "choose",
         "set-variable",  # the class window's end (the dev stack has no startsOn)
         "choose",
+    ]
+    assert steps[-5:] == [
         "azure-openai-token-limit",
         "set-header",
         "authentication-managed-identity",
@@ -261,11 +265,16 @@ def test_sovereign_cloud_audience_reaches_the_policy():
     assert auth is not None and auth.get("resource") == "https://cognitiveservices.azure.us"
 
 
-def test_product_requires_subscription_without_approval(dev_plan):
+def test_product_takes_no_self_service_subscriptions(dev_plan):
     product = inputs(dev_plan, PRODUCT)
     assert product["subscriptionRequired"] is True
-    assert product["approvalRequired"] is False
+    # Should a portal be enabled later, a sign-up waits for approval and a user holds at most one subscription.
+    assert product["approvalRequired"] is True
+    assert product["subscriptionsLimit"] == 1
     assert product["state"] == "published"
+    # Given to no group: no Developers or Guests could even see it.
+    assert dev_plan.by_type("azure-native:apimanagement:ProductGroup") == []
+    assert dev_plan.by_type("azure-native:apimanagement:GroupUser") == []
     link = inputs(dev_plan, PRODUCT_API)
     assert link["apiId"] == inputs(dev_plan, API)["apiId"]
     assert link["productId"] == product["productId"]
@@ -387,7 +396,12 @@ def test_api_diagnostic_body_azure_receives():
         "x-aoai-lab-content-filter",
     ]
     assert props["sampling"] == {"samplingType": "fixed", "percentage": 100}
-    assert props["alwaysLog"] == "allErrors" and props["logClientIp"] is True
+    # Client IPs are personal data: not logged unless the stack asks (aoai-lab:logClientIp).
+    assert props["alwaysLog"] == "allErrors" and props["logClientIp"] is False
+    # A key sent as ?api-key= never lands in the log, on either side of the gateway.
+    hidden = {"queryParams": [{"value": "api-key", "mode": "Hide"}]}
+    assert props["frontend"]["request"]["dataMasking"] == hidden
+    assert props["backend"]["request"]["dataMasking"] == hidden
     # Bodies are off by default: prompts hold students' data.
     for side in ("frontend", "backend"):
         for direction in ("request", "response"):
@@ -461,7 +475,8 @@ def test_gateway_url_output(dev_plan):
         == dev_plan.outputs["gatewayV1Url"]
         == f"https://{name}.azure-api.net/openai/v1/"
     )
-    assert json.dumps(env)  # plain, pasteable values
+    # Plain, pasteable values: text the shell and a .env take as is.
+    assert env and all(isinstance(v, str) and v and "\n" not in v for v in env.values()), env
 
 
 def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_config):
@@ -473,8 +488,8 @@ def test_participant_limits_reach_the_policy_and_the_outputs(plan_with, dev_conf
     )
     inbound = _policy(plan).find("inbound")
     assert inbound is not None
-    # The third <choose>: the first two are the class-paused check and the class window.
-    choose = inbound.findall("choose")[2]
+    # The <choose> of the token limits (others hold the class window and the call guards).
+    choose = next(c for c in inbound.findall("choose") if c.find(".//azure-openai-token-limit") is not None)
     assert choose.find("when").get("condition") == '@(context.Subscription.Id == "student02")'  # type: ignore[union-attr]
     assert choose.find("when/azure-openai-token-limit").get("tokens-per-minute") == "9000"  # type: ignore[union-attr]
     assert choose.find("otherwise/azure-openai-token-limit").get("token-quota-period") == "Weekly"  # type: ignore[union-attr]

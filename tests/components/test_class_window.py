@@ -198,3 +198,27 @@ def test_a_paused_class_answers_503_with_retry_after_until_resumed(fake_azure) -
     assert "paused by the instructor" in str(err.value)
     gateway.named_values["class-paused"] = "false"
     assert call().choices[0].message.content
+
+
+def test_a_one_day_class_plans_and_works_that_day(plan_with, fake_azure) -> None:
+    """startsOn == expiresOn is a class of one day: config accepts it, so the program (what `pulumi up` runs) must
+    too, and keys work from its 00:00 to its 23:59 (UTC without aoai-lab:timeZone)."""
+    plan = plan_with(startsOn="2026-12-10", expiresOn="2026-12-10", timeZone=None)
+    gateway = FakeGateway(
+        server=fake_azure.server, keys={KEY: "student01"}, deployments={"chat": "gpt-5-mini"}
+    )
+    gateway.install().enforce_policy(inputs(plan, API_POLICY)["value"])
+    client = _client(fake_azure)
+    messages = [{"role": "user", "content": "hola"}]
+    for moment, works in [
+        (dt.datetime(2026, 12, 9, 23, 59, tzinfo=dt.UTC), False),
+        (dt.datetime(2026, 12, 10, 0, 0, tzinfo=dt.UTC), True),
+        (dt.datetime(2026, 12, 10, 23, 59, tzinfo=dt.UTC), True),
+        (dt.datetime(2026, 12, 11, 0, 0, tzinfo=dt.UTC), False),
+    ]:
+        gateway.clock = moment.timestamp
+        if works:
+            assert client.chat.completions.create(model="chat", messages=messages).choices[0].message.content  # type: ignore[arg-type]
+        else:
+            with pytest.raises(openai.PermissionDeniedError):
+                client.chat.completions.create(model="chat", messages=messages)  # type: ignore[arg-type]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from components.content_filter_messages import (
+from tests.support.content_filter import completion_filtered, prompt_filtered
+from tests.support.content_filter_messages import (
     HEADER,
     blocked_categories,
     completion_block_header,
     rewrite_prompt_block,
 )
-from tests.support.content_filter import completion_filtered, prompt_filtered
 
 
 def test_prompt_block_keeps_status_code_and_details_with_a_short_message():

@@ -179,7 +179,7 @@ def test_the_programs_policy_sends_chat_to_the_pool_and_responses_to_the_primary
     policy = ET.fromstring(plan.one("azure-native:apimanagement:ApiPolicy")["inputs"]["value"])
     routes = [e.get("backend-id") for e in policy.find("./inbound").iter("set-backend-service")]
     assert routes == ["azure-openai", "azure-openai", "azure-openai-pool-chat"]
-    assert policy.find("./backend/retry").get("count") == "1"
+    assert policy.find("./backend//retry").get("count") == "1"
 
 
 def test_a_single_region_lab_has_one_backend_and_no_routing(dev_plan):
@@ -187,5 +187,5 @@ def test_a_single_region_lab_has_one_backend_and_no_routing(dev_plan):
     assert [b["inputs"]["backendId"] for b in backends] == ["azure-openai"]
     assert "circuitBreaker" not in backends[0]["inputs"]
     policy = ET.fromstring(dev_plan.one("azure-native:apimanagement:ApiPolicy")["inputs"]["value"])
-    assert policy.find("./backend/retry") is None
+    assert policy.find("./backend//retry") is None
     assert all(e.get("name") != DEPLOYMENT_VARIABLE for e in policy.iter("set-variable"))

@@ -2,7 +2,7 @@
 of other publishers through the v1 API (`model` = deployment name).
 
 The fake gateway applies the rendered policy's <outbound> rule only when the policy has it, through the rule's
-Python twin (components/content_filter_messages.py); the policy XML tests below pin the twin to the template.
+Python twin (tests/support/content_filter_messages.py); the policy XML tests below pin the twin to the template.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 import openai
 import pytest
 
-from components.content_filter_messages import HEADER, MESSAGE_END, MESSAGE_START, UNKNOWN_CATEGORY
 from stacks.facts.models import model_facts
 from tests.support.content_filter import completion_filtered, prompt_filtered
+from tests.support.content_filter_messages import HEADER, MESSAGE_END, MESSAGE_START, UNKNOWN_CATEGORY
 from tests.support.fake_gateway import FakeGateway, Scripted, _chat
 from tests.support.gateway_plans import plan_gateway
 from tests.support.plans import API_POLICY, inputs

@@ -26,8 +26,13 @@ def _assignments(plan):
     return out
 
 
-def test_role_definition_ids_are_fully_qualified(dev_plan):
-    for r in dev_plan.by_type(ROLE_ASSIGNMENT):
+def test_role_definition_ids_are_fully_qualified(dev_plan, dev_config):
+    assignments = dev_plan.by_type(ROLE_ASSIGNMENT)
+    # Every person of the dev stack and the gateway's identity hold roles, so the loop below checks theirs.
+    people = {p["principalId"] for p in dev_config["aoai-lab:people"]}
+    assert people <= {r["inputs"]["principalId"] for r in assignments}
+    assert any(r["inputs"]["principalType"] == "ServicePrincipal" for r in assignments)
+    for r in assignments:
         rid = r["inputs"]["roleDefinitionId"]
         assert rid.startswith(
             f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"

@@ -35,10 +35,25 @@ def test_short_help_and_the_exit_code_table_in_every_help(command: str) -> None:
     assert "Exit codes: 0 success; 1 problems found" in text and "130 interrupted" in text
 
 
-def test_shell_completion_is_available() -> None:
-    result = run("--show-completion", "bash")
-    assert result.exit_code == EXIT_OK
-    assert "_LABCTL_COMPLETE" in result.output
+def _complete(words: str) -> list[str]:
+    """What labctl answers the completion script (`labctl --install-completion` installs it) for the words typed:
+    the protocol itself, so the answer does not depend on which shell runs the tests."""
+    env = {
+        **ENV,
+        "_LABCTL_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    result = CliRunner().invoke(app, [], env=env, prog_name="labctl")
+    assert result.exit_code == EXIT_OK, result.output
+    return result.output.split()
+
+
+def test_shell_completion_completes_commands_options_and_values() -> None:
+    assert _complete("labctl pl") == ["plan"]
+    assert set(_complete("labctl ")) >= set(COMMANDS)
+    assert _complete("labctl check --for") == ["--format"]
+    assert _complete("labctl check --format ") == ["text", "markdown", "json"]
 
 
 def test_a_mistyped_option_is_a_usage_error() -> None:
@@ -90,10 +105,12 @@ def test_smoke_json_never_holds_a_key(tmp_path: Path, fake_azure) -> None:
     assert not any(key in result.stdout for key in KEYS.values())
 
 
-def test_an_unknown_stack_lists_the_stacks_that_exist() -> None:
-    result = run("plan", "--stack", "nope")
+def test_an_unknown_stack_lists_the_stacks_that_exist(project: Path) -> None:
+    # Its own project folder: the checkout may hold a class's stack file beside dev's.
+    (project / "Pulumi.class-2026-spring.yaml").write_text("config: {}\n", encoding="utf-8")
+    result = run("plan", "--stack", "nope", "--project-dir", str(project))
     assert result.exit_code == EXIT_CONFIG
-    assert "use one of the stacks there: dev" in " ".join(result.output.split())
+    assert "use one of the stacks there: class-2026-spring, dev" in " ".join(result.output.split())
 
 
 def test_a_bad_enum_value_lists_the_choices() -> None:

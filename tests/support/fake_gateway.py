@@ -10,6 +10,12 @@ It enforces the model facts (a GPT-5 deployment answers 400 on an api-version ol
 the policy's azure-openai-token-limit (or llm-token-limit), a participant's tokens per minute (429 with Retry-After) and token quota (403),
 with the refusal bodies of the rendered policy (`limits_from_policy`).
 Scripted answers (`fail_next`) let a test make one participant or deployment fail, once or for good.
+
+Like API Management it also takes the key as `?api-key=`, answers GET/DELETE of stored responses and GET
+/openai/v1/models, and answers 404 itself for a path no operation matches. `enforce_policy` also applies the
+policy's guards (tests/support/fake_gateway_guards.py): calls per minute and in flight per key, what a call may ask
+for, and the body the policy passes on (`backend_calls` records what Azure OpenAI would receive). The model writes
+`completion_tokens` tokens per answer, fewer when the call caps its output, so a test can make calls overshoot.
 """
 
 from __future__ import annotations
@@ -21,17 +27,19 @@ import struct
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from components.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
-from components.content_filter_messages import completion_block_header, rewrite_prompt_block
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
 from stacks.facts.models import api_version_key, model_facts
+from tests.support.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
+from tests.support.content_filter_messages import completion_block_header, rewrite_prompt_block
+from tests.support.fake_gateway_guards import GuardModel, Refusal, guarded_request, guards_from_policy
 from tests.support.in_flight import CountsInFlight
 
 # Dated: /openai/deployments/{d}/{op}?api-version=...; Responses: /openai/responses?api-version=...;
@@ -40,8 +48,12 @@ PATH_RE = re.compile(
     r"^/openai/(?:deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)"
     r"|(?P<v1>v1/)?(?P<op2>chat/completions|embeddings|responses))$"
 )
-
+# Operations answered on GET and DELETE (the raw path: percent-encoding kept, as API Management matches segments).
+READ_RE = re.compile(r"^/openai/(?P<v1>v1/)?responses/(?P<response>[^/]+)$")
 MODELS_PATH = "/openai/v1/models"
+ANY_PATH = re.compile(r"^/openai/.*$")
+APIM_NOT_FOUND = {"statusCode": 404, "message": "Resource not found"}
+
 TOKENS_CONSUMED_HEADER = "x-participant-tokens-consumed"
 APIM_INVALID_KEY = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 APIM_MISSING_KEY = (
@@ -95,6 +107,11 @@ class Call:
     path: str = ""
     api_key: str | None = None
     stream: bool = False
+    query: str = ""
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+SUBSCRIPTION_COUNTER = "@(context.Subscription.Id)"
 
 
 def _limit_in(element: ET.Element) -> ET.Element | None:
@@ -131,6 +148,8 @@ def limits_from_policy(policy_xml: str) -> tuple[TokenLimits | None, dict[str, T
             default = limits(otherwise) if otherwise is not None else None
     bodies: dict[int, Any] = {}
     for when in root.findall("on-error/choose/when"):
+        if "participant-token-limit" not in when.get("condition", ""):
+            continue
         status = 429 if "StatusCode == 429" in when.get("condition", "") else 403
         body = when.find("set-body")
         if body is not None and body.text:
@@ -197,15 +216,28 @@ class FakeGateway(CountsInFlight):
     token_limits: TokenLimits | None = None
     participant_limits: dict[str, TokenLimits] = field(default_factory=dict)
     refusal_bodies: dict[int, Any] = field(default_factory=dict)
-    # The policy's <outbound> content-filter rule (components/content_filter_messages.py is its Python twin).
+    # The policy's <outbound> content-filter rule (tests/support/content_filter_messages.py is its Python twin).
     content_filter_rule: bool = False
     clock: Callable[[], float] = time.time
+    # The token limit's counter-key (see `_counter`): whose tokens count together.
+    counter_key: str = SUBSCRIPTION_COUNTER
     # The policy's class window: (operator, UTC epoch, 403 body); outside it every key is refused.
     class_window: list[tuple[str, float, Any]] = field(default_factory=list)
+    # The policy's guards (tests/support/fake_gateway_guards.py); empty: none.
+    guards: GuardModel = field(default_factory=GuardModel)
+    # Output tokens the model writes per answer when the call does not cap it lower.
+    completion_tokens: int = 2
+    # How long Azure OpenAI takes to answer a call the gateway passed on (calls overlap meanwhile).
+    backend_delay_s: float = 0.0
+    backend_in_flight: int = 0
+    backend_max_in_flight: int = 0
     # The policy's pause check: (named value, 503 answer); `named_values` plays the gateway's named values.
     pause: tuple[str, Scripted] | None = None
     named_values: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # The calls Azure OpenAI receives, as the policy passes them on.
+    backend_calls: list[Call] = field(default_factory=list)
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
     # (caller or None for anyone, deployment or None for any) -> answers served before the normal one;
@@ -217,19 +249,8 @@ class FakeGateway(CountsInFlight):
     _quota: dict[str, int] = field(default_factory=dict)
 
     def install(self) -> FakeGateway:
-        self.server.expect_request(PATH_RE, method="POST").respond_with_handler(self.handle)
-        self.server.expect_request(MODELS_PATH, method="GET").respond_with_handler(self._models)
+        self.server.expect_request(ANY_PATH).respond_with_handler(self.handle)
         return self
-
-    def _models(self, request: Request) -> Response:
-        """GET /openai/v1/models: the account's deployments as models (the v1 API's list), for a known key."""
-        if self.keys.get(request.headers.get("api-key", "")) is None:
-            return _json(apim_error(401, APIM_INVALID_KEY))
-        data = [
-            {"id": name, "object": "model", "created": 1767225600, "owned_by": "system"}
-            for name in self.deployments
-        ]
-        return _json(Scripted(200, {"object": "list", "data": data}))
 
     def enforce_policy(self, policy_xml: str) -> FakeGateway:
         """Apply the token limits and refusal bodies of a rendered gateway policy."""
@@ -239,13 +260,25 @@ class FakeGateway(CountsInFlight):
             h.get("name") == CONTENT_FILTER_HEADER for h in outbound.iter("set-header")
         )
         self.class_window = window_from_policy(policy_xml)
+        self.guards = guards_from_policy(policy_xml)
         self.pause = pause_from_policy(policy_xml)
+        limit = _limit_in(ET.fromstring(policy_xml))
+        self.counter_key = SUBSCRIPTION_COUNTER if limit is None else limit.get("counter-key", "")
         return self
+
+    def _counter(self, caller: str, ip: str) -> str:
+        """The counter a call's tokens go to, as the token limit's counter-key says (the two keys the fake
+        evaluates)."""
+        if self.counter_key == SUBSCRIPTION_COUNTER:
+            return caller
+        if self.counter_key == "@(context.Request.IpAddress)":
+            return ip
+        raise AssertionError(f"the fake gateway does not evaluate counter-key {self.counter_key!r}")
 
     def _limits(self, caller: str) -> TokenLimits | None:
         return self.participant_limits.get(caller, self.token_limits)
 
-    def _refused(self, caller: str) -> Response | None:
+    def _outside_window(self, caller: str) -> Response | None:
         if caller != "bearer" and self.pause and self.named_values.get(self.pause[0]) == "true":
             return _json(self.pause[1])
         if caller != "bearer":
@@ -253,13 +286,17 @@ class FakeGateway(CountsInFlight):
             for op, moment, body in self.class_window:
                 if (op == "<" and now < moment) or (op == ">=" and now >= moment):
                     return _json(Scripted(403, body))
+        return None
+
+    def _refused(self, caller: str, counter: str | None = None) -> Response | None:
+        counter = counter or caller
         limits = self._limits(caller)
         if limits is None or caller == "bearer":
             return None
         now = self.clock()
         minute = int(now // 60)
         with self._lock:
-            used_minute = self._minute.get(caller, (minute, 0))
+            used_minute = self._minute.get(counter, (minute, 0))
             used = used_minute[1] if used_minute[0] == minute else 0
             if limits.tokens_per_minute is not None and used >= limits.tokens_per_minute:
                 retry_after = str(60 - int(now) % 60)
@@ -268,7 +305,7 @@ class FakeGateway(CountsInFlight):
                     "message": "Token limit is exceeded.",
                 }
                 return _json(Scripted(429, body, {"Retry-After": retry_after}))
-            if limits.token_quota is not None and self._quota.get(caller, 0) >= limits.token_quota:
+            if limits.token_quota is not None and self._quota.get(counter, 0) >= limits.token_quota:
                 body = self.refusal_bodies.get(403) or {
                     "statusCode": 403,
                     "message": "Token quota is exceeded.",
@@ -326,56 +363,111 @@ class FakeGateway(CountsInFlight):
             response.headers[name] = value
         return response
 
-    def _answer(self, request: Request) -> Response:
-        match = PATH_RE.match(request.path)
-        assert match is not None
-        body = request.get_json(silent=True) or {}
-        v1 = bool(match["v1"])
-        op = match["op"] or match["op2"]
-        deployment = match["deployment"] or str(body.get("model", ""))
-        key = request.headers.get("api-key")
+    def _caller(self, request: Request) -> tuple[str, str | None] | Response:
+        """Who calls: API Management's key (header, or the query parameter of the same name), or a bearer token
+        (the account, for `--direct`); APIM's own 401s otherwise."""
+        key = request.headers.get("api-key") or request.args.get("api-key")
         auth = request.headers.get("Authorization", "")
         if key is not None:
             caller = self.keys.get(key)
             if caller is None:
                 return _json(apim_error(401, APIM_INVALID_KEY))
-        elif auth.startswith("Bearer ") and auth[len("Bearer ") :] in self.bearer_tokens:
-            caller = "bearer"
-        elif auth:
+            return caller, key
+        if auth.startswith("Bearer ") and auth[len("Bearer ") :] in self.bearer_tokens:
+            return "bearer", None
+        if auth:
             return _json(azure_error(401, "401", BAD_TOKEN))
-        else:
-            return _json(apim_error(401, APIM_MISSING_KEY))
+        return _json(apim_error(401, APIM_MISSING_KEY))
+
+    def _answer(self, request: Request) -> Response:
+        raw_path = _raw_path(request)
+        operation = _operation(request.method, raw_path)
+        if operation is None:  # API Management matches no operation: its own 404, before any policy
+            return _json(Scripted(404, APIM_NOT_FOUND))
+        v1, op, params = operation
+        who = self._caller(request)
+        if isinstance(who, Response):
+            return who
+        caller, key = who
+        guarded = guarded_request(
+            caller=caller,
+            method=request.method,
+            path=request.path,
+            raw_path=raw_path,
+            query_keys=tuple(request.args.keys()),
+            params=params,
+            raw_body=request.get_data(),
+        )
+        body = guarded.body
         api_version = request.args.get("api-version")
+        call = Call(
+            caller,
+            guarded.params.get("deployment-id") or str(body.get("model", "")),
+            op,
+            api_version,
+            request.method,
+            request.path,
+            key,
+            bool(body.get("stream")),
+            request.query_string.decode(),
+            body,
+        )
         with self._lock:
-            self.calls.append(
-                Call(
-                    caller,
-                    deployment,
-                    op,
-                    api_version,
-                    request.method,
-                    request.path,
-                    key,
-                    bool(body.get("stream")),
-                )
-            )
+            self.calls.append(call)
         if not api_version and not v1:
             return _json(azure_error(404, "404", "Resource not found"))
-
-        refused = self._refused(caller)
+        ip = request.remote_addr or ""
+        if caller != "bearer":
+            refused = self._guarded(guarded, ip)
+            if refused is not None:
+                return refused
+            body = self.guards.inject(guarded)
+        counter = self._counter(caller, ip)
+        refused = self._refused(caller, counter)
         if refused is not None:
             return refused
-        scripted = self._scripted(caller, deployment)
+        with self.guards.in_flight(caller, ip) if caller != "bearer" else _no_bound() as busy:
+            if busy is not None:
+                return _refusal(busy)
+            forwarded = Call(**{**call.__dict__, "body": body})
+            with self._lock:
+                self.backend_calls.append(forwarded)
+                self.backend_in_flight += 1
+                self.backend_max_in_flight = max(self.backend_max_in_flight, self.backend_in_flight)
+            try:
+                if self.backend_delay_s:
+                    time.sleep(self.backend_delay_s)
+                return self._backend(forwarded, body, v1, counter)
+            finally:
+                with self._lock:
+                    self.backend_in_flight -= 1
+
+    def _guarded(self, guarded: Any, ip: str) -> Response | None:
+        """The policy's inbound before the token limit: calls per minute, the class window, then the guards."""
+        rate = self.guards.rate_refusal(guarded.caller, ip, self.clock())
+        if rate is not None:
+            return _refusal(rate)
+        outside = self._outside_window(guarded.caller)
+        if outside is not None:
+            return outside
+        refusal = self.guards.refusal(guarded)
+        return None if refusal is None else _refusal(refusal)
+
+    def _backend(self, call: Call, body: dict[str, Any], v1: bool, counter: str | None = None) -> Response:
+        """Azure OpenAI's answer to a call the gateway passed on."""
+        if call.method != "POST":
+            return self._read(call)
+        scripted = self._scripted(call.caller, call.deployment)
         if scripted is not None:
             return _json(scripted)
-        model = self.deployments.get(deployment)
+        model = self.deployments.get(call.deployment)
         if model is None:
             return _json(azure_error(404, "DeploymentNotFound", DEPLOYMENT_NOT_FOUND))
-        too_old = _too_old(model, api_version) if not v1 else None
+        too_old = _too_old(model, call.api_version) if not v1 else None
         if too_old:
             return _json(azure_error(400, "BadRequest", too_old))
-        is_embedding = "embedding" in model
-        if (op == "embeddings") != is_embedding:
+        op = call.op
+        if (op == "embeddings") != ("embedding" in model):
             operation = "embeddings" if op == "embeddings" else "chatCompletion"
             return _json(
                 azure_error(
@@ -385,24 +477,88 @@ class FakeGateway(CountsInFlight):
                     "different model and try again.",
                 )
             )
+        written = _written(body, self.completion_tokens)
         if op == "embeddings":
             answer = _embedding(model, body)
         elif op == "responses":
-            answer = _response(model, body)
+            answer = _response(model, body, written, len(self.stored))
+            if body.get("store", True):  # Azure keeps a response unless told not to
+                with self._lock:
+                    self.stored[answer["id"]] = answer
         else:
-            answer = _chat(model, body)
-        usage = answer["usage"]
-        self._count(caller, int(usage["total_tokens"]))
+            answer = _chat(model, body, written)
+        self._count(counter or call.caller, int(answer["usage"]["total_tokens"]))
         if op == "chat/completions" and body.get("stream"):
             response = _stream(
                 answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))
             )
         else:
             response = _json(Scripted(200, answer))
-        if self._limits(caller) is not None:
+        if self._limits(call.caller) is not None:
             # The token-limit policy's tokens-consumed-header-name (components/policies/openai-gateway.xml).
-            response.headers[TOKENS_CONSUMED_HEADER] = str(usage["total_tokens"])
+            response.headers[TOKENS_CONSUMED_HEADER] = str(answer["usage"]["total_tokens"])
         return response
+
+    def _read(self, call: Call) -> Response:
+        """GET /v1/models, and GET or DELETE of a stored response (whoever created it: the account is shared)."""
+        if call.op == "models":
+            data = [
+                {"id": name, "object": "model", "created": 1767225600, "owned_by": "system"}
+                for name in self.deployments
+            ]
+            return _json(Scripted(200, {"object": "list", "data": data}))
+        response_id = call.path.rsplit("/", 1)[-1]
+        with self._lock:
+            stored = self.stored.get(response_id)
+            if stored is not None and call.method == "DELETE":
+                del self.stored[response_id]
+        if stored is None:
+            return _json(azure_error(404, "not_found", f"Response with id '{response_id}' not found."))
+        if call.method == "DELETE":
+            return _json(Scripted(200, {"id": response_id, "object": "response.deleted", "deleted": True}))
+        return _json(Scripted(200, stored))
+
+
+def _raw_path(request: Request) -> str:
+    """The path as the client sent it, percent-encoding kept (what API Management matches and the policy reads as
+    context.Request.OriginalUrl.Path)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+    return str(raw).split("?", 1)[0]
+
+
+def _operation(method: str, raw_path: str) -> tuple[bool, str, dict[str, str]] | None:
+    """(v1, op, path parameters) of the declared operation a request lands on, or None."""
+    if method == "POST":
+        match = PATH_RE.match(raw_path)
+        if match is None:
+            return None
+        params = {"deployment-id": match["deployment"]} if match["deployment"] else {}
+        return bool(match["v1"]), match["op"] or match["op2"], params
+    if method == "GET" and raw_path == MODELS_PATH:
+        return True, "models", {}
+    match = READ_RE.match(raw_path)
+    if method in ("GET", "DELETE") and match is not None:
+        return bool(match["v1"]), "responses", {"response-id": match["response"]}
+    return None
+
+
+@contextmanager
+def _no_bound() -> Iterator[Refusal | None]:
+    yield None
+
+
+def _refusal(refusal: Refusal) -> Response:
+    return _json(Scripted(refusal.status, refusal.body, dict(refusal.headers)))
+
+
+def _written(body: dict[str, Any], natural: int) -> int:
+    """Output tokens the model writes: what it would, or fewer when the call caps its output."""
+    caps = [
+        body[name]
+        for name in ("max_tokens", "max_completion_tokens", "max_output_tokens")
+        if isinstance(body.get(name), int)
+    ]
+    return min([natural, *caps])
 
 
 def _too_old(model: str, api_version: str | None) -> str | None:
@@ -461,7 +617,7 @@ def _json(answer: Scripted) -> Response:
     )
 
 
-def _chat(model: str, body: dict[str, Any]) -> dict[str, Any]:
+def _chat(model: str, body: dict[str, Any], written: int = 2) -> dict[str, Any]:
     prompt_tokens = 13
     filters = {
         category: {"filtered": False, "severity": "safe"}
@@ -485,8 +641,8 @@ def _chat(model: str, body: dict[str, Any]) -> dict[str, Any]:
         ],
         "usage": {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": 2,
-            "total_tokens": prompt_tokens + 2,
+            "completion_tokens": written,
+            "total_tokens": prompt_tokens + written,
             "completion_tokens_details": {"reasoning_tokens": 0, "accepted_prediction_tokens": 0},
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         },
@@ -507,10 +663,10 @@ def _embedding(model: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _response(model: str, body: dict[str, Any]) -> dict[str, Any]:
+def _response(model: str, body: dict[str, Any], written: int = 2, serial: int = 0) -> dict[str, Any]:
     """A Responses API answer (object "response") with its usage in input/output tokens."""
     return {
-        "id": "resp_0123456789abcdef",
+        "id": f"resp_0123456789abcdef{serial:04d}",
         "object": "response",
         "created_at": 1767225600,
         "status": "completed",
@@ -529,8 +685,8 @@ def _response(model: str, body: dict[str, Any]) -> dict[str, Any]:
         "tools": [],
         "usage": {
             "input_tokens": 13,
-            "output_tokens": 2,
-            "total_tokens": 15,
+            "output_tokens": written,
+            "total_tokens": 13 + written,
             "input_tokens_details": {"cached_tokens": 0},
             "output_tokens_details": {"reasoning_tokens": 0},
         },

@@ -50,8 +50,9 @@ def class_csv(tmp_path: Path) -> Path:
 
 
 def test_roster_import_dry_run_then_write_on_the_only_stack(
-    project: Path, class_csv: Path, no_pulumi: None
+    project: Path, class_csv: Path, no_pulumi: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("LABCTL_STACK")  # the stack the project folder's only stack file names
     before = (project / "Pulumi.dev.yaml").read_bytes()
     result = invoke("roster", "import", str(class_csv), "--dry-run", "--project-dir", str(project))
     assert result.exit_code == EXIT_OK, result.output
@@ -62,7 +63,7 @@ def test_roster_import_dry_run_then_write_on_the_only_stack(
     assert "Dry run: Pulumi.dev.yaml was not changed." in result.output
     assert (project / "Pulumi.dev.yaml").read_bytes() == before
 
-    result = invoke("roster", "import", str(class_csv), "--replace", "--project-dir", str(project))
+    result = invoke("roster", "import", str(class_csv), "--replace", "--yes", "--project-dir", str(project))
     assert result.exit_code == EXIT_OK, result.output
     assert [p["name"] for p in participants(project)] == ["jose-alvarez", "ana-garcia"]
     assert "pulumi up --stack dev" in result.output

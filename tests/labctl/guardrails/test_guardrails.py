@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import inspect
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -26,6 +27,7 @@ import components.content_filter as content_filter
 import components.gateway_backends as gateway_backends
 import components.monitoring as monitoring
 import components.openai_account as openai_account
+from components.gateway_guards import GatewayGuards
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
 from labctl.cli import app
 from labctl.errors import EXIT_CONFIG
@@ -47,9 +49,13 @@ from stacks.catalog import OPENAI_USER, Role
 TODAY = dt.date(2026, 11, 1)
 OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
 POLICY_ONLY_BASE = """<policies><inbound><base />
+<rate-limit-by-key calls="60" renewal-period="60" counter-key="@(context.Subscription.Id)" />
+<set-variable name="lab-max-output-tokens" value="500" />
+<set-body>@(context.Variables["lab-max-output-tokens"])</set-body>
 <azure-openai-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100" estimate-prompt-tokens="true" />
 <set-backend-service backend-id="azure-openai" /></inbound>
-<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+<backend><limit-concurrency key="@(context.Subscription.Id)" max-count="4"><forward-request /></limit-concurrency>
+</backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
 
 
 def _violations(plan: Plan, today: dt.date = TODAY) -> dict[str, list[str]]:
@@ -75,7 +81,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 22
+    assert len(RULES_BY_ID) == len(RULES) == 27
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -119,6 +125,28 @@ def _diagnostic_properties(**changes: Any) -> Callable[[pytest.MonkeyPatch], Non
 
 
 _BIG_BODY = {"headers": [], "body": {"bytes": 8192}}
+
+
+def _policy_edited(edit: Callable[[str], str]) -> Callable[[pytest.MonkeyPatch], None]:
+    """The API policy as a pull request could change it: the rendered document, edited."""
+    real = ai_gateway.apimanagement.ApiPolicy
+
+    def edited(*args: Any, **kwargs: Any) -> Any:
+        return real(*args, **{**kwargs, "value": edit(kwargs["value"])})
+
+    return lambda mp: mp.setattr(ai_gateway.apimanagement, "ApiPolicy", edited)
+
+
+def _caps_fragment_emptied(mp: pytest.MonkeyPatch) -> None:
+    """guards/participant-caps.xml emptied: nothing holds the cap the rest of the policy reads."""
+    import tempfile
+    from pathlib import Path
+
+    from components import gateway_guards
+
+    empty = Path(tempfile.mkdtemp()) / "participant-caps.xml"
+    empty.write_text("<fragment />", encoding="utf-8")
+    mp.setattr(gateway_guards, "PARTICIPANT_CAPS", empty)
 
 
 def _developer_tier(mp: pytest.MonkeyPatch) -> None:
@@ -191,6 +219,36 @@ def _capacities_as_weights(mp: pytest.MonkeyPatch) -> None:
 
 
 VIOLATING_STACKS: dict[str, Breaks] = {
+    "gateway-output-cap": Breaks(
+        {}, _caps_fragment_emptied, (("gateway-api-policy", "calls have no output cap"),)
+    ),
+    "gateway-concurrency-bound": Breaks(
+        {},
+        _policy_edited(lambda x: re.sub(r"</?limit-concurrency[^>]*>", "", x)),
+        (("gateway-api-policy", "calls in flight per key are not bounded"),),
+    ),
+    "gateway-call-rate": Breaks(
+        {},
+        _policy_edited(lambda x: re.sub(r"<rate-limit-by-key[^>]*/>", "", x)),
+        (("gateway-api-policy", "calls per minute per key are not bounded"),),
+    ),
+    "gateway-counters-per-key": Breaks(
+        {},
+        _policy_edited(
+            lambda x: x.replace(
+                'key="@(context.Subscription.Id)" max-count', 'key="@(context.Request.IpAddress)" max-count'
+            )
+        ),
+        (("gateway-api-policy", "<limit-concurrency> counts by key='@(context.Request.IpAddress)'"),),
+    ),
+    "gateway-product-no-self-service": Breaks(
+        {},
+        _edited(ai_gateway.apimanagement, "Product", approval_required=False, subscriptions_limit=None),
+        (
+            ("gateway-product", "approvalRequired is not true"),
+            ("gateway-product", "subscriptionsLimit is not set"),
+        ),
+    ),
     "backend-pool-values-in-range": Breaks(
         _SPREAD,
         _capacities_as_weights,
@@ -393,7 +451,10 @@ def test_raw_policy_expressions_are_not_xml_errors():
 
 
 def test_raw_policy_expressions_in_a_planned_stack_pass(plan_with, monkeypatch):
-    limited = GatewayPolicyArgs(token_limits=TokenLimits(tokens_per_minute=100))
+    limited = GatewayPolicyArgs(
+        token_limits=TokenLimits(tokens_per_minute=100),
+        guards=GatewayGuards(deployments=("chat", "embeddings")),
+    )
     raw = render_policy(limited).replace("<base />", RAW_EXPRESSIONS, 1)
     _override(monkeypatch, ai_gateway.apimanagement, "ApiPolicy", value=raw)
     assert _violations(plan_with()) == {}
@@ -414,7 +475,11 @@ def test_api_without_any_policy(plan_with, monkeypatch):
 def test_consumption_gateway_has_no_logs_to_send(plan_with):
     # Consumption has no token limit policy: the limits are refused in config, and the advisory rule says why it matters.
     plan = plan_with(gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
-    assert _violations(plan) == {"participant-token-limits": ["gateway-api-policy"]}
+    # Nor rate-limit-by-key: calls per key cannot be bounded there, and the mandatory rule says so.
+    assert _violations(plan) == {
+        "participant-token-limits": ["gateway-api-policy"],
+        "gateway-call-rate": ["gateway-api-policy"],
+    }
 
 
 def test_account_diagnostics_that_send_no_logs(plan_with, monkeypatch):
@@ -565,3 +630,21 @@ def test_check_without_a_budget_passes_on_a_student_offer(tmp_path):
 
     # The lab's rules, policy-expressions and the offer's budget rule.
     assert f"All {len(RULES) + 2} guardrails pass" in result.output
+
+
+def test_an_account_without_disable_local_auth_keeps_its_keys_and_is_a_violation(dev_plan):
+    """Left out, `disableLocalAuth` is not `true`: the account's API keys work and bypass the gateway. Azure's own
+    built-in policy flags the same (`disableLocalAuth` notEquals true: Azure/azure-policy, built-in-policies/
+    policyDefinitions/Azure Ai Services/DisableLocalAuth_Audit.json)."""
+    snapshot = copy.deepcopy(dev_plan.snapshot())
+    account = next(
+        r
+        for r in snapshot["deployment"]["resources"]
+        if r["type"] == "azure-native:cognitiveservices:Account"
+    )
+    del account["inputs"]["properties"]["disableLocalAuth"]
+    violations = evaluate(from_snapshot(snapshot), today=TODAY)
+    assert [(v.rule.id, v.resource_name) for v in violations] == [
+        ("account-local-auth-disabled", "openai-account")
+    ]
+    assert "properties.disableLocalAuth is null" in violations[0].message

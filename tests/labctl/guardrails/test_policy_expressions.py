@@ -110,8 +110,8 @@ def _plant(policy: str, old: str, new: str) -> str:
 def test_a_syntax_error_names_the_policy_the_expression_and_the_problem(dev_plan):
     broken = _plant(
         _dev_policy(dev_plan),
-        'counter-key="@(context.Subscription.Id)"',
-        'counter-key="@(context.Subscription.Id +)"',
+        'counter-key="@(context.Subscription.Id)" tokens-per-minute',
+        'counter-key="@(context.Subscription.Id +)" tokens-per-minute',
     )
     problems = check_policy_expressions(broken, "openai-api-policy")
     assert len(problems) == 1

@@ -71,6 +71,15 @@ def test_only_the_labs_own_soft_deleted_resources_are_matched(arm, fake_credenti
             "rg-aoai-lab-dev2",
             tags={**LAB_TAGS, "pulumi-stack": "dev2"},
         ),
+        # A stack whose name begins with the lab's (`dev-teams`): its word is no suffix, its suffix no region.
+        Deleted(
+            "account",
+            "aoai-lab-dev-teams-k3m9p",
+            "eastus2",
+            "rg-aoai-lab-dev-teams",
+            tags={**LAB_TAGS, "pulumi-stack": "dev-teams"},
+        ),
+        Deleted("account", "aoai-lab-dev-teams-k3m9p-swedencentral", "swedencentral", "rg-x", tags=None),
         # The lab's name pattern, but someone else's tags or no tags: never purged.
         Deleted("account", "aoai-lab-dev-zz999", "eastus2", "rg-other", tags={"pulumi-project": "other"}),
         Deleted("account", "aoai-lab-dev-aa111", "eastus2", "rg-other", tags=None),

@@ -402,7 +402,7 @@ def test_a_key_echoed_in_an_error_body_is_never_printed(gateway, outputs, tmp_pa
     assert secret not in text
 
 
-def test_cli_timeout_is_honoured(fake_azure, tmp_path):
+def test_cli_timeout_is_honoured_and_no_answer_at_all_exits_4(fake_azure, tmp_path):
     # The gateway answers after 3 s; with --timeout 1 (and no retries) every call is reported as timed out,
     # instead of succeeding late.
     FakeGateway(
@@ -421,8 +421,10 @@ def test_cli_timeout_is_honoured(fake_azure, tmp_path):
         env={"COLUMNS": "200"},
     )
 
-    assert result.exit_code == 1, result.output
+    # Not one call got an answer: the lab could not be checked (4), not "a call failed" (1).
+    assert result.exit_code == EXIT_AZURE, result.output
     assert "0/2 calls succeeded" in result.output
+    assert "No call got an answer" in result.output
     assert "timed out" in result.output and "no answer within --timeout" in " ".join(result.output.split())
 
 

@@ -3,7 +3,6 @@ the wrong shape named precisely, a 200 that is not an answer blamed on what answ
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,29 @@ from labctl.cli import app
 from labctl.lifecycle.smoke import render_results, run_smoke
 from labctl.project import PROJECT_DIR
 from stacks.outputs import LabOutputs, OutputsError
-from tests.labctl.lifecycle.test_smoke import KEYS, gateway, outputs, stack_outputs  # noqa: F401
-from tests.support.fake_gateway import Scripted, azure_error
+from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs
+from tests.support.fake_gateway import FakeGateway, Scripted, azure_error
 
 KEY = KEYS["student01"]
 
 
-def test_an_error_code_that_echoes_the_key_is_scrubbed(gateway, outputs):  # noqa: F811
+@pytest.fixture
+def gateway(fake_azure) -> FakeGateway:
+    """The smoke tests' fake gateway (the same as test_smoke.py's, declared here: no fixture crosses modules)."""
+    return FakeGateway(
+        server=fake_azure.server,
+        keys={key: name for name, key in KEYS.items()},
+        deployments=dict(DEPLOYMENTS),
+        bearer_tokens={"fake-arm-token"},
+    ).install()
+
+
+@pytest.fixture
+def outputs(fake_azure) -> LabOutputs:
+    return LabOutputs.parse(stack_outputs(fake_azure.base_url))
+
+
+def test_an_error_code_that_echoes_the_key_is_scrubbed(gateway, outputs):
     gateway.fail_next(
         azure_error(401, f"InvalidKey:{KEY}", f"Access denied for key {KEY}"), caller="student01"
     )
@@ -33,7 +48,7 @@ def test_an_error_code_that_echoes_the_key_is_scrubbed(gateway, outputs):  # noq
     assert KEY not in text and "InvalidKey:***" in text
 
 
-def test_a_200_that_is_not_an_answer_is_not_blamed_on_the_client(gateway, outputs):  # noqa: F811
+def test_a_200_that_is_not_an_answer_is_not_blamed_on_the_client(gateway, outputs):
     gateway.fail_next(Scripted(200, {"status": "ok"}), caller="student01", deployment="chat")
     results = run_smoke(outputs)
     bad = next(r for r in results if r.probe.caller == "student01" and r.probe.deployment == "chat")
@@ -43,7 +58,7 @@ def test_a_200_that_is_not_an_answer_is_not_blamed_on_the_client(gateway, output
     assert "proxy" in (bad.hint or "")
 
 
-def test_an_html_page_with_200_is_an_unusable_answer(gateway, outputs, fake_azure):  # noqa: F811
+def test_an_html_page_with_200_is_an_unusable_answer(gateway, outputs, fake_azure):
     fake_azure.server.expect_oneshot_request("/openai/deployments/chat/chat/completions").respond_with_data(
         "<html><title>Sign in</title></html>", content_type="text/html"
     )
@@ -52,7 +67,7 @@ def test_an_html_page_with_200_is_an_unusable_answer(gateway, outputs, fake_azur
     assert len(bad) == 1 and bad[0].status == 200 and bad[0].cause == "unusable answer"
 
 
-def test_user_text_is_never_markup(gateway, fake_azure):  # noqa: F811
+def test_user_text_is_never_markup(gateway, fake_azure):
     # Participant and deployment names come from the outputs file.
     keys = {"[/x]": KEY, "[ta] maria": KEYS["student02"]}
     gateway.keys = {key: name for name, key in keys.items()}
@@ -105,11 +120,12 @@ def test_outputs_json_is_ignored_by_git() -> None:
     # The docs tell users to write it; it holds every participant's key.
     ignored = (PROJECT_DIR / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "outputs.json" in ignored
-    assert json.dumps(ignored)  # a plain list of patterns
+    # ...and no later pattern brings it back (`!outputs.json`, `!*.json`).
+    assert not [line for line in ignored if line.startswith("!") and "json" in line]
 
 
 @pytest.mark.timeout(60)
-def test_a_round_of_calls_ends_at_its_deadline(gateway, outputs):  # noqa: F811
+def test_a_round_of_calls_ends_at_its_deadline(gateway, outputs):
     import time
 
     gateway.delay_s = 1.5

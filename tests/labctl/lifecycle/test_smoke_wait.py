@@ -8,8 +8,19 @@ from typer.testing import CliRunner
 from labctl.cli import app
 from labctl.lifecycle import smoke_wait
 from labctl.lifecycle.smoke import Probe, ProbeResult
-from tests.labctl.lifecycle.test_smoke import gateway, stack_outputs, write_outputs  # noqa: F401
-from tests.support.fake_gateway import PERMISSION_DENIED, azure_error, rate_limited
+from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs, write_outputs
+from tests.support.fake_gateway import PERMISSION_DENIED, FakeGateway, azure_error, rate_limited
+
+
+@pytest.fixture
+def gateway(fake_azure) -> FakeGateway:
+    """The smoke tests' fake gateway (the same as test_smoke.py's, declared here: no fixture crosses modules)."""
+    return FakeGateway(
+        server=fake_azure.server,
+        keys={key: name for name, key in KEYS.items()},
+        deployments=dict(DEPLOYMENTS),
+        bearer_tokens={"fake-arm-token"},
+    ).install()
 
 
 def _result(cause: str | None) -> ProbeResult:
@@ -72,7 +83,7 @@ def test_a_failure_time_does_not_fix_ends_the_wait():
     assert len(calls) == 1 and clock.sleeps == [] and not outcome.still_propagating
 
 
-def test_cli_waits_for_the_gateway_role(gateway, fake_azure, tmp_path, monkeypatch):  # noqa: F811
+def test_cli_waits_for_the_gateway_role(gateway, fake_azure, tmp_path, monkeypatch):
     monkeypatch.setattr(smoke_wait, "DEFAULT_INTERVAL_S", 0.01)
     # The first round of chat calls meets a gateway identity without its role yet; the next round gets through.
     gateway.fail_next(azure_error(401, "PermissionDenied", PERMISSION_DENIED), deployment="chat", times=2)
@@ -90,7 +101,7 @@ def test_cli_waits_for_the_gateway_role(gateway, fake_azure, tmp_path, monkeypat
     assert len([c for c in gateway.calls if c.deployment == "chat"]) == 4 + 6
 
 
-def test_cli_wait_does_not_hide_a_real_failure(gateway, fake_azure, tmp_path, monkeypatch):  # noqa: F811
+def test_cli_wait_does_not_hide_a_real_failure(gateway, fake_azure, tmp_path, monkeypatch):
     monkeypatch.setattr(smoke_wait, "DEFAULT_INTERVAL_S", 0.01)
     gateway.fail_next(rate_limited(), deployment="chat", times=None)
     outputs_file = write_outputs(tmp_path / "outputs.json", stack_outputs(fake_azure.base_url))

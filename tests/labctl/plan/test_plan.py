@@ -134,16 +134,14 @@ def test_pulumi_up_entry_point_declares_the_lab():
 def test_only_azure_native_api_version_aliases_are_skipped():
     import pulumi
 
-    from labctl.plan.runtime import _is_api_version_alias
+    from labctl.plan.shortcuts import is_api_version_alias
 
-    assert _is_api_version_alias(pulumi.Alias(type_="azure-native:apimanagement/v20240501:Subscription"))
-    assert _is_api_version_alias(
-        pulumi.Alias(type_="azure-native:cognitiveservices/v20230501preview:Account")
-    )
+    assert is_api_version_alias(pulumi.Alias(type_="azure-native:apimanagement/v20240501:Subscription"))
+    assert is_api_version_alias(pulumi.Alias(type_="azure-native:cognitiveservices/v20230501preview:Account"))
     # Renames the project itself declares must still reach the engine.
-    assert not _is_api_version_alias(pulumi.Alias(name="old-gateway"))
-    assert not _is_api_version_alias(pulumi.Alias(type_="aoai-lab:components:Gateway"))
-    assert not _is_api_version_alias(
+    assert not is_api_version_alias(pulumi.Alias(name="old-gateway"))
+    assert not is_api_version_alias(pulumi.Alias(type_="aoai-lab:components:Gateway"))
+    assert not is_api_version_alias(
         pulumi.Alias(type_="azure-native:apimanagement/v20240501:Subscription", name="old")
     )
 

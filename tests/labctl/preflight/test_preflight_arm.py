@@ -313,6 +313,12 @@ def test_the_labs_own_deployments_are_read_in_the_pinned_region(arm, fake_creden
         account("aoai-lab-dev-old00", "swedencentral", "rg-aoai-lab-dev"),
         [deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 300)],
     )
+    # Stack `dev-teams`'s account, whose name begins with the lab's: not the lab's, its usage is not credited.
+    arm.deployed(
+        "rg-aoai-lab-dev",
+        account("aoai-lab-dev-teams-k3m9p", "eastus2", "rg-aoai-lab-dev"),
+        [deployment("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", 300)],
+    )
 
     data = _read(arm, ["eastus2", "eastus"], fake_credential, deployed=_deployed_lab())
 

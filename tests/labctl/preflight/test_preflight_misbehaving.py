@@ -14,37 +14,18 @@ import pytest
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from labctl.azure import signin
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_OK
-from labctl.preflight.subscription import needed_providers
-from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas
+from tests.support.fake_arm import SUBSCRIPTION, FakeArm
 from tests.support.fake_arm_misbehaving import LOGIN_PAGE, json_answer, raw_answer
-from tests.support.fake_arm_validation import FakeArmValidation, apim_sku
+from tests.support.preflight_arm import answer_first
 
 pytestmark = pytest.mark.timeout(90)
-REGIONS = ("eastus2", "eastus", "canadaeast", "swedencentral")
 
 
 @pytest.fixture
-def arm(fake_azure, monkeypatch, fake_credential) -> FakeArm:
-    validation = FakeArmValidation(fake_azure.server)
-    validation.providers = {ns.lower(): "Registered" for ns in needed_providers(with_budget=True)}
-    validation.apim_skus = [apim_sku("BasicV2", list(REGIONS))]
-    fake = FakeArm(fake_azure.server)
-    for region in REGIONS:
-        fake.region(region, catalog(), quotas())
-    monkeypatch.setattr(signin, "default_credential", lambda environment="public": fake_credential)
-    return fake
-
-
-def _path(region: str, what: str) -> str:
-    return f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.CognitiveServices/locations/{region}/{what}"
-
-
-def answer_first(arm: FakeArm, region: str, what: str, respond, times: int = 8) -> None:
-    for _ in range(times):
-        arm.server.expect_oneshot_request(_path(region, what)).respond_with_handler(respond)
+def arm(preflight_arm: FakeArm) -> FakeArm:
+    return preflight_arm
 
 
 def run(project: Path, arm: FakeArm, *args: str) -> tuple[object, float]:

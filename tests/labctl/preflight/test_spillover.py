@@ -17,7 +17,7 @@ def test_fills_the_primary_first_then_spills_over():
         lambda r, d, w: min(w, room.get((r, d), 0)),
     )
     assert s.allocations == {"eastus2": {"chat": 60, "embeddings": 50}, "swedencentral": {"chat": 90}}
-    assert s.complete
+    assert s.shortfall == {}
     assert s.location_config() == [
         {"region": "eastus2", "capacity": {"chat": 60, "embeddings": 50}},
         {"region": "swedencentral", "capacity": {"chat": 90}},

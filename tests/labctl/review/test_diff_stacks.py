@@ -1,6 +1,9 @@
 """`labctl diff` covers every stack file the change adds, modifies or deletes, one section per stack.
 
 One git repository: main has `dev` and `old-class`; the working tree adds `class-2026` and deletes `old-class`.
+The command runs three times (text, markdown, `--stack dev`); planning is the costly part and gives the same
+plans each time (same repository, same revisions), so each side of each stack is planned by the first run only and
+the later runs reuse it: they still open the base's worktree, pick the stacks and render their own report.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labctl.cli import app
+from labctl.review import revisions
 from tests.labctl.review.test_diff_git import _git, _new_repo
 
 
@@ -23,13 +27,25 @@ def run(tmp_path_factory: pytest.TempPathFactory):
     _git(repo, "commit", "--quiet", "-m", "dev and an old class")
     (repo / "Pulumi.old-class.yaml").unlink()
     shutil.copy(repo / "Pulumi.dev.yaml", repo / "Pulumi.class-2026.yaml")
-    text = CliRunner().invoke(app, ["diff", "--project-dir", str(repo), "--base", "main", "--exit-code"])
-    markdown = CliRunner().invoke(
-        app, ["diff", "--project-dir", str(repo), "--base", "main", "--format", "markdown"]
-    )
-    only_dev = CliRunner().invoke(
-        app, ["diff", "--project-dir", str(repo), "--base", "main", "--stack", "dev"]
-    )
+    planned: dict[tuple[str, str], revisions.StackSides] = {}
+    plan_pair = revisions._plan_pair
+
+    def plan_once(project_dir, base_dir, stack, base_label, code, tmp):
+        if (stack, base_label) not in planned:
+            planned[stack, base_label] = plan_pair(project_dir, base_dir, stack, base_label, code, tmp)
+        return planned[stack, base_label]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(revisions, "_plan_pair", plan_once)
+        text = CliRunner().invoke(app, ["diff", "--project-dir", str(repo), "--base", "main", "--exit-code"])
+        markdown = CliRunner().invoke(
+            app, ["diff", "--project-dir", str(repo), "--base", "main", "--format", "markdown"]
+        )
+        only_dev = CliRunner().invoke(
+            app, ["diff", "--project-dir", str(repo), "--base", "main", "--stack", "dev"]
+        )
+    # One base revision: three stacks, each planned (both sides) once.
+    assert sorted(stack for stack, _ in planned) == ["class-2026", "dev", "old-class"]
     return text, markdown, only_dev
 
 

@@ -73,6 +73,7 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
         ("delete", "monitoring-query-tokens-by-subscription-and-model"),
         ("update", "gateway-api"),
         ("update", "gateway-api-policy"),
+        ("update", "gateway-product"),  # no self-service subscriptions (issue 16)
         ("update", "gateway-sub-student01"),
         ("update", "gateway-sub-student02"),
         ("update", "monitoring-query-latency-by-operation"),

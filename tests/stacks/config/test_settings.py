@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from typing import Any
 
@@ -279,6 +278,7 @@ def test_pulumi_yaml_declares_every_simple_key_with_the_settings_default():
         "prices",
         "contentFilter",
         "foundryProjects",
+        "responses",
     }
     simple = [k for k in CONFIG_KEYS if k not in structured]
     assert sorted(declared) == sorted(simple)
@@ -312,12 +312,51 @@ def test_wrong_types_never_crash(raw_dev, key, value):
         assert any(f"aoai-lab:{key}" in p for p in exc.problems) or value in (None, ""), exc.problems
 
 
+# The wrong-type values a field may take: anything else must be refused with the entry's key.
+# (field, value given, value the settings hold)
+_ACCEPTED_IN_PEOPLE = [
+    # `name` is optional (the key falls back to the principal id): no name, or any text, is a name.
+    ("name", None, None),
+    ("name", "x", "x"),
+    ("name", "", ""),
+]
+_ACCEPTED_IN_DEPLOYMENTS = [
+    # Any text is a model name or version to config (model-facts warns about unknown ones at `labctl check`).
+    ("model", "x", "x"),
+    ("version", "x", "x"),
+    # minCapacity is optional, and 5 is below the capacity of 50.
+    ("minCapacity", None, None),
+    ("minCapacity", 5, 5),
+    # No fallback SKUs.
+    ("fallbackSkus", [], ()),
+]
+_ATTRIBUTES = {"principalId": "principal_id", "principalType": "principal_type", "roleSet": "role_set"}
+
+
+def _accepted_or_refused(
+    raw: dict[str, Any], section: str, field: str, value: Any, accepted: list[tuple[str, Any, Any]]
+) -> None:
+    """The value is either one the field takes (and arrives as expected) or refused naming this entry: a wrong
+    value silently accepted fails here."""
+    changed = _with(raw, f"{section}[0].{field}", value)
+    expected = next(
+        (held for f, given, held in accepted if f == field and type(given) is type(value) and given == value),
+        _DELETE,
+    )
+    if expected is _DELETE:
+        problems = _problems(changed)
+        assert any(p.startswith(f"aoai-lab:{section}[0].") for p in problems), problems
+        return
+    settings = load_settings(changed, resource_group_location="eastus2")
+    entry = getattr(settings, section)[0]
+    attribute = _ATTRIBUTES.get(field) or "".join("_" + c.lower() if c.isupper() else c for c in field)
+    assert getattr(entry, attribute) == expected
+
+
 @pytest.mark.parametrize("field", ["name", "principalId", "principalType", "roleSet"])
 @pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
 def test_wrong_types_in_people_never_crash(raw_dev, field, value):
-    raw = _with(raw_dev, f"people[0].{field}", value)
-    with contextlib.suppress(ConfigError):
-        load_settings(raw, resource_group_location="eastus2")
+    _accepted_or_refused(raw_dev, "people", field, value, _ACCEPTED_IN_PEOPLE)
 
 
 @pytest.mark.parametrize(
@@ -325,9 +364,7 @@ def test_wrong_types_in_people_never_crash(raw_dev, field, value):
 )
 @pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
 def test_wrong_types_in_deployments_never_crash(raw_dev, field, value):
-    raw = _with(raw_dev, f"deployments[0].{field}", value)
-    with contextlib.suppress(ConfigError):
-        load_settings(raw, resource_group_location="eastus2")
+    _accepted_or_refused(raw_dev, "deployments", field, value, _ACCEPTED_IN_DEPLOYMENTS)
 
 
 def test_people_whose_names_collide_in_resource_names(raw_dev):

@@ -1,0 +1,223 @@
+"""The gateway's guards per call, from the XML fragments in components/policies/guards/: calls per minute and calls
+in flight per key, no key in the URL, path parameters, the class's deployments only, output and `n` caps per call,
+and what the Responses API may do (store, background, server-side tools).
+
+What the gateway does is in the fragments; this module only fills their placeholders and puts them where the
+template's `<call-rate-guard />`, `<call-guards />` and `<guard-errors />` elements stand. A placeholder is a whole
+attribute value `${name}`, or a `${name}` inside the JSON text of a `<set-body>` (a refusal's message). Values are
+checked here (numbers, names of a known alphabet), and ElementTree escapes whatever it writes, so a value can never
+change the policy's structure.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GUARDS_DIR = Path(__file__).parent / "policies" / "guards"
+CALL_RATE = GUARDS_DIR / "call-rate.xml"
+CALL_GUARDS = GUARDS_DIR / "call-guards.xml"
+PARTICIPANT_CAPS = GUARDS_DIR / "participant-caps.xml"
+GUARD_ERRORS = GUARDS_DIR / "guard-errors.xml"
+# The `id`s on-error tells the refusals apart by (context.LastError.PolicyId).
+CALL_RATE_ID = "participant-call-rate"
+CONCURRENCY_ID = "participant-concurrency"
+# Where the fragments go in the template.
+SLOTS = {"call-rate-guard": CALL_RATE, "call-guards": CALL_GUARDS, "guard-errors": GUARD_ERRORS}
+CAPS_SLOT = "participant-caps"
+# rate-limit-by-key's renewal-period is at most 300 seconds; the lab counts per minute.
+RENEWAL_PERIOD_S = 60
+# Names that reach the policy as a comma-separated list: no comma, quote or markup can appear in them.
+_DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
+_TOOL_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SUBSCRIPTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+_TEXT_PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
+_ATTR_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9]*)\}$")
+
+
+class GuardTemplateError(ValueError):
+    """A fragment and the values do not fit together."""
+
+
+def _positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not {value!r}")
+
+
+@dataclass(frozen=True)
+class CallCaps:
+    """What one call may ask for: output tokens (max_tokens, max_completion_tokens, max_output_tokens) and `n`."""
+
+    max_output_tokens: int
+    max_choices: int = 1
+
+    def __post_init__(self) -> None:
+        _positive("max_output_tokens", self.max_output_tokens)
+        _positive("max_choices", self.max_choices)
+
+    def values(self) -> dict[str, str]:
+        return {"maxOutputTokens": str(self.max_output_tokens), "maxChoices": str(self.max_choices)}
+
+
+@dataclass(frozen=True)
+class ResponsesRules:
+    """What the Responses API may do on the gateway. Off by default: `store` would keep every response readable by
+    any key of the class, `background` needs `store`, and server-side tools are billed outside the token budget."""
+
+    store: bool = False
+    background: bool = False
+    # Tool types allowed in `tools`; `function` tools run on the caller's side and are billed in tokens.
+    tools: tuple[str, ...] = ("function",)
+
+    def __post_init__(self) -> None:
+        if self.background and not self.store:
+            raise ValueError("background responses need store: allow store too, or not background")
+        for tool in self.tools:
+            if not _TOOL_TYPE.fullmatch(tool):
+                raise ValueError(f"'{tool}' is not a tool type (lowercase letters, digits and '_')")
+        if not self.tools:
+            raise ValueError("list at least one tool type (function)")
+
+
+@dataclass(frozen=True)
+class GatewayGuards:
+    """Every limit per participant key that is not a token count."""
+
+    deployments: tuple[str, ...]
+    # None: no rate per key (API Management Consumption has no rate-limit-by-key; the guardrail says so).
+    calls_per_minute: int | None = 60
+    max_concurrent_calls: int = 4
+    caps: CallCaps = field(default_factory=lambda: CallCaps(max_output_tokens=4096))
+    # Participants (APIM subscription ids) whose caps differ from `caps`.
+    participant_caps: Mapping[str, CallCaps] = field(default_factory=dict)
+    responses: ResponsesRules = field(default_factory=ResponsesRules)
+
+    def __post_init__(self) -> None:
+        if self.calls_per_minute is not None:
+            _positive("calls_per_minute", self.calls_per_minute)
+        _positive("max_concurrent_calls", self.max_concurrent_calls)
+        if not self.deployments:
+            raise ValueError("list the class's deployments: a gateway without any refuses every model")
+        for name in self.deployments:
+            if not _DEPLOYMENT.fullmatch(name):
+                raise ValueError(f"'{name}' is not a deployment name the policy can list")
+        for sid in self.participant_caps:
+            if not _SUBSCRIPTION_ID.fullmatch(sid):
+                raise ValueError(f"'{sid}' is not a subscription id the policy can name")
+
+    def values(self) -> dict[str, str]:
+        return {
+            "callsPerMinute": str(self.calls_per_minute or ""),
+            "maxConcurrentCalls": str(self.max_concurrent_calls),
+            "allowedDeployments": ",".join(self.deployments),
+            "allowedTools": ",".join(self.responses.tools),
+            "deploymentList": ", ".join(self.deployments),
+            "toolList": ", ".join(self.responses.tools),
+            "allowStore": "true" if self.responses.store else "false",
+            "allowBackground": "true" if self.responses.background else "false",
+        }
+
+
+def fill(root: ET.Element, values: Mapping[str, str]) -> None:
+    """Fill `${name}` in attribute values (whole value) and in `<set-body>` text; an unknown name is an error."""
+
+    def value(name: str, where: str) -> str:
+        if name not in values:
+            raise GuardTemplateError(f"{where}: placeholder ${{{name}}} has no value")
+        return values[name]
+
+    for element in root.iter():
+        for attr, text in element.attrib.items():
+            match = _ATTR_PLACEHOLDER.match(text)
+            if match:
+                element.set(attr, value(match[1], f"<{element.tag} {attr}>"))
+            elif "${" in text:
+                raise GuardTemplateError(
+                    f"<{element.tag} {attr}>: a placeholder must be the whole attribute value"
+                )
+        if element.tag == "set-body" and element.text and "${" in element.text:
+            element.text = _TEXT_PLACEHOLDER.sub(lambda m: value(m[1], "<set-body>"), element.text)
+
+
+def _fragment(path: Path) -> list[ET.Element]:
+    root = ET.fromstring(path.read_text(encoding="utf-8"))
+    if root.tag != "fragment":
+        raise GuardTemplateError(f"{path.name}: a fragment's root is <fragment>")
+    return list(root)
+
+
+def _replace(parent: ET.Element, slot: ET.Element, elements: list[ET.Element]) -> None:
+    index = list(parent).index(slot)
+    parent.remove(slot)
+    for offset, element in enumerate(elements):
+        parent.insert(index + offset, element)
+
+
+def _caps_elements(guards: GatewayGuards) -> list[ET.Element]:
+    """One copy of participant-caps.xml for everyone, or a <choose> with one copy per group of participants whose
+    caps differ (the rest get `guards.caps`)."""
+    prototype = _fragment(PARTICIPANT_CAPS)
+
+    def copy_for(caps: CallCaps) -> list[ET.Element]:
+        elements = [copy.deepcopy(e) for e in prototype]
+        for element in elements:
+            fill(element, caps.values())
+        return elements
+
+    groups: dict[CallCaps, list[str]] = {}
+    for sid, caps in sorted(guards.participant_caps.items()):
+        if caps != guards.caps:
+            groups.setdefault(caps, []).append(sid)
+    if not groups:
+        return copy_for(guards.caps)
+    choose = ET.Element("choose")
+    for caps, ids in groups.items():
+        condition = "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
+        ET.SubElement(choose, "when", {"condition": condition}).extend(copy_for(caps))
+    ET.SubElement(choose, "otherwise").extend(copy_for(guards.caps))
+    return [choose]
+
+
+def _drop_answers_of(element: ET.Element, policy_id: str) -> None:
+    """Remove the on-error `<when>`s that answer the refusals of the policy `policy_id` (it is not in the policy)."""
+    for choose in element.iter("choose"):
+        for when in list(choose):
+            if f'"{policy_id}"' in when.get("condition", ""):
+                choose.remove(when)
+
+
+def expand_guards(root: ET.Element, guards: GatewayGuards | None) -> None:
+    """Put the guard fragments in their slots (or remove the slots, and unwrap <limit-concurrency>, when None)."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    slots = {tag: list(root.iter(tag)) for tag in (*SLOTS, CAPS_SLOT)}
+    for tag, found in slots.items():
+        if tag != CAPS_SLOT and len(found) != 1:
+            raise GuardTemplateError(f"the template must hold exactly one <{tag} /> element")
+    concurrency = [e for e in root.iter("limit-concurrency") if e.get("id") == CONCURRENCY_ID]
+    if len(concurrency) != 1:
+        raise GuardTemplateError(f'the template must hold one <limit-concurrency id="{CONCURRENCY_ID}">')
+    if guards is None:
+        for tag in SLOTS:
+            slot = slots[tag][0]
+            _replace(parents[slot], slot, [])
+        _replace(parents[concurrency[0]], concurrency[0], list(concurrency[0]))
+        return
+    values = guards.values()
+    fill(concurrency[0], values)
+    for tag, path in SLOTS.items():
+        slot = slots[tag][0]
+        elements = [] if tag == "call-rate-guard" and guards.calls_per_minute is None else _fragment(path)
+        for element in elements:
+            if guards.calls_per_minute is None:
+                _drop_answers_of(element, CALL_RATE_ID)
+            fill(element, values)
+        _replace(parents[slot], slot, elements)
+    caps_slots = list(root.iter(CAPS_SLOT))
+    if len(caps_slots) != 1:
+        raise GuardTemplateError(f"call-guards.xml must hold exactly one <{CAPS_SLOT} /> element")
+    parents = {child: parent for parent in root.iter() for child in parent}
+    _replace(parents[caps_slots[0]], caps_slots[0], _caps_elements(guards))
