@@ -45,6 +45,7 @@ def test_every_route_with_one_participant_key_on_both_apis(gateway, fake_azure):
             ("/openai/responses", "2025-04-01-preview", False),
             ("/openai/v1/embeddings", None, False),
             ("/openai/deployments/embeddings/embeddings", "2025-04-01-preview", False),
+            ("/openai/v1/models", None, False),
         ]
     )
     assert {c.caller for c in gateway.calls} == {"student01"}
