@@ -4,19 +4,31 @@ the real openai SDK, and fails a POST the gateway's token limit did not count.""
 
 from __future__ import annotations
 
+import pytest
+
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
 from labctl.lifecycle.smoke_routes import run_routes
 from stacks.outputs import LabOutputs
-from tests.labctl.lifecycle.test_smoke import KEYS, gateway, stack_outputs  # noqa: F401  (fixture)
+from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs
+from tests.support.fake_gateway import FakeGateway
 
 LIMITED = {name: {"tokensPerMinute": 10_000} for name in KEYS}
+
+
+@pytest.fixture
+def gateway(fake_azure) -> FakeGateway:
+    return FakeGateway(
+        server=fake_azure.server,
+        keys={key: name for name, key in KEYS.items()},
+        deployments=dict(DEPLOYMENTS),
+    ).install()
 
 
 def _outputs(fake_azure, limits=LIMITED) -> LabOutputs:
     return LabOutputs.parse({**stack_outputs(fake_azure.base_url), "participantLimits": limits})
 
 
-def test_every_route_with_one_participant_key_on_both_apis(gateway, fake_azure):  # noqa: F811
+def test_every_route_with_one_participant_key_on_both_apis(gateway, fake_azure):
     gateway.enforce_policy(
         render_policy(GatewayPolicyArgs(token_limits=TokenLimits(tokens_per_minute=10_000)))
     )
@@ -52,7 +64,7 @@ def test_every_route_with_one_participant_key_on_both_apis(gateway, fake_azure):
     assert [r.tokens for r in results if r.probe.kind.startswith("embeddings")] == [4, 4]
 
 
-def test_a_post_the_gateway_did_not_count_fails(gateway, fake_azure):  # noqa: F811
+def test_a_post_the_gateway_did_not_count_fails(gateway, fake_azure):
     # The outputs promise a token limit, but the gateway answers without counting (no tokens-consumed header):
     # a policy that lost its azure-openai-token-limit, or one that skips some routes.
     results = run_routes(_outputs(fake_azure))
@@ -62,6 +74,6 @@ def test_a_post_the_gateway_did_not_count_fails(gateway, fake_azure):  # noqa: F
     assert [r.ok for r in results if r.probe.kind.startswith("models")] == [True]
 
 
-def test_without_limits_in_the_outputs_nothing_is_expected_to_be_counted(gateway, fake_azure):  # noqa: F811
+def test_without_limits_in_the_outputs_nothing_is_expected_to_be_counted(gateway, fake_azure):
     results = run_routes(_outputs(fake_azure, limits={}))
     assert all(r.ok for r in results)
