@@ -101,6 +101,7 @@ def _root(
 
 def _register() -> None:
     from labctl.classroom import command as classroom
+    from labctl.classroom import handout_command
     from labctl.guardrails import command as guardrails
     from labctl.lifecycle import command as lifecycle
     from labctl.plan import command as plan
@@ -116,7 +117,7 @@ def _register() -> None:
     app.command("purge", epilog=EXIT_CODES_HELP)(lifecycle.purge)
     app.command("down", epilog=EXIT_CODES_HELP)(lifecycle.down)
     app.add_typer(classroom.roster_app, name="roster")
-    app.command("handout", epilog=EXIT_CODES_HELP)(classroom.handout)
+    app.command("handout", epilog=EXIT_CODES_HELP)(handout_command.handout)
     app.add_typer(classroom.participant_app, name="participant")
     app.add_typer(classroom.class_app, name="class")
     app.command("usage", epilog=EXIT_CODES_HELP)(classroom.usage)

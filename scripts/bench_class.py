@@ -3,10 +3,13 @@
 - `labctl handout` for 200 participants (md, owner-only files, plus .env each): under 2 s
 - `labctl usage` over 30 participants x 7 days of fixture rows, against the fake Log Analytics endpoint over
   loopback HTTPS with the real LogsQueryClient (query, report, table): under 3 s
+- `labctl handout --format eml` for 30 participants (Spanish e-mail drafts, text + HTML + .env each): under 3 s
+- `labctl handout --send` of 30 handouts to a real SMTP server on loopback (aiosmtpd; STARTTLS, AUTH, one
+  connection, the state file written and synced after each message): under 8 s
 Each runs the command in-process (typer's CliRunner), from stack choice to output; Python's start-up is not
 counted.
 
-    uv run python scripts/bench_class.py [--rows 1000] [--handouts 200] [--participants 30] [--calls-per-day 50] [--runs 3]
+    uv run python scripts/bench_class.py [--rows 1000] [--handouts 200] [--participants 30] [--calls-per-day 50] [--mails 30] [--runs 3]
 """
 
 from __future__ import annotations
@@ -183,6 +186,62 @@ def bench_usage(work: Path, participants: int, calls_per_day: int, runs: int) ->
     return ok
 
 
+def _mail_outputs(work: Path, count: int) -> Path:
+    outputs = work / "mail-outputs.json"
+    data = {
+        "gatewayRoot": "https://gw.azure-api.net",
+        "deployments": {"chat": {"model": "gpt-5-mini"}, "embeddings": {"model": "text-embedding-3-small"}},
+        "participantKeys": {f"student{i:03d}": f"key-{i:04d}-{'x' * 31}" for i in range(count)},
+        "expiresOn": "2026-12-18",
+        "stack": "bench",
+    }
+    outputs.write_text(json.dumps(data), encoding="utf-8")
+    return outputs
+
+
+def bench_eml(work: Path, count: int, runs: int) -> bool:
+    project = _project(work, count)
+    outputs = _mail_outputs(work, count)
+    out = work / "drafts"
+
+    def once() -> None:
+        _invoke("handout", "-o", str(out), "-f", "eml", "--outputs", str(outputs), "--stack", "bench",
+                "--project-dir", str(project))  # fmt: skip
+        assert len(list(out.glob("*.eml"))) == count
+
+    return report(f"labctl handout --format eml, {count} e-mail drafts (es)", timed(runs, once), 3.0)
+
+
+def bench_send_smtp(work: Path, count: int, runs: int) -> bool:
+    from tests.support.fake_smtp import PASSWORD, USER, start
+
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    ca = trustme.CA()
+    ca_file = work / "smtp-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    os.environ["SSL_CERT_FILE"] = str(ca_file)
+    os.environ["LABCTL_SMTP_PASSWORD"] = PASSWORD
+    project = _project(work, count)
+    outputs = _mail_outputs(work, count)
+    controller, server = start(ca)
+    folders = iter(range(runs))
+    try:
+
+        def once() -> None:
+            out = work / f"sent-{next(folders)}"  # a new folder each run: the state file would skip everyone
+            _invoke("handout", "--send", "-o", str(out), "--outputs", str(outputs), "--stack", "bench",
+                    "--project-dir", str(project), "--smtp-host", "localhost", "--smtp-port", str(server.port),
+                    "--smtp-user", USER, "--from", USER)  # fmt: skip
+
+        ok = report(
+            f"labctl handout --send, {count} e-mails to loopback SMTP (STARTTLS)", timed(runs, once), 5.0
+        )
+        assert len(server.mailbox.received) == count * runs
+    finally:
+        controller.stop()
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -191,6 +250,7 @@ def main() -> int:
     parser.add_argument("--handouts", type=int, default=200)
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=50)
+    parser.add_argument("--mails", type=int, default=30)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-class-"))
@@ -199,6 +259,8 @@ def main() -> int:
             bench_roster(work, args.rows, args.runs),
             bench_handout(work, args.handouts, args.runs),
             bench_usage(work, args.participants, args.calls_per_day, args.runs),
+            bench_eml(work, args.mails, args.runs),
+            bench_send_smtp(work, args.mails, args.runs),
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)

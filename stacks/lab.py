@@ -300,6 +300,8 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         out.OPENAI_ENV: env,
         out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
         out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
+        out.STACK: pulumi.Output.from_input(settings.stack),
+        out.LAB_NAME: pulumi.Output.from_input(settings.name),
         # Every region of the lab, primary first, with its account and what is deployed there (purge, smoke).
         out.ACCOUNT_REGIONS: pulumi.Output.all(
             openai.account.name, *[r.account.account.name for r in regional]

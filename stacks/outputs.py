@@ -18,6 +18,8 @@ Keys:
   participantLimits ({participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or null for unlimited}).
   foundryProjects ({project: {endpoint, id}}, the Foundry projects students build agents in; {} on an OpenAI account),
   contentFilter ({name, deployments} of the lab's own content filter, or {}).
+  stack, labName  the stack and the lab (`lab` tag) the outputs belong to: `labctl handout` refuses the outputs of
+               another stack (an older deployment has neither; it cannot be checked).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ PARTICIPANT_LIMITS = "participantLimits"
 FOUNDRY_PROJECTS = "foundryProjects"
 # {name, deployments: [names that use it]}, or {} without one: the lab's own content filter.
 CONTENT_FILTER = "contentFilter"
+# The stack and lab name the outputs belong to (tools refuse another stack's outputs).
+STACK = "stack"
+LAB_NAME = "labName"
 
 SECRET_MASK = "[secret]"
 # What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
@@ -111,6 +116,9 @@ class LabOutputs:
     expires_on: str | None = None
     # {participant: {tokensPerMinute?, tokenQuota?, tokenQuotaPeriod?} or None (unlimited)}; empty for old stacks.
     participant_limits: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    # The stack and lab these outputs belong to; None for outputs of a deployment older than these keys.
+    stack: str | None = None
+    lab_name: str | None = None
 
     @property
     def v1_base_url(self) -> str | None:
@@ -163,11 +171,21 @@ class LabOutputs:
             expires_on=_text(data.get(EXPIRES_ON)),
             participant_limits=_limits(data.get(PARTICIPANT_LIMITS)),
             project_endpoints=_project_endpoints(data.get(FOUNDRY_PROJECTS)),
+            stack=_text(data.get(STACK)),
+            lab_name=_text(data.get(LAB_NAME)),
         )
 
 
 _URL_OUTPUTS = (GATEWAY_ROOT, GATEWAY_URL, ACCOUNT_ENDPOINT)
-_TEXT_OUTPUTS = (RESOURCE_GROUP, ACCOUNT_NAME, GATEWAY_NAME, WORKSPACE_CUSTOMER_ID, EXPIRES_ON)
+_TEXT_OUTPUTS = (
+    RESOURCE_GROUP,
+    ACCOUNT_NAME,
+    GATEWAY_NAME,
+    WORKSPACE_CUSTOMER_ID,
+    EXPIRES_ON,
+    STACK,
+    LAB_NAME,
+)
 
 
 def _check_types(data: Mapping[str, Any]) -> None:

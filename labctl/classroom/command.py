@@ -110,57 +110,6 @@ def roster_export(
     raise typer.Exit(run_roster_export(ctx, file, parse_delimiter(delimiter or ",")))
 
 
-class HandoutFormat(StrEnum):
-    md = "md"
-    html = "html"
-    csv = "csv"
-
-
-def handout(
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="DIR",
-            help="Folder for the handouts (created readable by you only). Required.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        # The first name of this option, kept so existing scripts keep working; -o/--output as everywhere else.
-        typer.Option("--out", hidden=True),
-    ] = None,
-    stack: StackOption = None,
-    fmt: Annotated[
-        HandoutFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            case_sensitive=False,
-            help="md or html: one page per student; csv: one row each.",
-        ),
-    ] = HandoutFormat.md,
-    outputs: OutputsOption = None,
-    project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
-) -> None:
-    """One private file per participant: endpoint, key, deployments, limits, class window, a Python snippet,
-    plus a .env. Keys go to the files only, never to the screen."""
-    from labctl.classroom.run import run_handout
-    from labctl.errors import UsageError
-
-    if output is not None and out is not None and output != out:
-        raise UsageError(f"--output {output} and --out {out} name two folders. Fix: give only --output DIR")
-    folder = output or out
-    if folder is None:
-        raise UsageError("no folder for the handouts. Fix: pass --output DIR (-o DIR), e.g. -o handouts/")
-    if str(folder) == "-":
-        raise UsageError("the handouts are one file per participant, not one report. Fix: pass --output DIR")
-    ctx = CommandContext.create(stack, project_dir)
-    raise typer.Exit(run_handout(ctx, folder, fmt.value, outputs))
-
-
 NowOption = Annotated[
     bool,
     typer.Option(

@@ -6,7 +6,6 @@ plain text, never as rich markup, and participant keys never reach the terminal.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,51 +127,11 @@ def run_roster_export(ctx: CommandContext, file: Path | None, delimiter: str = "
 # ---- handout ----
 
 
-def run_handout(ctx: CommandContext, out: Path, fmt: str, outputs_file: Path | None) -> int:
-    from labctl.classroom.handout import class_info, limits_of, students_from, write_handouts
-    from labctl.pulumi_cli import parse_outputs, read_stack_outputs
+def run_handout(ctx: CommandContext, options: Any) -> int:
+    """labctl/classroom/handout_run.py (options: HandoutOptions)."""
+    from labctl.classroom.handout_run import run_handout as run
 
-    doc = _document(ctx)
-    outputs = parse_outputs(read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir))
-    starts_on = _config_value(doc, "startsOn")
-    info = class_info(outputs, starts_on=str(starts_on) if starts_on else None)
-    if info.ends_on is None and _config_value(doc, "expiresOn"):
-        # Outputs of an older deployment: the stack file says when the class ends.
-        info = dataclasses.replace(info, ends_on=str(_config_value(doc, "expiresOn")))
-    participants = [plain(p) for p in doc.participants()]
-    students, missing = students_from(
-        participants, outputs.participant_keys, limits_of(_config_value(doc, "participantLimits"))
-    )
-    if not students:
-        raise LabctlError(
-            f"no participant of stack {ctx.stack} has a key in the outputs. Fix: add participants "
-            f"(`labctl roster import`) and run `pulumi up --stack {ctx.stack}`",
-            EXIT_PROBLEMS,
-        )
-    written = write_handouts(out, info, students, fmt)  # type: ignore[arg-type]
-    pages = "one CSV row each" if fmt == "csv" else f"one {fmt} page each"
-    _say(
-        ctx,
-        f"Wrote handouts for {len(students)} participant(s) of stack {ctx.stack} to {out}: {pages}, plus a .env.",
-    )
-    _say(
-        ctx, f"{len(written)} files, readable by you only. Send each to its student, then delete the folder."
-    )
-    suspended = [
-        p["name"] for p in participants if p.get("state") == "suspended" and p["name"] not in missing
-    ]
-    if suspended:
-        print_warning(
-            ctx.err_console, f"suspended (their keys are refused until resumed): {', '.join(suspended)}"
-        )
-    if missing:
-        print_warning(
-            ctx.err_console,
-            f"no key in the outputs yet for {', '.join(missing)} (added since the last `pulumi up`?): no handout. "
-            f"Fix: `pulumi up --stack {ctx.stack}`, then run this again",
-        )
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    return run(ctx, options)
 
 
 # ---- usage ----

@@ -1,8 +1,7 @@
 """The typed sections of a stack's config (keys under `aoai-lab:`, camelCase in the stack file).
 
-Each model checks its own fields (types, ranges, one value at a time); rules that span keys live in
-stacks/config/rules.py. A field's `Hint` says what to print when pydantic rejects it.
-"""
+Each model checks its own fields (types, ranges, one value at a time); rules that span keys: stacks/config/rules.py.
+A field's `Hint` says what to print when pydantic rejects it. Mixed in: foundry.py, classroom.py."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
 from stacks.config.budget import BudgetSettings
 from stacks.config.class_times import ClassTimes, class_times, time_zone
+from stacks.config.classroom import ClassroomTrack
 from stacks.config.foundry import FoundryTrack
 from stacks.config.gateway_guards import GatewayGuardSettings, TokenLimitSettings
 from stacks.config.section_base import Section
@@ -167,7 +167,7 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section, FoundryTrack, GatewayGuardSettings):
+class LabSettings(Section, FoundryTrack, GatewayGuardSettings, ClassroomTrack):
     """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
 
     # Filled by the loader, not by config.

@@ -16,10 +16,10 @@ from labctl.classroom.handout import (
     Limits,
     Student,
     class_info,
-    python_snippet,
     students_from,
-    write_handouts,
 )
+from labctl.classroom.handout_files import write_handouts
+from labctl.classroom.handout_render import python_snippet
 from stacks.outputs import LabOutputs, OutputsError
 from tests.support.fake_gateway import FakeGateway
 
@@ -104,20 +104,21 @@ def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, in
         "| Chat deployments | `chat` |",
         "| Embedding deployments | `embeddings` |",
         "| Token limits | `2,000 tokens per minute; 100,000 tokens per day` |",
-        "| Class window | `from 2026-12-01 to 2026-12-18 (your key works only in this window)` |",
+        "| Class window | `from 2026-12-01 00:00 UTC until 2026-12-19 00:00 UTC (your key works only in this window)` |",
+        "| Participant | `ana-garcia <ana@uni.es>` |",
     ):
         assert line in page.splitlines()
     assert "k-bob" not in page  # each file holds its own key only
 
     env = (out / "bob.env").read_text(encoding="utf-8").splitlines()
-    assert env == [
+    assert env == [  # the v1 API's variables first, what the plain OpenAI() client reads by itself
+        "OPENAI_BASE_URL=https://gw-class.azure-api.net/openai/v1/",
+        "OPENAI_API_KEY=k-bob-fedcba9876543210",
         "AZURE_OPENAI_ENDPOINT=https://gw-class.azure-api.net",
         "AZURE_OPENAI_API_KEY=k-bob-fedcba9876543210",
         "OPENAI_API_VERSION=2024-10-21",
         "AZURE_OPENAI_CHAT_DEPLOYMENT=chat",
         "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT=embeddings",
-        "OPENAI_BASE_URL=https://gw-class.azure-api.net/openai/v1/",
-        "OPENAI_API_KEY=k-bob-fedcba9876543210",
     ]
 
 
@@ -156,7 +157,7 @@ def test_the_snippet_is_valid_python_for_both_clients(info: ClassInfo) -> None:
 
 def test_the_snippet_really_calls_the_gateway_with_both_clients(fake_azure) -> None:
     """Run the snippet as a student would, against the loopback fake gateway: the AzureOpenAI client reaches
-    the deployment route, the OpenAI client the v1 route, both with the participant's key in `api-key`."""
+    the deployment route, the OpenAI client the v1 route (first, as issue 17 asks), both with the participant's key in `api-key`."""
     key = "k-student01-0123456789"
     gateway = FakeGateway(
         server=fake_azure.server,
@@ -167,11 +168,16 @@ def test_the_snippet_really_calls_the_gateway_with_both_clients(fake_azure) -> N
     info = ClassInfo(fake_azure.base_url, "2025-04-01-preview", ("chat",), ("embeddings",), "2026-12-18")
     exec(compile(python_snippet(info, Student("student01", "s@x.edu", "", key)), "snippet.py", "exec"), {})
     assert [(c.caller, c.deployment, c.op, c.api_version) for c in gateway.calls] == [
-        ("student01", "chat", "chat/completions", "2025-04-01-preview"),
-        ("student01", "chat", "chat/completions", None),  # the OpenAI client on the v1 API
-        ("student01", "embeddings", "embeddings", "2025-04-01-preview"),
+        ("student01", "chat", "chat/completions", None),  # first: the OpenAI client on the v1 API
+        (
+            "student01",
+            "chat",
+            "chat/completions",
+            "2025-04-01-preview",
+        ),  # second: the dated AzureOpenAI client
+        ("student01", "embeddings", "embeddings", None),
     ]
-    assert gateway.calls[1].path == "/openai/v1/chat/completions" and gateway.calls[1].api_key == key
+    assert gateway.calls[0].path == "/openai/v1/chat/completions" and gateway.calls[0].api_key == key
 
 
 def test_csv_is_one_row_per_student_for_a_mail_merge(tmp_path: Path, info: ClassInfo) -> None:

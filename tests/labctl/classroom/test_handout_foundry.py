@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from labctl.classroom.handout import class_info, html_page, markdown
+from labctl.classroom.handout import class_info
+from labctl.classroom.handout_render import html_page, markdown
 from stacks.outputs import LabOutputs
 from tests.labctl.classroom.test_handout import OUTPUTS, students
 

@@ -89,8 +89,10 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
         ("foundryProjects", "add"),
         ("gatewayRoot", "add"),
         ("gatewayV1Url", "add"),
+        ("labName", "add"),  # the stack and lab the outputs belong to (issue 20: handout refuses another's)
         ("openaiEnv.OPENAI_API_VERSION", "update"),
         ("openaiEnv.OPENAI_BASE_URL", "add"),
         ("openaiEnvShell", "update"),
         ("participantLimits", "add"),
+        ("stack", "add"),
     ]
