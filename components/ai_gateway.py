@@ -17,7 +17,6 @@ from components.gateway_backends import RegionalBackend, create_backends, plan_r
 from components.gateway_guards import GatewayGuards
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
-    LLM_DIAGNOSTIC_API_VERSION,
     LOGGER_DEPLOYMENT,
     LOGGER_DEPLOYMENT_MODE,
     GatewayLogging,
@@ -34,6 +33,7 @@ from components.gateway_policy import (
     render_policy,
 )
 from components.gateway_routing import add_routing
+from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION
 
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"

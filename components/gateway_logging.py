@@ -20,8 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics (2024-06-01-preview or later).
-LLM_DIAGNOSTIC_API_VERSION = "2024-06-01-preview"
+# The service's facts (facts/apim_logs.py); the lab keeps each LLM message in one entry (MAX_MESSAGE_BYTES).
+from facts.apim_logs import MAX_BODY_BYTES, MAX_MESSAGE_BYTES
+
 # APIM's Azure Monitor logger, the one the API diagnostic writes through.
 #
 # When it exists is not settled by the sources: Azure-Samples/AI-Gateway (modules/apim/v3/apim.bicep) declares it
@@ -38,10 +39,6 @@ LOGGER_DEPLOYMENT_MODE = (
     "Incremental"  # never Complete: that would delete the resource group's other resources
 )
 DIAGNOSTIC_ID = "azuremonitor"
-# Service limits (api-management-log-entry-size-limit.md; api-management-howto-llm-logs.md).
-MAX_BODY_BYTES = 8192
-# LLM messages up to 32 KB go in one entry; larger ones are split into 32 KB chunks. The lab keeps one entry.
-MAX_MESSAGE_BYTES = 32 * 1024
 # Headers the lab logs: a handful of short ones, so their share of an entry stays small.
 FRONTEND_RESPONSE_HEADERS = (
     "retry-after",

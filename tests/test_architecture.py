@@ -10,7 +10,7 @@ from pathlib import Path
 
 from labctl.project import PROJECT_DIR
 
-PACKAGES = ("components", "stacks", "labctl")
+PACKAGES = ("components", "stacks", "labctl", "facts")
 MAX_LINES = 400
 
 
@@ -44,6 +44,16 @@ def test_components_and_stacks_never_import_labctl():
         name: sorted(i for i in _imports(path, top_level_only=False) if i.split(".")[0] == "labctl")
         for name, path in _modules().items()
         if name.split(".")[0] in ("components", "stacks")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_facts_import_nothing_of_the_project():
+    # The layer below everything: components, stacks, labctl and the policy pack all read it.
+    offenders = {
+        name: sorted(i for i in _imports(path, top_level_only=False) if i.split(".")[0] in PACKAGES[:3])
+        for name, path in _modules().items()
+        if name.startswith("facts")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 

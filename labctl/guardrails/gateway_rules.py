@@ -9,6 +9,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION, MAX_BODY_BYTES, MAX_MESSAGE_BYTES
 from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
 from labctl.guardrails.model import (
     API_POLICY,
@@ -26,13 +27,9 @@ from labctl.snapshot import SECRET, UNKNOWN
 
 GENERIC = "azure-native:resources:Resource"
 SUBSCRIPTION = "azure-native:apimanagement:Subscription"
-# API Management's log limits (api-management-log-entry-size-limit.md, api-management-howto-llm-logs.md): 8 KB per
-# body, all bodies dropped from an entry over 32 KB; LLM messages over 32 KB split across entries.
-MAX_BODY_BYTES = 8192
+# API Management's log limits and the LLM-logs API version: facts/apim_logs.py. Two bodies are logged per call.
 MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES
-MAX_MESSAGE_BYTES = 32 * 1024
-# The first Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics.
-LLM_LOGS_API_VERSION = "2024-06-01-preview"
+LLM_LOGS_API_VERSION = LLM_DIAGNOSTIC_API_VERSION
 
 
 def _api_diagnostics(view: StackView) -> list[Resource]:
@@ -155,8 +152,8 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         title="The gateway logs tokens per call (LLM logs), without needing bodies",
         rationale="Token accounting per participant reads ApiManagementGatewayLlmLog; bodies are cut at 8 KB and "
         "dropped from large entries, so they cannot count tokens.",
-        fix="Keep the API diagnostic's largeLanguageModel.logs enabled at API version 2024-06-01-preview or later "
-        "(components/gateway_logging.py).",
+        fix=f"Keep the API diagnostic's largeLanguageModel.logs enabled at API version {LLM_LOGS_API_VERSION} or "
+        "later (components/gateway_logging.py).",
         check_stack=_llm_logs,
     ),
     Rule(

@@ -4,7 +4,7 @@ Each side runs `labctl plan --json` in its own Python process. The base's *progr
 `stacks/`, `components/`, Pulumi.yaml and stack file, from the worktree), but the *planner* is the head's `labctl`:
 a base revision may predate `labctl plan --project-dir --json --quiet`, or have a broken labctl, and both sides
 must be planned by the same mock cloud, or every mock-derived value (the random name suffix, ids) would differ
-for no reason. So the base runs from a small folder of symlinks: `labctl` -> the head's, `stacks` and `components`
+for no reason. So the base runs from a small folder of symlinks: `labctl` -> the head's, `stacks`, `components` and `facts`
 -> the worktree's. Both plans run at once (each takes a few seconds). The worktree lives in a temporary folder and
 only it is removed afterwards (never `git worktree prune`: the user's other worktrees are theirs); the working tree
 is never touched.
@@ -118,7 +118,7 @@ def worktree(repo: Path, commit: str) -> Iterator[Path]:
 
 # What the planner takes from a revision: the program's packages. Pulumi.yaml and the stack file are read from the
 # --project-dir given to `labctl plan`.
-PROGRAM_PACKAGES = ("stacks", "components")
+PROGRAM_PACKAGES = ("stacks", "components", "facts")
 
 
 def planner_code(head_dir: Path) -> Path:

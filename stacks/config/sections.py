@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from facts.apim_logs import MAX_BODY_BYTES
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
 from stacks.config.budget import BudgetSettings
 from stacks.config.class_times import ClassTimes, class_times, time_zone
@@ -220,7 +221,7 @@ class LabSettings(Section, FoundryTrack, GatewayGuardSettings, ClassroomTrack):
     # Request and response bodies in the gateway log, and prompts/completions in the LLM log: students' data,
     # so off unless asked for. When on, bodies are cut at logBodyBytes (API Management's maximum is 8192).
     log_bodies: bool = False
-    log_body_bytes: Annotated[int, Field(ge=1, le=8192)] = 8192
+    log_body_bytes: Annotated[int, Field(ge=1, le=MAX_BODY_BYTES)] = MAX_BODY_BYTES
     log_retention_days: Annotated[
         int,
         Field(ge=30, le=730),

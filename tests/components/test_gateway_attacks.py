@@ -346,3 +346,23 @@ def test_the_fake_follows_the_policy_it_is_given(fake_azure, policy):
     answer = _azure(fake_azure).chat.completions.create(model="other", messages=MESSAGES)  # type: ignore[arg-type]
     assert answer.choices[0].message.content == "ok"
     assert gateway.backend_calls[0].deployment == "other"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"model": "chat", "messages": [], "max_tokens": 10, "max_tokens": 100000}',  # read two ways
+        b'[{"model": "chat"}]',
+        b"model=chat&max_tokens=100000",
+    ],
+)
+def test_a_body_the_gateway_cannot_read_as_one_object_is_refused(fake_azure, gateway, body):
+    # Below the SDK (it always sends one JSON object): a hand-made request.
+    with _http(fake_azure) as http:
+        answer = http.post(
+            f"{fake_azure.base_url}/openai/v1/chat/completions",
+            content=body,
+            headers={"api-key": KEYS["student01"], "content-type": "application/json"},
+        )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "InvalidBody"
+    assert gateway.backend_calls == []

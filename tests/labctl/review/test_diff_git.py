@@ -32,6 +32,7 @@ PROJECT_FILES = (
     "labctl",
     "stacks",
     "components",
+    "facts",
 )
 BROKEN_CLI = """raise SystemExit("this labctl predates `labctl plan --project-dir --json --quiet`")\n"""
 GIT_ENV = {
