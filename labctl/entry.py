@@ -45,9 +45,11 @@ def _exit_now() -> None:
 
 
 def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
-    if _state["command"] and not _state["raised"]:
-        _state["raised"] = True
-        raise KeyboardInterrupt
+    # Exit at once, in a command too: a KeyboardInterrupt inside Pulumi's mock runtime (labctl plan) can be held by
+    # its event loop and never end the process. Files are written whole or not at all (labctl/files.py); a hidden
+    # terminal cursor (a progress display) is shown again.
+    if sys.stderr.isatty():
+        sys.stderr.write("\x1b[?25h")
     _exit_now()
 
 
