@@ -38,8 +38,8 @@ def mark_reported() -> None:
 def _exit_now() -> None:
     try:
         if not _state["interrupted"]:
-            sys.stderr.write(INTERRUPTED_LINE + "\n")
-            sys.stderr.flush()
+            # To file descriptor 2 itself: a command may have redirected sys.stderr (labctl plan captures output).
+            os.write(2, (INTERRUPTED_LINE + "\n").encode())
     finally:
         os._exit(EXIT_INTERRUPTED)
 
