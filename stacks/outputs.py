@@ -70,15 +70,16 @@ def v1_base_url(root: str) -> str:
 
 
 def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:
-    """The variables the openai SDK's AzureOpenAI client reads (a participant key goes in AZURE_OPENAI_API_KEY).
-    The SDK appends /openai itself, so the endpoint is the gateway's root."""
+    """The variables the openai SDK reads, the v1 API first: the plain `OpenAI` client reads OPENAI_BASE_URL (the
+    gateway's /openai/v1/, no api-version: the API Microsoft documents for the GPT-5 family, reasoning.md), then the
+    deployments, then the dated `AzureOpenAI` client's endpoint (the gateway's root: the SDK appends /openai) and
+    api version. A participant key goes in the `api-key` header (docs/gateway.md)."""
     return {
-        "AZURE_OPENAI_ENDPOINT": endpoint,
-        "OPENAI_API_VERSION": api_version,
+        "OPENAI_BASE_URL": v1_base_url(endpoint),
         "AZURE_OPENAI_CHAT_DEPLOYMENT": chat,
         "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings,
-        # The plain OpenAI client reads OPENAI_BASE_URL: the v1 API, no api-version.
-        "OPENAI_BASE_URL": v1_base_url(endpoint),
+        "AZURE_OPENAI_ENDPOINT": endpoint,
+        "OPENAI_API_VERSION": api_version,
     }
 
 

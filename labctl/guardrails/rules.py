@@ -216,7 +216,7 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
     workspaces = view.of_type(WORKSPACE)
     settings = view.of_type(DIAGNOSTIC_SETTING)
     for target in view.of_type(ACCOUNT, GATEWAY):
-        # The Consumption tier has no resource logs to send (REFERENCE: api-management-features).
+        # The Consumption tier has no resource logs to send (learn.microsoft.com/azure/api-management/api-management-features).
         if target.type == GATEWAY and str(target.get("sku.name") or "") == "Consumption":
             continue
         mine = [s for s in settings if s.depends_on(target)]

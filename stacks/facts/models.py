@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 
 FACTS_FILE = Path(__file__).with_name("models.yaml")
-CAPABILITIES = frozenset({"chat", "embeddings", "responses", "reasoning"})
+CAPABILITIES = frozenset({"chat", "embeddings", "responses", "reasoning", "speech"})
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
 # A fine-tuned model id: `<base>-<YYYY-MM-DD>.ft-<hex>` (or `<base>.ft-<hex>`).
 _FINE_TUNED = re.compile(r"^(?P<base>.+?)(?:-(?P<date>\d{4}-\d{2}-\d{2}))?\.ft-[0-9a-zA-Z]+$")
@@ -225,7 +225,7 @@ def _check_known(
                 "error",
                 f"{d.key}.model",
                 f"{fam.name} is retired: Azure answers every call with ServiceModelDeprecated ({fam.source}). "
-                "Fix: deploy a current model such as gpt-5-mini or gpt-4.1-mini",
+                "Fix: deploy a current model such as gpt-5-mini or gpt-5.1 (stacks/facts/models.yaml)",
             )
         )
         return out
