@@ -117,7 +117,7 @@ def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
 
 def _subscription_condition(ids: list[str]) -> str:
     for sid in ids:
-        if not _SUBSCRIPTION_ID.match(sid):
+        if not _SUBSCRIPTION_ID.fullmatch(sid):
             raise ValueError(
                 f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')"
             )

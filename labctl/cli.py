@@ -18,6 +18,7 @@ from rich.text import Text
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
+from labctl import entry
 from labctl.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_PROBLEMS, LabctlError
 from labctl.output import print_error
 
@@ -27,6 +28,7 @@ class LabctlGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         err = Console(stderr=True)
+        entry.command_started()
         try:
             return super().invoke(ctx)
         except LabctlError as exc:
@@ -37,7 +39,9 @@ class LabctlGroup(TyperGroup):
                 err.print(Text("(`labctl --verbose ...` shows the details.)", style="dim"), highlight=False)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
-            err.print("interrupted", markup=False, highlight=False)
+            if not entry.interrupt_reported():
+                entry.mark_reported()
+                err.print(entry.INTERRUPTED_LINE, markup=False, highlight=False)
             ctx.exit(EXIT_INTERRUPTED)
         except (typer.Exit, ClickException):
             raise
@@ -84,11 +88,15 @@ def _root(
         bool,
         typer.Option(
             "--verbose",
-            help="On an error, also print what a library said at length (e.g. each sign-in method).",
+            help="On an error, also print what a library said at length (e.g. each sign-in method), and the "
+            "Azure SDKs' own log messages (warnings, with tracebacks).",
         ),
     ] = False,
 ) -> None:
     """Offline and operational commands for the aoai-lab Pulumi project."""
+    from labctl import sdk_logs
+
+    sdk_logs.configure(verbose)
 
 
 def _register() -> None:

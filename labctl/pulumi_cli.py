@@ -36,21 +36,35 @@ def require_pulumi_cli(why: str) -> str:
     return path
 
 
-def read_stack_outputs(stack: str, outputs_file: Path | None, project_dir: Path) -> dict[str, Any]:
-    """`--outputs FILE` when given, else `pulumi stack output --json --show-secrets` for the stack."""
+def read_stack_outputs(
+    stack: str, outputs_file: Path | None, project_dir: Path, *, show_secrets: bool = True
+) -> dict[str, Any]:
+    """`--outputs FILE` when given, else `pulumi stack output --json` for the stack. `show_secrets=False` for a
+    command that needs no secret output (`labctl usage` reads only the workspace id): the participants' keys then
+    stay "[secret]" and never enter labctl's memory."""
     if outputs_file is not None:
         return _read_outputs_file(outputs_file)
+    secrets = " --show-secrets" if show_secrets else ""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise PulumiCliError(
             "the Pulumi CLI is not on PATH, so the stack outputs cannot be read. Fix: pass --outputs FILE, "
-            "written on a machine with the CLI by `pulumi stack output --json --show-secrets --stack "
+            f"written on a machine with the CLI by `pulumi stack output --json{secrets} --stack "
             f"{stack} > outputs.json`, or install the CLI ({INSTALL_URL})"
         )
-    command = f"`pulumi stack output --json --show-secrets --stack {stack}`"
+    argv = [
+        pulumi,
+        "stack",
+        "output",
+        "--json",
+        *(["--show-secrets"] if show_secrets else []),
+        "--stack",
+        stack,
+    ]
+    command = f"`pulumi stack output --json{secrets} --stack {stack}`"
     try:
         proc = run_tool(
-            [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack],
+            argv,
             cwd=project_dir,
             timeout=OUTPUTS_TIMEOUT_S,
         )

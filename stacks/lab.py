@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pulumi
 import pulumi_random as random
@@ -14,10 +13,10 @@ from components.budget import LabBudget, LabBudgetArgs
 from components.foundry_project import ProjectSpec
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import OpenAIAccount, OpenAIAccountArgs
-from components.role_assignments import RoleAssignments, RoleAssignmentsArgs, RoleGrant
+from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from stacks import gateway_config
 from stacks import outputs as out
-from stacks.catalog import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER, ROLE_SETS
+from stacks.access import lab_grants
 from stacks.config.sections import LabSettings
 from stacks.config.values import is_audio_model
 from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
@@ -38,10 +37,6 @@ def resource_names(identity: LabIdentity, suffix: pulumi.Input[str]) -> dict[str
         "gateway": out.apply(identity.gateway),
         "workspace": out.apply(identity.workspace),
     }
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
@@ -192,85 +187,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         "subscription": client.subscription_id.apply(lambda s: f"/subscriptions/{s}"),
         "workspace": monitoring.workspace.id,
     }
-    grants = [
-        RoleGrant(
-            key="gateway-openai-user",
-            scope=openai.account.id,
-            principal_id=gateway.principal_id,
-            principal_type="ServicePrincipal",
-            role_guid=OPENAI_USER.id,
-            description="API Management gateway calls Azure OpenAI with its managed identity",
-        ),
-        *(
-            RoleGrant(
-                key=f"gateway-openai-user-{r.region}",
-                scope=r.account.account.id,
-                principal_id=gateway.principal_id,
-                principal_type="ServicePrincipal",
-                role_guid=OPENAI_USER.id,
-                description=f"API Management gateway calls Azure OpenAI in {r.region} with its managed identity",
-            )
-            for r in regional
-        ),
-    ]
-    if any(d.format.lower() != "openai" for d in settings.deployments):
-        # Models of other publishers answer Entra ID calls for Cognitive Services User (or higher), which
-        # OpenAI User is not (stacks/facts/foundry.yaml, catalog_models.entra_role).
-        grants += [
-            RoleGrant(
-                key=f"gateway-cognitive-services-user{'-' + region if region else ''}",
-                scope=account_id,
-                principal_id=gateway.principal_id,
-                principal_type="ServicePrincipal",
-                role_guid=COGNITIVE_SERVICES_USER.id,
-                description="API Management gateway calls the catalog models (other publishers) with its identity",
-            )
-            for region, account_id in [
-                ("", openai.account.id),
-                *[(r.region, r.account.account.id) for r in regional],
-            ]
-        ]
-    for name, project in openai.projects.items():
-        # Agents run as the project's identity: it reads the account's deployments and calls them.
-        grants.append(
-            RoleGrant(
-                key=f"project-{name}-{_slug(AZURE_AI_USER.name)}",
-                scope=openai.account.id,
-                principal_id=project.principal_id,
-                principal_type="ServicePrincipal",
-                role_guid=AZURE_AI_USER.id,
-                description=f"Foundry project {name}: its agents call the account's models",
-            )
-        )
-    for person in settings.people:
-        who = person.key
-        for scope_kind, role in ROLE_SETS[person.role_set]:
-            if scope_kind == "project":
-                # On each project the person belongs to (all of them unless a project lists its people).
-                for p in settings.projects:
-                    if p.people is None or person.name in p.people:
-                        grants.append(
-                            RoleGrant(
-                                key=f"{who}-{_slug(role.name)}-{p.name}",
-                                scope=openai.projects[p.name].id,
-                                principal_id=person.principal_id,
-                                principal_type=person.principal_type,
-                                role_guid=role.id,
-                                description=f"aoai-lab {person.role_set} in project {p.name}: "
-                                f"{person.name or person.principal_id}",
-                            )
-                        )
-                continue
-            grants.append(
-                RoleGrant(
-                    key=f"{who}-{_slug(role.name)}",
-                    scope=scopes[scope_kind],
-                    principal_id=person.principal_id,
-                    principal_type=person.principal_type,
-                    role_guid=role.id,
-                    description=f"aoai-lab {person.role_set}: {person.name or person.principal_id}",
-                )
-            )
+    grants = lab_grants(settings, openai=openai, regional=regional, gateway=gateway, scopes=scopes)
     RoleAssignments("access", RoleAssignmentsArgs(subscription_id=client.subscription_id, grants=grants))
 
     # The chat deployment handed out: neither an embeddings nor a speech model.

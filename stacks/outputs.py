@@ -70,15 +70,16 @@ def v1_base_url(root: str) -> str:
 
 
 def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:
-    """The variables the openai SDK's AzureOpenAI client reads (a participant key goes in AZURE_OPENAI_API_KEY).
-    The SDK appends /openai itself, so the endpoint is the gateway's root."""
+    """The variables the openai SDK reads, the v1 API first: the plain `OpenAI` client reads OPENAI_BASE_URL (the
+    gateway's /openai/v1/, no api-version: the API Microsoft documents for the GPT-5 family, reasoning.md), then the
+    deployments, then the dated `AzureOpenAI` client's endpoint (the gateway's root: the SDK appends /openai) and
+    api version. A participant key goes in the `api-key` header (docs/gateway.md)."""
     return {
-        "AZURE_OPENAI_ENDPOINT": endpoint,
-        "OPENAI_API_VERSION": api_version,
+        "OPENAI_BASE_URL": v1_base_url(endpoint),
         "AZURE_OPENAI_CHAT_DEPLOYMENT": chat,
         "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": embeddings,
-        # The plain OpenAI client reads OPENAI_BASE_URL: the v1 API, no api-version.
-        "OPENAI_BASE_URL": v1_base_url(endpoint),
+        "AZURE_OPENAI_ENDPOINT": endpoint,
+        "OPENAI_API_VERSION": api_version,
     }
 
 
@@ -215,7 +216,8 @@ def _check_types(data: Mapping[str, Any]) -> None:
     if env is not None and (not isinstance(env, dict) or any(not isinstance(v, str) for v in env.values())):
         raise wrong(OPENAI_ENV, env, "an object of text values")
     keys = data.get(PARTICIPANT_KEYS)
-    if keys is not None and not isinstance(keys, dict):
+    # Without --show-secrets the CLI prints the whole secret output as "[secret]" (what `labctl usage` asks for).
+    if keys is not None and keys != SECRET_MASK and not isinstance(keys, dict):
         raise wrong(PARTICIPANT_KEYS, keys, "an object of participant -> key")
     endpoint = (env or {}).get("AZURE_OPENAI_ENDPOINT")
     if endpoint is not None and not endpoint.startswith(("https://", "http://")):

@@ -48,7 +48,7 @@ import components.ai_gateway as ai_gateway
 from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
-from stacks import lab
+from stacks import catalog
 from stacks.catalog import Role
 
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -429,7 +429,7 @@ VIOLATING: dict[str, tuple[dict[str, Any], Callable[[pytest.MonkeyPatch], None] 
     "expired": ({"expiresOn": "2026-10-01"}, None),
     "owner at subscription": (
         {},
-        lambda mp: mp.setitem(lab.ROLE_SETS, "student", (("subscription", OWNER),)),
+        lambda mp: mp.setitem(catalog.ROLE_SETS, "student", (("subscription", OWNER),)),
     ),
     "no gateway identity": ({}, _no_identity),
     # The gateway's rules (labctl/guardrails/gateway_rules.py): the pack sees the policy and the generic resource.

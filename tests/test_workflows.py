@@ -71,10 +71,77 @@ def test_workflows_are_valid_yaml_with_jobs_and_steps(workflow):
             assert ("uses" in step) != ("run" in step), step
 
 
-def test_every_action_is_pinned_to_a_release(workflow):
-    for step in _steps(workflow):
-        if "uses" in step:
-            assert re.match(r"^[\w.-]+/[\w.-]+@(v\d+(\.\d+)*|[0-9a-f]{40})$", step["uses"]), step["uses"]
+# `uses: owner/repo@<40 hex digits> # vX.Y.Z`: a tag can be moved to other code, a commit cannot.
+PINNED = re.compile(r"uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+\.\d+\.\d+)")
+
+
+@pytest.mark.parametrize("path", [PR, DEPLOY], ids=lambda p: p.name)
+def test_every_action_is_pinned_by_commit_with_its_tag(path):
+    lines = [line.strip().removeprefix("- ") for line in path.read_text(encoding="utf-8").splitlines()]
+    uses = [line for line in lines if line.startswith("uses:")]
+    assert uses
+    for line in uses:
+        assert PINNED.fullmatch(line), f"{path.name}: {line!r} is not pinned by full commit SHA with its tag"
+    # One action, one commit: two steps can't drift to different versions of it.
+    pins: dict[str, set[str]] = {}
+    for other in (PR, DEPLOY):
+        for m in PINNED.finditer(other.read_text(encoding="utf-8")):
+            pins.setdefault(m["action"], set()).add(m["sha"])
+    assert all(len(shas) == 1 for shas in pins.values()), pins
+
+
+def test_a_tag_pin_fails_the_check():
+    # The check itself, on the kind of line a pull request might bring back.
+    assert not PINNED.fullmatch("uses: actions/checkout@v5")
+    assert not PINNED.fullmatch("uses: actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09")
+    assert not PINNED.fullmatch("uses: actions/checkout@fbc6f39 # v5.1.0")
+    assert PINNED.fullmatch("uses: actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09 # v5.1.0")
+
+
+POLICY_REQUIREMENTS = PROJECT_DIR / "policy" / "requirements.txt"
+
+
+def test_the_policy_pack_requirements_are_pinned_with_hashes():
+    text = POLICY_REQUIREMENTS.read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[A-Za-z])", "\n" + re.sub(r"^#.*\n", "", text, flags=re.M))
+    entries = [e.strip() for e in entries if e.strip()]
+    assert len(entries) > 5  # the dependencies too, not just pulumi and pulumi-policy
+    for entry in entries:
+        requirement = entry.split()[0]
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==[\w.]+", requirement), requirement
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), f"{requirement} has no hash"
+    # The pack runs the same Pulumi as the tests that exercise it (uv.lock).
+    lock = (PROJECT_DIR / "uv.lock").read_text(encoding="utf-8")
+    for name in ("pulumi", "pulumi-policy"):
+        (locked,) = re.findall(rf'^name = "{name}"\nversion = "([^"]+)"', lock, re.M)
+        assert f"{name}=={locked} " in text, (
+            f"policy/requirements.txt pins another {name} than uv.lock ({locked})"
+        )
+    # Every workflow installs it refusing any package without a matching hash.
+    for path in (PR, DEPLOY):
+        installs = [
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if "policy/requirements.txt" in line
+        ]
+        assert installs and all("--require-hashes" in line for line in installs), path.name
+
+
+def test_the_preview_runs_in_the_preview_environment_and_deploy_only_from_main():
+    preview = _load(PR)["jobs"]["preview"]
+    assert preview["environment"] == "preview"
+    # No other job of the pull request workflow can get an Azure token.
+    for name, job in _load(PR)["jobs"].items():
+        if name != "preview":
+            assert "id-token" not in job.get("permissions", {}), name
+    assert _load(PR)["permissions"] == {"contents": "read"}
+    deploy = _load(DEPLOY)
+    for name, job in deploy["jobs"].items():
+        assert "github.ref == 'refs/heads/main'" in job["if"], (
+            f"deploy job {name} could run from another branch"
+        )
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert "pull_request" not in deploy["on"] and "pull_request_target" not in deploy["on"]
 
 
 def test_labctl_calls_use_existing_subcommands_and_options(workflow):
@@ -269,14 +336,20 @@ def test_the_documented_deploy_identity_may_grant_exactly_the_labs_roles():
     (roles,) = re.findall(r'^ROLES="([^"]+)"$', docs, re.M)
     granted = {role.id for role_set in catalog.ROLE_SETS.values() for _, role in role_set} | {
         catalog.OPENAI_USER.id,
-        catalog.COGNITIVE_SERVICES_USER.id,  # the gateway's, for catalog models of other publishers
+        catalog.AZURE_AI_USER.id,  # the gateway's, for catalog models of other publishers
     }
+    # Cognitive Services User can list keys: the deploy identity may not grant it.
+    assert catalog.COGNITIVE_SERVICES_USER.id not in roles
     assert {r.strip() for r in roles.split(",")} == granted
     # Two identities: the one pull requests can reach has no role that changes Azure.
     (preview_row,) = [
         line for line in docs.splitlines() if line.startswith("| preview (`AZURE_CLIENT_ID_PREVIEW`)")
     ]
-    assert "pull_request" in preview_row and "Contributor on the subscription" not in preview_row
+    assert "`repo:OWNER/REPO:environment:preview` only" in preview_row and "pull_request" not in preview_row
+    assert "Contributor on the subscription" not in preview_row
+    (trusted,) = re.findall(r'^trust "\$PREVIEW" "([^"]+)"$', docs, re.M)
+    assert trusted == "repo:OWNER/REPO:environment:preview"
+    assert 'repo:OWNER/REPO:pull_request"' not in docs
     assert "Administrator" not in preview_row
     (deploy_row,) = [line for line in docs.splitlines() if line.startswith("| deploy (`AZURE_CLIENT_ID`)")]
     assert "environment:dev" in deploy_row and "pull_request" not in deploy_row

@@ -145,7 +145,7 @@ def _az_current_subscription() -> str | None:
 
 
 def _check_guid(value: str, source: str) -> str:
-    if not GUID_RE.match(value):
+    if not GUID_RE.fullmatch(value):
         raise AzureError(
             f"{source}: '{value}' is not a subscription id. Fix: use the subscription's GUID, not its name "
             "(`az account list --query [].id -o tsv`)"

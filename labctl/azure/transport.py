@@ -89,7 +89,7 @@ def system_store_context() -> ssl.SSLContext:
 
 def _holds_hashed_certs(folder: str) -> bool:
     try:
-        return any(_HASHED_CERT_NAME.match(name) for name in os.listdir(folder))
+        return any(_HASHED_CERT_NAME.fullmatch(name) for name in os.listdir(folder))
     except OSError:
         return False
 

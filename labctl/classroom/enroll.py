@@ -7,7 +7,6 @@ their subscription and their key in the middle of a class.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import LabctlError
+from labctl.spreadsheet import formula_safe_writer
 
 from .classfile import StackDocument, plain
 from .roster import ENCRYPTED_EMAIL, LIMIT_KEYS, Roster, RosterEntry
@@ -173,7 +173,7 @@ def export_csv(participants: Sequence[Mapping[str, Any]], delimiter: str = ",") 
     """The participants as a CSV that `roster import` reads back unchanged (UTF-8, English headers; ',' or, for
     Excel in Spanish and most European locales, where ',' is the decimal mark, ';')."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer = formula_safe_writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for p in participants:
         data = plain(p)
@@ -191,9 +191,7 @@ def export_csv(participants: Sequence[Mapping[str, Any]], delimiter: str = ",") 
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with =, +, - or @ is a formula to a spreadsheet (CSV injection): quote it as text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    return "" if value is None else str(value)
 
 
 def write_export(path: Path | None, participants: Sequence[Mapping[str, Any]], delimiter: str = ",") -> str:

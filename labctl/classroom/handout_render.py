@@ -4,7 +4,6 @@ explained, and the CSV for a mail merge. Text from people (names) is escaped for
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import io
@@ -13,6 +12,7 @@ from collections.abc import Sequence
 
 from labctl.classroom.handout import ClassInfo, Limits, Student
 from labctl.classroom.i18n import Texts, refusals, texts
+from labctl.spreadsheet import formula_safe_writer
 
 # ---- the parts every format shares ----
 
@@ -242,7 +242,7 @@ def csv_text(
     Excel opens a ',' file as one column)."""
     tx = tx or texts()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", delimiter=delimiter)
+    writer = formula_safe_writer(buffer, lineterminator="\r\n", delimiter=delimiter)  # labctl/spreadsheet.py
     writer.writerow(CSV_COLUMNS)
     for s in students:
         writer.writerow(

@@ -254,9 +254,9 @@ def _entry(line: int, values: Mapping[str, str], problems: list[str]) -> RosterE
         pass  # `roster export` of an encrypted (`secure:`) e-mail: matched by the participant's name on import
     elif not email:
         problems.append(f"line {line}: no e-mail for '{name or '?'}'. Fix: fill in the e-mail column")
-    elif not EMAIL_RE.match(email):
+    elif not EMAIL_RE.fullmatch(email):
         problems.append(f"line {line}: '{email}' is not an e-mail address. Fix: use name@domain")
-    if participant is not None and not PARTICIPANT_NAME_RE.match(participant):
+    if participant is not None and not PARTICIPANT_NAME_RE.fullmatch(participant):
         hint = suggest_name(participant)
         fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
         problems.append(

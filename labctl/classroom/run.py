@@ -139,7 +139,9 @@ def run_handout(ctx: CommandContext, options: Any) -> int:
 def _workspace_from_outputs(ctx: CommandContext, outputs_file: Path | None) -> str:
     from labctl.pulumi_cli import parse_outputs, read_stack_outputs
 
-    outputs = parse_outputs(read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir), need_keys=False)
+    # Only the workspace id is needed: no --show-secrets, so no participant's key is read.
+    data = read_stack_outputs(ctx.stack, outputs_file, ctx.project_dir, show_secrets=False)
+    outputs = parse_outputs(data, need_keys=False)
     if not outputs.workspace_customer_id:
         raise LabctlError(
             f"the outputs of stack {ctx.stack} have no workspaceCustomerId. Fix: pass --workspace <workspace id>",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.classroom.handout import canonical_limits
+from labctl.classroom.log_names import log_deployment_name
 from labctl.errors import AzureError
 from labctl.errors import UsageError as BadOption
 from stacks.facts.prices import PriceTable
@@ -53,7 +54,7 @@ _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "wee
 
 def parse_since(text: str) -> dt.timedelta:
     """`90m`, `24h`, `7d`, `2w` -> a duration."""
-    match = _SINCE_RE.match(text)
+    match = _SINCE_RE.fullmatch(text)
     if not match or int(match[1]) <= 0:
         raise BadOption(
             f"--since '{text}' is not a duration. Fix: use minutes, hours, days or weeks: 90m, 24h, 7d, 2w"
@@ -341,7 +342,7 @@ def build_report(
         lines.append(
             UsageLine(
                 participant=str(row.get("participant") or "(no key)"),
-                deployment=str(row.get("deployment") or "(unknown)"),
+                deployment=log_deployment_name(row.get("deployment")),  # labctl/classroom/log_names.py
                 model=model,
                 calls=_int(row.get("calls")),
                 prompt_tokens=prompt,

@@ -5,7 +5,6 @@ Names, deployments and models come from logs: they are printed as plain text, ne
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -15,7 +14,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+<<<<<<< HEAD
 from .usage import ParticipantUsage, UsageReport
+=======
+from labctl.spreadsheet import formula_safe_dict_writer
+
+from .usage import UsageReport
+>>>>>>> main
 
 CSV_COLUMNS = (
     "participant",
@@ -167,7 +172,7 @@ def report_rows(report: UsageReport) -> list[dict[str, Any]]:
 
 def render_csv(report: UsageReport) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = formula_safe_dict_writer(buffer, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in report_rows(report):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -100,7 +100,7 @@ def policy_problems(xml_text: str, fmt: str | None = None) -> list[str]:
         problems.append("<inbound> does not authenticate with <authentication-managed-identity>")
     else:
         audience = identity.get("resource", "")
-        if not _COGNITIVE_AUDIENCE_RE.match(audience):
+        if not _COGNITIVE_AUDIENCE_RE.fullmatch(audience):
             problems.append(
                 f"<authentication-managed-identity> asks a token for {show(audience)}, not https://cognitiveservices.azure.com"
             )

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
@@ -51,8 +52,6 @@ from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_polic
 from labctl.resource_types import TAGGABLE_TYPES
 from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
-
-# The tokens labctl.plan.runtime writes for values it cannot show; the policy pack adapter maps to the same tokens.
 
 REQUIRED_TAGS = ("owner", "expires-on")
 
@@ -106,7 +105,7 @@ def _subscription_scope(r: Resource, _today: dt.date) -> Iterator[str]:
     if r.type != ROLE_ASSIGNMENT:
         return
     scope = r.get("scope")
-    if not isinstance(scope, str) or scope == UNKNOWN or not _BROAD_SCOPE_RE.match(scope):
+    if not isinstance(scope, str) or scope == UNKNOWN or not _BROAD_SCOPE_RE.fullmatch(scope):
         return
     role = _role_guid(r.get("roleDefinitionId"))
     if role not in SUBSCRIPTION_SCOPE_ROLES:
@@ -217,7 +216,7 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
     workspaces = view.of_type(WORKSPACE)
     settings = view.of_type(DIAGNOSTIC_SETTING)
     for target in view.of_type(ACCOUNT, GATEWAY):
-        # The Consumption tier has no resource logs to send (REFERENCE: api-management-features).
+        # The Consumption tier has no resource logs to send (learn.microsoft.com/azure/api-management/api-management-features).
         if target.type == GATEWAY and str(target.get("sku.name") or "") == "Consumption":
             continue
         mine = [s for s in settings if s.depends_on(target)]
@@ -316,7 +315,7 @@ RULES: tuple[Rule, ...] = (
         scope="resource",
         title="No role assignment grants Owner, Contributor or an access-administrator role",
         rationale="Lab participants need data-plane roles only; these roles hand over the subscription.",
-        fix="Use a role set from stacks/catalog.py (student, fine-tuner, instructor).",
+        fix="Use a role set from stacks/catalog.py (student, playground, fine-tuner, instructor).",
         check_resource=_privileged_role,
     ),
     Rule(
@@ -367,6 +366,7 @@ RULES: tuple[Rule, ...] = (
     *GATEWAY_RULES,
     *BACKEND_RULES,
     *FOUNDRY_RULES,
+    *ACCESS_RULES,
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 

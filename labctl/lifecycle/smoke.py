@@ -1,8 +1,9 @@
 """`labctl smoke`: prove end to end that every participant can call every model, before the class does.
 
 One small call per chat deployment and participant key (an embedding for embedding deployments), through the
-gateway with the official `openai` SDK exactly as a student would use it, or, with `--direct`, straight to the
-account with Entra ID, to tell a gateway problem from a model problem. Calls run concurrently (bounded); 429 and
+gateway with the official `openai` SDK exactly as a student would use it, then every route a student uses once
+(labctl/lifecycle/smoke_routes.py: streamed chat, Responses, v1 and dated, /v1/models; each POST counted by the
+gateway), or, with `--direct`, straight to the account with Entra ID, to tell a gateway problem from a model problem. Calls run concurrently (bounded); 429 and
 503 are retried by the SDK itself, which honours Retry-After.
 """
 
@@ -46,7 +47,7 @@ class SmokeError(AzureError):
 class Probe:
     caller: str  # participant name, or DIRECT_CALLER
     deployment: str
-    kind: CallKind
+    kind: str  # a CallKind, or a route's label ("chat-stream (v1)": labctl/lifecycle/smoke_routes.py)
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,12 @@ def smoke_command(
     from labctl.lifecycle import smoke_wait
 
     results, summary = smoke_wait.smoke_with_wait(attempt, wait_minutes, console, interval_s=wait_interval_s)
+    if not direct and results and all(r.ok for r in results):
+        from labctl.lifecycle.smoke_routes import run_routes
+
+        # Once the lab answers every participant: every route a student uses, once, with a real participant key
+        # (while calls fail, the routes would only repeat the failure).
+        results = [*results, *run_routes(outputs, max_retries=retries, timeout=timeout)]
     render_results(results, console, direct=direct)
     if summary:
         console.print(summary, markup=False, highlight=False)

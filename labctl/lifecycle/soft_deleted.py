@@ -105,7 +105,7 @@ def find_soft_deleted(identity: LabIdentity, cs_client: Any, apim_client: Any) -
     lookalikes: list[tuple[SoftDeleted, str]] = []
     for raw in cs_client.deleted_accounts.list():
         item = _account(raw)
-        if not identity.account_name_re.match(item.name):
+        if not identity.account_name_re.fullmatch(item.name):
             continue
         tags = _tags(raw)
         theirs = {k: tags.get(k) for k in identity.tags}
@@ -125,7 +125,7 @@ def find_soft_deleted(identity: LabIdentity, cs_client: Any, apim_client: Any) -
             )
     for raw in apim_client.deleted_services.list_by_subscription():
         item = _service(raw)
-        if not identity.gateway_name_re.match(item.name):
+        if not identity.gateway_name_re.fullmatch(item.name):
             continue
         tags = _tags(raw)
         tags_differ = bool(tags) and {k: tags.get(k) for k in identity.tags} != identity.tags

@@ -172,7 +172,8 @@ def _read_deployed_lab(client: Any, deployed: DeployedLab) -> dict[str, Any]:
         accounts = [
             a
             for a in client.accounts.list_by_resource_group(identity.resource_group)
-            if identity.account_name_re.match(a.name or "") and _arm_location(a.location) == deployed.region
+            if identity.account_name_re.fullmatch(a.name or "")
+            and _arm_location(a.location) == deployed.region
         ]
     except HttpResponseError as exc:
         if exc.status_code == 404:  # ResourceGroupNotFound: never deployed, or destroyed

@@ -19,11 +19,11 @@ from labctl.errors import AzureError, ConfigError, UsageError
 from labctl.preflight.checks import SubscriptionChecks, read_subscription_checks
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.refusals import Refusal, kind_of
-from labctl.preflight.sizing import ClassSize, SizingError, class_size_from_settings, sized_capacity
 from labctl.preflight.subscription import budget_problem, budget_warning, offer_from_json
 from labctl.preflight.tiers import TierCatalog
 from labctl.preflight.validation import Outcome, RegionValidation
 from labctl.preflight.verdicts import apply, validate_result
+from stacks.sizing import ClassSize, SizingError, class_size, is_sized, sized_capacity
 
 # Per call: a connection should open in seconds; a validation answers in well under a minute.
 CONNECTION_TIMEOUT_S = 10
@@ -34,9 +34,10 @@ def size_class(
     settings: Any, share: float, default_tpm: int | None
 ) -> tuple[Any, ClassSize | None, list[str]]:
     """The settings with each chat deployment's capacity raised to what the class needs (never lowered), the class
-    size, and lines saying what changed. Embedding deployments are not sized (their use does not follow chat)."""
+    size, and lines saying what changed: the same class and figure as `labctl plan` and `labctl check`
+    (stacks/sizing.py). Embeddings, speech and catalog deployments are not sized."""
     try:
-        size = class_size_from_settings(settings, share, default_tpm)
+        size = class_size(settings, share=share, class_tpm=default_tpm)
     except SizingError as exc:
         raise UsageError(str(exc)) from None
     if size is None:
@@ -44,7 +45,7 @@ def size_class(
     notes = [f"Class: {size.explanation} per chat deployment."]
     deployments = []
     for d in settings.deployments:
-        if d.is_embedding:
+        if not is_sized(d):
             deployments.append(d)
             continue
         capacity, why = sized_capacity(d.capacity, size, d.sku)

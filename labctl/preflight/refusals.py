@@ -87,6 +87,11 @@ FIXES: dict[Kind, str] = {
     Kind.OTHER: "read Azure's message",
 }
 
+RESOURCE_GROUP_REGION_FIX = (
+    "the resource group's own region (azure-native:location) is refused: set it to a region this subscription "
+    "allows (`pulumi config set azure-native:location <region>`); another candidate region does not move the group"
+)
+
 # Kinds that say the region itself is unusable for this subscription (never chosen). A template problem is not
 # the region's fault, so it leaves the region unknown rather than refused.
 REGION_KINDS = {
@@ -113,6 +118,16 @@ class Refusal:
     @property
     def fix(self) -> str:
         return FIXES[self.kind]
+
+    def fix_for(self, resource_group: str | None) -> str:
+        """`fix`, except when Azure refuses the resource group itself: its region is azure-native:location, which
+        no other candidate region changes."""
+        target = (self.target or "").rstrip("/").lower()
+        group = (resource_group or "").lower()
+        on_group = bool(group) and (target == group or target.endswith(f"/resourcegroups/{group}"))
+        if on_group and self.kind in (Kind.REGION_NOT_ALLOWED, Kind.POLICY, Kind.NOT_OFFERED):
+            return RESOURCE_GROUP_REGION_FIX
+        return self.fix
 
     @property
     def plain(self) -> str:

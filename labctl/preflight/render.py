@@ -74,7 +74,7 @@ def conclude(
     tier_checked: bool = False,
     size: Any = None,
 ) -> int:
-    from labctl.preflight.sizing import settle_note
+    from stacks.sizing import settle_note
 
     chosen = result.chosen
     print_credited(result, out)

@@ -30,6 +30,7 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
@@ -37,8 +38,8 @@ from azure.core.exceptions import (
 
 from labctl.preflight.refusals import REGION_KINDS, Kind, Refusal, classify, first_sentence
 
-# Resource API versions the template uses: those pulumi-azure-native 3.29 sends for the same resources
-# (/work/shared/REFERENCE.md: cognitiveservices 2025-06-01, apimanagement 2024-05-01).
+# Resource API versions the template uses: those pulumi-azure-native 3.29 sends for the same resources (its
+# generated classes say "Uses Azure REST API version ...": cognitiveservices 2025-06-01, apimanagement 2024-05-01).
 ACCOUNT_API = "2025-06-01"
 GATEWAY_API = "2024-05-01"
 RESOURCES_API = "2024-03-01"
@@ -243,6 +244,14 @@ def _result_outcome(result: Mapping[str, Any]) -> tuple[Outcome, list[Refusal], 
     return Outcome.ACCEPTED, [], ""
 
 
+NOT_A_RESULT = "Azure's answer was not a validation result"
+
+
+def _not_a_result(exc: Exception) -> tuple[Outcome, list[Refusal], str]:
+    detail = first_sentence(str(exc))[:120] or type(exc).__name__
+    return Outcome.UNKNOWN, [], f"{NOT_A_RESULT} ({type(exc).__name__}: {detail}); a proxy in between?"
+
+
 def _http_outcome(exc: HttpResponseError) -> tuple[Outcome, list[Refusal], str]:
     body: Mapping[str, Any] = {}
     response = getattr(exc, "response", None)
@@ -302,15 +311,24 @@ def validate_one(
             )
         result = poller.result()
         payload = result.as_dict() if hasattr(result, "as_dict") else dict(result or {})
+        if not payload.get("properties") and not payload.get("error"):
+            # ARM's DeploymentValidateResult has one or the other; an empty or foreign body is no verdict.
+            raise ValueError("neither properties nor error in the answer")
         outcome, refusals, note = _result_outcome(payload)
     except ClientAuthenticationError:
         raise
+    except DecodeError as exc:  # before HttpResponseError, its base class: a 200 whose body is not JSON
+        outcome, refusals, note = _not_a_result(exc)
     except HttpResponseError as exc:
         if exc.status_code == 401:
             raise
         outcome, refusals, note = _http_outcome(exc)
     except (ServiceRequestError, ServiceResponseError) as exc:
         outcome, refusals, note = Outcome.UNKNOWN, [], f"no answer from Azure ({type(exc).__name__})"
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        # Not JSON (json's JSONDecodeError, azure-core's DeserializationError are ValueErrors) or not a
+        # DeploymentValidateResult (`error` a string, the body a list): Azure said nothing about the region.
+        outcome, refusals, note = _not_a_result(exc)
     return RegionValidation(plan.region, outcome, refusals, note, time.monotonic() - started)
 
 

@@ -74,6 +74,16 @@ def validate_result(
     )
 
 
+def _resource_group(settings: Any) -> str | None:
+    """The lab's resource group name (stacks/naming.py), when the settings say which lab it is."""
+    try:
+        from stacks.naming import LabIdentity
+
+        return LabIdentity(settings.project, settings.stack, settings.environment).resource_group
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def apply(
     result: PreflightResult,
     settings: Any,
@@ -94,7 +104,7 @@ def apply(
                 r,
                 verdict=Verdict.NO_FIT,
                 summary="; ".join(c.reasons) or r.summary,
-                advice=[*r.advice, *dict.fromkeys(x.fix for x in c.refusals)],
+                advice=[*r.advice, *dict.fromkeys(x.fix_for(_resource_group(settings)) for x in c.refusals)],
             )
         elif c.verdict == NO_FIT and c.reasons:
             updated = replace(r, advice=[*r.advice, *c.reasons])

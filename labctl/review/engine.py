@@ -31,7 +31,7 @@ _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _key_path(path: str, key: str) -> str:
     """Pulumi's property path syntax: `a.b`, `tags["expires-on"]`."""
-    if _IDENT_RE.match(key):
+    if _IDENT_RE.fullmatch(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key)}]"
 

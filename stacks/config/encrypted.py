@@ -8,14 +8,18 @@ cannot run then. So, for keys the stack file holds encrypted:
 - a SECRET in a field with a format check gets a stand-in that passes it (an e-mail, a GUID) during validation, and
   the settings get SECRET back afterwards, so a plan shows "[secret]", never the stand-in;
 - each such field adds a note to `LabSettings.skipped_checks` naming the key and the checks not run;
-- a field labctl needs in plain text to plan at all (a number, a region) stays an error, with the fix.
+- a field labctl needs in plain text to plan at all (a number, a region) stays an error, with the fix;
+- a field whose value reaches Azure in clear (a tag, a publisher e-mail, a budget contact, a role assignment's
+  principal) is refused when encrypted, here and under `pulumi up` (REACHES_AZURE): Azure shows it to anyone who
+  can read the lab's resources, and Pulumi keeps resource inputs that come from plain config in plain state, so
+  `secure:` would only look protective. Participants' e-mail addresses stay out of Azure and may be encrypted.
 
 Only SECRET at keys the stack file marks encrypted is treated so: a plain value "[secret]" is checked as usual.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -34,6 +38,17 @@ STAND_INS: dict[str, tuple[str, str]] = {
     "principalId": (_GUID, "object id (GUID) format"),
 }
 Loc = tuple[str | int, ...]
+
+# Top-level key -> (fields inside it that reach Azure, None for the key's own value; where Azure shows them).
+REACHES_AZURE: dict[str, tuple[frozenset[str] | None, str]] = {
+    "owner": (
+        None,
+        "the `owner` tag on every resource (and the gateway's publisher e-mail unless publisherEmail is set)",
+    ),
+    "publisherEmail": (None, "the API Management service's publisherEmail property"),
+    "budget": (frozenset({"contactEmails"}), "the budget's notification contacts"),
+    "people": (frozenset({"principalId", "name"}), "the role assignments' principal ids and descriptions"),
+}
 
 
 def _path(loc: Loc) -> str:
@@ -83,9 +98,56 @@ def is_encrypted_input(err: dict[str, Any], encrypted_keys: Iterable[str]) -> bo
 def encrypted_problem(err: dict[str, Any]) -> str:
     return (
         f"{_path(tuple(err['loc']))}: is encrypted, and labctl needs this value in plain text to plan and check "
-        "the lab offline. Fix: keep it plain (`pulumi config set` without --secret); only e-mail addresses and "
-        "object ids can stay encrypted"
+        "the lab offline. Fix: keep it plain (`pulumi config set` without --secret); only participants' e-mail "
+        "addresses can stay encrypted"
     )
+
+
+def refused_secrets(raw: dict[str, Any], secret_keys: Iterable[str]) -> list[str]:
+    """A problem for each encrypted value that would reach Azure in clear. `secret_keys`: the lab's keys (without
+    the namespace) the stack marks secret. Offline their encrypted values read SECRET and are named one by one;
+    under `pulumi up` they arrive decrypted and the key is named."""
+    problems: list[str] = []
+    for key in dict.fromkeys(secret_keys):
+        if key not in raw or key not in REACHES_AZURE:
+            continue
+        fields, where = REACHES_AZURE[key]
+        locs = [(key,)] if fields is None else list(_field_locs(raw[key], (key,), fields))
+        encrypted = [loc for loc in locs if _at(raw, loc) == SECRET]
+        if not locs:
+            continue
+        for loc in encrypted or [(key,)]:
+            problems.append(
+                f"{_path(loc)}: is encrypted (secure:), but it reaches Azure in clear as {where}: anyone who can "
+                "read the lab's resources sees it, and Pulumi keeps it in plain text in the state. Fix: set it "
+                f"without --secret (`pulumi config set {'--path ' if len(loc) > 1 else ''}{_path(loc)} <value>`), "
+                "using a non-secret alias (a team mailbox) if the real address must stay private"
+            )
+    return problems
+
+
+def _field_locs(value: Any, loc: Loc, fields: frozenset[str]) -> Iterator[Loc]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in fields:
+                if isinstance(v, list):
+                    yield from ((*loc, k, i) for i in range(len(v)))
+                else:
+                    yield (*loc, k)
+            else:
+                yield from _field_locs(v, (*loc, k), fields)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _field_locs(v, (*loc, i), fields)
+
+
+def _at(raw: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            raw = raw[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return raw
 
 
 def restore(model: BaseModel, locs: list[Loc]) -> BaseModel:

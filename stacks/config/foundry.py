@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
+from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
+from stacks.config.values import person_key
 
 SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
@@ -98,7 +102,7 @@ class ContentFilterSettings(_Model):
                 f"'{v}' is a built-in policy name. Fix: name the lab's own filter differently, e.g. "
                 f"{DEFAULT_POLICY_NAME}"
             )
-        if not POLICY_NAME_RE.match(v):
+        if not POLICY_NAME_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not a valid content filter name. Fix: 2-63 letters, digits, '_' or '-', starting with "
                 "a letter or digit"
@@ -140,7 +144,7 @@ class ProjectSettings(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not PROJECT_NAME_RE.match(v):
+        if not PROJECT_NAME_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not a valid project name. Fix: 3-64 lowercase letters, digits or '-', starting and "
                 "ending with a letter or digit"
@@ -165,14 +169,40 @@ def effective_projects(
     return projects if projects is not None else (ProjectSettings(),)
 
 
+def project_per_person(people: Sequence[Any]) -> tuple[ProjectSettings, ...]:
+    """One project per entry of aoai-lab:people holding a project role (a group or a student), named
+    `agents-<name>`; staff role sets (`instructor`) belong to every one of them. Every member of a project can read
+    its threads and files, so one project per group is what keeps groups apart."""
+    staff = tuple(p.name for p in people if p.role_set in STAFF_ROLE_SETS and p.name)
+    projects = []
+    for person in people:
+        if person.role_set in STAFF_ROLE_SETS or not any(
+            s == "project" for s, _ in ROLE_SETS[person.role_set]
+        ):
+            continue
+        slug = person_key(person.name, person.principal_id)[: 63 - len(DEFAULT_PROJECT_NAME)].strip("-")
+        projects.append(
+            ProjectSettings(
+                name=f"{DEFAULT_PROJECT_NAME}-{slug}",
+                display_name=f"Agents: {person.name or person.principal_id}"[:100],
+                people=(*staff, person.name) if person.name else staff or None,
+            )
+        )
+    return tuple(projects)
+
+
 class FoundryTrack(_Model):
     """The Foundry track's keys, mixed into LabSettings: a custom content filter deployments name in `raiPolicy`,
-    and the projects of an AIServices account (unset: one project, `agents`; []: none)."""
+    and the projects of an AIServices account (unset: one project, `agents`; []: none; `foundryProjectPer: person`:
+    one per entry of aoai-lab:people)."""
 
     content_filter: ContentFilterSettings | None = None
     foundry_projects: tuple[ProjectSettings, ...] | None = None
+    foundry_project_per: Literal["lab", "person"] = "lab"
 
     @property
     def projects(self) -> tuple[ProjectSettings, ...]:
         kind = getattr(self, "account_kind", "OpenAI")
+        if self.foundry_project_per == "person":
+            return project_per_person(getattr(self, "people", ())) if kind == "AIServices" else ()
         return effective_projects(kind, self.foundry_projects)

@@ -112,3 +112,37 @@ def project_names_and_people(raw: dict[str, Any], ctx: RuleContext) -> Iterator[
                     f"{NAMESPACE}:foundryProjects[{i}].people[{j}]: no entry named '{person}' in "
                     f"{NAMESPACE}:people. Fix: {suggestion}use the `name` of a person or group listed there"
                 )
+
+
+@rule("foundryProjects")
+def groups_keep_their_own_projects(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    # Every member of a project reads its threads and files: with several projects (one per group), a project
+    # that lists nobody would take everyone, every group's work visible to all.
+    projects = raw.get("foundryProjects")
+    if not isinstance(projects, list) or len(projects) < 2:
+        return
+    for i, p in enumerate(projects):
+        if isinstance(p, dict) and "people" not in p:
+            yield (
+                f"{NAMESPACE}:foundryProjects[{i}].people: not set, so every person with a project role joins it and "
+                "reads its threads and files. Fix: list the group (or student) and the instructors it is for, "
+                f"e.g. people: [ana-garcia, group-a], or use {NAMESPACE}:foundryProjectPer: person"
+            )
+
+
+@rule("foundryProjectPer")
+def one_way_to_list_projects(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
+    per = raw.get("foundryProjectPer")
+    if per == "person" and raw.get("foundryProjects") is not None:
+        yield (
+            f"{NAMESPACE}:foundryProjectPer: person makes one project per entry of {NAMESPACE}:people, and "
+            f"{NAMESPACE}:foundryProjects lists projects too. Fix: keep one of them"
+        )
+    people = raw.get("people")
+    if per == "person" and isinstance(people, list):
+        for i, person in enumerate(people):
+            if isinstance(person, dict) and not person.get("name"):
+                yield (
+                    f"{NAMESPACE}:people[{i}].name: not set, and {NAMESPACE}:foundryProjectPer: person names each "
+                    "project after its person. Fix: give every entry a name"
+                )

@@ -14,7 +14,13 @@ from pydantic import ValidationError
 
 import stacks.config.foundry_rules  # noqa: F401  (registers the Foundry track's rules)
 from stacks.config import limits as _limits  # noqa: F401  (registers the Azure length rules)
-from stacks.config.encrypted import encrypted_problem, is_encrypted_input, restore, stand_in
+from stacks.config.encrypted import (
+    encrypted_problem,
+    is_encrypted_input,
+    refused_secrets,
+    restore,
+    stand_in,
+)
 from stacks.config.messages import describe, key_path
 from stacks.config.rules import RuleContext, run_rules
 from stacks.config.sections import LabSettings
@@ -45,13 +51,20 @@ def load_settings(
     resource_group_location: str = "",
     environment: str = "public",
     encrypted: Iterable[str] = (),
+    secret_keys: Iterable[str] | None = None,
 ) -> LabSettings:
     """Validate a stack's config; raise ConfigError with every problem found. `encrypted`: keys (without the
     namespace) the stack file holds as `secure:` ciphertext, seen here as "[secret]" (stacks/config/encrypted.py);
     the checks skipped for them are in the result's `skipped_checks`."""
     encrypted = [k.removeprefix(f"{project}:").removeprefix("aoai-lab:") for k in encrypted]
+    # Keys the stack marks secret: offline the encrypted ones; under `pulumi up` (values decrypted) the runtime's.
+    secrets = (
+        encrypted
+        if secret_keys is None
+        else [k.removeprefix(f"{project}:").removeprefix("aoai-lab:") for k in secret_keys]
+    )
     problems: list[str] = []
-    if not STACK_NAME_RE.match(stack):
+    if not STACK_NAME_RE.fullmatch(stack):
         problems.append(
             f"stack name '{stack}': it goes into every resource name. Fix: 1-20 lowercase letters, digits or '-'"
         )
@@ -63,6 +76,7 @@ def load_settings(
         if internal in raw:
             problems.append(f"{key_path((internal,))}: unknown key. Fix: remove it; it is set by the program")
             raw.pop(internal)
+    problems.extend(refused_secrets(raw, secrets))
     checked, replaced, skipped = stand_in(raw, encrypted)
     settings: LabSettings | None = None
     try:

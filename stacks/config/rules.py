@@ -339,7 +339,7 @@ def models_answer_on_the_api_version(raw: dict[str, Any], ctx: RuleContext) -> I
     it (stacks/facts/models.yaml); warnings (unknown model, retirement, DeveloperTier) are the stack layer's."""
     facts = model_facts()
     version = raw.get("inferenceApiVersion", facts.default_api_version)
-    if not isinstance(version, str) or not API_VERSION_RE.match(version):
+    if not isinstance(version, str) or not API_VERSION_RE.fullmatch(version):
         return  # the section reports a malformed version
     items = [
         DeploymentFacts(

@@ -62,7 +62,7 @@ class DeploymentSettings(Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not DEPLOYMENT_NAME_RE.match(v):
+        if not DEPLOYMENT_NAME_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not a valid deployment name. Fix: 2-64 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit"
@@ -107,7 +107,7 @@ class PersonSettings(Section):
     @field_validator("principal_id")
     @classmethod
     def _guid(cls, v: str) -> str:
-        if not GUID_RE.match(v):
+        if not GUID_RE.fullmatch(v):
             raise ValueError(
                 f"'{v}' is not an Entra object id. Fix: use the object id GUID "
                 "(`az ad user show --id <upn> --query id -o tsv`)"
@@ -139,7 +139,7 @@ class ParticipantSettings(Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not PARTICIPANT_NAME_RE.match(v):
+        if not PARTICIPANT_NAME_RE.fullmatch(v):
             hint = suggest_participant_name(v)
             fix = f"use '{hint}'" if hint else "use 1-40 lowercase letters, digits or '-'"
             raise ValueError(
@@ -269,7 +269,7 @@ class LabSettings(Section, FoundryTrack, GatewayGuardSettings, ClassroomTrack):
     @field_validator("inference_api_version")
     @classmethod
     def _api_version(cls, v: str) -> str:
-        if not API_VERSION_RE.match(v):
+        if not API_VERSION_RE.fullmatch(v):
             raise ValueError(f"'{v}' is not an API version. Fix: a date such as 2025-04-01-preview")
         return v
 

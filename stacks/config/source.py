@@ -38,9 +38,15 @@ def split_config(flat: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def settings_from_flat_config(
-    flat: dict[str, Any], *, project: str, stack: str, encrypted_keys: Iterable[str] = ()
+    flat: dict[str, Any],
+    *,
+    project: str,
+    stack: str,
+    encrypted_keys: Iterable[str] = (),
+    secret_keys: Iterable[str] | None = None,
 ) -> LabSettings:
-    """`encrypted_keys`: `ns:key` names whose values are ciphertext offline (they read "[secret]")."""
+    """`encrypted_keys`: `ns:key` names whose values are ciphertext offline (they read "[secret]"); `secret_keys`:
+    the names the stack marks secret when the values arrive decrypted (`pulumi up`), default `encrypted_keys`."""
     lab, other = split_config(flat)
     return load_settings(
         lab,
@@ -49,6 +55,9 @@ def settings_from_flat_config(
         resource_group_location=str(other.get("azure-native:location") or ""),
         environment=str(other.get("azure-native:environment") or "public"),
         encrypted=[k.partition(":")[2] for k in encrypted_keys if k.partition(":")[0] == NAMESPACE],
+        secret_keys=None
+        if secret_keys is None
+        else [k.partition(":")[2] for k in secret_keys if k.partition(":")[0] == NAMESPACE],
     )
 
 
@@ -60,9 +69,15 @@ def settings_from_pulumi() -> LabSettings:
     flat = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     # Only the offline planner (the mock runtime) hands the program "[secret]" for encrypted keys; under
     # `pulumi up` every value arrives decrypted and is checked in full.
-    encrypted = [k for k in flat if runtime_config.is_config_secret(k)] if _under_mocks() else []
+    secret = [k for k in flat if runtime_config.is_config_secret(k)]
+    encrypted = secret if _under_mocks() else []
+    # Secret keys are checked under `pulumi up` too: a value that would reach Azure in clear is refused.
     settings = settings_from_flat_config(
-        flat, project=pulumi.get_project(), stack=pulumi.get_stack(), encrypted_keys=encrypted
+        flat,
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        encrypted_keys=encrypted,
+        secret_keys=secret,
     )
     for note in settings.skipped_checks:
         pulumi.log.warn(note)

@@ -54,7 +54,7 @@ def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 def email_value(v: str) -> str:
-    if not EMAIL_RE.match(v):
+    if not EMAIL_RE.fullmatch(v):
         raise ValueError(f"'{v}' is not an e-mail address. Fix: use name@domain, e.g. ana@contoso.edu")
     return v
 
@@ -113,7 +113,7 @@ def slugify(text: str, max_length: int = PARTICIPANT_NAME_MAX) -> str:
 def suggest_participant_name(invalid: str) -> str | None:
     """What to write instead of a refused participant name (`ana.garcia` -> `ana-garcia`), or None."""
     slug = slugify(invalid)
-    return slug if slug and PARTICIPANT_NAME_RE.match(slug) and slug != invalid else None
+    return slug if slug and PARTICIPANT_NAME_RE.fullmatch(slug) and slug != invalid else None
 
 
 def choices_in_any_case(model: Any, data: Any) -> Any:

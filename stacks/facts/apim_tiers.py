@@ -2,12 +2,14 @@
 
 Sources:
 - Features per tier: learn.microsoft.com/azure/api-management/api-management-features (resource logs, managed
-  identity), llm-token-limit-policy (every tier except Consumption); summarised in /work/shared/REFERENCE.md.
+  identity), llm-token-limit-policy (every tier except Consumption).
 - Families: a service scales within its family but cannot move between classic, v2 and Consumption in place
   (learn.microsoft.com/azure/api-management/upgrade-and-scale: "you can't change from a classic tier to a v2 tier").
 - enableClientCertificate: classic tiers reject `false` ("Setting EnableClientCertificate flag to false is not
   supported for Developer SKU", pulumi/pulumi-azure-native#1741).
-- Provisioning time: classic tiers take 30-40+ minutes, v2 tiers minutes (REFERENCE.md, "Known pitfalls").
+- Provisioning time: classic tiers take 30-40+ minutes (learn.microsoft.com/azure/api-management/
+  get-started-create-service-instance: "can take 30 to 40 minutes"), v2 tiers minutes
+  (learn.microsoft.com/azure/api-management/v2-service-tiers-overview: "faster deployment").
 - Idle cost: rough public list prices per unit and month, 2026 (azure.microsoft.com/pricing/details/api-management).
 """
 

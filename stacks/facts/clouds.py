@@ -8,8 +8,9 @@ Sources (checked December 2026):
   management.chinacloudapi.cn, login.chinacloudapi.cn, ApiManagement "azure-api.cn"; the public and US Government
   files likewise), the same as Azure/azure-cli azure/cli/core/cloud.py and learn.microsoft.com's "Regional code names
   and endpoints" table (management.usgovcloudapi.net, login.microsoftonline.us).
-- Cognitive Services (Azure OpenAI) token audience per cloud: /work/shared/REFERENCE.md ("Managed-identity audience
-  per cloud"): cognitiveservices.azure.com / .azure.us / .azure.cn.
+- Cognitive Services (Azure OpenAI) token audience per cloud: cognitiveservices.azure.com / .azure.us / .azure.cn
+  (learn.microsoft.com/azure/ai-foundry/openai/azure-government: "https://cognitiveservices.azure.us" as the Entra ID
+  scope in Azure Government; the China cloud's developer guide likewise for azure.cn).
 - Azure OpenAI and API Management host suffixes: openai.azure.com / .us / .cn and azure-api.net / .us / .cn, as
   public sovereign-cloud deployments use them (e.g. Bicep `openAISuffix = isGovDeployment ? 'openai.azure.us' ...`,
   host allow-lists `.openai.azure.cn`, `.azure-api.us`); Azure Government / Azure in China developer guides.

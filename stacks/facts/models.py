@@ -18,7 +18,7 @@ from typing import Literal
 import yaml
 
 FACTS_FILE = Path(__file__).with_name("models.yaml")
-CAPABILITIES = frozenset({"chat", "embeddings", "responses", "reasoning"})
+CAPABILITIES = frozenset({"chat", "embeddings", "responses", "reasoning", "speech"})
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
 # A fine-tuned model id: `<base>-<YYYY-MM-DD>.ft-<hex>` (or `<base>.ft-<hex>`).
 _FINE_TUNED = re.compile(r"^(?P<base>.+?)(?:-(?P<date>\d{4}-\d{2}-\d{2}))?\.ft-[0-9a-zA-Z]+$")
@@ -59,7 +59,7 @@ class ModelFacts:
 
     def family(self, model: str) -> tuple[ModelFamily | None, bool]:
         """(family, is fine-tuned) for a deployment's model name."""
-        fine_tuned = _FINE_TUNED.match(model)
+        fine_tuned = _FINE_TUNED.fullmatch(model)
         name = fine_tuned["base"] if fine_tuned else model
         return self.families.get(name.lower()), fine_tuned is not None
 
@@ -75,7 +75,7 @@ class ModelFacts:
 
 def api_version_key(version: str) -> tuple[str, int]:
     """Dated API versions sort by date; a preview sorts after the GA version of the same date."""
-    m = _DATED.match(version)
+    m = _DATED.fullmatch(version)
     if not m:
         raise ValueError(f"'{version}' is not a dated API version such as 2024-10-21 or 2025-04-01-preview")
     return m[1], 1 if m[2] else 0
@@ -225,7 +225,7 @@ def _check_known(
                 "error",
                 f"{d.key}.model",
                 f"{fam.name} is retired: Azure answers every call with ServiceModelDeprecated ({fam.source}). "
-                "Fix: deploy a current model such as gpt-5-mini or gpt-4.1-mini",
+                "Fix: deploy a current model such as gpt-5-mini or gpt-5.1 (stacks/facts/models.yaml)",
             )
         )
         return out

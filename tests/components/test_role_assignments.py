@@ -28,9 +28,10 @@ def _assignments(plan):
 
 def test_role_definition_ids_are_fully_qualified(dev_plan, dev_config):
     assignments = dev_plan.by_type(ROLE_ASSIGNMENT)
-    # Every person of the dev stack and the gateway's identity hold roles, so the loop below checks theirs.
-    people = {p["principalId"] for p in dev_config["aoai-lab:people"]}
-    assert people <= {r["inputs"]["principalId"] for r in assignments}
+    # Every person of the dev stack with a role outside Foundry projects (the student group has none on an OpenAI
+    # lab) and the gateway's identity hold roles, so the loop below checks theirs.
+    people = {p["principalId"] for p in dev_config["aoai-lab:people"] if p["roleSet"] != "student"}
+    assert people and people <= {r["inputs"]["principalId"] for r in assignments}
     assert any(r["inputs"]["principalType"] == "ServicePrincipal" for r in assignments)
     for r in assignments:
         rid = r["inputs"]["roleDefinitionId"]
@@ -57,12 +58,64 @@ def test_instructor_gets_the_fine_tuning_workshop_roles(dev_plan):
     assert {ptype for pid, _, _, ptype, _ in _assignments(dev_plan) if pid == ana} == {"User"}
 
 
-def test_student_group_can_only_call_models(dev_plan):
-    group = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
-    granted = [(role, scope, ptype) for pid, role, scope, ptype, _ in _assignments(dev_plan) if pid == group]
-    assert len(granted) == 1
-    role, scope, ptype = granted[0]
-    assert role == OPENAI_USER and "/accounts/" in scope and ptype == "Group"
+STUDENTS = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+DATA_PLANE = {
+    OPENAI_USER,
+    OPENAI_CONTRIBUTOR,
+    CS_CONTRIBUTOR,
+    "a97b65f3-24c7-4388-baec-2e87135dc908",  # Cognitive Services User
+    "53ca6127-db72-4b80-b1b0-d745d6d5456d",  # Azure AI User
+}
+
+
+def test_students_hold_no_role_on_the_account(dev_plan):
+    """The attack: a student signs in with `az login` and calls https://<account>.openai.azure.com directly. The
+    student role set gives them nothing there, so Azure refuses them (403); the gateway is their only way in."""
+    assert [a for a in _assignments(dev_plan) if a[0] == STUDENTS] == []
+
+
+def test_playground_is_the_opt_in_for_direct_calls(plan_with):
+    people = [
+        {
+            "name": "ana-garcia",
+            "principalId": "3f2b8c1e-5d4a-4e6f-9b7c-1a2d3e4f5a6b",
+            "principalType": "User",
+            "roleSet": "instructor",
+        },
+        {
+            "name": "workshop-students",
+            "principalId": STUDENTS,
+            "principalType": "Group",
+            "roleSet": "playground",
+        },
+    ]
+    plan = plan_with(people=people)
+    account = plan.one(ACCOUNT)["inputs"]["accountName"]
+    account_scope = (
+        f"/subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/rg-aoai-lab-dev/providers/"
+        f"Microsoft.CognitiveServices/accounts/{account}"
+    )
+    granted = [
+        (role, scope, ptype, i["description"])
+        for pid, role, scope, ptype, i in _assignments(plan)
+        if pid == STUDENTS
+    ]
+    assert granted == [(OPENAI_USER, account_scope, "Group", "aoai-lab playground: workshop-students")]
+
+
+def test_no_role_set_but_the_opt_ins_reaches_an_account():
+    from stacks.catalog import DIRECT_ACCESS_ROLE_SETS
+
+    reaching = {
+        name
+        for name, roles in ROLE_SETS.items()
+        if any(s == "account" and r.id in DATA_PLANE for s, r in roles)
+    }
+    assert reaching == set(DIRECT_ACCESS_ROLE_SETS) == {"playground", "fine-tuner", "instructor"}
+    # The student set: Azure AI User on its own Foundry project only.
+    assert [(s, r.id) for s, r in ROLE_SETS["student"]] == [
+        ("project", "53ca6127-db72-4b80-b1b0-d745d6d5456d")
+    ]
 
 
 def test_gateway_identity_calls_the_account_as_service_principal(dev_plan):

@@ -120,23 +120,61 @@ def _encrypt_owner_and_a_participant(project: Path) -> None:
     write(project, text)
 
 
-def test_encrypted_values_are_accepted_offline_and_the_skipped_checks_named(
+def test_encrypted_participant_e_mails_are_accepted_offline_and_the_skipped_checks_named(
     project: Path, tmp_path: Path
 ) -> None:
-    _encrypt_owner_and_a_participant(project)
+    # A participant's e-mail never reaches Azure (only the name does): it may stay encrypted.
+    text = (project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    write(
+        project,
+        text.replace("      email: student01@contoso.edu\n", "      email:\n        secure: v1:Zm9vYmFy\n"),
+    )
     snapshot = tmp_path / "plan.json"
     result = run(project, "plan", "--quiet", "--json", str(snapshot))
     out = " ".join(result.output.split())
     assert result.exit_code == EXIT_OK, out
-    assert "aoai-lab:owner is encrypted; not checked offline: e-mail address" in out
     assert "aoai-lab:participants[0].email is encrypted; not checked offline: e-mail address" in out
     # The plan shows the secret as a secret; the stand-in used for validation never leaks into it.
     text = snapshot.read_text(encoding="utf-8")
-    assert '"owner": "[secret]"' in text and "secret.invalid" not in text and "v1:AAAB" not in text
+    assert "secret.invalid" not in text and "v1:Zm9v" not in text
 
     check = run(project, "check")
     assert check.exit_code == EXIT_OK, check.output
-    assert "aoai-lab:owner is encrypted" in " ".join(check.output.split())
+    assert "aoai-lab:participants[0].email is encrypted" in " ".join(check.output.split())
+
+
+@pytest.mark.parametrize(
+    ("plain", "encrypted", "named", "where"),
+    [
+        (
+            "  aoai-lab:owner: ana.garcia@contoso.edu\n",
+            "  aoai-lab:owner:\n    secure: v1:AAABAKxq0sF=\n",
+            "aoai-lab:owner",
+            "the `owner` tag on every resource",
+        ),
+        (
+            "      principalId: 7c9e6679-7425-40de-944b-e07fc1f90ae7\n",
+            "      principalId:\n        secure: v1:AAABAKxq0sF=\n",
+            "aoai-lab:people[1].principalId",
+            "the role assignments' principal ids",
+        ),
+    ],
+)
+def test_an_encrypted_value_that_reaches_azure_in_clear_is_refused(
+    project, plain, encrypted, named, where
+) -> None:
+    """`secure:` on a value that becomes a tag or a role assignment would only look protected: Azure shows it to
+    every Reader and Pulumi keeps it in plain state. Refused, naming the key and the fix."""
+    text = (project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    assert plain in text
+    write(project, text.replace(plain, encrypted))
+    for command in ("plan", "check"):
+        result = run(project, command)
+        out = " ".join(result.output.split())
+        assert result.exit_code == EXIT_CONFIG, out
+        assert f"{named}: is encrypted (secure:), but it reaches Azure in clear as {where}" in out
+        assert "Fix: set it without --secret" in out and "non-secret alias" in out
+        assert "v1:AAAB" not in out
 
 
 def test_an_encrypted_value_labctl_must_read_is_a_config_error_with_the_fix(project: Path) -> None:

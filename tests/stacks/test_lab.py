@@ -155,10 +155,11 @@ def test_disabled_public_network_access_warns(plan_with):
 def test_shell_environment_output(dev_plan):
     shell = dev_plan.outputs["openaiEnvShell"]
     name = dev_plan.one(APIM)["inputs"]["serviceName"]
+    # The v1 API first (the OpenAI client's base URL), the dated AzureOpenAI client's endpoint and version second.
     assert shell.splitlines() == [
-        f"export AZURE_OPENAI_ENDPOINT=https://{name}.azure-api.net",
-        "export OPENAI_API_VERSION=2025-04-01-preview",
+        f"export OPENAI_BASE_URL=https://{name}.azure-api.net/openai/v1/",
         "export AZURE_OPENAI_CHAT_DEPLOYMENT=chat",
         "export AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT=embeddings",
-        f"export OPENAI_BASE_URL=https://{name}.azure-api.net/openai/v1/",
+        f"export AZURE_OPENAI_ENDPOINT=https://{name}.azure-api.net",
+        "export OPENAI_API_VERSION=2025-04-01-preview",
     ]

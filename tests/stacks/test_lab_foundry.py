@@ -129,13 +129,9 @@ def test_people_build_agents_only_in_their_projects(foundry_plan):
         (STUDENTS, project_scope + "team-a"),
         (TEAM_B, project_scope + "team-b"),
     }
-    # Students still call models on the account; nobody gets Azure AI User on the subscription.
-    assert (
-        STUDENTS,
-        OPENAI_USER,
-        f"{rg}/providers/Microsoft.CognitiveServices/accounts/{account}",
-        "Group",
-    ) in grants
+    # Students hold nothing on the account (the gateway is their only way to the models); nobody gets Azure AI
+    # User on the subscription.
+    assert not [g for g in grants if g[0] in (STUDENTS, TEAM_B) and not g[2].startswith(project_scope)]
     assert not [
         g for g in grants if g[1] == AZURE_AI_USER and g[2] == f"/subscriptions/{FAKE_SUBSCRIPTION_ID}"
     ]
@@ -231,7 +227,8 @@ def test_the_dev_stacks_commented_foundry_examples_are_valid(plan_with_module):
 
 
 def test_the_gateway_may_call_catalog_models(foundry_plan, dev_plan):
-    """DeepSeek and other publishers answer Entra ID callers with Cognitive Services User, not OpenAI User."""
+    """DeepSeek and other publishers answer Entra ID callers with the MaaS data actions, which OpenAI User lacks: the
+    gateway gets Azure AI User (those data actions, no listKeys), never Cognitive Services User (listKeys)."""
     from labctl.plan.mockcloud import stable_uuid
 
     cs_user = "a97b65f3-24c7-4388-baec-2e87135dc908"
@@ -239,6 +236,12 @@ def test_the_gateway_may_call_catalog_models(foundry_plan, dev_plan):
     account = foundry_plan.one(ACCOUNT)["inputs"]["accountName"]
     gateway = stable_uuid(apim, foundry_plan.one(apim)["inputs"]["serviceName"], "principal")
     roles = {(r, s.rsplit("/", 1)[-1], t) for p, r, s, t in _grants(foundry_plan) if p == gateway}
-    assert roles == {(OPENAI_USER, account, "ServicePrincipal"), (cs_user, account, "ServicePrincipal")}
+    assert roles == {(OPENAI_USER, account, "ServicePrincipal"), (AZURE_AI_USER, account, "ServicePrincipal")}
+    # Nobody holds Cognitive Services User (it can list the account's keys).
+    assert not [g for g in _grants(foundry_plan) + _grants(dev_plan) if g[1] == cs_user]
     # Without such a model the gateway keeps OpenAI User only.
-    assert not [g for g in _grants(dev_plan) if g[1] == cs_user]
+    assert {
+        g[1]
+        for g in _grants(dev_plan)
+        if g[0] == stable_uuid(apim, dev_plan.one(apim)["inputs"]["serviceName"], "principal")
+    } == {OPENAI_USER}

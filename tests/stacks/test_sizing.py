@@ -1,61 +1,138 @@
-"""Sizing: the class's per-minute promises against the chat deployment, with the ratio and the fix."""
+"""Class sizing, one module for plan, check and preflight (stacks/sizing.py): the same class gets the same figure
+from all three, suspended participants draw nothing, `--class-tpm` only fills in where config has no limit, and
+embeddings, speech and catalog deployments are not sized as chat."""
 
 from __future__ import annotations
 
-from stacks.sizing import ChatDeployment, sizing_lines, sizing_warnings
+import copy
+from typing import Any
 
-CHAT = [ChatDeployment("chat", "gpt-5-mini", "GlobalStandard", 50)]
-KEYS = {"deployments_key": "aoai-lab:deployments", "limit_key": "aoai-lab:tokenLimits.tokensPerMinute"}
+import pytest
+
+from labctl.project import read_stack_config
+from stacks.config.load import load_settings
+from stacks.config.source import split_config
+from stacks.sizing import (
+    DEFAULT_SHARE,
+    SizingError,
+    class_size,
+    class_sizing_warnings,
+    is_sized,
+    settle_note,
+    sized_capacity,
+)
 
 
-def test_thirty_students_at_2000_tpm_overflow_a_50k_deployment() -> None:
-    (line,) = sizing_lines([2000] * 30, CHAT)
-    assert (line.promised_tpm, line.capacity_tpm, round(line.ratio, 2)) == (60_000, 50_000, 1.2)
-    (warning,) = sizing_warnings([2000] * 30, CHAT, **KEYS)
-    assert warning == (
-        "30 participants' tokens-per-minute limits add up to 60,000, but chat deployment 'chat' carries 50,000 "
-        "(ratio 1.20): when the whole class calls at once some get 429 from the deployment. Fix: set "
-        "aoai-lab:deployments[chat].capacity to 60 (check the quota with `labctl preflight`), or lower "
-        "aoai-lab:tokenLimits.tokensPerMinute to 1,666 or less"
+def _settings(participants: int = 30, tpm: int | None = 10_000, **changes: Any):
+    raw, _ = split_config(read_stack_config("dev")[0])
+    raw = copy.deepcopy(raw)
+    raw["participants"] = [{"name": f"s{i:02d}", "email": f"s{i:02d}@uni.edu"} for i in range(participants)]
+    raw["participantLimits"] = {"tokensPerMinute": tpm} if tpm else None
+    raw.update(changes)
+    raw = {k: v for k, v in raw.items() if v is not None}
+    return load_settings(raw, resource_group_location="eastus2")
+
+
+def test_thirty_students_at_10k_need_150_units_with_the_default_share():
+    size = class_size(_settings())
+    assert DEFAULT_SHARE == 0.5
+    assert (size.participants, size.total_tpm, size.tokens_needed, size.capacity) == (
+        30,
+        300_000,
+        150_000,
+        150,
+    )
+    assert (
+        size.explanation
+        == "30 participants x 10,000 tokens/min x share 0.5 = 150,000 tokens/min -> capacity 150"
     )
 
 
-def test_a_class_that_fits_gets_no_warning_and_overrides_count() -> None:
-    assert sizing_warnings([1000] * 30, CHAT, **KEYS) == []
-    # 29 at 1,000 and one at 25,000 no longer fit.
-    assert len(sizing_warnings([1000] * 29 + [25_000], CHAT, **KEYS)) == 1
+def test_plan_check_and_preflight_say_the_same_figure():
+    """The bug: check said 290 (share 1) while preflight said 145 (share 0.5) for one class."""
+    from labctl.preflight.azure_step import size_class
+
+    settings = _settings()
+    (warning,) = [w for w in class_sizing_warnings(settings) if "class needs" in w]
+    assert "has capacity 50 (50,000 tokens/min) but the class needs 150" in warning
+    assert "aoai-lab:deployments[chat].capacity to 150" in warning
+    sized, size, notes = size_class(settings, DEFAULT_SHARE, None)
+    assert size == class_size(settings)
+    assert {d.name: d.capacity for d in sized.deployments} == {"chat": 150, "embeddings": 50}
+    assert notes[0] == f"Class: {size.explanation} per chat deployment."
 
 
-def test_no_limits_at_all_is_a_warning_of_its_own() -> None:
-    (warning,) = sizing_warnings([None] * 10, CHAT, **KEYS)
+def test_suspended_participants_draw_nothing():
+    settings = _settings(participants=4)
+    raw_participants = [
+        p.model_copy(update={"state": "suspended"}) if p.name == "s00" else p for p in settings.participants
+    ]
+    size = class_size(settings.model_copy(update={"participants": tuple(raw_participants)}))
+    assert (size.participants, size.total_tpm) == (3, 30_000)
+
+
+def test_class_tpm_only_fills_in_where_config_has_no_limit():
+    limited = _settings(participants=4, tpm=10_000)
+    assert class_size(limited, class_tpm=99_000).total_tpm == 40_000  # what the gateway enforces wins
+    unlimited = _settings(participants=4, tpm=None)
+    assert class_size(unlimited) is None  # nothing to size without a budget
+    assert class_size(unlimited, class_tpm=5_000).total_tpm == 20_000
+    with pytest.raises(SizingError, match="--class-tpm"):
+        class_size(unlimited, class_tpm=0)
+    with pytest.raises(SizingError, match="--class-share"):
+        class_size(limited, share=1.5)
+
+
+def test_embeddings_speech_and_catalog_models_are_not_sized_as_chat():
+    extra = [
+        {
+            "name": "speech",
+            "model": "gpt-4o-mini-tts",
+            "version": "2025-12-15",
+            "sku": "GlobalStandard",
+            "capacity": 1,
+        },
+        {
+            "name": "deepseek",
+            "model": "DeepSeek-R1",
+            "version": "1",
+            "format": "DeepSeek",
+            "sku": "GlobalStandard",
+            "capacity": 1,
+        },
+    ]
+    raw, _ = split_config(read_stack_config("dev")[0])
+    settings = _settings(deployments=[*copy.deepcopy(raw["deployments"]), *extra], accountKind="AIServices")
+    assert [d.name for d in settings.deployments if is_sized(d)] == ["chat"]
+    warned = [w for w in class_sizing_warnings(settings) if "class needs" in w]
+    assert [w.split("'")[1] for w in warned] == ["chat"]
+
+
+def test_no_limit_at_all_is_a_warning_of_its_own():
+    (warning,) = class_sizing_warnings(_settings(participants=10, tpm=None))
     assert warning.startswith(
         "10 participant(s) and no tokens-per-minute limit: one participant can use all of"
     )
     assert warning.endswith(
-        "Fix: set aoai-lab:tokenLimits.tokensPerMinute (e.g. 5,000, its capacity / participants)"
+        "Fix: set aoai-lab:participantLimits.tokensPerMinute (e.g. 5,000, its capacity / participants)"
     )
 
 
-def test_provisioned_deployments_and_empty_classes_are_not_judged_in_tpm() -> None:
-    ptu = [ChatDeployment("chat", "gpt-4.1", "ProvisionedManaged", 50)]
-    assert sizing_warnings([5000] * 30, ptu, **KEYS) == []
-    assert sizing_warnings([], CHAT, **KEYS) == []
+def test_a_class_that_fits_gets_no_warning():
+    assert class_sizing_warnings(_settings(participants=10, tpm=10_000)) == []  # needs 50, has 50
 
 
-def test_plan_warns_for_a_class_that_outgrows_its_deployment(plan_with, dev_config) -> None:
-    participants = [{"name": f"s{i:02d}", "email": f"s{i:02d}@uni.edu"} for i in range(30)]
-    participants[0]["state"] = "suspended"  # suspended keys promise nothing
-    participants[1]["limits"] = {"tokensPerMinute": 4000}
-    plan = plan_with(participants=participants, participantLimits={"tokensPerMinute": 2000})
-    (warning,) = [w for w in plan.warnings if "tokens-per-minute limits add up" in w]
-    # 28 x 2,000 + 4,000 = 60,000 against chat's 50 x 1,000.
-    assert warning.startswith(
-        "29 participants' tokens-per-minute limits add up to 60,000, but chat deployment 'chat' carries 50,000 "
-        "(ratio 1.20)"
+def test_preflight_raises_but_never_lowers_and_says_what_settling_means():
+    size = class_size(_settings(participants=40, tpm=5_000))  # 100 units
+    assert sized_capacity(50, size, "GlobalStandard") == (
+        100,
+        "raised from 50 for the class: " + size.explanation,
     )
-    assert "aoai-lab:deployments[chat].capacity to 60" in warning
-    assert "aoai-lab:participantLimits.tokensPerMinute to 1,724 or less" in warning
-    assert not [w for w in plan_with().warnings if "tokens-per-minute" in w]  # the dev stack fits
+    assert sized_capacity(200, size, "GlobalStandard") == (200, None)
+    assert sized_capacity(15, size, "ProvisionedManaged") == (15, None)
+    note = settle_note("chat", 100, 60, size)
+    assert note is not None and note.startswith("chat: settles for capacity 60 of the 100 aimed for")
+    assert "3,000 tokens/min per active participant" in note
 
 
 def test_plan_and_check_print_it(project, no_pulumi) -> None:
@@ -73,6 +150,8 @@ def test_plan_and_check_print_it(project, no_pulumi) -> None:
     for command in (["plan", "--quiet"], ["check"]):
         result = CliRunner().invoke(app, [*command, "--project-dir", str(project)])
         text = " ".join(result.output.split())
-        # 30 x 10,000 (the dev stack's participantLimits) against 50,000.
-        assert "30 participants' tokens-per-minute limits add up to 300,000" in text, (command, result.output)
-        assert "(ratio 6.00)" in text
+        # 30 x 10,000 (the dev stack's participantLimits) x 0.5 against 50 units.
+        assert "but the class needs 150: 30 participants x 10,000 tokens/min x share 0.5" in text, (
+            command,
+            text,
+        )

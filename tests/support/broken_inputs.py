@@ -129,7 +129,7 @@ def _secret(rng: random.Random, lines: list[str]) -> tuple[list[str], str | None
     for i, line in enumerate(lines):
         if line.startswith("  aoai-lab:owner:"):
             lines[i] = "  aoai-lab:owner:\n    secure: v1:AAABAKxq0sFJbWFyaWE=\n"
-    return lines, None  # valid: the answer must say the e-mail check was skipped
+    return lines, "aoai-lab:owner"  # refused: the owner tag would show it in clear
 
 
 def _bomb(rng: random.Random, lines: list[str]) -> tuple[list[str], str | None]:

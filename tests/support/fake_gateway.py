@@ -55,6 +55,7 @@ MODELS_PATH = "/openai/v1/models"
 ANY_PATH = re.compile(r"^/openai/.*$")
 APIM_NOT_FOUND = {"statusCode": 404, "message": "Resource not found"}
 
+TOKENS_CONSUMED_HEADER = "x-participant-tokens-consumed"
 APIM_INVALID_KEY = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 APIM_MISSING_KEY = (
     "Access denied due to missing subscription key. Make sure to include subscription key when making "
@@ -535,10 +536,15 @@ class FakeGateway(CountsInFlight):
             answer = _chat(model, body, written)
         self._count(counter or call.caller, int(answer["usage"]["total_tokens"]))
         if op == "chat/completions" and body.get("stream"):
-            return _stream(
+            response = _stream(
                 answer, include_usage=bool((body.get("stream_options") or {}).get("include_usage"))
             )
-        return _json(Scripted(200, answer))
+        else:
+            response = _json(Scripted(200, answer))
+        if self._limits(call.caller) is not None:
+            # The token-limit policy's tokens-consumed-header-name (components/policies/openai-gateway.xml).
+            response.headers[TOKENS_CONSUMED_HEADER] = str(answer["usage"]["total_tokens"])
+        return response
 
     def _read(self, call: Call) -> Response:
         """GET /v1/models, and GET or DELETE of a stored response (whoever created it: the account is shared)."""

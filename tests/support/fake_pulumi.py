@@ -38,7 +38,12 @@ elif args[:2] == ["stack", "output"]:
     if not path:
         sys.stderr.write("error: no stack named 'dev' found\n")
         sys.exit(255)
-    sys.stdout.write(open(path, encoding="utf-8").read())
+    text = open(path, encoding="utf-8").read()
+    if "--show-secrets" not in args:
+        # What the real CLI prints for a secret output without --show-secrets.
+        data = json.loads(text)
+        text = json.dumps({{k: "[secret]" if k == "participantKeys" else v for k, v in data.items()}})
+    sys.stdout.write(text)
 elif args[:1] == ["destroy"]:
     if os.environ.get("FAKE_PULUMI_DESTROY_FAIL"):
         sys.stderr.write("error: " + os.environ["FAKE_PULUMI_DESTROY_FAIL"] + "\n")

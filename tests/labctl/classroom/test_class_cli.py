@@ -246,6 +246,28 @@ def test_usage_table_and_json(
     assert logs.requests[-1]["workspace"] == "11111111-2222-3333-4444-555555555555"
 
 
+def test_usage_reads_the_outputs_without_their_secrets(
+    project, tmp_path, fake_azure, logs, fake_credential, fake_pulumi, monkeypatch
+) -> None:
+    """`labctl usage` needs the workspace id only: it asks Pulumi for the outputs without --show-secrets, so no
+    participant's key is decrypted on the instructor's machine for a usage report."""
+    from labctl.azure import signin
+
+    monkeypatch.setattr(signin, "default_credential", lambda environment="public": fake_credential)
+    saved = tmp_path / "pulumi-outputs.json"
+    saved.write_text(json.dumps(outputs()), encoding="utf-8")
+    monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", str(saved))
+    args = usage_args(project, tmp_path, fake_azure, "--format", "json")
+    at = args.index("--outputs")
+    result = invoke(*args[:at], *args[at + 2 :])
+    assert result.exit_code == EXIT_OK, result.output
+    assert {p["participant"] for p in json.loads(result.output)["participants"]} >= {"student01"}
+    assert [c for c in fake_pulumi.commands() if c[:2] == ["stack", "output"]] == [
+        ["stack", "output", "--json", "--stack", "dev"]
+    ]
+    assert not any(key in result.output for key in KEYS.values())
+
+
 def test_usage_errors_have_their_exit_codes(
     project, tmp_path, fake_azure, logs, fake_credential, no_pulumi, monkeypatch
 ) -> None:

@@ -39,11 +39,12 @@ from labctl.guardrails.rules import (
     from_snapshot,
     policy_problems,
 )
+from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
 from labctl.resource_types import RESOURCE_TYPES
-from stacks import lab
-from stacks.catalog import OPENAI_USER, Role
+from stacks import catalog
+from stacks.catalog import LOG_ANALYTICS_READER, OPENAI_USER, Role
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)
@@ -81,7 +82,7 @@ def test_dev_stack_passes_every_rule(dev_plan):
 
 
 def test_rules_are_complete_and_unique():
-    assert len(RULES_BY_ID) == len(RULES) == 27
+    assert len(RULES_BY_ID) == len(RULES) == 29
     for rule in RULES:
         assert rule.severity in ("mandatory", "advisory")
         assert rule.scope in ("resource", "stack")
@@ -105,7 +106,14 @@ class Breaks:
 
 
 def _set_role(scope: str, *roles: Role) -> Callable[[pytest.MonkeyPatch], None]:
-    return lambda mp: mp.setitem(lab.ROLE_SETS, "student", tuple((scope, role) for role in roles))
+    return lambda mp: mp.setitem(catalog.ROLE_SETS, "student", tuple((scope, role) for role in roles))
+
+
+def _people_with_role_set(name: str, role_set: str) -> list[dict[str, Any]]:
+    people = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"][
+        "aoai-lab:people"
+    ]
+    return [p | {"roleSet": role_set} if p["name"] == name else p for p in people]
 
 
 def _edited(module: Any, name: str, **overrides: Any) -> Callable[[pytest.MonkeyPatch], None]:
@@ -341,12 +349,39 @@ VIOLATING_STACKS: dict[str, Breaks] = {
         {"gatewayLogs": False}, None, (("gateway-service", "no diagnostic setting"),)
     ),
     "no-privileged-roles": Breaks(
-        {}, _set_role("account", OPENAI_USER, OWNER), (("access-workshop-students-owner", "grants Owner on"),)
+        {}, _set_role("workspace", OWNER), (("access-workshop-students-owner", "grants Owner on"),)
     ),
     "subscription-scope-usages-reader-only": Breaks(
         {},
-        _set_role("subscription", OPENAI_USER),
-        (("access-workshop-students-cognitive-services-openai-user", "broader than the lab's resources"),),
+        _set_role("subscription", LOG_ANALYTICS_READER),
+        (
+            (
+                "access-workshop-students-log-analytics-reader",
+                "grants role 73c42c96-874c-492b-b04d-ab87d138a893 at",
+            ),
+        ),
+    ),
+    # A pull request that gives students OpenAI User on the account again: `az login` reaches every model.
+    "no-direct-model-access": Breaks(
+        {},
+        _set_role("account", OPENAI_USER),
+        (
+            (
+                "access-workshop-students-cognitive-services-openai-user",
+                f"grants Cognitive Services OpenAI User on /subscriptions/{FAKE_SUBSCRIPTION_ID}/resourceGroups/"
+                "rg-aoai-lab-dev/providers/Microsoft.CognitiveServices/accounts/aoai-lab-dev-",
+            ),
+        ),
+    ),
+    "direct-model-access-opt-in": Breaks(
+        {"people": _people_with_role_set("workshop-students", "playground")},
+        None,
+        (
+            (
+                "access-workshop-students-cognitive-services-openai-user",
+                "playground: workshop-students holds Cognitive Services OpenAI User on the account",
+            ),
+        ),
     ),
     "required-tags": Breaks(
         {},
@@ -490,7 +525,7 @@ def test_account_diagnostics_that_send_no_logs(plan_with, monkeypatch):
 
 
 def test_owner_at_subscription_scope_breaks_both_role_rules(plan_with, monkeypatch):
-    monkeypatch.setitem(lab.ROLE_SETS, "student", (("subscription", OWNER),))
+    monkeypatch.setitem(catalog.ROLE_SETS, "student", (("subscription", OWNER),))
     assert _violations(plan_with()) == {
         "no-privileged-roles": ["access-workshop-students-owner"],
         "subscription-scope-usages-reader-only": ["access-workshop-students-owner"],

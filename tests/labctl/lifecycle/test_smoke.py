@@ -347,7 +347,10 @@ def test_cli_smoke_passes_with_a_table(gateway, fake_azure, tmp_path):
     result = CliRunner().invoke(app, ["smoke", "--outputs", str(outputs_file)], env={"COLUMNS": "200"})
 
     assert result.exit_code == 0, result.output
-    assert "4/4 calls succeeded" in result.output
+    # 2 participants x 2 deployments, then every route once (labctl/lifecycle/smoke_routes.py): chat, streamed
+    # chat and Responses on both APIs for chat, embeddings on both, and GET /v1/models.
+    assert "13/13 calls succeeded" in result.output
+    assert "chat-stream (v1)" in result.output and "models (v1)" in result.output
     assert "student01" in result.output and "embeddings" in result.output
     for key in KEYS.values():
         assert key not in result.output

@@ -95,9 +95,10 @@ def test_cli_waits_for_the_gateway_role(gateway, fake_azure, tmp_path, monkeypat
 
     assert result.exit_code == 0, result.output
     assert "attempt 1: 2 call(s) still denied or not found" in result.output
-    assert "4/4 calls succeeded" in result.output
+    assert "13/13 calls succeeded" in result.output  # and, once ready, every route once
     assert "(2 attempts)" in result.output and "ready after" in result.output
-    assert len([c for c in gateway.calls if c.deployment == "chat"]) == 4
+    # Two rounds of two participants, then six routes (chat, stream, Responses on v1 and dated).
+    assert len([c for c in gateway.calls if c.deployment == "chat"]) == 4 + 6
 
 
 def test_cli_wait_does_not_hide_a_real_failure(gateway, fake_azure, tmp_path, monkeypatch):

@@ -68,6 +68,8 @@ def test_todays_labctl_plans_a_revision_from_before_the_move(tmp_path, dev_plan)
         ("create", "monitoring-query-tokens-by-participant-and-model"),
         ("create", "monitoring-query-top-consumers-today"),
         ("create", "monitoring-workbook"),
+        # Students reach the models through the gateway only (issue 16): no role on the account any more.
+        ("delete", "access-workshop-students-cognitive-services-openai-user"),
         ("delete", "gateway-api-diagnostic"),  # azure-native:apimanagement:ApiDiagnostic
         ("delete", "gateway-logger"),
         ("delete", "monitoring-query-tokens-by-subscription-and-model"),

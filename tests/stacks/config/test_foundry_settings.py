@@ -101,7 +101,10 @@ def test_filter_and_project_keys_load(raw_dev):
     raw["accountKind"] = "AIServices"
     raw["contentFilter"] = {"name": "class-filter", "prompt": {"violence": "high"}, "blockedTerms": ["zeus"]}
     raw["deployments"][0]["raiPolicy"] = "class-filter"
-    raw["foundryProjects"] = [{"name": "team-a", "people": ["workshop-students"]}, {"name": "team-b"}]
+    raw["foundryProjects"] = [
+        {"name": "team-a", "people": ["workshop-students"]},
+        {"name": "team-b", "people": ["ana-garcia"]},
+    ]
     settings = load_settings(raw, resource_group_location="eastus2")
     assert settings.content_filter.prompt.azure()["Violence"] == "High"
     assert [p.name for p in settings.projects] == ["team-a", "team-b"]

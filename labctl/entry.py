@@ -1,0 +1,67 @@
+"""The `labctl` console script (and `python -m labctl`): Ctrl+C at any moment, start-up included, prints one line
+and exits 130.
+
+Importing the CLI (typer, rich, the command modules) takes a moment, and click parses the command line before a
+command runs: an interrupt then would end in a traceback, or in typer's silent exit. So the first thing labctl does
+is take SIGINT: before a command starts, there is nothing to clean up, and the handler prints the line and exits at
+once; once a command runs, it raises KeyboardInterrupt as usual, so the command's `finally` blocks and context
+managers (a progress display restoring the cursor, a temporary file removed) run and labctl/cli.py's LabctlGroup
+prints the line. A second Ctrl+C while that cleanup runs exits at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+INTERRUPTED_LINE = "interrupted"
+EXIT_INTERRUPTED = 130  # labctl/errors.py; not imported, so nothing runs before the handler is in place
+_state = {"command": False, "raised": False, "interrupted": False}
+
+
+def command_started() -> None:
+    """Called by the CLI when a command begins: from then on an interrupt goes through the command's cleanup."""
+    _state["command"] = True
+
+
+def interrupt_reported() -> bool:
+    """Whether the line was printed (by the CLI, for an interrupt inside a command)."""
+    return _state["interrupted"]
+
+
+def mark_reported() -> None:
+    _state["interrupted"] = True
+
+
+def _exit_now() -> None:
+    try:
+        if not _state["interrupted"]:
+            # To file descriptor 2 itself: a command may have redirected sys.stderr (labctl plan captures output).
+            os.write(2, (INTERRUPTED_LINE + "\n").encode())
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
+    # Exit at once, in a command too: a KeyboardInterrupt inside Pulumi's mock runtime (labctl plan) can be held by
+    # its event loop and never end the process. Files are written whole or not at all (labctl/files.py); a hidden
+    # terminal cursor (a progress display) is shown again.
+    if sys.stderr.isatty():
+        sys.stderr.write("\x1b[?25h")
+    _exit_now()
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        from labctl.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        _exit_now()
+
+
+if __name__ == "__main__":
+    main()
