@@ -14,13 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-<<<<<<< HEAD
-from .usage import ParticipantUsage, UsageReport
-=======
 from labctl.spreadsheet import formula_safe_dict_writer
 
-from .usage import UsageReport
->>>>>>> main
+from .usage import ParticipantUsage, UsageReport
 
 CSV_COLUMNS = (
     "participant",
