@@ -6,13 +6,11 @@ RULES); standard library only (components/backend_pools.py is too).
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 from components.backend_pools import POOL_VALUE_MAX, POOL_VALUE_MIN
-from labctl.guardrails.model import API_POLICY, BACKEND, Finding, Resource, Rule, StackView, known, show
-from labctl.guardrails.policy_xml import policy_root
-from labctl.snapshot import SECRET
+from labctl.guardrails.model import BACKEND, Finding, Resource, Rule, StackView, known, show
+from labctl.guardrails.policy_xml import parsed_api_policies
 
 
 def _pool_values(r: Resource, _today: dt.date) -> Iterator[str]:
@@ -39,14 +37,7 @@ def _pool_values(r: Resource, _today: dt.date) -> Iterator[str]:
 def _routed_directly(view: StackView) -> set[str]:
     """The backend ids the API policies name in <set-backend-service>: calls that go to that one backend."""
     named: set[str] = set()
-    for policy in view.of_type(API_POLICY):
-        value = policy.get("value")
-        if not known(value) or value == SECRET:
-            continue
-        try:
-            root = policy_root(str(value), str(policy.get("format") or "xml"))
-        except ET.ParseError:
-            continue  # api-policy-managed-identity reports it
+    for _policy, root in parsed_api_policies(view):
         named |= {e.get("backend-id", "") for e in root.iter("set-backend-service")}
     return named
 

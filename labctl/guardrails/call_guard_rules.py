@@ -17,9 +17,8 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
-from labctl.guardrails.model import API_POLICY, Finding, Resource, Rule, StackView, known
-from labctl.guardrails.policy_xml import policy_root
-from labctl.snapshot import SECRET
+from labctl.guardrails.model import Finding, Resource, Rule, StackView
+from labctl.guardrails.policy_xml import parsed_api_policies
 
 SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 PRODUCT = "azure-native:apimanagement:Product"
@@ -36,18 +35,10 @@ COUNTERS = {
 
 
 def _policies(view: StackView) -> Iterator[tuple[Resource, ET.Element]]:
-    """Each API policy of a gateway that hands out participant keys, parsed (unparsable ones are reported by
-    api-policy-managed-identity)."""
+    """Each API policy of a gateway that hands out participant keys, parsed."""
     if not view.of_type(SUBSCRIPTION):
         return
-    for policy in view.of_type(API_POLICY):
-        value = policy.get("value")
-        if not known(value) or value == SECRET:
-            continue
-        try:
-            yield policy, policy_root(str(value), str(policy.get("format") or "xml"))
-        except ET.ParseError:
-            continue
+    yield from parsed_api_policies(view)
 
 
 def _whole_number(text: str | None) -> bool:

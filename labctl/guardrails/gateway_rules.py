@@ -6,13 +6,11 @@ Part of `labctl check` and the policy pack (labctl/guardrails/rules.py adds them
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION, MAX_BODY_BYTES, MAX_MESSAGE_BYTES
 from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
 from labctl.guardrails.model import (
-    API_POLICY,
     DEPLOYMENT,
     DIAGNOSTIC_SETTING,
     GATEWAY,
@@ -22,8 +20,8 @@ from labctl.guardrails.model import (
     StackView,
     known,
 )
-from labctl.guardrails.policy_xml import policy_root
-from labctl.snapshot import SECRET, UNKNOWN
+from labctl.guardrails.policy_xml import parsed_api_policies
+from labctl.snapshot import UNKNOWN
 
 GENERIC = "azure-native:resources:Resource"
 SUBSCRIPTION = "azure-native:apimanagement:Subscription"
@@ -96,14 +94,7 @@ def _token_limits(view: StackView) -> Iterator[Finding]:
     """Participants without a token limit: one busy notebook can use the deployment's whole capacity."""
     if not view.of_type(SUBSCRIPTION):
         return
-    for policy in view.of_type(API_POLICY):
-        value = policy.get("value")
-        if not known(value) or value == SECRET:
-            continue
-        try:
-            root = policy_root(str(value), str(policy.get("format") or "xml"))
-        except ET.ParseError:
-            continue  # api-policy-managed-identity reports it
+    for policy, root in parsed_api_policies(view):
         if all(root.find(f".//{tag}") is None for tag in ("azure-openai-token-limit", "llm-token-limit")):
             yield Finding(
                 policy.urn,

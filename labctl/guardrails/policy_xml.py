@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
-from labctl.guardrails.model import show
+from labctl.guardrails.model import API_POLICY, Resource, StackView, known, show
+from labctl.snapshot import SECRET
 
 _EXPRESSION_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 
@@ -82,6 +84,19 @@ def policy_root(value: str, fmt: str | None = None) -> ET.Element:
     except ET.ParseError:
         # No format, or a provider that returns the raw text: try it as rawxml before calling it broken.
         return ET.fromstring(raw_policy_to_xml(value))
+
+
+def parsed_api_policies(view: StackView) -> Iterator[tuple[Resource, ET.Element]]:
+    """Each API policy of the plan whose document is known, parsed in either format. Policies that are unknown
+    (a preview), secret or not well-formed are skipped: api-policy-managed-identity reports the unparsable ones."""
+    for policy in view.of_type(API_POLICY):
+        value = policy.get("value")
+        if not known(value) or value == SECRET:
+            continue
+        try:
+            yield policy, policy_root(str(value), str(policy.get("format") or "xml"))
+        except ET.ParseError:
+            continue
 
 
 def policy_problems(xml_text: str, fmt: str | None = None) -> list[str]:
