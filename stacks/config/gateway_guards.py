@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
 from stacks.config.rules import RuleContext, rule
+from stacks.config.section_base import Section
 from stacks.config.values import NAMESPACE, ChoicesInAnyCase, Hint, one_of
 
 # `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
@@ -56,17 +56,7 @@ _CHOICES_HINT = Hint(
 )
 
 
-class _Model(ChoicesInAnyCase):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-    )
-
-
-class TokenLimitSettings(_Model):
+class TokenLimitSettings(Section):
     """A participant's budget on the gateway: tokens (APIM azure-openai-token-limit, one counter per participant key)
     and what one call may ask for (output tokens, `n`)."""
 
@@ -105,7 +95,7 @@ class TokenLimitSettings(_Model):
         return TokenLimitSettings.model_validate(merged)
 
 
-class ResponsesSettings(_Model):
+class ResponsesSettings(Section):
     """What the Responses API may do through the gateway (docs/security.md says why each is off)."""
 
     # Keep responses in the account (readable and deletable by id with any key of the class).
@@ -134,8 +124,12 @@ class ResponsesSettings(_Model):
         return tuple(dict.fromkeys(("function", *self.tools)))
 
 
-class GatewayGuardSettings(_Model):
+class GatewayGuardSettings(ChoicesInAnyCase):
     """LabSettings' gateway limits that are not token counts."""
+
+    # A mixin of LabSettings, which lists Section before it: Section's config without being a Section keeps the
+    # method resolution order consistent.
+    model_config = Section.model_config
 
     calls_per_minute: Annotated[
         int,

@@ -8,17 +8,8 @@ from typing import Any
 
 import pytest
 
-from labctl.project import read_stack_config
 from stacks.config.load import ConfigError, load_settings
-from stacks.config.source import split_config
 from stacks.gateway_config import class_window
-
-
-@pytest.fixture
-def raw_dev() -> dict[str, Any]:
-    flat, _ = read_stack_config("dev")
-    lab, _ = split_config(flat)
-    return lab
 
 
 def _load(raw: dict[str, Any], **changes: Any):

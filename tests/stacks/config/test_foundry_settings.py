@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from labctl.project import read_stack_config
 from stacks.config.foundry import ContentFilterSettings, ProjectSettings, effective_projects
 from stacks.config.load import ConfigError, load_settings
-from stacks.config.source import split_config
 
 
 def _error(model, data) -> str:
@@ -75,13 +73,6 @@ def test_project_names_and_people():
     assert ProjectSettings.model_validate({}).name == "agents"
     assert "not a valid project name" in _error(ProjectSettings, {"name": "Agents_1"})
     assert "people is empty" in _error(ProjectSettings, {"name": "team-a", "people": []})
-
-
-@pytest.fixture
-def raw_dev() -> dict[str, Any]:
-    flat, _ = read_stack_config("dev")
-    lab, _ = split_config(flat)
-    return lab
 
 
 def _problems(raw: dict[str, Any]) -> list[str]:

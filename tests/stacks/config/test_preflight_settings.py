@@ -7,15 +7,7 @@ from typing import Any
 
 import pytest
 
-from labctl.project import read_stack_config
 from stacks.config.load import ConfigError, load_settings
-from stacks.config.source import split_config
-
-
-@pytest.fixture
-def raw_dev() -> dict[str, Any]:
-    lab, _ = split_config(read_stack_config("dev")[0])
-    return lab
 
 
 def _chat(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:

@@ -11,14 +11,7 @@ import yaml
 from labctl.project import PROJECT_DIR, read_stack_config
 from stacks.config.load import ConfigError, load_settings
 from stacks.config.sections import CONFIG_KEYS, LabSettings
-from stacks.config.source import settings_from_flat_config, split_config
-
-
-@pytest.fixture
-def raw_dev() -> dict[str, Any]:
-    flat, _ = read_stack_config("dev")
-    lab, _ = split_config(flat)
-    return lab
+from stacks.config.source import settings_from_flat_config
 
 
 def _problems(raw: dict[str, Any], **kw: Any) -> list[str]:
