@@ -127,17 +127,6 @@ def class_state_elements(
 
 def expand_class_state(root: ET.Element, window: ClassWindow | None) -> None:
     """Replace the template's one `<class-window />` element with the filled fragment."""
-    from components.gateway_policy import PolicyTemplateError
+    from components.gateway_policy import replace_slot
 
-    found = list(root.iter(CLASS_WINDOW_TAG))
-    if len(found) != 1:
-        raise PolicyTemplateError(f"the template must hold exactly one <{CLASS_WINDOW_TAG} /> element")
-    element = found[0]
-    parent = next(p for p in root.iter() if element in list(p))
-    index = list(parent).index(element)
-    parent.remove(element)
-    elements = class_state_elements(window)
-    if elements:
-        elements[-1].tail = element.tail
-    for offset, child in enumerate(elements):
-        parent.insert(index + offset, child)
+    replace_slot(root, CLASS_WINDOW_TAG, class_state_elements(window))

@@ -4,7 +4,6 @@ counts arrive."""
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,30 +38,28 @@ def _element(tokens: int, fragment: Path) -> ET.Element:
 
 def expand_cost_caps(root: ET.Element, caps: CostCaps | None, fragment: Path = COST_CAP_FRAGMENT) -> None:
     """Replace the template's one `<cost-cap />` with the caps (or nothing)."""
-    from components.gateway_policy import PolicyTemplateError, _subscription_condition
+    from components.gateway_policy import replace_slot
 
-    found = list(root.iter(COST_CAP_TAG))
-    if len(found) != 1:
-        raise PolicyTemplateError(f"the template must hold exactly one <{COST_CAP_TAG} /> element")
-    marker = found[0]
-    parent = next(p for p in root.iter() if marker in list(p))
-    index = list(parent).index(marker)
-    parent.remove(marker)
+    replace_slot(root, COST_CAP_TAG, _cap_elements(caps, fragment))
+
+
+def _cap_elements(caps: CostCaps | None, fragment: Path) -> list[ET.Element]:
+    """One cap for everyone, or a <choose> with a branch per group of participants whose cap differs."""
+    from components.gateway_policy import _subscription_condition
+
     if caps is None or (caps.everyone is None and not caps.participants):
-        return
+        return []
     groups: dict[int, list[str]] = {}
     for sid, tokens in sorted(caps.participants.items()):
         if tokens != caps.everyone:
             groups.setdefault(tokens, []).append(sid)
     if not groups:
         assert caps.everyone is not None
-        element = _element(caps.everyone, fragment)
-    else:
-        element = ET.Element("choose")
-        for tokens, ids in groups.items():
-            when = ET.SubElement(element, "when", {"condition": _subscription_condition(ids)})
-            when.append(_element(tokens, fragment))
-        if caps.everyone is not None:
-            ET.SubElement(element, "otherwise").append(_element(caps.everyone, fragment))
-    element.tail = marker.tail
-    parent.insert(index, copy.deepcopy(element))
+        return [_element(caps.everyone, fragment)]
+    element = ET.Element("choose")
+    for tokens, ids in groups.items():
+        when = ET.SubElement(element, "when", {"condition": _subscription_condition(ids)})
+        when.append(_element(tokens, fragment))
+    if caps.everyone is not None:
+        ET.SubElement(element, "otherwise").append(_element(caps.everyone, fragment))
+    return [element]

@@ -115,6 +115,22 @@ def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
     return {child: parent for parent in root.iter() for child in parent}
 
 
+def replace_slot(root: ET.Element, tag: str, elements: list[ET.Element]) -> None:
+    """Replace the template's one `<tag />` with `elements` in its place (none: the slot goes), keeping the slot's
+    trailing whitespace after the last of them."""
+    found = list(root.iter(tag))
+    if len(found) != 1:
+        raise PolicyTemplateError(f"the template must hold exactly one <{tag} /> element")
+    slot = found[0]
+    parent = _parents(root)[slot]
+    index = list(parent).index(slot)
+    parent.remove(slot)
+    if elements:
+        elements[-1].tail = slot.tail
+    for offset, element in enumerate(elements):
+        parent.insert(index + offset, element)
+
+
 def _subscription_condition(ids: list[str]) -> str:
     for sid in ids:
         if not _SUBSCRIPTION_ID.fullmatch(sid):
