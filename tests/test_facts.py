@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from facts import apim_logs, capacity, content_filter, openai_api, token_limits
+from facts import apim_logs, capacity, content_filter, openai_api, roles, token_limits
 from labctl.project import PROJECT_DIR
 
 CODE = ("components", "stacks", "labctl", "policy")
@@ -24,6 +24,7 @@ CODE = ("components", "stacks", "labctl", "policy")
 STRING_FACTS = {
     "facts.apim_logs.LLM_DIAGNOSTIC_API_VERSION": apim_logs.LLM_DIAGNOSTIC_API_VERSION,
     "facts.openai_api.v1_base_url": f"/{openai_api.API_PATH}/v1",
+    **{f"facts.roles.{name}": role.id for name, role in vars(roles).items() if isinstance(role, roles.Role)},
 }
 # Names that are facts one by one: each may not be a whole string constant elsewhere.
 NAME_FACTS = {
