@@ -77,7 +77,7 @@ def check(
     rules = [*RULES, POLICY_EXPRESSIONS_RULE]
     if availability is not None:
         from labctl.guardrails.offer import budget_offer_rule, offer_quota_id
-        from labctl.preflight.arm_data import load_snapshot
+        from labctl.preflight.offers.arm_data import load_snapshot
 
         _, header = load_snapshot(availability)
         quota_id = offer_quota_id(header)
