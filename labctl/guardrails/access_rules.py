@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from labctl.guardrails.foundry_rules import PROJECT
 from labctl.guardrails.model import (
     ACCOUNT,
     GATEWAY,
@@ -30,6 +29,7 @@ from labctl.guardrails.model import (
     show,
 )
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import PROJECT
 from stacks.catalog import (
     DATA_PLANE_ROLES,
     DIRECT_ACCESS_ROLE_SETS,

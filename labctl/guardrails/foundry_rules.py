@@ -13,11 +13,8 @@ from collections.abc import Iterator
 from facts.content_filter import POLICY_NAMES, SEVERITIES
 from labctl.guardrails.model import ACCOUNT, DEPLOYMENT, Finding, Resource, Rule, StackView, known
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import PROJECT, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, RAI_POLICY
 
-PROJECT = "azure-native:cognitiveservices:Project"
-RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
-RAI_BLOCKLIST = "azure-native:cognitiveservices:RaiBlocklist"
-RAI_BLOCKLIST_ITEM = "azure-native:cognitiveservices:RaiBlocklistItem"
 ACCOUNT_CHILDREN = (DEPLOYMENT, RAI_POLICY, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, PROJECT)
 
 

@@ -22,9 +22,8 @@ from labctl.guardrails.model import (
 )
 from labctl.guardrails.policy_xml import parsed_api_policies
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import GENERIC_RESOURCE, SUBSCRIPTION
 
-GENERIC = "azure-native:resources:Resource"
-SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 # API Management's log limits and the LLM-logs API version: facts/apim_logs.py. Two bodies are logged per call.
 MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES
 
@@ -32,7 +31,7 @@ MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES
 def _api_diagnostics(view: StackView) -> list[Resource]:
     return [
         r
-        for r in view.of_type(GENERIC)
+        for r in view.of_type(GENERIC_RESOURCE)
         if str(r.get("resourceProviderNamespace") or "").lower() == "microsoft.apimanagement"
         and str(r.get("resourceType") or "").lower() == "diagnostics"
     ]
@@ -68,7 +67,7 @@ def _number(value: object) -> int | None:
 
 
 def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
-    if r.type != GENERIC or str(r.get("resourceType") or "").lower() != "diagnostics":
+    if r.type != GENERIC_RESOURCE or str(r.get("resourceType") or "").lower() != "diagnostics":
         return
     total = 0
     for side in ("frontend", "backend"):

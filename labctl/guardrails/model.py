@@ -11,35 +11,21 @@ from typing import Any, Literal
 
 from labctl.snapshot import UNKNOWN
 
+# The types the rules look at, re-exported for them; labctl/type_tokens.py spells every type token.
+from labctl.type_tokens import (  # noqa: F401
+    ACCOUNT,
+    API,
+    API_POLICY,
+    BACKEND,
+    DEPLOYMENT,
+    DIAGNOSTIC_SETTING,
+    GATEWAY,
+    ROLE_ASSIGNMENT,
+    WORKSPACE,
+)
+
 Severity = Literal["mandatory", "advisory"]
 Scope = Literal["resource", "stack"]
-
-
-ACCOUNT = "azure-native:cognitiveservices:Account"
-
-
-DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-
-
-GATEWAY = "azure-native:apimanagement:ApiManagementService"
-
-
-API = "azure-native:apimanagement:Api"
-
-
-API_POLICY = "azure-native:apimanagement:ApiPolicy"
-
-
-BACKEND = "azure-native:apimanagement:Backend"
-
-
-WORKSPACE = "azure-native:operationalinsights:Workspace"
-
-
-DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
-
-
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 
 @dataclass(frozen=True)
