@@ -20,6 +20,7 @@ from labctl.preflight.verdicts.validation import (
     RegionPlan,
     RegionValidation,
 )
+from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.naming import LabIdentity, lab_tags
 
 PROBE_SUFFIX = "pf000"
@@ -37,7 +38,6 @@ def region_plan(
     suffix: str = PROBE_SUFFIX,
     account_name: str | None = None,
     gateway_name: str | None = None,
-    gateway_capacity: int = 1,
     with_gateway: bool = True,
 ) -> RegionPlan:
     """The lab in one region. `capacities`/`skus` override per deployment name (what preflight chose there); a
@@ -67,7 +67,8 @@ def region_plan(
         gateway = GatewaySpec(
             name=gateway_name or identity.gateway(suffix),
             tier=settings.gateway_tier,
-            capacity=0 if settings.gateway_tier == "Consumption" else gateway_capacity,
+            # What the program declares: Consumption scales itself and is declared with capacity 0.
+            capacity=APIM_TIERS[settings.gateway_tier].capacity,
             publisher_email=settings.gateway_publisher_email,
             publisher_name=settings.publisher_name,
         )

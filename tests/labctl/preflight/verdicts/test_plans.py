@@ -9,6 +9,7 @@ from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, regi
 from labctl.preflight.verdicts.refusals import Kind, Refusal
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation, validation_template
 from labctl.project import load_stack_settings
+from tests.support.plans import APIM
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,18 @@ def test_plan_with_chosen_capacities_and_skus_and_only_some_deployments(settings
     )
     assert [(d.name, d.sku, d.capacity) for d in p.deployments] == [("chat", "DataZoneStandard", 30)]
     assert p.account_name == "aoai-lab-dev-x1y2z"
+
+
+@pytest.mark.parametrize("tier", ["Consumption", "Developer", "StandardV2"])
+def test_the_gateway_is_validated_with_the_capacity_the_program_declares(settings, plan_with, tier):
+    # Consumption scales itself: Azure takes it only with capacity 0, the other tiers with their units.
+    program = plan_with(gatewayTier=tier, gatewayLogs=False, participantLimits=None)
+    declared = program.one(APIM)["inputs"]["sku"]
+    p = region_plan(settings.model_copy(update={"gateway_tier": tier}), "swedencentral")
+    assert p.gateway is not None and (p.gateway.tier, p.gateway.capacity) == (
+        declared["name"],
+        declared["capacity"],
+    )
 
 
 def accepted():
