@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from facts.class_window import check_window
+
 CLASS_WINDOW_FRAGMENT = Path(__file__).parent / "policies" / "class-window.xml"
 CLASS_WINDOW_TAG = "class-window"
 # The named value the policy reads; `labctl class pause --now` sets it through Resource Manager.
@@ -47,8 +49,7 @@ class ClassWindow:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} must be an aware datetime (UTC or the class's zone), not {value!r}")
-        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
-            raise ValueError(f"the class window opens ({self.opens_at}) after it closes ({self.closes_at})")
+        check_window(self.opens_at, self.closes_at)
         for label in (self.opens_label, self.closes_label):
             if label and not _LABEL.match(label):
                 raise ValueError(f"a class window label holds characters a refusal message cannot: {label!r}")
