@@ -4,7 +4,11 @@ policy pack), so a change of the fact is one edit.
 String facts are checked as Python string constants (prose in comments and docstrings may name them): a distinctive
 literal anywhere inside a constant, the names of a set (harm categories, quota periods) as whole constants, a set
 itself as a literal collection of the same strings. Numbers (log limits, tokens per capacity unit) are too common
-to scan: the imports hold them, and the modules that used to restate them import them now.
+to scan: the imports hold them, and the modules that used to restate them import them now (Consumption's capacity 0
+is stacks/facts/apim_tiers.py's, which preflight reads; the class window's rule is a function, facts/class_window.py).
+
+The resource type tokens live in labctl/type_tokens.py, not facts/: `labctl diff` plans an older revision, which
+may have no facts/, with today's planner (labctl/review/revisions.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from facts import apim_logs, capacity, content_filter, openai_api, roles, token_limits
+from labctl import type_tokens
 from labctl.project import PROJECT_DIR
 
 CODE = ("components", "stacks", "labctl", "policy")
@@ -34,6 +39,9 @@ NAME_FACTS = {
     # The dated API's path as code appends it to an endpoint (`endpoint + "/openai"`).
     "facts.openai_api.API_PATH": (f"/{openai_api.API_PATH}",),
 }
+# Pulumi type tokens, each a whole constant, in their own home.
+TYPE_TOKENS_HOME = Path("labctl", "type_tokens.py")
+TYPE_TOKENS = {value for name, value in vars(type_tokens).items() if name.isupper()}
 # Sets whose members are common words elsewhere ("Standard" is also a tier): the set itself may not be restated.
 SET_FACTS = {"facts.capacity.TPM_SKUS": capacity.TPM_SKUS}
 
@@ -98,6 +106,17 @@ def test_a_facts_set_lives_only_in_its_home(fact: str) -> None:
     members = frozenset(SET_FACTS[fact])
     found = _where(p for p in _code_files() if members in _string_collections(p))
     assert found == [], f"{sorted(members)} ({fact}) restated in {found}: import it from facts/"
+
+
+def test_a_type_token_lives_only_in_labctl_type_tokens() -> None:
+    assert len(TYPE_TOKENS) > 20  # every resource type the lab declares
+    found = {
+        token: path.relative_to(PROJECT_DIR)
+        for path in _code_files()
+        if path.relative_to(PROJECT_DIR) != TYPE_TOKENS_HOME
+        for token in _string_constants(path) & TYPE_TOKENS
+    }
+    assert found == {}, "restated type tokens: import them from labctl/type_tokens.py"
 
 
 def test_the_scan_finds_a_restated_fact_but_not_prose(tmp_path: Path) -> None:
