@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 from facts.content_filter import POLICY_NAMES, SEVERITIES
-from labctl.guardrails.model import ACCOUNT, DEPLOYMENT, Finding, Resource, Rule, StackView, known
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, known
 from labctl.snapshot import UNKNOWN
-from labctl.type_tokens import PROJECT, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, RAI_POLICY
+from labctl.type_tokens import ACCOUNT, DEPLOYMENT, PROJECT, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, RAI_POLICY
 
 ACCOUNT_CHILDREN = (DEPLOYMENT, RAI_POLICY, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, PROJECT)
 

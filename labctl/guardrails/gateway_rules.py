@@ -10,19 +10,10 @@ from collections.abc import Iterator
 
 from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION, MAX_BODY_BYTES, MAX_MESSAGE_BYTES
 from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
-from labctl.guardrails.model import (
-    DEPLOYMENT,
-    DIAGNOSTIC_SETTING,
-    GATEWAY,
-    Finding,
-    Resource,
-    Rule,
-    StackView,
-    known,
-)
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, known
 from labctl.guardrails.policy_xml import parsed_api_policies
 from labctl.snapshot import UNKNOWN
-from labctl.type_tokens import GENERIC_RESOURCE, SUBSCRIPTION
+from labctl.type_tokens import DEPLOYMENT, DIAGNOSTIC_SETTING, GATEWAY, GENERIC_RESOURCE, SUBSCRIPTION
 
 # API Management's log limits and the LLM-logs API version: facts/apim_logs.py. Two bodies are logged per call.
 MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES

@@ -11,19 +11,6 @@ from typing import Any, Literal
 
 from labctl.snapshot import UNKNOWN
 
-# The types the rules look at, re-exported for them; labctl/type_tokens.py spells every type token.
-from labctl.type_tokens import (  # noqa: F401
-    ACCOUNT,
-    API,
-    API_POLICY,
-    BACKEND,
-    DEPLOYMENT,
-    DIAGNOSTIC_SETTING,
-    GATEWAY,
-    ROLE_ASSIGNMENT,
-    WORKSPACE,
-)
-
 Severity = Literal["mandatory", "advisory"]
 Scope = Literal["resource", "stack"]
 
