@@ -52,7 +52,9 @@ class StackEdit:
         self.path = path
         self.project = project
         try:
-            self.original = path.read_text(encoding="utf-8")
+            # newline="": the file's own line endings, so a Windows file is written back with CRLF.
+            with path.open(encoding="utf-8", newline="") as handle:
+                self.original = handle.read()
         except FileNotFoundError:
             raise StackEditError(
                 f"{path.name} not found. Fix: create the stack first (`pulumi stack init`), or pass --stack"
