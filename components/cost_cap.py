@@ -45,21 +45,8 @@ def expand_cost_caps(root: ET.Element, caps: CostCaps | None, fragment: Path = C
 
 def _cap_elements(caps: CostCaps | None, fragment: Path) -> list[ET.Element]:
     """One cap for everyone, or a <choose> with a branch per group of participants whose cap differs."""
-    from components.gateway_policy import _subscription_condition
+    from components.gateway_policy import per_subscription
 
-    if caps is None or (caps.everyone is None and not caps.participants):
+    if caps is None:
         return []
-    groups: dict[int, list[str]] = {}
-    for sid, tokens in sorted(caps.participants.items()):
-        if tokens != caps.everyone:
-            groups.setdefault(tokens, []).append(sid)
-    if not groups:
-        assert caps.everyone is not None
-        return [_element(caps.everyone, fragment)]
-    element = ET.Element("choose")
-    for tokens, ids in groups.items():
-        when = ET.SubElement(element, "when", {"condition": _subscription_condition(ids)})
-        when.append(_element(tokens, fragment))
-    if caps.everyone is not None:
-        ET.SubElement(element, "otherwise").append(_element(caps.everyone, fragment))
-    return [element]
+    return per_subscription(caps.everyone, caps.participants, lambda tokens: [_element(tokens, fragment)])

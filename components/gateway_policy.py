@@ -10,12 +10,13 @@ replaced by the class's pause and window checks (components/class_window.py, pol
 from __future__ import annotations
 
 import copy
+import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
 from components.cost_cap import CostCaps, expand_cost_caps
@@ -32,9 +33,12 @@ TOKEN_LIMIT_TAGS = ("azure-openai-token-limit", "llm-token-limit")
 # The periods `token-quota-period` accepts (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QUOTA_PERIODS: tuple[str, ...] = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
-_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9]*)\}$")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 # Participant names become APIM subscription ids; only these characters may reach a policy expression.
 _SUBSCRIPTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+T = TypeVar("T")
 
 
 class PolicyTemplateError(ValueError):
@@ -85,29 +89,50 @@ class GatewayPolicyArgs:
     guards: GatewayGuards | None = None
 
 
-def fill_placeholders(root: ET.Element, values: Mapping[str, str | None], *, strict: bool = True) -> set[str]:
-    """Replace every `${name}` attribute value under `root`; a None value removes the attribute. Returns the names
-    used. With `strict`, a placeholder without a value is an error."""
+def fill_placeholders(root: ET.Element, values: Mapping[str, str | None]) -> set[str]:
+    """Fill every `${name}` under `root` and return the names used; a placeholder without a value is an error.
+
+    Every value ends up in XML, which ElementTree escapes as it writes, so no value can change the policy's
+    structure. A placeholder stands in one of two places, and that decides the rest of its escaping:
+    - a whole attribute value: the value as given (None removes the attribute: an optional one);
+    - inside a `<set-body>`'s text, a refusal's JSON: the value also JSON-escaped, since it stands inside a JSON
+      string (the guards' names and numbers and the class window's labels need none today: the escaping keeps a
+      later value from ending the message's string).
+    Anywhere else (part of an attribute value, other text) a placeholder is refused: it would need an escaping of
+    its own (gateway_routing.py puts a deployment name inside a C# string literal itself, from a checked alphabet).
+    """
     used: set[str] = set()
+
+    def value(name: str, where: str) -> str | None:
+        if name not in values:
+            raise PolicyTemplateError(f"{where}: placeholder ${{{name}}} has no value")
+        used.add(name)
+        return values[name]
+
+    def in_json(match: re.Match[str]) -> str:
+        text = value(match[1], "<set-body>")
+        if text is None:
+            raise PolicyTemplateError(f"<set-body>: placeholder ${{{match[1]}}} has no value")
+        return json.dumps(text)[1:-1]
+
     for element in root.iter():
-        for attr, value in list(element.attrib.items()):
-            match = _PLACEHOLDER.match(value)
+        for attr, text in list(element.attrib.items()):
+            match = _PLACEHOLDER.fullmatch(text)
             if match is None:
-                if "${" in value:
+                if "${" in text:
                     raise PolicyTemplateError(
-                        f"<{element.tag} {attr}='{value}'>: a placeholder must be the whole attribute value"
+                        f"<{element.tag} {attr}='{text}'>: a placeholder must be the whole attribute value"
                     )
                 continue
-            name = match[1]
-            if name not in values:
-                if strict:
-                    raise PolicyTemplateError(f"<{element.tag} {attr}>: placeholder ${{{name}}} has no value")
-                continue
-            used.add(name)
-            if values[name] is None:
+            filled = value(match[1], f"<{element.tag} {attr}>")
+            if filled is None:
                 del element.attrib[attr]
             else:
-                element.set(attr, str(values[name]))
+                element.set(attr, filled)
+        if element.text and "${" in element.text:
+            if element.tag != "set-body":
+                raise PolicyTemplateError(f"<{element.tag}>: a placeholder in text belongs in a <set-body>")
+            element.text = _PLACEHOLDER.sub(in_json, element.text)
     return used
 
 
@@ -115,23 +140,32 @@ def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
     return {child: parent for parent in root.iter() for child in parent}
 
 
-def replace_slot(root: ET.Element, tag: str, elements: list[ET.Element]) -> None:
-    """Replace the template's one `<tag />` with `elements` in its place (none: the slot goes), keeping the slot's
-    trailing whitespace after the last of them."""
+def the_one(root: ET.Element, tag: str, where: str = "the template") -> ET.Element:
+    """The one `<tag>` under `root`; none or several is a PolicyTemplateError."""
     found = list(root.iter(tag))
     if len(found) != 1:
-        raise PolicyTemplateError(f"the template must hold exactly one <{tag} /> element")
-    slot = found[0]
-    parent = _parents(root)[slot]
-    index = list(parent).index(slot)
-    parent.remove(slot)
+        raise PolicyTemplateError(f"{where} must hold exactly one <{tag} /> element")
+    return found[0]
+
+
+def replace_element(root: ET.Element, old: ET.Element, elements: list[ET.Element]) -> None:
+    """Put `elements` where `old` stands under `root` (none: it goes), with `old`'s trailing whitespace after the
+    last of them."""
+    parent = _parents(root)[old]
+    index = list(parent).index(old)
+    parent.remove(old)
     if elements:
-        elements[-1].tail = slot.tail
-    for offset, element in enumerate(elements):
-        parent.insert(index + offset, element)
+        elements[-1].tail = old.tail
+    parent[index:index] = elements
 
 
-def _subscription_condition(ids: list[str]) -> str:
+def replace_slot(root: ET.Element, tag: str, elements: list[ET.Element]) -> None:
+    """Replace the template's one `<tag />` with `elements` in its place (none: the slot goes)."""
+    replace_element(root, the_one(root, tag), elements)
+
+
+def subscription_condition(ids: list[str]) -> str:
+    """A `<when>` condition true for the subscriptions `ids` (checked: nothing else reaches the expression)."""
     for sid in ids:
         if not _SUBSCRIPTION_ID.fullmatch(sid):
             raise ValueError(
@@ -140,44 +174,38 @@ def _subscription_condition(ids: list[str]) -> str:
     return "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
 
 
+def per_subscription(
+    default: T | None, overrides: Mapping[str, T], elements_for: Callable[[T], list[ET.Element]]
+) -> list[ET.Element]:
+    """`elements_for(default)` for every participant, or a `<choose>` with a `<when>` per group of subscriptions
+    whose value differs and an `<otherwise>` for the rest (none when `default` is None: only the listed ones)."""
+    groups: dict[T, list[str]] = {}
+    for sid, value in sorted(overrides.items()):
+        if value != default:
+            groups.setdefault(value, []).append(sid)
+    if not groups:
+        return [] if default is None else elements_for(default)
+    choose = ET.Element("choose")
+    for value, ids in groups.items():
+        ET.SubElement(choose, "when", {"condition": subscription_condition(ids)}).extend(elements_for(value))
+    if default is not None:
+        ET.SubElement(choose, "otherwise").extend(elements_for(default))
+    return [choose]
+
+
 def _expand_token_limits(root: ET.Element, args: GatewayPolicyArgs) -> None:
-    prototypes = [e for e in root.iter(TOKEN_LIMIT_TAG)]
+    prototypes = list(root.iter(TOKEN_LIMIT_TAG))
     if len(prototypes) != 1:
         raise PolicyTemplateError(f"the template must hold exactly one <{TOKEN_LIMIT_TAG}> prototype")
     prototype = prototypes[0]
-    parent = _parents(root)[prototype]
-    index = list(parent).index(prototype)
-    parent.remove(prototype)
-    if args.token_limits is None and not args.participant_limits:
-        return
 
-    def limit_for(limits: TokenLimits) -> ET.Element:
+    def limit_for(limits: TokenLimits) -> list[ET.Element]:
         element = copy.deepcopy(prototype)
         fill_placeholders(element, limits.placeholders())
-        return element
+        return [element]
 
-    if not args.participant_limits:
-        assert args.token_limits is not None
-        parent.insert(index, limit_for(args.token_limits))
-        return
-    # Participants with the same limits share one branch; one counter per subscription either way.
-    groups: dict[TokenLimits, list[str]] = {}
-    for sid, limits in sorted(args.participant_limits.items()):
-        if limits != args.token_limits:
-            groups.setdefault(limits, []).append(sid)
-    if not groups:
-        if args.token_limits is not None:
-            parent.insert(index, limit_for(args.token_limits))
-        return
-    choose = ET.Element("choose")
-    for limits, ids in groups.items():
-        when = ET.SubElement(choose, "when", {"condition": _subscription_condition(ids)})
-        when.append(limit_for(limits))
-    if args.token_limits is not None:  # else only the listed participants are limited
-        otherwise = ET.SubElement(choose, "otherwise")
-        otherwise.append(limit_for(args.token_limits))
-    choose.tail = prototype.tail
-    parent.insert(index, choose)
+    # One counter per subscription either way; participants with the same limits share one branch.
+    replace_element(root, prototype, per_subscription(args.token_limits, args.participant_limits, limit_for))
 
 
 def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> str:
