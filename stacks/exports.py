@@ -16,8 +16,8 @@ from components.monitoring import LabMonitoring
 from components.openai_account import OpenAIAccount
 from stacks import gateway_config
 from stacks import outputs as out
+from stacks.config.deployment_kinds import is_audio_model
 from stacks.config.sections import LabSettings
-from stacks.config.values import is_audio_model
 from stacks.regions import RegionalAccount, deployment_specs
 
 

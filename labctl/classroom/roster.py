@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from labctl.errors import LabctlError
-from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
+from stacks.config.formats import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .roster_files import Table, choose_delimiter, read_table
 from .slugs import suggest_name

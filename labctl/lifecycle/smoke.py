@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from labctl.errors import EXIT_AZURE, EXIT_OK, EXIT_PROBLEMS, AzureError
 from labctl.lifecycle.smoke_diagnose import diagnose
 from labctl.lifecycle.smoke_report import render_results, result_row
-from stacks.config.values import is_audio_model, is_embedding_model
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
 DEFAULT_CONCURRENCY = 20

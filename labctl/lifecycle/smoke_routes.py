@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from labctl.lifecycle.smoke import Probe, ProbeResult, _error_details, _scrub, _verify
 from labctl.lifecycle.smoke_diagnose import diagnose
-from stacks.config.values import is_audio_model, is_embedding_model
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.facts.models import model_facts
 from stacks.outputs import LabOutputs
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from stacks.config.values import Hint
+from stacks.config.section_base import Hint
 
 # The languages handouts are written in; a test checks there is one locale file for each, and no other.
 ClassLanguage = Literal["en", "es"]

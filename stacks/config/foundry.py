@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
-from stacks.config.values import person_key
+from stacks.config.slugs import person_key
 
 SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}

@@ -12,8 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from stacks.config.rules import RuleContext, rule
-from stacks.config.section_base import Section
-from stacks.config.values import NAMESPACE, ChoicesInAnyCase, Hint, one_of
+from stacks.config.section_base import NAMESPACE, ChoicesInAnyCase, Hint, Section, one_of
 
 # `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
