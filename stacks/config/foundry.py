@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
+from stacks.config.section_base import Section
 from stacks.config.slugs import person_key
 
 SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
@@ -32,16 +32,6 @@ DEFAULT_POLICY_NAME = "lab-content-filter"
 DEFAULT_PROJECT_NAME = "agents"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-    )
-
-
 def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
     text = str(value).strip()
     for key, azure in allowed.items():
@@ -52,7 +42,7 @@ def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
     raise ValueError(f"unknown {what} '{text}'. Fix: {suggestion}use one of {', '.join(allowed)}")
 
 
-class SeveritySettings(_Model):
+class SeveritySettings(Section):
     """The lowest severity that is blocked, per category: low blocks the most, high the least."""
 
     hate: str = "Medium"
@@ -80,7 +70,7 @@ class SeveritySettings(_Model):
         }
 
 
-class ContentFilterSettings(_Model):
+class ContentFilterSettings(Section):
     """`aoai-lab:contentFilter`: one custom content filter on the account, used by deployments that name it."""
 
     name: str = DEFAULT_POLICY_NAME
@@ -132,7 +122,7 @@ class ContentFilterSettings(_Model):
         return tuple(terms)
 
 
-class ProjectSettings(_Model):
+class ProjectSettings(Section):
     """One Foundry project (`aoai-lab:foundryProjects[]`); `people` limits it to some of `aoai-lab:people`."""
 
     name: str = DEFAULT_PROJECT_NAME
@@ -191,7 +181,7 @@ def project_per_person(people: Sequence[Any]) -> tuple[ProjectSettings, ...]:
     return tuple(projects)
 
 
-class FoundryTrack(_Model):
+class FoundryTrack(Section):
     """The Foundry track's keys, mixed into LabSettings: a custom content filter deployments name in `raiPolicy`,
     and the projects of an AIServices account (unset: one project, `agents`; []: none; `foundryProjectPer: person`:
     one per entry of aoai-lab:people)."""

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from stacks.config.rules import RuleContext, rule
-from stacks.config.section_base import NAMESPACE, ChoicesInAnyCase, Hint, Section, one_of
+from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
 
 # `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
 QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
@@ -123,12 +123,8 @@ class ResponsesSettings(Section):
         return tuple(dict.fromkeys(("function", *self.tools)))
 
 
-class GatewayGuardSettings(ChoicesInAnyCase):
-    """LabSettings' gateway limits that are not token counts."""
-
-    # A mixin of LabSettings, which lists Section before it: Section's config without being a Section keeps the
-    # method resolution order consistent.
-    model_config = Section.model_config
+class GatewayGuardSettings(Section):
+    """LabSettings' gateway limits that are not token counts (a section mixed into LabSettings)."""
 
     calls_per_minute: Annotated[
         int,

@@ -165,8 +165,9 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section, FoundryTrack, GatewayGuardSettings, ClassroomTrack):
-    """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
+class LabSettings(FoundryTrack, GatewayGuardSettings, ClassroomTrack):
+    """Everything a stack can set under the `aoai-lab:` namespace, with its default. A Section through the tracks
+    (each a Section of its own keys), which is also why it does not list Section first."""
 
     # Filled by the loader, not by config.
     project: str = Field(default="aoai-lab", exclude=True)
