@@ -68,28 +68,84 @@ def test_components_never_import_stacks():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-def test_no_import_cycles_at_module_level():
-    modules = _modules()
-    graph = {
-        name: {i for i in _imports(path, top_level_only=True) if i in modules and i != name}
-        for name, path in modules.items()
-    }
-    state: dict[str, int] = {}
-    cycles: list[list[str]] = []
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import graph's strongly connected components of more than one module (Tarjan): each is a cycle, or
+    several sharing modules."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
 
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
         for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                cycles.append([*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt])
-            elif nxt not in state:
-                visit(nxt, [*trail, nxt])
-        state[node] = 2
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = stack[stack.index(node) :]
+            del stack[stack.index(node) :]
+            if len(component) > 1:
+                found.append(sorted(component))
 
     for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-    assert cycles == []
+        if name not in index:
+            visit(name)
+    return sorted(found)
+
+
+def _import_graph(*, top_level_only: bool) -> dict[str, set[str]]:
+    modules = _modules()
+    return {
+        name: {i for i in _imports(path, top_level_only=top_level_only) if i in modules and i != name}
+        for name, path in modules.items()
+    }
+
+
+def test_no_import_cycles_at_module_level():
+    assert _cycles(_import_graph(top_level_only=True)) == []
+
+
+# Cycles closed only by an import inside a function (or under `if TYPE_CHECKING:`), which other helpers of issue 19
+# are taking apart now. Python tolerates them, readers do not: a module that must import its own importer lazily
+# belongs elsewhere. Remove an entry when its cycle is gone (the test fails until you do); this list ends empty.
+KNOWN_LAZY_CYCLES = [
+    ["components.class_window", "components.cost_cap", "components.gateway_policy"],
+    ["labctl.classroom.handout", "labctl.classroom.handout_render"],
+    ["labctl.classroom.handout_run", "labctl.classroom.run"],
+]
+
+
+def test_no_import_cycles_not_even_through_a_lazy_import():
+    # A function-level import dodges the cycle at import time, not the circle in the design (issue 19: the smoke
+    # modules imported each other this way). Lazy imports that run one way (start-up speed, `labctl diff`'s
+    # revision contract) are fine.
+    cycles = _cycles(_import_graph(top_level_only=False))
+    assert [c for c in cycles if c not in KNOWN_LAZY_CYCLES] == []
+    assert [c for c in KNOWN_LAZY_CYCLES if c not in cycles] == [], "gone: remove from KNOWN_LAZY_CYCLES"
+
+
+def test_the_cycle_finder_finds_a_cycle_closed_by_a_lazy_import(tmp_path):
+    # The check above only means something if a function-level import counts as an edge.
+    (tmp_path / "a.py").write_text("import b\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("def later():\n    import a\n", encoding="utf-8")
+    graph = {
+        name: {
+            i
+            for i in _imports(tmp_path / f"{name}.py", top_level_only=False)
+            if i in ("a", "b") and i != name
+        }
+        for name in ("a", "b")
+    }
+    assert _cycles(graph) == [["a", "b"]]
+    lazy_free = {
+        name: {i for i in _imports(tmp_path / f"{name}.py", top_level_only=True) if i in ("a", "b")}
+        for name in ("a", "b")
+    }
+    assert _cycles(lazy_free) == []
 
 
 def test_no_module_is_over_400_lines():
