@@ -163,13 +163,13 @@ LONG_FUNCTIONS_BEING_SPLIT = [
     "components.openai_account:OpenAIAccount.__init__",
     "labctl.classroom.handout_command:handout",
     "labctl.plan.runtime:run_program",
-    "labctl.preflight.availability:read_live",
     "labctl.preflight.command:_run_preflight",
     "labctl.preflight.command:preflight",
-    "labctl.preflight.decisions:evaluate_region",
-    "labctl.preflight.fit:evaluate_deployment",
+    "labctl.preflight.offers.availability:read_live",
+    "labctl.preflight.quota.decisions:evaluate_region",
+    "labctl.preflight.quota.fit:evaluate_deployment",
     "labctl.preflight.render:conclude",
-    "labctl.preflight.spill_render:conclude_spread",
+    "labctl.preflight.spread.render:conclude_spread",
     "stacks.lab:build_lab",
 ]
 

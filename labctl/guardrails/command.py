@@ -106,7 +106,7 @@ def _rules(stack_name: str, availability: Path | None) -> list[Rule]:
 
 def _budget_offer_rule(availability: Path) -> Rule:
     from labctl.guardrails.offer import budget_offer_rule, offer_quota_id
-    from labctl.preflight.arm_data import load_snapshot
+    from labctl.preflight.offers.arm_data import load_snapshot
 
     _, header = load_snapshot(availability)
     quota_id = offer_quota_id(header)
