@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, model_validator
 
+from facts.capacity import TPM_SKUS
 from stacks.catalog import DEPLOYMENT_SKUS
 
 NAMESPACE = "aoai-lab"
@@ -81,10 +82,9 @@ def sku_family(sku: str) -> str | None:
     name = sku.lower()
     if name not in {s.lower() for s in DEPLOYMENT_SKUS}:
         return None
-    for family in ("provisioned", "batch", "developer"):
-        if family in name:
-            return family
-    return "standard"
+    if name in {s.lower() for s in TPM_SKUS}:
+        return "standard"  # capacity in units of tokens per minute (facts/capacity.py)
+    return next((family for family in ("provisioned", "batch", "developer") if family in name), name)
 
 
 def is_int(v: object) -> bool:
