@@ -35,6 +35,7 @@ from components.gateway_policy import (
 )
 from components.gateway_routing import add_routing
 from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION
+from facts.openai_api import API_PATH, api_url
 
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
@@ -68,7 +69,7 @@ class AiGatewayArgs:
     # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
     enable_client_certificate: bool = False
     participants: Sequence[GatewayParticipant] = ()
-    api_path: str = "openai"
+    api_path: str = API_PATH
     api_id: str = API_ID
     product_id: str = PRODUCT_ID
     policy_template: Path = POLICY_TEMPLATE
@@ -149,7 +150,7 @@ class AiGateway(pulumi.ComponentResource):
             service_name=self.service.name,
             resource_group_name=args.resource_group_name,
             protocol="http",
-            url=pulumi.Output.from_input(args.openai_endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
+            url=pulumi.Output.from_input(args.openai_endpoint).apply(api_url),
             description="Azure OpenAI account of the lab (managed identity auth in the API policy)",
             # No circuit breaker: this backend takes every call no pool holds (embeddings, catalog models, stored
             # Responses); a tripped breaker would answer 503 to all of them. Pool members have their own

@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-# The four harm categories, as the RAI policy names them (self-harm is one word there).
-HARM_CATEGORIES: tuple[str, ...] = ("Hate", "Sexual", "Violence", "Selfharm")
-# The lowest severity that is filtered: Low is the strictest (low, medium and high are blocked), High the most
-# permissive (only high is blocked). Turning a category off needs Microsoft's approval, so it is not offered.
-SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High")
+from facts.content_filter import DEFAULT_SEVERITY, POLICY_NAMES, SEVERITIES
+
+# The harm categories, as the RAI policy names them (facts/content_filter.py).
+HARM_CATEGORIES: tuple[str, ...] = POLICY_NAMES
 # Default = filter before content streams back; Asynchronous_filter streams first and filters after
 # (the provider's docstring: use Asynchronous_filter, not Deferred, from API 2025-06-01).
 MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")
 BASE_POLICY = "Microsoft.DefaultV2"
-# Microsoft.DefaultV2's thresholds (default-safety-policies.md): Medium everywhere.
-DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, "Medium")
+# Microsoft.DefaultV2's thresholds: the same for every category.
+DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, DEFAULT_SEVERITY)
 
 
 def blocklist_item_name(term: str) -> str:

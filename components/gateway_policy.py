@@ -16,11 +16,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
 from components.cost_cap import CostCaps, expand_cost_caps
 from components.gateway_guards import GatewayGuards, expand_guards
+from facts.token_limits import QUOTA_PERIODS, QuotaPeriod
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
@@ -30,9 +31,6 @@ PUBLIC_AUDIENCE = "https://cognitiveservices.azure.com"
 # (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy, .../llm-token-limit-policy).
 TOKEN_LIMIT_TAG = "azure-openai-token-limit"
 TOKEN_LIMIT_TAGS = ("azure-openai-token-limit", "llm-token-limit")
-# The periods `token-quota-period` accepts (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QUOTA_PERIODS: tuple[str, ...] = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 # Participant names become APIM subscription ids; only these characters may reach a policy expression.
 _SUBSCRIPTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.openai_api import v1_base_url
 from labctl.errors import LabctlError
 from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
@@ -76,7 +77,7 @@ class ClassInfo:
 
     @property
     def v1_base_url(self) -> str:
-        return f"{self.gateway.rstrip('/')}/openai/v1/"
+        return v1_base_url(self.gateway)
 
 
 def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInfo:

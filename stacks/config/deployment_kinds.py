@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from facts.capacity import TPM_SKUS
 from stacks.catalog import DEPLOYMENT_SKUS
 
 
@@ -21,7 +22,6 @@ def sku_family(sku: str) -> str | None:
     name = sku.lower()
     if name not in {s.lower() for s in DEPLOYMENT_SKUS}:
         return None
-    for family in ("provisioned", "batch", "developer"):
-        if family in name:
-            return family
-    return "standard"
+    if name in {s.lower() for s in TPM_SKUS}:
+        return "standard"  # capacity in units of tokens per minute (facts/capacity.py)
+    return next((family for family in ("provisioned", "batch", "developer") if family in name), name)

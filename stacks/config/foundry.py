@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from facts.content_filter import DEFAULT_SEVERITY, HARM_CATEGORIES, RESULT_KEYS, SEVERITIES
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
 from stacks.config.section_base import Section
 from stacks.config.slugs import person_key
 
-SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+SEVERITY_LEVELS: dict[str, str] = {s.lower(): s for s in SEVERITIES}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
 # Built-in policies a deployment may name without a contentFilter of the lab's own.
 BUILT_IN_POLICIES: tuple[str, ...] = ("Microsoft.DefaultV2", "Microsoft.Default")
@@ -45,12 +46,13 @@ def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
 class SeveritySettings(Section):
     """The lowest severity that is blocked, per category: low blocks the most, high the least."""
 
-    hate: str = "Medium"
-    sexual: str = "Medium"
-    violence: str = "Medium"
-    self_harm: str = "Medium"
+    # One field per harm category, named as Azure's responses name it (facts/content_filter.py; a test compares).
+    hate: str = DEFAULT_SEVERITY
+    sexual: str = DEFAULT_SEVERITY
+    violence: str = DEFAULT_SEVERITY
+    self_harm: str = DEFAULT_SEVERITY
 
-    @field_validator("hate", "sexual", "violence", "self_harm", mode="before")
+    @field_validator(*RESULT_KEYS, mode="before")
     @classmethod
     def _level(cls, v: Any) -> str:
         if v is None or str(v).strip().lower() in ("off", "none", "false", "disabled"):
@@ -62,12 +64,7 @@ class SeveritySettings(Section):
 
     def azure(self) -> dict[str, str]:
         """Azure's category name -> threshold."""
-        return {
-            "Hate": self.hate,
-            "Sexual": self.sexual,
-            "Violence": self.violence,
-            "Selfharm": self.self_harm,
-        }
+        return {c.policy_name: getattr(self, c.result_key) for c in HARM_CATEGORIES}
 
 
 class ContentFilterSettings(Section):

@@ -7,15 +7,14 @@ API Management keeps for itself) is at the end. The policy they become: componen
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from facts.token_limits import QuotaPeriod
 from stacks.config.rules import RuleContext, rule
 from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
 
-# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 # Defaults when nothing is set: bounded, and roomy enough for a reasoning model's thinking plus its answer.
 DEFAULT_MAX_OUTPUT_TOKENS = 8192

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labctl.preflight.refusals import Kind, classify
+from labctl.preflight.verdicts.refusals import Kind, classify
 from tests.support.fake_arm_validation import disallowed_by_azure, invalid_template, special_feature
 
 

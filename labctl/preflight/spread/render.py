@@ -11,7 +11,7 @@ from rich.text import Text
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.render import print_credited
-from labctl.preflight.spill import plan_spread
+from labctl.preflight.spread.spill import plan_spread
 from labctl.preflight.stackfile import StackFileError, pin_choice
 from labctl.project import stack_file
 

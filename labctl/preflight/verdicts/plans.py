@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labctl.preflight.refusals import Refusal
-from labctl.preflight.tiers import TierVerdict
-from labctl.preflight.validation import (
+from labctl.preflight.offers.tiers import TierVerdict
+from labctl.preflight.verdicts.refusals import Refusal
+from labctl.preflight.verdicts.validation import (
     DeploymentSpec,
     GatewaySpec,
     Outcome,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from labctl.preflight.decisions import decide, evaluate_region
-from labctl.preflight.fit import align_down, align_up
 from labctl.preflight.model import ModelOffer, Quota, RegionAvailability, RegionFailure, SkuOffer, Verdict
+from labctl.preflight.quota.decisions import decide, evaluate_region
+from labctl.preflight.quota.fit import align_down, align_up
 from stacks.config.load import load_settings
 from stacks.config.sections import LabSettings
 
@@ -409,8 +409,8 @@ def test_the_pulumi_program_never_reads_quota():
         text = path.read_text(encoding="utf-8")
         for needle in (
             "azure.mgmt",
-            "labctl.preflight.availability",
-            "labctl.preflight.decisions",
+            "labctl.preflight.offers.availability",
+            "labctl.preflight.quota.decisions",
             "usages.list",
             "models.list",
         ):
@@ -492,7 +492,7 @@ def test_version_retiring_today_is_refused():
 def test_many_deployments_do_not_explode_the_sku_search():
     # 14 deployments with 3 workable SKUs each: 3**14 (4.8 million) combinations. Beyond MAX_COMBINATIONS the
     # choice is greedy, in config order; here the first SKU has room for 10 of them, the rest fall back.
-    from labctl.preflight import fit as preflight
+    from labctl.preflight.quota import fit as preflight
 
     names = [f"d{i:02d}" for i in range(14)]
     settings = lab(

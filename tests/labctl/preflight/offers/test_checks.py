@@ -6,8 +6,8 @@ import pytest
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.checks import read_subscription_checks
-from labctl.preflight.tiers import TierVerdict
+from labctl.preflight.offers.checks import read_subscription_checks
+from labctl.preflight.offers.tiers import TierVerdict
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku
 

@@ -11,9 +11,9 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 
 from labctl.preflight.model import PreflightResult, RegionResult, Verdict
-from labctl.preflight.plans import NO_FIT, UNKNOWN, Combined, combine, region_plan
-from labctl.preflight.tiers import TierCatalog
-from labctl.preflight.validation import RegionValidation, validate_regions
+from labctl.preflight.offers.tiers import TierCatalog
+from labctl.preflight.verdicts.plans import NO_FIT, UNKNOWN, Combined, combine, region_plan
+from labctl.preflight.verdicts.validation import RegionValidation, validate_regions
 
 
 def capacities_for(result: RegionResult, settings: Any) -> tuple[dict[str, int], dict[str, str]]:

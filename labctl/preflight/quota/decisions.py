@@ -1,6 +1,6 @@
 """Does the whole lab fit a region? Pure decisions over what ARM says about that region.
 
-`labctl.preflight.availability` turns the `locations/{l}/models` and `locations/{l}/usages` lists (live or from a snapshot)
+`labctl.preflight.offers.availability` turns the `locations/{l}/models` and `locations/{l}/usages` lists (live or from a snapshot)
 into the dataclasses below; `decide()` walks the candidate regions in order and returns, per region, the SKU and
 capacity each deployment would get or why it cannot. No I/O and no clock here: `today` is an argument, so every
 rule is unit-tested on plain data.
@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
-from labctl.preflight.fit import DeploymentEval, assign, evaluate_deployment, fmt, label, shared_overflow
 from labctl.preflight.model import (
     QUOTA_INCREASE_URL,
     Cell,
@@ -25,6 +24,14 @@ from labctl.preflight.model import (
     RegionResult,
     Verdict,
     account_count_usage,
+)
+from labctl.preflight.quota.fit import (
+    DeploymentEval,
+    assign,
+    evaluate_deployment,
+    fmt,
+    label,
+    shared_overflow,
 )
 from stacks.config.sections import LabSettings
 

@@ -1,5 +1,5 @@
 """When no single region holds the lab: spread each deployment's capacity over the usable regions (the pinned or
-first region first), within each region's quota, counting pooled quota once (labctl/preflight/pooled.py).
+first region first), within each region's quota, counting pooled quota once (labctl/preflight/spread/pooled.py).
 
 A region is usable for a slice when its lists were read, an account can be created there, Azure did not refuse it
 for a reason other than model quota, and the gateway tier is not refused there. A slice uses the deployment's own
@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labctl.preflight.decisions import credit_own_usage
-from labctl.preflight.fit import align_down, evaluate_deployment
 from labctl.preflight.model import PreflightResult, RegionAvailability
-from labctl.preflight.plans import Combined
-from labctl.preflight.pooled import PoolLedger, build_ledger
-from labctl.preflight.refusals import REGION_KINDS, Kind
-from labctl.preflight.spillover import Spread, spread
+from labctl.preflight.quota.decisions import credit_own_usage
+from labctl.preflight.quota.fit import align_down, evaluate_deployment
+from labctl.preflight.spread.pooled import PoolLedger, build_ledger
+from labctl.preflight.spread.spillover import Spread, spread
+from labctl.preflight.verdicts.plans import Combined
+from labctl.preflight.verdicts.refusals import REGION_KINDS, Kind
 
 
 @dataclass

@@ -13,9 +13,9 @@ from werkzeug import Response
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.refusals import Kind, classify
-from labctl.preflight.validation import Outcome, validate_regions
-from tests.labctl.preflight.test_validation import plan
+from labctl.preflight.verdicts.refusals import Kind, classify
+from labctl.preflight.verdicts.validation import Outcome, validate_regions
+from tests.labctl.preflight.verdicts.test_validation import plan
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_misbehaving import LOGIN_PAGE
 from tests.support.fake_arm_validation import FakeArmValidation, disallowed_by_azure

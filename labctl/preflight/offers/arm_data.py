@@ -1,6 +1,6 @@
 """ARM's `models` and `usages` lists as preflight keeps them: trimmed to the fields it reads, parsed into
 `labctl.preflight.model` dataclasses, and saved to or loaded from an availability snapshot file. The live path
-(`labctl.preflight.availability`) and `--availability FILE` both end here, so a saved snapshot reproduces a run."""
+(`labctl.preflight.offers.availability`) and `--availability FILE` both end here, so a saved snapshot reproduces a run."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def trim_usage(entry: Mapping[str, Any]) -> dict[str, Any]:
         "currentValue": entry.get("currentValue"),
         "limit": entry.get("limit"),
         **({"unit": entry["unit"]} if entry.get("unit") else {}),
-        # A pool scope, should Azure declare one (labctl/preflight/pooled.py: how pooled quota is recognised).
+        # A pool scope, should Azure declare one (labctl/preflight/spread/pooled.py: how pooled quota is recognised).
         **{k: entry[k] for k in ("scope", "quotaScope") if isinstance(entry.get(k), str)},
     }
 

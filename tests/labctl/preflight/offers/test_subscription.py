@@ -6,7 +6,7 @@ import pytest
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.subscription import (
+from labctl.preflight.offers.subscription import (
     REQUIRED_PROVIDERS,
     RegistrationTimeout,
     budget_problem,

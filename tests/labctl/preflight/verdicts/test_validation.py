@@ -8,8 +8,8 @@ import pytest
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.refusals import Kind
-from labctl.preflight.validation import (
+from labctl.preflight.verdicts.refusals import Kind
+from labctl.preflight.verdicts.validation import (
     DeploymentSpec,
     GatewaySpec,
     Outcome,

@@ -4,9 +4,9 @@ name that list gives."""
 
 from __future__ import annotations
 
-from labctl.preflight.decisions import evaluate_region
 from labctl.preflight.model import ModelOffer, SkuOffer, Verdict
-from tests.labctl.preflight.test_preflight_fit import TODAY, dep, lab, region
+from labctl.preflight.quota.decisions import evaluate_region
+from tests.labctl.preflight.quota.test_preflight_fit import TODAY, dep, lab, region
 
 # The usage name is whatever the live list says (never built from the model name): these are made up on purpose.
 DEEPSEEK_USAGE = "AIServices.GlobalStandard.DeepSeek-R1-usage"

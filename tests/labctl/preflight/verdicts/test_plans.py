@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.preflight.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
-from labctl.preflight.refusals import Kind, Refusal
-from labctl.preflight.tiers import TierVerdict
-from labctl.preflight.validation import Outcome, RegionValidation, validation_template
+from labctl.preflight.offers.tiers import TierVerdict
+from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
+from labctl.preflight.verdicts.refusals import Kind, Refusal
+from labctl.preflight.verdicts.validation import Outcome, RegionValidation, validation_template
 from labctl.project import load_stack_settings
 
 

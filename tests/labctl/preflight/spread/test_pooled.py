@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labctl.preflight.pooled import build_ledger, looks_pooled
+from labctl.preflight.spread.pooled import build_ledger, looks_pooled
 from tests.support.fake_arm import usage
 
 GS = "OpenAI.GlobalStandard.gpt-5-mini"

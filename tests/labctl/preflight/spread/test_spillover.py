@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.preflight.pooled import build_ledger
-from labctl.preflight.spillover import parse_location, spread
+from labctl.preflight.spread.pooled import build_ledger
+from labctl.preflight.spread.spillover import parse_location, spread
 from tests.support.fake_arm import usage
 
 

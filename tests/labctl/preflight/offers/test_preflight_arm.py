@@ -11,10 +11,10 @@ import pytest
 
 from labctl.azure.signin import SharedTokenCredential, arm_target, resolve_subscription
 from labctl.errors import AzureError
-from labctl.preflight.arm_data import load_snapshot, parse_all, parse_region, save_snapshot
-from labctl.preflight.availability import read_live
-from labctl.preflight.decisions import decide
 from labctl.preflight.model import Verdict
+from labctl.preflight.offers.arm_data import load_snapshot, parse_all, parse_region, save_snapshot
+from labctl.preflight.offers.availability import read_live
+from labctl.preflight.quota.decisions import decide
 from labctl.project import read_stack_config
 from stacks.config.source import settings_from_flat_config
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, model, quotas, sku
@@ -283,7 +283,7 @@ def test_a_region_whose_calls_time_out_is_unknown(arm, fake_credential, dev_sett
 
 
 def _deployed_lab(region: str = "eastus2"):
-    from labctl.preflight.availability import DeployedLab
+    from labctl.preflight.offers.availability import DeployedLab
     from stacks.naming import LabIdentity
 
     return DeployedLab(LabIdentity("aoai-lab", "dev"), region)
@@ -466,7 +466,7 @@ def test_an_unreadable_requests_ca_bundle_is_a_clear_error(arm, fake_credential,
 
 
 def test_a_bad_snapshot_value_names_region_model_and_field():
-    from labctl.preflight.arm_data import SnapshotError
+    from labctl.preflight.offers.arm_data import SnapshotError
 
     entry = catalog()[0]
     entry["model"]["skus"][0]["capacity"]["step"] = "five"

@@ -17,8 +17,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from labctl.preflight.refusals import first_sentence
-from labctl.preflight.subscription import (
+from labctl.preflight.offers.subscription import (
     Offer,
     ProviderState,
     RegistrationTimeout,
@@ -27,7 +26,8 @@ from labctl.preflight.subscription import (
     read_providers,
     register_providers,
 )
-from labctl.preflight.tiers import TierCatalog, read_tier_catalog
+from labctl.preflight.offers.tiers import TierCatalog, read_tier_catalog
+from labctl.preflight.verdicts.refusals import first_sentence
 
 
 @dataclass

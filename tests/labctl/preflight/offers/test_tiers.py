@@ -6,7 +6,7 @@ import pytest
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.tiers import TierVerdict, catalog_from_entries, read_tier_catalog
+from labctl.preflight.offers.tiers import TierVerdict, catalog_from_entries, read_tier_catalog
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku
 

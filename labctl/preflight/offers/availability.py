@@ -3,7 +3,7 @@
 Live reads go through `azure-mgmt-cognitiveservices` (`models.list`, `usages.list`, paging and retries included),
 every region's two lists at once on threads sharing one client. Both the live path and the snapshot path produce the same
 ARM-shaped JSON (`value[]` entries of the two lists, trimmed to the fields preflight reads), and one parser turns
-that into `labctl.preflight.decisions` dataclasses, so a saved snapshot reproduces a run exactly.
+that into `labctl.preflight.quota.decisions` dataclasses, so a saved snapshot reproduces a run exactly.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from labctl.azure.resilience import (
 from labctl.azure.signin import ArmTarget, client_kwargs
 from labctl.azure.transport import shared_tls_transport
 from labctl.errors import AzureError
-from labctl.preflight.arm_data import RegionData, trim_model, trim_usage
 from labctl.preflight.model import (
     RegionFailure,
 )
+from labctl.preflight.offers.arm_data import RegionData, trim_model, trim_usage
 from stacks.naming import LabIdentity
 
 # A region's lists should answer in seconds; without these a hung connection would wait 5 minutes per try.

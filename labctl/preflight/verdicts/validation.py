@@ -36,7 +36,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from labctl.preflight.refusals import REGION_KINDS, Kind, Refusal, classify, first_sentence
+from labctl.preflight.verdicts.refusals import REGION_KINDS, Kind, Refusal, classify, first_sentence
 
 # Resource API versions the template uses: those pulumi-azure-native 3.29 sends for the same resources (its
 # generated classes say "Uses Azure REST API version ...": cognitiveservices 2025-06-01, apimanagement 2024-05-01).
