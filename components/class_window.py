@@ -1,7 +1,7 @@
 """The class's state in the gateway policy: paused (a named value) and the class window (UTC instants), from the
 XML fragment `policies/class-window.xml`.
 
-Python only fills the fragment (gateway_policy.fill_placeholders: the instants as whole attribute values, the
+Python only fills the fragment (policy_template.fill_placeholders: the instants as whole attribute values, the
 people-readable instants, from a closed set of characters, inside the refusal messages) and removes the check of an
 open end.
 """
@@ -14,6 +14,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+from components.policy_template import fill_placeholders, replace_slot
 
 CLASS_WINDOW_FRAGMENT = Path(__file__).parent / "policies" / "class-window.xml"
 CLASS_WINDOW_TAG = "class-window"
@@ -100,8 +102,6 @@ def class_state_elements(
     window: ClassWindow | None, fragment_path: Path = CLASS_WINDOW_FRAGMENT
 ) -> list[ET.Element]:
     """The fragment's elements, filled: the pause check always, the window's checks for the ends it has."""
-    from components.gateway_policy import fill_placeholders
-
     fragment = ET.fromstring(fragment_path.read_text(encoding="utf-8"))
     values = (window or ClassWindow()).values()
     _drop_open_ends(fragment, values)
@@ -111,6 +111,4 @@ def class_state_elements(
 
 def expand_class_state(root: ET.Element, window: ClassWindow | None) -> None:
     """Replace the template's one `<class-window />` element with the filled fragment."""
-    from components.gateway_policy import replace_slot
-
     replace_slot(root, CLASS_WINDOW_TAG, class_state_elements(window))

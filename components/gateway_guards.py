@@ -4,7 +4,7 @@ and what the Responses API may do (store, background, server-side tools).
 
 What the gateway does is in the fragments; this module only fills their placeholders and puts them where the
 template's `<call-rate-guard />`, `<call-guards />` and `<guard-errors />` elements stand, with the policy's one
-filler and slot code (components/gateway_policy.py: a placeholder is a whole attribute value `${name}`, or a
+filler and slot code (components/policy_template.py: a placeholder is a whole attribute value `${name}`, or a
 `${name}` inside the JSON text of a `<set-body>`, a refusal's message). Values are checked here (numbers, names of
 a known alphabet), and ElementTree escapes whatever it writes, so a value can never change the policy's structure.
 """
@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from components.policy_template import fill_placeholders, per_subscription, replace_element, the_one
 
 GUARDS_DIR = Path(__file__).parent / "policies" / "guards"
 CALL_RATE = GUARDS_DIR / "call-rate.xml"
@@ -130,8 +132,6 @@ def _fragment(path: Path) -> list[ET.Element]:
 def _caps_elements(guards: GatewayGuards) -> list[ET.Element]:
     """One copy of participant-caps.xml for everyone, or a <choose> with one copy per group of participants whose
     caps differ (the rest get `guards.caps`)."""
-    from components.gateway_policy import fill_placeholders, per_subscription
-
     prototype = _fragment(PARTICIPANT_CAPS)
 
     def copy_for(caps: CallCaps) -> list[ET.Element]:
@@ -153,8 +153,6 @@ def _drop_answers_of(element: ET.Element, policy_id: str) -> None:
 
 def expand_guards(root: ET.Element, guards: GatewayGuards | None) -> None:
     """Put the guard fragments in their slots (or remove the slots, and unwrap <limit-concurrency>, when None)."""
-    from components.gateway_policy import fill_placeholders, replace_element, the_one
-
     slots = {tag: the_one(root, tag) for tag in SLOTS}
     concurrency = [e for e in root.iter("limit-concurrency") if e.get("id") == CONCURRENCY_ID]
     if len(concurrency) != 1:

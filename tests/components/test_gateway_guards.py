@@ -10,7 +10,8 @@ import pytest
 
 from components import gateway_guards
 from components.gateway_guards import CallCaps, GatewayGuards, ResponsesRules
-from components.gateway_policy import GatewayPolicyArgs, PolicyTemplateError, render_policy
+from components.gateway_policy import GatewayPolicyArgs, render_policy
+from components.policy_template import PolicyTemplateError
 from labctl.guardrails.policy_expressions import check_policy_expressions
 
 
