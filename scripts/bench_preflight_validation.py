@@ -17,10 +17,10 @@ from bench_arm_setup import fake_arm, one_vs_eight, parse_args, report
 
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
-from labctl.preflight.plans import region_plan
-from labctl.preflight.subscription import needed_providers, read_offer, read_providers
-from labctl.preflight.tiers import read_tier_catalog
-from labctl.preflight.validation import validate_regions
+from labctl.preflight.offers.subscription import needed_providers, read_offer, read_providers
+from labctl.preflight.offers.tiers import read_tier_catalog
+from labctl.preflight.verdicts.plans import region_plan
+from labctl.preflight.verdicts.validation import validate_regions
 from labctl.project import load_stack_settings
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_validation import FakeArmValidation

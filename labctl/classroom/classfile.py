@@ -53,7 +53,7 @@ class ClassFile(StackEdit):
             if entry.get("name") == name:
                 return entry
         known = [str(e.get("name")) for e in self.participants()]
-        from stacks.config.values import slugify
+        from stacks.config.slugs import slugify
 
         # `ana.garcia` or `Ana García` for `ana-garcia`: the slug, else the closest name.
         close = [slugify(name)] if slugify(name) in known else difflib.get_close_matches(name, known, n=1)

@@ -1,7 +1,7 @@
 """A guardrail that needs the subscription, not only the plan: a budget on an offer without Cost Management budgets.
 
 `labctl check --availability FILE` reads the offer (`subscription.quotaId`) that `labctl preflight
---save-availability FILE` recorded; the offers and the source are in labctl/preflight/subscription.py. The policy
+--save-availability FILE` recorded; the offers and the source are in labctl/preflight/offers/subscription.py. The policy
 pack cannot run this rule (it never sees the subscription's offer), so it is not in RULES."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from labctl.guardrails.model import Finding, Rule, StackView
-from labctl.preflight.subscription import BUDGET_UNSUPPORTED, COST_DOCS_URL, budget_problem
+from labctl.preflight.offers.subscription import BUDGET_UNSUPPORTED, COST_DOCS_URL, budget_problem
 
 BUDGET_TYPE = "azure-native:consumption:Budget"
 

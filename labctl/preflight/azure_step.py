@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.text import Text
 
 from labctl.errors import AzureError, ConfigError, UsageError
-from labctl.preflight.checks import SubscriptionChecks, read_subscription_checks
 from labctl.preflight.model import PreflightResult, RegionAvailability
-from labctl.preflight.refusals import Refusal, kind_of
-from labctl.preflight.subscription import budget_problem, budget_warning, offer_from_json
-from labctl.preflight.tiers import TierCatalog
-from labctl.preflight.validation import Outcome, RegionValidation
-from labctl.preflight.verdicts import apply, validate_result
+from labctl.preflight.offers.checks import SubscriptionChecks, read_subscription_checks
+from labctl.preflight.offers.subscription import budget_problem, budget_warning, offer_from_json
+from labctl.preflight.offers.tiers import TierCatalog
+from labctl.preflight.verdicts.fold import apply, validate_result
+from labctl.preflight.verdicts.refusals import Refusal, kind_of
+from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from stacks.sizing import ClassSize, SizingError, class_size, is_sized, sized_capacity
 
 # Per call: a connection should open in seconds; a validation answers in well under a minute.
@@ -230,8 +230,8 @@ class AzureStep:
     ) -> dict[str, RegionValidation]:
         """Azure's verdict on the spread as it would be deployed: each region's account with its share, the gateway
         in the primary region only."""
-        from labctl.preflight.plans import region_plan
-        from labctl.preflight.validation import validate_regions
+        from labctl.preflight.verdicts.plans import region_plan
+        from labctl.preflight.verdicts.validation import validate_regions
 
         primary = next(iter(allocations))
         plans = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from labctl.azure import signin
-from labctl.preflight.subscription import needed_providers
+from labctl.preflight.offers.subscription import needed_providers
 from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku
 

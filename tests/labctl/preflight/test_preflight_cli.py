@@ -16,7 +16,7 @@ from labctl.azure import signin as azure_clients
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_NO_FIT, EXIT_USAGE
 from labctl.preflight import pin
-from labctl.preflight.subscription import needed_providers
+from labctl.preflight.offers.subscription import needed_providers
 from labctl.project import PROJECT_DIR
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, quotas
 from tests.support.fake_arm_validation import (
