@@ -158,7 +158,6 @@ MAX_FUNCTION_LINES = 80
 # Functions over MAX_FUNCTION_LINES that other helpers of issue 19 are splitting now. Remove an entry when its
 # function is short enough (the test fails until you do); this list ends empty.
 LONG_FUNCTIONS_BEING_SPLIT = [
-    "labctl.classroom.handout_command:handout",
     "labctl.plan.runtime:run_program",
     "labctl.preflight.command:_run_preflight",
     "labctl.preflight.command:preflight",
@@ -262,22 +261,3 @@ def test_the_stack_file_is_parsed_and_written_only_by_its_owner():
     facts = {n for n in readers if n in FACT_PACKAGES or n.startswith(tuple(f"{p}." for p in FACT_PACKAGES))}
     assert set(readers) - owner - facts <= set(YAML_READERS)
     assert owner, "labctl/stackfile no longer reads YAML: this test no longer guards anything"
-
-
-# Split by concern, not by size: a function this long does several things (issue 19). The packages listed have
-# been split; add a package here once its functions are.
-MAX_FUNCTION_LINES = 80
-SPLIT_PACKAGES = ("labctl.classroom", "labctl.stackfile")
-
-
-def test_no_function_is_over_80_lines_in_the_split_packages():
-    long = {}
-    for name, path in _modules().items():
-        if not name.startswith(SPLIT_PACKAGES):
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                lines = node.end_lineno - node.lineno + 1  # type: ignore[operator]
-                if lines > MAX_FUNCTION_LINES:
-                    long[f"{name}.{node.name}"] = lines
-    assert long == {}
