@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from facts.capacity import TPM_PER_UNIT, TPM_SKUS
-from stacks.config.values import NAMESPACE, is_audio_model, is_embedding_model
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
+from stacks.config.section_base import NAMESPACE
 
 if TYPE_CHECKING:
     from stacks.config.sections import DeploymentSettings, LabSettings

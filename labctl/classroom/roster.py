@@ -23,7 +23,7 @@ from typing import Any
 
 from facts.token_limits import QUOTA_PERIODS
 from labctl.errors import LabctlError
-from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
+from stacks.config.formats import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .roster_files import Table, choose_delimiter, read_table
 from .slugs import suggest_name

@@ -13,8 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from facts.token_limits import QuotaPeriod
 from stacks.config.rules import RuleContext, rule
-from stacks.config.section_base import Section
-from stacks.config.values import NAMESPACE, ChoicesInAnyCase, Hint, one_of
+from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
 
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 # Defaults when nothing is set: bounded, and roomy enough for a reasoning model's thinking plus its answer.
@@ -123,12 +122,8 @@ class ResponsesSettings(Section):
         return tuple(dict.fromkeys(("function", *self.tools)))
 
 
-class GatewayGuardSettings(ChoicesInAnyCase):
-    """LabSettings' gateway limits that are not token counts."""
-
-    # A mixin of LabSettings, which lists Section before it: Section's config without being a Section keeps the
-    # method resolution order consistent.
-    model_config = Section.model_config
+class GatewayGuardSettings(Section):
+    """LabSettings' gateway limits that are not token counts (a section mixed into LabSettings)."""
 
     calls_per_minute: Annotated[
         int,
