@@ -56,7 +56,7 @@ def test_a_bad_class_language_is_a_config_error_naming_the_key_and_the_fix(plan_
 
 def test_a_spanish_handout_reads_in_spanish_with_spanish_numbers() -> None:
     info = class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01")
-    ana = students(token_quota=100000, token_quota_period="Daily")[0]
+    ana = students(tokenQuota=100000, tokenQuotaPeriod="Daily")[0]
     page = markdown(info, ana, texts("es"))
     lines = page.splitlines()
     assert lines[0] == '# Laboratorio de Azure OpenAI: Ana \\<García\\> & "Co"'
