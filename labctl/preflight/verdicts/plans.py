@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.apim_tiers import APIM_TIERS
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.refusals import Refusal
 from labctl.preflight.verdicts.validation import (
@@ -20,7 +21,6 @@ from labctl.preflight.verdicts.validation import (
     RegionPlan,
     RegionValidation,
 )
-from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.naming import LabIdentity, lab_tags
 
 PROBE_SUFFIX = "pf000"
