@@ -16,28 +16,14 @@ import signal
 import sys
 from types import FrameType
 
-INTERRUPTED_LINE = "interrupted"
+from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_reported
+
 EXIT_INTERRUPTED = 130  # labctl/errors.py; not imported, so nothing runs before the handler is in place
-_state = {"command": False, "raised": False, "interrupted": False}
-
-
-def command_started() -> None:
-    """Called by the CLI when a command begins: from then on an interrupt goes through the command's cleanup."""
-    _state["command"] = True
-
-
-def interrupt_reported() -> bool:
-    """Whether the line was printed (by the CLI, for an interrupt inside a command)."""
-    return _state["interrupted"]
-
-
-def mark_reported() -> None:
-    _state["interrupted"] = True
 
 
 def _exit_now() -> None:
     try:
-        if not _state["interrupted"]:
+        if not interrupt_reported():
             # To file descriptor 2 itself: a command may have redirected sys.stderr (labctl plan captures output).
             os.write(2, (INTERRUPTED_LINE + "\n").encode())
     finally:

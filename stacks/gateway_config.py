@@ -11,8 +11,9 @@ import datetime as dt
 from components.class_window import ClassWindow
 from components.cost_cap import CostCaps
 from components.gateway_guards import CallCaps, GatewayGuards, ResponsesRules
-from components.gateway_logging import MAX_MESSAGE_BYTES, GatewayLogging
+from components.gateway_logging import GatewayLogging
 from components.gateway_policy import TokenLimits
+from facts.apim_logs import MAX_MESSAGE_BYTES
 from stacks.config.gateway_guards import DEFAULT_MAX_CHOICES, DEFAULT_MAX_OUTPUT_TOKENS, TokenLimitSettings
 from stacks.config.sections import LabSettings
 from stacks.facts.models import DeploymentFacts, Finding, check_deployments

@@ -11,8 +11,7 @@ from typing import Any
 
 from labctl.guardrails.model import Finding, Rule, StackView
 from labctl.preflight.offers.subscription import BUDGET_UNSUPPORTED, COST_DOCS_URL, budget_problem
-
-BUDGET_TYPE = "azure-native:consumption:Budget"
+from labctl.type_tokens import BUDGET
 
 
 def offer_quota_id(snapshot: Mapping[str, Any]) -> str | None:
@@ -24,7 +23,7 @@ def offer_quota_id(snapshot: Mapping[str, Any]) -> str | None:
 
 def budget_offer_rule(quota_id: str) -> Rule:
     def check(view: StackView) -> Iterator[Finding]:
-        for budget in view.of_type(BUDGET_TYPE):
+        for budget in view.of_type(BUDGET):
             problem = budget_problem(quota_id, has_budget=True)
             if problem:
                 yield Finding(budget.urn, problem)

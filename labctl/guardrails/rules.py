@@ -29,7 +29,11 @@ from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
-from labctl.guardrails.model import (
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, Violation, from_snapshot, known, show
+from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
+from labctl.resource_types import TAGGABLE_TYPES
+from labctl.snapshot import SECRET, UNKNOWN
+from labctl.type_tokens import (
     ACCOUNT,
     API,
     API_POLICY,
@@ -39,18 +43,7 @@ from labctl.guardrails.model import (
     GATEWAY,
     ROLE_ASSIGNMENT,
     WORKSPACE,
-    Finding,
-    Resource,
-    Rule,
-    StackView,
-    Violation,
-    from_snapshot,
-    known,
-    show,
 )
-from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
-from labctl.resource_types import TAGGABLE_TYPES
-from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 REQUIRED_TAGS = ("owner", "expires-on")

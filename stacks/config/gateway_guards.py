@@ -7,16 +7,14 @@ API Management keeps for itself) is at the end. The policy they become: componen
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from facts.token_limits import QuotaPeriod
 from stacks.config.rules import RuleContext, rule
-from stacks.config.section_base import Section
-from stacks.config.values import NAMESPACE, ChoicesInAnyCase, Hint, one_of
+from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
 
-# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 # Defaults when nothing is set: bounded, and roomy enough for a reasoning model's thinking plus its answer.
 DEFAULT_MAX_OUTPUT_TOKENS = 8192
@@ -124,12 +122,8 @@ class ResponsesSettings(Section):
         return tuple(dict.fromkeys(("function", *self.tools)))
 
 
-class GatewayGuardSettings(ChoicesInAnyCase):
-    """LabSettings' gateway limits that are not token counts."""
-
-    # A mixin of LabSettings, which lists Section before it: Section's config without being a Section keeps the
-    # method resolution order consistent.
-    model_config = Section.model_config
+class GatewayGuardSettings(Section):
+    """LabSettings' gateway limits that are not token counts (a section mixed into LabSettings)."""
 
     calls_per_minute: Annotated[
         int,

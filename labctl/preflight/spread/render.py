@@ -10,10 +10,11 @@ from rich.text import Text
 
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import PreflightResult, RegionAvailability
+from labctl.preflight.pin import pin_choice
 from labctl.preflight.render import print_credited
 from labctl.preflight.spread.spill import plan_spread
-from labctl.preflight.stackfile import StackFileError, pin_choice
 from labctl.project import stack_file
+from labctl.stackfile import StackEditError
 
 
 def conclude_spread(
@@ -114,7 +115,7 @@ def conclude_spread(
         )
     try:
         changes = pin_choice(path, project=ctx.identity.project, location=s.location_config(), deployments={})
-    except (StackFileError, OSError) as exc:
+    except (StackEditError, OSError) as exc:
         raise ConfigError(f"could not pin the spread in {path.name}: {exc}") from None
     out.print(f"Pinned in {path.name}:" if changes else f"{path.name} already pins this; nothing to write.")
     for line in changes:

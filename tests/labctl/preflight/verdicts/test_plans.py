@@ -7,9 +7,10 @@ import pytest
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
 from labctl.preflight.verdicts.refusals import Kind, Refusal
-from labctl.preflight.verdicts.template import validation_template
+from labctl.preflight.verdicts.template import PlannedLab, validation_template
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from labctl.project import load_stack_settings
+from tests.support.plans import APIM
 from tests.support.preflight_arm import dev_lab
 
 
@@ -56,6 +57,16 @@ def test_plan_with_chosen_capacities_and_skus_and_only_some_deployments(settings
     assert account["name"] == "aoai-lab-dev-x1y2z"
     assert chat["name"] == "aoai-lab-dev-x1y2z/chat"
     assert chat["sku"] == {"name": "DataZoneStandard", "capacity": 30}
+
+
+@pytest.mark.parametrize("tier", ["Consumption", "Developer", "StandardV2"])
+def test_the_gateway_is_validated_with_the_capacity_the_program_declares(settings, plan_with, tier):
+    # Consumption scales itself: Azure takes it only with capacity 0, the other tiers with their units.
+    program = plan_with(gatewayTier=tier, gatewayLogs=False, participantLimits=None)
+    declared = program.one(APIM)["inputs"]["sku"]
+    lab = PlannedLab.from_snapshot(program.snapshot(), "eastus2")
+    gateway = _inner(region_plan(settings, lab, "swedencentral"))[-1]
+    assert gateway["sku"] == declared == {"name": tier, "capacity": 0 if tier == "Consumption" else 1}
 
 
 def accepted():

@@ -22,7 +22,7 @@ from labctl.stackfile import (
     read_stack_file,
 )
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 NAME = Path("Pulumi.dev.yaml")
 
 
