@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labctl import type_tokens as types
 from labctl.resource_types import RESOURCE_TYPES, ResourceType
 from labctl.snapshot import PLACEHOLDERS, resources
 
@@ -35,16 +36,9 @@ COGNITIVE_API = "2025-06-01"
 APIM_API = "2024-05-01"
 _APIM_ENVELOPE = frozenset({"location", "tags", "sku", "identity", "zones"})
 
-RG = "azure-native:resources:ResourceGroup"
-ACCOUNT = "azure-native:cognitiveservices:Account"
-DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-GATEWAY = "azure-native:apimanagement:ApiManagementService"
 # The account's content filter: deployments name it (raiPolicyName), so it is created before them.
-FILTER_TYPES = (
-    "azure-native:cognitiveservices:RaiBlocklist",
-    "azure-native:cognitiveservices:RaiBlocklistItem",
-    "azure-native:cognitiveservices:RaiPolicy",
-)
+FILTER_TYPES = (types.RAI_BLOCKLIST, types.RAI_BLOCKLIST_ITEM, types.RAI_POLICY)
+RG, ACCOUNT, DEPLOYMENT, GATEWAY = types.RESOURCE_GROUP, types.ACCOUNT, types.DEPLOYMENT, types.GATEWAY
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from labctl.preflight.verdicts.plans import region_plan
 from labctl.preflight.verdicts.template import PlannedLab, TemplateError, arm_body, validation_template
 from labctl.project import load_stack_settings
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import ACCOUNT
 from tests.support.preflight_arm import dev_lab
 
 TAGS = {
@@ -194,6 +195,6 @@ def test_the_content_filter_is_validated_before_the_deployments_that_name_it(pla
 def test_a_value_the_plan_cannot_know_is_refused_not_sent():
     with pytest.raises(TemplateError, match=r"Account\.properties\.customSubDomainName"):
         arm_body(
-            "azure-native:cognitiveservices:Account",
+            ACCOUNT,
             {"accountName": "a", "resourceGroupName": "rg", "properties": {"customSubDomainName": UNKNOWN}},
         )
