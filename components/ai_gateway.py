@@ -14,7 +14,7 @@ from components.class_window import CLASS_PAUSED_NAMED_VALUE
 from components.cost_cap import CostCaps
 from components.diagnostics import diagnostic_setting
 from components.gateway_api import SPEC_FORMAT, spec_text
-from components.gateway_backends import RegionalBackend, create_backends, plan_routing
+from components.gateway_backends import RegionalBackend, Routing, create_backends, plan_routing
 from components.gateway_guards import GatewayGuards
 from components.gateway_logging import (
     DIAGNOSTIC_ID,
@@ -35,6 +35,7 @@ from components.gateway_policy import (
 )
 from components.gateway_routing import add_routing
 from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION
+from facts.openai_api import API_PATH, api_url
 
 API_ID = "azure-openai"
 PRODUCT_ID = "aoai-lab"
@@ -65,10 +66,10 @@ class AiGatewayArgs:
     openai_endpoint: pulumi.Input[str]
     tier: str = "BasicV2"
     capacity: int = 1
-    # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
+    # Classic tiers accept only true (facts/apim_tiers.py: ApimTier.enable_client_certificate).
     enable_client_certificate: bool = False
     participants: Sequence[GatewayParticipant] = ()
-    api_path: str = "openai"
+    api_path: str = API_PATH
     api_id: str = API_ID
     product_id: str = PRODUCT_ID
     policy_template: Path = POLICY_TEMPLATE
@@ -108,29 +109,21 @@ class AiGateway(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AiGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-lab:components:AiGateway", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        policy_xml = render_policy(
-            GatewayPolicyArgs(
-                managed_identity_audience=args.managed_identity_audience,
-                token_limits=args.token_limits,
-                participant_limits=args.participant_limits,
-                class_window=args.class_window,
-                cost_caps=args.cost_caps,
-                guards=args.guards,
-            ),
-            args.policy_template,
-        )
-        backend_id = policy_backend_id(policy_xml)
-        routing = plan_routing(backend_id, args.regional_backends) if args.regional_backends else None
-        if routing is not None:
-            policy_xml = add_routing(
-                policy_xml,
-                routing.routes,
-                pools=set(routing.pools),
-                responses_backend=routing.responses,
-                retries=routing.largest_pool - 1,
-            )
+        policy_xml, backend_id, routing = gateway_policy(args)
+        self._service(name, args)
+        self._backends(name, args, backend_id, routing)
+        self._api(name, args)
+        self._api_policy(name, args, policy_xml)
+        self._product(name, args)
+        self._subscriptions(name, args)
+        if args.diagnostics_workspace_id is not None:
+            self._logs(name, args, args.diagnostics_workspace_id)
+        self._outputs(args)
 
+    def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on) if depends_on else None)
+
+    def _service(self, name: str, args: AiGatewayArgs) -> None:
         self.service = apimanagement.ApiManagementService(
             f"{name}-service",
             service_name=args.service_name,
@@ -144,26 +137,25 @@ class AiGateway(pulumi.ComponentResource):
             developer_portal_status="Disabled",
             legacy_portal_status="Disabled",
             # The SDK sends false unless told otherwise, and classic tiers reject false (pulumi-azure-native#1741):
-            # the stack layer passes the tier's value from stacks/facts/apim_tiers.py.
+            # the stack layer passes the tier's value from facts/apim_tiers.py.
             enable_client_certificate=args.enable_client_certificate,
             tags=dict(args.tags),
-            opts=child,
+            opts=self._child(),
         )
-        service_name = self.service.name
-        rg = args.resource_group_name
 
+    def _backends(self, name: str, args: AiGatewayArgs, backend_id: str, routing: Routing | None) -> None:
         self.backend = apimanagement.Backend(
             f"{name}-backend",
             backend_id=backend_id,
-            service_name=service_name,
-            resource_group_name=rg,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
             protocol="http",
-            url=pulumi.Output.from_input(args.openai_endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
+            url=pulumi.Output.from_input(args.openai_endpoint).apply(api_url),
             description="Azure OpenAI account of the lab (managed identity auth in the API policy)",
             # No circuit breaker: this backend takes every call no pool holds (embeddings, catalog models, stored
             # Responses); a tripped breaker would answer 503 to all of them. Pool members have their own
             # backends with breakers (components/gateway_backends.py).
-            opts=child,
+            opts=self._child(),
         )
         self.regional: list[apimanagement.Backend] = []
         if routing is not None:
@@ -171,16 +163,17 @@ class AiGateway(pulumi.ComponentResource):
                 name,
                 routing=routing,
                 backends=args.regional_backends,
-                service_name=service_name,
-                resource_group_name=rg,
+                service_name=self.service.name,
+                resource_group_name=args.resource_group_name,
                 parent=self,
             )
 
+    def _api(self, name: str, args: AiGatewayArgs) -> None:
         self.api = apimanagement.Api(
             f"{name}-api",
             api_id=args.api_id,
-            service_name=service_name,
-            resource_group_name=rg,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
             display_name="Azure OpenAI",
             path=args.api_path,
             protocols=["https"],
@@ -191,9 +184,10 @@ class AiGateway(pulumi.ComponentResource):
             subscription_key_parameter_names=apimanagement.SubscriptionKeyParameterNamesContractArgs(
                 header=SUBSCRIPTION_KEY_HEADER, query=SUBSCRIPTION_KEY_HEADER
             ),
-            opts=child,
+            opts=self._child(),
         )
 
+    def _api_policy(self, name: str, args: AiGatewayArgs, policy_xml: str) -> None:
         # The policy reads it on every call; `labctl class pause|resume --now` flips it through Resource Manager and
         # records aoai-lab:classPaused, so the next `pulumi up` agrees.
         self.class_paused = apimanagement.NamedValue(
@@ -202,31 +196,29 @@ class AiGateway(pulumi.ComponentResource):
             display_name=CLASS_PAUSED_NAMED_VALUE,
             value="true" if args.class_paused else "false",
             secret=False,
-            service_name=service_name,
-            resource_group_name=rg,
-            opts=child,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
+            opts=self._child(),
         )
-
         self.policy = apimanagement.ApiPolicy(
             f"{name}-api-policy",
             policy_id="policy",
             api_id=self.api.name,
-            service_name=service_name,
-            resource_group_name=rg,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
             # Rendered from the parsed template, so policy expressions are entity-escaped: API Management's `xml`.
             format="xml",
             value=policy_xml,
             # The policy names the backend: it must exist before the policy is accepted.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.backend, *self.regional, self.class_paused]
-            ),
+            opts=self._child(self.backend, *self.regional, self.class_paused),
         )
 
+    def _product(self, name: str, args: AiGatewayArgs) -> None:
         self.product = apimanagement.Product(
             f"{name}-product",
             product_id=args.product_id,
-            service_name=service_name,
-            resource_group_name=rg,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
             display_name="Azure OpenAI lab",
             description="Access to the lab's Azure OpenAI deployments, one subscription per participant",
             subscription_required=True,
@@ -239,17 +231,18 @@ class AiGateway(pulumi.ComponentResource):
             approval_required=True,
             subscriptions_limit=1,
             state="published",
-            opts=child,
+            opts=self._child(),
         )
         self.product_api = apimanagement.ProductApi(
             f"{name}-product-api",
             product_id=self.product.name,
             api_id=self.api.name,
-            service_name=service_name,
-            resource_group_name=rg,
-            opts=child,
+            service_name=self.service.name,
+            resource_group_name=args.resource_group_name,
+            opts=self._child(),
         )
 
+    def _subscriptions(self, name: str, args: AiGatewayArgs) -> None:
         self.subscriptions: dict[str, apimanagement.Subscription] = {}
         # Each key is generated here and kept secret in state, so a new key is a reviewed config change (the
         # rotation number is the password's keeper: bumping it replaces the password, which updates the key).
@@ -260,13 +253,13 @@ class AiGateway(pulumi.ComponentResource):
                 length=KEY_LENGTH,
                 special=False,
                 keepers={"rotation": str(participant.rotation)},
-                opts=child,
+                opts=self._child(),
             )
             self.subscriptions[participant.name] = apimanagement.Subscription(
                 f"{name}-sub-{participant.name}",
                 sid=participant.name,
-                service_name=service_name,
-                resource_group_name=rg,
+                service_name=self.service.name,
+                resource_group_name=args.resource_group_name,
                 # The name only: e-mail addresses stay out of Azure (docs/privacy.md).
                 display_name=participant.name,
                 scope=self.product.id,
@@ -281,46 +274,45 @@ class AiGateway(pulumi.ComponentResource):
                 ),
             )
 
-        if args.diagnostics_workspace_id is not None:
-            # Dedicated tables: GatewayLogs -> ApiManagementGatewayLogs, GatewayLlmLogs -> ApiManagementGatewayLlmLog
-            # (the allLogs group includes both).
-            self.diagnostics = diagnostic_setting(
-                f"{name}-diagnostics",
-                resource_uri=self.service.id,
-                workspace_id=args.diagnostics_workspace_id,
-                dedicated_tables=True,
-                parent=self,
-            )
-            # The API diagnostic writes through the `azuremonitor` logger, put by an Incremental ARM deployment so
-            # `pulumi up` works whether a new service already has it or not (components/gateway_logging.py says
-            # why). The diagnostic waits for it and for the diagnostic setting, so on `pulumi up` the logs have
-            # somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
-            self.logger = resources.Deployment(
-                f"{name}-azuremonitor-logger",
-                deployment_name=LOGGER_DEPLOYMENT,  # one gateway per resource group: a fixed name
-                resource_group_name=rg,
-                properties=resources.DeploymentPropertiesArgs(
-                    mode=LOGGER_DEPLOYMENT_MODE,
-                    template=logger_template(),
-                    parameters={"serviceName": resources.DeploymentParameterArgs(value=service_name)},
-                ),
-                tags=dict(args.tags),
-                opts=child,
-            )
-            self.api_diagnostic = resources.Resource(
-                f"{name}-api-diagnostic",
-                resource_group_name=rg,
-                resource_provider_namespace="Microsoft.ApiManagement",
-                parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", self.api.name),
-                resource_type="diagnostics",
-                resource_name_=DIAGNOSTIC_ID,
-                api_version=LLM_DIAGNOSTIC_API_VERSION,
-                properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.diagnostics, self.api, self.logger]
-                ),
-            )
+    def _logs(self, name: str, args: AiGatewayArgs, workspace_id: pulumi.Input[str]) -> None:
+        # Dedicated tables: GatewayLogs -> ApiManagementGatewayLogs, GatewayLlmLogs -> ApiManagementGatewayLlmLog
+        # (the allLogs group includes both).
+        self.diagnostics = diagnostic_setting(
+            f"{name}-diagnostics",
+            resource_uri=self.service.id,
+            workspace_id=workspace_id,
+            dedicated_tables=True,
+            parent=self,
+        )
+        # The API diagnostic writes through the `azuremonitor` logger, put by an Incremental ARM deployment so
+        # `pulumi up` works whether a new service already has it or not (components/gateway_logging.py says
+        # why). The diagnostic waits for it and for the diagnostic setting, so on `pulumi up` the logs have
+        # somewhere to go, and on `pulumi destroy` it goes first and nothing blocks the setting's removal.
+        self.logger = resources.Deployment(
+            f"{name}-azuremonitor-logger",
+            deployment_name=LOGGER_DEPLOYMENT,  # one gateway per resource group: a fixed name
+            resource_group_name=args.resource_group_name,
+            properties=resources.DeploymentPropertiesArgs(
+                mode=LOGGER_DEPLOYMENT_MODE,
+                template=logger_template(),
+                parameters={"serviceName": resources.DeploymentParameterArgs(value=self.service.name)},
+            ),
+            tags=dict(args.tags),
+            opts=self._child(),
+        )
+        self.api_diagnostic = resources.Resource(
+            f"{name}-api-diagnostic",
+            resource_group_name=args.resource_group_name,
+            resource_provider_namespace="Microsoft.ApiManagement",
+            parent_resource_path=pulumi.Output.concat("service/", self.service.name, "/apis/", self.api.name),
+            resource_type="diagnostics",
+            resource_name_=DIAGNOSTIC_ID,
+            api_version=LLM_DIAGNOSTIC_API_VERSION,
+            properties=self.service.id.apply(lambda sid: api_diagnostic_properties(sid, args.logging)),
+            opts=self._child(self.diagnostics, self.api, self.logger),
+        )
 
+    def _outputs(self, args: AiGatewayArgs) -> None:
         self.principal_id = self.service.identity.apply(lambda i: i.principal_id if i else "")
         self.gateway_url = self.service.gateway_url
         self.api_url = self.service.gateway_url.apply(lambda u: f"{u}/{args.api_path}")
@@ -338,3 +330,30 @@ class AiGateway(pulumi.ComponentResource):
                 "subscriptionKeys": self.subscription_keys,
             }
         )
+
+
+def gateway_policy(args: AiGatewayArgs) -> tuple[str, str, Routing | None]:
+    """The API policy's XML, the backend it names, and a spread lab's routing (None for one account): no
+    resources, so the policy is rendered (and its errors raised) before anything is declared."""
+    policy_xml = render_policy(
+        GatewayPolicyArgs(
+            managed_identity_audience=args.managed_identity_audience,
+            token_limits=args.token_limits,
+            participant_limits=args.participant_limits,
+            class_window=args.class_window,
+            cost_caps=args.cost_caps,
+            guards=args.guards,
+        ),
+        args.policy_template,
+    )
+    backend_id = policy_backend_id(policy_xml)
+    routing = plan_routing(backend_id, args.regional_backends) if args.regional_backends else None
+    if routing is not None:
+        policy_xml = add_routing(
+            policy_xml,
+            routing.routes,
+            pools=set(routing.pools),
+            responses_backend=routing.responses,
+            retries=routing.largest_pool - 1,
+        )
+    return policy_xml, backend_id, routing

@@ -1,19 +1,22 @@
 """The class's state in the gateway policy: paused (a named value) and the class window (UTC instants), from the
 XML fragment `policies/class-window.xml`.
 
-Python only fills the fragment: the instants as whole attribute values, the people-readable instants inside the
-refusal messages (JSON-escaped, from a closed set of characters), and removes the check of an open end.
+Python only fills the fragment (policy_template.fill_placeholders: the instants as whole attribute values, the
+people-readable instants, from a closed set of characters, inside the refusal messages) and removes the check of an
+open end.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+from components.policy_template import fill_placeholders, replace_slot
+from facts.class_window import check_window
 
 CLASS_WINDOW_FRAGMENT = Path(__file__).parent / "policies" / "class-window.xml"
 CLASS_WINDOW_TAG = "class-window"
@@ -23,7 +26,6 @@ CLASS_PAUSED_NAMED_VALUE = "class-paused"
 SORTABLE = "%Y-%m-%dT%H:%M:%S"
 # What a message placeholder may become: dates, times, zone names ("America/Argentina/Buenos_Aires"), parentheses.
 _LABEL = re.compile(r"^[A-Za-z0-9 :()/_+-]{1,120}$")
-_TEXT_PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 # Which variable each placeholder sets, so an open end removes the variable and every check that reads it.
 _VARIABLES = {"opensAtUtc": "classOpensAtUtc", "closesAtUtc": "classClosesAtUtc"}
 
@@ -47,8 +49,7 @@ class ClassWindow:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} must be an aware datetime (UTC or the class's zone), not {value!r}")
-        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
-            raise ValueError(f"the class window opens ({self.opens_at}) after it closes ({self.closes_at})")
+        check_window(self.opens_at, self.closes_at)
         for label in (self.opens_label, self.closes_label):
             if label and not _LABEL.match(label):
                 raise ValueError(f"a class window label holds characters a refusal message cannot: {label!r}")
@@ -81,20 +82,6 @@ class ClassWindow:
         }
 
 
-def _fill_text(element: ET.Element, values: dict[str, str | None]) -> None:
-    """`${name}` inside element text (the refusal messages' JSON): replaced by the JSON-escaped value."""
-
-    def value(match: re.Match[str]) -> str:
-        text = values.get(match[1])
-        if text is None:
-            raise ValueError(f"placeholder ${{{match[1]}}} in the class-window fragment has no value")
-        return json.dumps(text)[1:-1]
-
-    for node in element.iter():
-        if node.text and "${" in node.text:
-            node.text = _TEXT_PLACEHOLDER.sub(value, node.text)
-
-
 def _drop_open_ends(fragment: ET.Element, values: dict[str, str | None]) -> None:
     parents = {child: parent for parent in fragment.iter() for child in parent}
     for placeholder, variable in _VARIABLES.items():
@@ -115,18 +102,13 @@ def class_state_elements(
     window: ClassWindow | None, fragment_path: Path = CLASS_WINDOW_FRAGMENT
 ) -> list[ET.Element]:
     """The fragment's elements, filled: the pause check always, the window's checks for the ends it has."""
-    from components.gateway_policy import fill_placeholders
-
     fragment = ET.fromstring(fragment_path.read_text(encoding="utf-8"))
     values = (window or ClassWindow()).values()
     _drop_open_ends(fragment, values)
-    fill_placeholders(fragment, {k: v for k, v in values.items() if k in _VARIABLES})
-    _fill_text(fragment, values)
+    fill_placeholders(fragment, values)
     return [copy.deepcopy(e) for e in fragment]
 
 
 def expand_class_state(root: ET.Element, window: ClassWindow | None) -> None:
     """Replace the template's one `<class-window />` element with the filled fragment."""
-    from components.gateway_policy import replace_slot
-
     replace_slot(root, CLASS_WINDOW_TAG, class_state_elements(window))

@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-# The four harm categories, as the RAI policy names them (self-harm is one word there).
-HARM_CATEGORIES: tuple[str, ...] = ("Hate", "Sexual", "Violence", "Selfharm")
-# The lowest severity that is filtered: Low is the strictest (low, medium and high are blocked), High the most
-# permissive (only high is blocked). Turning a category off needs Microsoft's approval, so it is not offered.
-SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High")
+from facts.content_filter import DEFAULT_SEVERITY, POLICY_NAMES, SEVERITIES
+
+# The harm categories, as the RAI policy names them (facts/content_filter.py).
+HARM_CATEGORIES: tuple[str, ...] = POLICY_NAMES
 # Default = filter before content streams back; Asynchronous_filter streams first and filters after
 # (the provider's docstring: use Asynchronous_filter, not Deferred, from API 2025-06-01).
 MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")
 BASE_POLICY = "Microsoft.DefaultV2"
-# Microsoft.DefaultV2's thresholds (default-safety-policies.md): Medium everywhere.
-DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, "Medium")
+# Microsoft.DefaultV2's thresholds: the same for every category.
+DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, DEFAULT_SEVERITY)
 
 
 def blocklist_item_name(term: str) -> str:
@@ -137,50 +136,17 @@ class ContentFilter(pulumi.ComponentResource):
         policy = args.policy
         filters = content_filters(policy)
         terms = list(dict.fromkeys(t.strip() for t in policy.blocklist_terms if t.strip()))
-        tags = dict(args.tags)
-
-        def after(previous: pulumi.Resource | None) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None)
-
-        previous: pulumi.Resource | None = args.after
         self.blocklist = None
         self.items = []
-        custom_blocklists = None
+        previous, custom_blocklists = args.after, None
         if terms:
-            blocklist_name = f"{policy.policy_name}-blocklist"
-            self.blocklist = cognitiveservices.RaiBlocklist(
-                f"{name}-blocklist",
-                account_name=args.account_name,
-                resource_group_name=args.resource_group_name,
-                rai_blocklist_name=blocklist_name,
-                properties=cognitiveservices.RaiBlocklistPropertiesArgs(
-                    description="Terms the lab blocks in prompts and completions (aoai-lab:contentFilter)."
-                ),
-                tags=tags,
-                opts=after(args.after),
-            )
-            previous = self.blocklist
-            for term in terms:
-                item = cognitiveservices.RaiBlocklistItem(
-                    f"{name}-{blocklist_item_name(term)}",
-                    account_name=args.account_name,
-                    resource_group_name=args.resource_group_name,
-                    # The known name (the dependency on the blocklist is explicit, via `after`).
-                    rai_blocklist_name=blocklist_name,
-                    rai_blocklist_item_name=blocklist_item_name(term),
-                    properties=cognitiveservices.RaiBlocklistItemPropertiesArgs(pattern=term, is_regex=False),
-                    tags=tags,
-                    opts=after(previous),
-                )
-                self.items.append(item)
-                previous = item
+            previous = self._blocklist(name, args, terms)
             custom_blocklists = [
                 cognitiveservices.CustomBlocklistConfigArgs(
-                    blocklist_name=blocklist_name, source=src, blocking=True
+                    blocklist_name=_blocklist_name(policy), source=src, blocking=True
                 )
                 for src in ("Prompt", "Completion")
             ]
-
         self.policy = cognitiveservices.RaiPolicy(
             f"{name}-policy",
             account_name=args.account_name,
@@ -192,8 +158,8 @@ class ContentFilter(pulumi.ComponentResource):
                 content_filters=filters,
                 custom_blocklists=custom_blocklists,
             ),
-            tags=tags,
-            opts=after(previous),
+            tags=dict(args.tags),
+            opts=self._after(previous),
         )
         self.last = self.policy
         # The name deployments reference, resolved only once the policy exists (so they wait for it).
@@ -201,7 +167,45 @@ class ContentFilter(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "policyName": self.policy_name,
-                "blocklistName": f"{policy.policy_name}-blocklist" if terms else None,
+                "blocklistName": _blocklist_name(policy) if terms else None,
                 "blockedTerms": len(terms),
             }
         )
+
+    def _after(self, previous: pulumi.Resource | None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None)
+
+    def _blocklist(self, name: str, args: ContentFilterArgs, terms: list[str]) -> pulumi.Resource:
+        """The blocklist, then its terms one after another; returns the last, which the policy waits for."""
+        blocklist_name = _blocklist_name(args.policy)
+        self.blocklist = cognitiveservices.RaiBlocklist(
+            f"{name}-blocklist",
+            account_name=args.account_name,
+            resource_group_name=args.resource_group_name,
+            rai_blocklist_name=blocklist_name,
+            properties=cognitiveservices.RaiBlocklistPropertiesArgs(
+                description="Terms the lab blocks in prompts and completions (aoai-lab:contentFilter)."
+            ),
+            tags=dict(args.tags),
+            opts=self._after(args.after),
+        )
+        previous: pulumi.Resource = self.blocklist
+        for term in terms:
+            item = cognitiveservices.RaiBlocklistItem(
+                f"{name}-{blocklist_item_name(term)}",
+                account_name=args.account_name,
+                resource_group_name=args.resource_group_name,
+                # The known name (the dependency on the blocklist is explicit, via `after`).
+                rai_blocklist_name=blocklist_name,
+                rai_blocklist_item_name=blocklist_item_name(term),
+                properties=cognitiveservices.RaiBlocklistItemPropertiesArgs(pattern=term, is_regex=False),
+                tags=dict(args.tags),
+                opts=self._after(previous),
+            )
+            self.items.append(item)
+            previous = item
+        return previous
+
+
+def _blocklist_name(policy: ContentFilterPolicy) -> str:
+    return f"{policy.policy_name}-blocklist"

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from components.policy_template import fill_placeholders, per_subscription, replace_slot
+
 COST_CAP_FRAGMENT = Path(__file__).parent / "policies" / "cost-cap.xml"
 COST_CAP_TAG = "cost-cap"
 COST_CAP_POLICY_ID = "participant-cost-cap"
@@ -29,8 +31,6 @@ class CostCaps:
 
 
 def _element(tokens: int, fragment: Path) -> ET.Element:
-    from components.gateway_policy import fill_placeholders
-
     element = ET.fromstring(fragment.read_text(encoding="utf-8"))
     fill_placeholders(element, {"costCapTokens": str(tokens)})
     return element
@@ -38,28 +38,11 @@ def _element(tokens: int, fragment: Path) -> ET.Element:
 
 def expand_cost_caps(root: ET.Element, caps: CostCaps | None, fragment: Path = COST_CAP_FRAGMENT) -> None:
     """Replace the template's one `<cost-cap />` with the caps (or nothing)."""
-    from components.gateway_policy import replace_slot
-
     replace_slot(root, COST_CAP_TAG, _cap_elements(caps, fragment))
 
 
 def _cap_elements(caps: CostCaps | None, fragment: Path) -> list[ET.Element]:
     """One cap for everyone, or a <choose> with a branch per group of participants whose cap differs."""
-    from components.gateway_policy import _subscription_condition
-
-    if caps is None or (caps.everyone is None and not caps.participants):
+    if caps is None:
         return []
-    groups: dict[int, list[str]] = {}
-    for sid, tokens in sorted(caps.participants.items()):
-        if tokens != caps.everyone:
-            groups.setdefault(tokens, []).append(sid)
-    if not groups:
-        assert caps.everyone is not None
-        return [_element(caps.everyone, fragment)]
-    element = ET.Element("choose")
-    for tokens, ids in groups.items():
-        when = ET.SubElement(element, "when", {"condition": _subscription_condition(ids)})
-        when.append(_element(tokens, fragment))
-    if caps.everyone is not None:
-        ET.SubElement(element, "otherwise").append(_element(caps.everyone, fragment))
-    return [element]
+    return per_subscription(caps.everyone, caps.participants, lambda tokens: [_element(tokens, fragment)])

@@ -29,6 +29,7 @@ import pulumi
 from pulumi_azure_native import apimanagement
 
 from components.backend_pools import pool_weights
+from facts.openai_api import api_url
 
 CIRCUIT_BREAKER = apimanagement.BackendCircuitBreakerArgs(
     rules=[
@@ -125,7 +126,7 @@ def _single(
         service_name=service_name,
         resource_group_name=resource_group_name,
         protocol="http",
-        url=pulumi.Output.from_input(backend.endpoint).apply(lambda e: e.rstrip("/") + "/openai"),
+        url=pulumi.Output.from_input(backend.endpoint).apply(api_url),
         description=f"Azure OpenAI account of the lab in {backend.region} ({role}; managed identity auth in the "
         "API policy)",
         circuit_breaker=CIRCUIT_BREAKER if breaker else None,

@@ -3,10 +3,10 @@ in flight per key, no key in the URL, path parameters, the class's deployments o
 and what the Responses API may do (store, background, server-side tools).
 
 What the gateway does is in the fragments; this module only fills their placeholders and puts them where the
-template's `<call-rate-guard />`, `<call-guards />` and `<guard-errors />` elements stand. A placeholder is a whole
-attribute value `${name}`, or a `${name}` inside the JSON text of a `<set-body>` (a refusal's message). Values are
-checked here (numbers, names of a known alphabet), and ElementTree escapes whatever it writes, so a value can never
-change the policy's structure.
+template's `<call-rate-guard />`, `<call-guards />` and `<guard-errors />` elements stand, with the policy's one
+filler and slot code (components/policy_template.py: a placeholder is a whole attribute value `${name}`, or a
+`${name}` inside the JSON text of a `<set-body>`, a refusal's message). Values are checked here (numbers, names of
+a known alphabet), and ElementTree escapes whatever it writes, so a value can never change the policy's structure.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from components.policy_template import fill_placeholders, per_subscription, replace_element, the_one
 
 GUARDS_DIR = Path(__file__).parent / "policies" / "guards"
 CALL_RATE = GUARDS_DIR / "call-rate.xml"
@@ -35,8 +37,6 @@ RENEWAL_PERIOD_S = 60
 _DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 _TOOL_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SUBSCRIPTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-_TEXT_PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
-_ATTR_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9]*)\}$")
 
 
 class GuardTemplateError(ValueError):
@@ -122,39 +122,11 @@ class GatewayGuards:
         }
 
 
-def fill(root: ET.Element, values: Mapping[str, str]) -> None:
-    """Fill `${name}` in attribute values (whole value) and in `<set-body>` text; an unknown name is an error."""
-
-    def value(name: str, where: str) -> str:
-        if name not in values:
-            raise GuardTemplateError(f"{where}: placeholder ${{{name}}} has no value")
-        return values[name]
-
-    for element in root.iter():
-        for attr, text in element.attrib.items():
-            match = _ATTR_PLACEHOLDER.match(text)
-            if match:
-                element.set(attr, value(match[1], f"<{element.tag} {attr}>"))
-            elif "${" in text:
-                raise GuardTemplateError(
-                    f"<{element.tag} {attr}>: a placeholder must be the whole attribute value"
-                )
-        if element.tag == "set-body" and element.text and "${" in element.text:
-            element.text = _TEXT_PLACEHOLDER.sub(lambda m: value(m[1], "<set-body>"), element.text)
-
-
 def _fragment(path: Path) -> list[ET.Element]:
     root = ET.fromstring(path.read_text(encoding="utf-8"))
     if root.tag != "fragment":
         raise GuardTemplateError(f"{path.name}: a fragment's root is <fragment>")
     return list(root)
-
-
-def _replace(parent: ET.Element, slot: ET.Element, elements: list[ET.Element]) -> None:
-    index = list(parent).index(slot)
-    parent.remove(slot)
-    for offset, element in enumerate(elements):
-        parent.insert(index + offset, element)
 
 
 def _caps_elements(guards: GatewayGuards) -> list[ET.Element]:
@@ -165,21 +137,10 @@ def _caps_elements(guards: GatewayGuards) -> list[ET.Element]:
     def copy_for(caps: CallCaps) -> list[ET.Element]:
         elements = [copy.deepcopy(e) for e in prototype]
         for element in elements:
-            fill(element, caps.values())
+            fill_placeholders(element, caps.values())
         return elements
 
-    groups: dict[CallCaps, list[str]] = {}
-    for sid, caps in sorted(guards.participant_caps.items()):
-        if caps != guards.caps:
-            groups.setdefault(caps, []).append(sid)
-    if not groups:
-        return copy_for(guards.caps)
-    choose = ET.Element("choose")
-    for caps, ids in groups.items():
-        condition = "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
-        ET.SubElement(choose, "when", {"condition": condition}).extend(copy_for(caps))
-    ET.SubElement(choose, "otherwise").extend(copy_for(guards.caps))
-    return [choose]
+    return per_subscription(guards.caps, guards.participant_caps, copy_for)
 
 
 def _drop_answers_of(element: ET.Element, policy_id: str) -> None:
@@ -192,32 +153,22 @@ def _drop_answers_of(element: ET.Element, policy_id: str) -> None:
 
 def expand_guards(root: ET.Element, guards: GatewayGuards | None) -> None:
     """Put the guard fragments in their slots (or remove the slots, and unwrap <limit-concurrency>, when None)."""
-    parents = {child: parent for parent in root.iter() for child in parent}
-    slots = {tag: list(root.iter(tag)) for tag in (*SLOTS, CAPS_SLOT)}
-    for tag, found in slots.items():
-        if tag != CAPS_SLOT and len(found) != 1:
-            raise GuardTemplateError(f"the template must hold exactly one <{tag} /> element")
+    slots = {tag: the_one(root, tag) for tag in SLOTS}
     concurrency = [e for e in root.iter("limit-concurrency") if e.get("id") == CONCURRENCY_ID]
     if len(concurrency) != 1:
         raise GuardTemplateError(f'the template must hold one <limit-concurrency id="{CONCURRENCY_ID}">')
     if guards is None:
-        for tag in SLOTS:
-            slot = slots[tag][0]
-            _replace(parents[slot], slot, [])
-        _replace(parents[concurrency[0]], concurrency[0], list(concurrency[0]))
+        for slot in slots.values():
+            replace_element(root, slot, [])
+        replace_element(root, concurrency[0], list(concurrency[0]))
         return
     values = guards.values()
-    fill(concurrency[0], values)
+    fill_placeholders(concurrency[0], values)
     for tag, path in SLOTS.items():
-        slot = slots[tag][0]
         elements = [] if tag == "call-rate-guard" and guards.calls_per_minute is None else _fragment(path)
         for element in elements:
             if guards.calls_per_minute is None:
                 _drop_answers_of(element, CALL_RATE_ID)
-            fill(element, values)
-        _replace(parents[slot], slot, elements)
-    caps_slots = list(root.iter(CAPS_SLOT))
-    if len(caps_slots) != 1:
-        raise GuardTemplateError(f"call-guards.xml must hold exactly one <{CAPS_SLOT} /> element")
-    parents = {child: parent for parent in root.iter() for child in parent}
-    _replace(parents[caps_slots[0]], caps_slots[0], _caps_elements(guards))
+            fill_placeholders(element, values)
+        replace_element(root, slots[tag], elements)
+    replace_element(root, the_one(root, CAPS_SLOT, where="call-guards.xml"), _caps_elements(guards))

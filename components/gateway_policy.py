@@ -1,8 +1,8 @@
 """The gateway's API policy: an XML template with named placeholders, filled from typed arguments.
 
 The template is parsed as XML and its placeholders are replaced in the element tree, never by editing text, so a
-value can never change the policy's structure. A placeholder is a whole attribute value `${name}`; an optional
-one given no value removes its attribute. The `azure-openai-token-limit` element is a prototype: removed when no limits
+value can never change the policy's structure (components/policy_template.py, the one filler of the template and its
+fragments). The `azure-openai-token-limit` element is a prototype: removed when no limits
 are set, and repeated inside a `<choose>` when some participants have limits of their own. `<class-window />` is
 replaced by the class's pause and window checks (components/class_window.py, policies/class-window.xml).
 """
@@ -10,16 +10,21 @@ replaced by the class's pause and window checks (components/class_window.py, pol
 from __future__ import annotations
 
 import copy
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from components.class_window import CLASS_WINDOW_TAG, ClassWindow, expand_class_state  # noqa: F401 (re-exported)
 from components.cost_cap import CostCaps, expand_cost_caps
 from components.gateway_guards import GatewayGuards, expand_guards
+from components.policy_template import (
+    PolicyTemplateError,
+    fill_placeholders,
+    per_subscription,
+    replace_element,
+)
+from facts.token_limits import QUOTA_PERIODS, QuotaPeriod
 
 POLICY_DIR = Path(__file__).parent / "policies"
 POLICY_TEMPLATE = POLICY_DIR / "openai-gateway.xml"
@@ -29,16 +34,6 @@ PUBLIC_AUDIENCE = "https://cognitiveservices.azure.com"
 # (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy, .../llm-token-limit-policy).
 TOKEN_LIMIT_TAG = "azure-openai-token-limit"
 TOKEN_LIMIT_TAGS = ("azure-openai-token-limit", "llm-token-limit")
-# The periods `token-quota-period` accepts (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QUOTA_PERIODS: tuple[str, ...] = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
-_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z][A-Za-z0-9]*)\}$")
-# Participant names become APIM subscription ids; only these characters may reach a policy expression.
-_SUBSCRIPTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-
-
-class PolicyTemplateError(ValueError):
-    """The template and the arguments do not fit together (a missing, unknown or unused placeholder)."""
 
 
 @dataclass(frozen=True)
@@ -85,99 +80,19 @@ class GatewayPolicyArgs:
     guards: GatewayGuards | None = None
 
 
-def fill_placeholders(root: ET.Element, values: Mapping[str, str | None], *, strict: bool = True) -> set[str]:
-    """Replace every `${name}` attribute value under `root`; a None value removes the attribute. Returns the names
-    used. With `strict`, a placeholder without a value is an error."""
-    used: set[str] = set()
-    for element in root.iter():
-        for attr, value in list(element.attrib.items()):
-            match = _PLACEHOLDER.match(value)
-            if match is None:
-                if "${" in value:
-                    raise PolicyTemplateError(
-                        f"<{element.tag} {attr}='{value}'>: a placeholder must be the whole attribute value"
-                    )
-                continue
-            name = match[1]
-            if name not in values:
-                if strict:
-                    raise PolicyTemplateError(f"<{element.tag} {attr}>: placeholder ${{{name}}} has no value")
-                continue
-            used.add(name)
-            if values[name] is None:
-                del element.attrib[attr]
-            else:
-                element.set(attr, str(values[name]))
-    return used
-
-
-def _parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
-    return {child: parent for parent in root.iter() for child in parent}
-
-
-def replace_slot(root: ET.Element, tag: str, elements: list[ET.Element]) -> None:
-    """Replace the template's one `<tag />` with `elements` in its place (none: the slot goes), keeping the slot's
-    trailing whitespace after the last of them."""
-    found = list(root.iter(tag))
-    if len(found) != 1:
-        raise PolicyTemplateError(f"the template must hold exactly one <{tag} /> element")
-    slot = found[0]
-    parent = _parents(root)[slot]
-    index = list(parent).index(slot)
-    parent.remove(slot)
-    if elements:
-        elements[-1].tail = slot.tail
-    for offset, element in enumerate(elements):
-        parent.insert(index + offset, element)
-
-
-def _subscription_condition(ids: list[str]) -> str:
-    for sid in ids:
-        if not _SUBSCRIPTION_ID.fullmatch(sid):
-            raise ValueError(
-                f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')"
-            )
-    return "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
-
-
 def _expand_token_limits(root: ET.Element, args: GatewayPolicyArgs) -> None:
-    prototypes = [e for e in root.iter(TOKEN_LIMIT_TAG)]
+    prototypes = list(root.iter(TOKEN_LIMIT_TAG))
     if len(prototypes) != 1:
         raise PolicyTemplateError(f"the template must hold exactly one <{TOKEN_LIMIT_TAG}> prototype")
     prototype = prototypes[0]
-    parent = _parents(root)[prototype]
-    index = list(parent).index(prototype)
-    parent.remove(prototype)
-    if args.token_limits is None and not args.participant_limits:
-        return
 
-    def limit_for(limits: TokenLimits) -> ET.Element:
+    def limit_for(limits: TokenLimits) -> list[ET.Element]:
         element = copy.deepcopy(prototype)
         fill_placeholders(element, limits.placeholders())
-        return element
+        return [element]
 
-    if not args.participant_limits:
-        assert args.token_limits is not None
-        parent.insert(index, limit_for(args.token_limits))
-        return
-    # Participants with the same limits share one branch; one counter per subscription either way.
-    groups: dict[TokenLimits, list[str]] = {}
-    for sid, limits in sorted(args.participant_limits.items()):
-        if limits != args.token_limits:
-            groups.setdefault(limits, []).append(sid)
-    if not groups:
-        if args.token_limits is not None:
-            parent.insert(index, limit_for(args.token_limits))
-        return
-    choose = ET.Element("choose")
-    for limits, ids in groups.items():
-        when = ET.SubElement(choose, "when", {"condition": _subscription_condition(ids)})
-        when.append(limit_for(limits))
-    if args.token_limits is not None:  # else only the listed participants are limited
-        otherwise = ET.SubElement(choose, "otherwise")
-        otherwise.append(limit_for(args.token_limits))
-    choose.tail = prototype.tail
-    parent.insert(index, choose)
+    # One counter per subscription either way; participants with the same limits share one branch.
+    replace_element(root, prototype, per_subscription(args.token_limits, args.participant_limits, limit_for))
 
 
 def render_policy(args: GatewayPolicyArgs, template: Path = POLICY_TEMPLATE) -> str:

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 
-from components.gateway_policy import POLICY_DIR, fill_placeholders
+from components.gateway_policy import POLICY_DIR
+from components.policy_template import fill_placeholders
 
 ROUTING_FRAGMENT = POLICY_DIR / "spread-routing.xml"
 DEPLOYMENT_VARIABLE = "lab-deployment"

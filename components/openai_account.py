@@ -59,12 +59,34 @@ class OpenAIAccount(pulumi.ComponentResource):
         self, name: str, args: OpenAIAccountArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aoai-lab:components:OpenAIAccount", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
-        is_foundry = args.kind == "AIServices"
-        if args.projects and not is_foundry:
+        if args.projects and args.kind != "AIServices":
             raise ValueError("Foundry projects need an AIServices account (kind), not " + args.kind)
+        self._account(name, args)
+        # One child at a time (see the module docstring): each waits for the one before it.
+        previous = self._content_filter(name, args)
+        previous = self._deployments(name, args, previous)
+        self._projects(name, args, previous)
+        if args.diagnostics_workspace_id is not None:
+            # Azure OpenAI has no resource-specific tables: everything lands in AzureDiagnostics.
+            self.diagnostics = diagnostic_setting(
+                f"{name}-diagnostics",
+                resource_uri=self.account.id,
+                workspace_id=args.diagnostics_workspace_id,
+                dedicated_tables=False,
+                parent=self,
+            )
+        self.endpoint = self.account.properties.apply(lambda p: p.endpoint)
+        self.register_outputs(
+            {
+                "accountId": self.account.id,
+                "accountName": self.account.name,
+                "endpoint": self.endpoint,
+                "deployments": {k: d.name for k, d in self.deployments.items()},
+                "projects": {k: p.endpoint for k, p in self.projects.items()},
+            }
+        )
 
+    def _account(self, name: str, args: OpenAIAccountArgs) -> None:
         self.account = cognitiveservices.Account(
             f"{name}-account",
             account_name=args.account_name,
@@ -78,28 +100,32 @@ class OpenAIAccount(pulumi.ComponentResource):
                 custom_sub_domain_name=args.account_name,
                 public_network_access=args.public_network_access,
                 disable_local_auth=args.disable_local_auth,
-                allow_project_management=True if is_foundry else None,
+                allow_project_management=True if args.kind == "AIServices" else None,
             ),
-            tags=tags,
-            opts=child,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        # One child at a time (see the module docstring): each waits for the one before it.
-        previous: pulumi.Resource | None = None
+    def _content_filter(self, name: str, args: OpenAIAccountArgs) -> pulumi.Resource | None:
+        """The lab's own RAI policy, first: deployments name it. Returns what the next child waits for."""
         self.content_filter = None
-        if args.content_filter is not None:
-            self.content_filter = ContentFilter(
-                f"{name}-filter",
-                ContentFilterArgs(
-                    resource_group_name=args.resource_group_name,
-                    account_name=self.account.name,
-                    policy=args.content_filter,
-                    tags=tags,
-                ),
-                opts=child,
-            )
-            previous = self.content_filter.last
+        if args.content_filter is None:
+            return None
+        self.content_filter = ContentFilter(
+            f"{name}-filter",
+            ContentFilterArgs(
+                resource_group_name=args.resource_group_name,
+                account_name=self.account.name,
+                policy=args.content_filter,
+                tags=dict(args.tags),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return self.content_filter.last
 
+    def _deployments(
+        self, name: str, args: OpenAIAccountArgs, previous: pulumi.Resource | None
+    ) -> pulumi.Resource | None:
         self.deployments = {}
         for spec in args.deployments:
             deployment = cognitiveservices.Deployment(
@@ -115,12 +141,14 @@ class OpenAIAccount(pulumi.ComponentResource):
                     version_upgrade_option=spec.version_upgrade_option,
                     rai_policy_name=spec.rai_policy,
                 ),
-                tags=tags,
+                tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
             )
             self.deployments[spec.name] = deployment
             previous = deployment
+        return previous
 
+    def _projects(self, name: str, args: OpenAIAccountArgs, previous: pulumi.Resource | None) -> None:
         self.projects = {}
         for project in args.projects:
             self.projects[project.name] = FoundryProject(
@@ -130,30 +158,9 @@ class OpenAIAccount(pulumi.ComponentResource):
                     account_name=self.account.name,
                     location=args.location,
                     spec=project,
-                    tags=tags,
+                    tags=dict(args.tags),
                     after=previous,
                 ),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             previous = self.projects[project.name].project
-
-        if args.diagnostics_workspace_id is not None:
-            # Azure OpenAI has no resource-specific tables: everything lands in AzureDiagnostics.
-            self.diagnostics = diagnostic_setting(
-                f"{name}-diagnostics",
-                resource_uri=self.account.id,
-                workspace_id=args.diagnostics_workspace_id,
-                dedicated_tables=False,
-                parent=self,
-            )
-
-        self.endpoint = self.account.properties.apply(lambda p: p.endpoint)
-        self.register_outputs(
-            {
-                "accountId": self.account.id,
-                "accountName": self.account.name,
-                "endpoint": self.endpoint,
-                "deployments": {k: d.name for k, d in self.deployments.items()},
-                "projects": {k: p.endpoint for k, p in self.projects.items()},
-            }
-        )

@@ -18,7 +18,7 @@ from rich.text import Text
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from labctl import entry
+from labctl import interrupt_state
 from labctl.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_PROBLEMS, LabctlError
 from labctl.output import print_error
 
@@ -28,7 +28,6 @@ class LabctlGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         err = Console(stderr=True)
-        entry.command_started()
         try:
             return super().invoke(ctx)
         except LabctlError as exc:
@@ -39,9 +38,9 @@ class LabctlGroup(TyperGroup):
                 err.print(Text("(`labctl --verbose ...` shows the details.)", style="dim"), highlight=False)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
-            if not entry.interrupt_reported():
-                entry.mark_reported()
-                err.print(entry.INTERRUPTED_LINE, markup=False, highlight=False)
+            if not interrupt_state.interrupt_reported():
+                interrupt_state.mark_reported()
+                err.print(interrupt_state.INTERRUPTED_LINE, markup=False, highlight=False)
             ctx.exit(EXIT_INTERRUPTED)
         except (typer.Exit, ClickException):
             raise

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from labctl.errors import ConfigError, UsageError
 from labctl.processes import run_tool
-from labctl.project import PROJECT_DIR, lab_identity, read_stack_config, stack_file, stack_names
+from labctl.project import PROJECT_DIR, lab_identity, load_stack_settings, stack_file, stack_names
 
 if TYPE_CHECKING:
     from stacks.config.sections import LabSettings
@@ -130,36 +130,16 @@ class CommandContext:
         return self.stack_source == "--stack"
 
     @functools.cached_property
-    def _stack_config(self) -> tuple[dict[str, str], list[str]]:
+    def settings(self) -> LabSettings:
+        """The stack's validated settings, what commands read (never raw `ns:key` values): a ConfigError, exit 3,
+        lists every problem; a StackFileError names file, line, column and fix when the file cannot be read.
+        Read once per command: a command that edits the stack file reads it again through a new context."""
+        from stacks.config.load import ConfigError as SettingsError
+
         try:
-            return read_stack_config(self.stack, self.project_dir)
+            settings = load_stack_settings(self.stack, self.project_dir)
         except FileNotFoundError as exc:
             raise ConfigError(str(exc)) from None
-
-    @property
-    def flat_config(self) -> dict[str, str]:
-        """The stack file's flat config (`ns:key` -> string), as the Pulumi CLI would pass it (a StackFileError,
-        exit 3, names file, line, column and fix when the file cannot be read)."""
-        return self._stack_config[0]
-
-    @property
-    def encrypted_keys(self) -> list[str]:
-        """Keys whose values are `secure:` ciphertext: offline, their checks that need the plaintext are skipped."""
-        return self._stack_config[1]
-
-    @functools.cached_property
-    def settings(self) -> LabSettings:
-        """The stack's validated settings (a ConfigError, exit 3, lists every problem)."""
-        from stacks.config.load import ConfigError as SettingsError
-        from stacks.config.source import settings_from_flat_config
-
-        try:
-            settings = settings_from_flat_config(
-                self.flat_config,
-                project=self.identity.project,
-                stack=self.stack,
-                encrypted_keys=self.encrypted_keys,
-            )
         except SettingsError as exc:
             raise ConfigError(str(exc)) from None
         from labctl.output import print_note

@@ -3,10 +3,11 @@ and exits 130.
 
 Importing the CLI (typer, rich, the command modules) takes a moment, and click parses the command line before a
 command runs: an interrupt then would end in a traceback, or in typer's silent exit. So the first thing labctl does
-is take SIGINT: before a command starts, there is nothing to clean up, and the handler prints the line and exits at
-once; once a command runs, it raises KeyboardInterrupt as usual, so the command's `finally` blocks and context
-managers (a progress display restoring the cursor, a temporary file removed) run and labctl/cli.py's LabctlGroup
-prints the line. A second Ctrl+C while that cleanup runs exits at once.
+is take SIGINT, and the handler prints the line and exits at once, in a command too: a KeyboardInterrupt raised
+inside Pulumi's mock runtime (labctl plan) can be held by its event loop and never end the process. Nothing is left
+half-written by that: files are written whole or not at all (labctl/files.py); a temporary file may stay behind.
+labctl/cli.py's LabctlGroup turns a KeyboardInterrupt into the same line where labctl runs without this entry
+point (in-process, as the tests' CliRunner does).
 """
 
 from __future__ import annotations
@@ -16,28 +17,14 @@ import signal
 import sys
 from types import FrameType
 
-INTERRUPTED_LINE = "interrupted"
+from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_reported
+
 EXIT_INTERRUPTED = 130  # labctl/errors.py; not imported, so nothing runs before the handler is in place
-_state = {"command": False, "raised": False, "interrupted": False}
-
-
-def command_started() -> None:
-    """Called by the CLI when a command begins: from then on an interrupt goes through the command's cleanup."""
-    _state["command"] = True
-
-
-def interrupt_reported() -> bool:
-    """Whether the line was printed (by the CLI, for an interrupt inside a command)."""
-    return _state["interrupted"]
-
-
-def mark_reported() -> None:
-    _state["interrupted"] = True
 
 
 def _exit_now() -> None:
     try:
-        if not _state["interrupted"]:
+        if not interrupt_reported():
             # To file descriptor 2 itself: a command may have redirected sys.stderr (labctl plan captures output).
             os.write(2, (INTERRUPTED_LINE + "\n").encode())
     finally:

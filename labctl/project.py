@@ -72,6 +72,6 @@ def lab_identity(stack: str, project_dir: Path = PROJECT_DIR) -> LabIdentity:
 
     environment = "public"
     if stack_file(stack, project_dir).exists():
-        flat, _ = read_stack_config(stack, project_dir)
-        environment = flat.get("azure-native:environment") or "public"
+        # Not the settings: purge and down find a lab whose stack file no longer validates.
+        environment = str(read_stack(stack, project_dir).values.get("azure-native:environment") or "public")
     return LabIdentity(project=project_name(project_dir), stack=stack, environment=environment)

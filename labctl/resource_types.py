@@ -3,10 +3,9 @@ shows of it, whether it takes tags, and which changes re-create it.
 
 The mock cloud (ARM ids), the diff engine (names, parents, collections, replace rules), the plan renderer (key
 properties), the guardrails (taggable types) and the test helpers all derive what they need from `RESOURCE_TYPES`;
-tests/labctl/test_resource_types.py checks that every type in a plan has a record. To add a type: one
-`ResourceType(...)` entry below. Planner contract (labctl/cli.py): the mock cloud imports this module while
-`labctl diff` plans an older revision, so it imports nothing from stacks/ at module level.
-"""
+tests/labctl/test_resource_types.py checks that every type in a plan has a record. To add a type: its token in
+labctl/type_tokens.py, one `ResourceType(...)` entry below. Planner contract (labctl/cli.py): the mock cloud imports
+this module while `labctl diff` plans an older revision, so it imports nothing from stacks/ at module level."""
 
 from __future__ import annotations
 
@@ -14,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from labctl import type_tokens as tokens
 
 MISSING: Any = object()  # a property absent on one side of a change
 
@@ -50,7 +51,7 @@ class ResourceType:
 
 
 def _apim_family_changes(old: Any, new: Any) -> bool:
-    from stacks.facts.apim_tiers import family_of  # lazily: see the planner contract above
+    from facts.apim_tiers import family_of  # lazily: see the planner contract above
 
     if old is MISSING or new is MISSING or not isinstance(old, str) or not isinstance(new, str):
         return False
@@ -61,7 +62,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     t.token: t
     for t in (
         ResourceType(
-            "azure-native:resources:ResourceGroup",
+            tokens.RESOURCE_GROUP,
             "resourceGroupName",
             "/subscriptions/{subscription}/resourceGroups/{name}",
             ("resourceGroupName", "location"),
@@ -69,7 +70,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("resourceGroupName", "a resource group can't be renamed"),),
         ),
         ResourceType(
-            "azure-native:cognitiveservices:Account",
+            tokens.ACCOUNT,
             "accountName",
             _RG + "/providers/Microsoft.CognitiveServices/accounts/{name}",
             (
@@ -91,7 +92,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:cognitiveservices:Deployment",
+            tokens.DEPLOYMENT,
             "deploymentName",
             _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/deployments/{name}",
             (
@@ -116,7 +117,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         # The Foundry track (components/foundry_project.py, components/content_filter.py): children of the account.
         ResourceType(
-            "azure-native:cognitiveservices:Project",
+            tokens.PROJECT,
             "projectName",
             _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/projects/{name}",
             ("projectName", "location", "identity.type", "properties.displayName"),
@@ -128,7 +129,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:cognitiveservices:RaiPolicy",
+            tokens.RAI_POLICY,
             "raiPolicyName",
             _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiPolicies/{name}",
             ("raiPolicyName", "properties.basePolicyName", "properties.mode"),
@@ -140,7 +141,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:cognitiveservices:RaiBlocklist",
+            tokens.RAI_BLOCKLIST,
             "raiBlocklistName",
             _RG + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiBlocklists/{name}",
             ("raiBlocklistName",),
@@ -152,7 +153,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:cognitiveservices:RaiBlocklistItem",
+            tokens.RAI_BLOCKLIST_ITEM,
             "raiBlocklistItemName",
             _RG
             + "/providers/Microsoft.CognitiveServices/accounts/{accountName}/raiBlocklists/{raiBlocklistName}"
@@ -166,7 +167,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:apimanagement:ApiManagementService",
+            tokens.GATEWAY,
             "serviceName",
             _RG + "/providers/Microsoft.ApiManagement/service/{name}",
             ("serviceName", "location", "sku.name", "identity.type"),
@@ -174,7 +175,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             parents=("resourceGroupName",),
             replace=(
                 Replace("serviceName", "the service name is its ARM id"),
-                # Classic, v2 and Consumption are different platforms (stacks/facts/apim_tiers.py): a tier change
+                # Classic, v2 and Consumption are different platforms (facts/apim_tiers.py): a tier change
                 # within a family scales in place, across families it is a new service.
                 Replace(
                     "sku.name",
@@ -184,7 +185,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:apimanagement:Api",
+            tokens.API,
             "apiId",
             _APIM + "/apis/{name}",
             ("apiId", "path", "format", "subscriptionKeyParameterNames.header"),
@@ -192,7 +193,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("apiId", "the API id is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:apimanagement:ApiPolicy",
+            tokens.API_POLICY,
             "policyId",
             _APIM + "/apis/{apiId}/policies/{name}",
             ("format",),
@@ -203,7 +204,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:apimanagement:NamedValue",
+            tokens.NAMED_VALUE,
             "namedValueId",
             _APIM + "/namedValues/{name}",
             ("displayName", "value"),
@@ -212,7 +213,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             parents=("resourceGroupName", "serviceName"),
         ),
         ResourceType(
-            "azure-native:apimanagement:Backend",
+            tokens.BACKEND,
             "backendId",
             _APIM + "/backends/{name}",
             ("backendId", "url"),
@@ -220,7 +221,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("backendId", "the backend id is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:apimanagement:Product",
+            tokens.PRODUCT,
             "productId",
             _APIM + "/products/{name}",
             ("productId", "subscriptionRequired", "approvalRequired"),
@@ -228,7 +229,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("productId", "the product id is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:apimanagement:ProductApi",
+            tokens.PRODUCT_API,
             "apiId",
             _APIM + "/products/{productId}/apis/{name}",
             own_name=False,
@@ -239,7 +240,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:apimanagement:Subscription",
+            tokens.SUBSCRIPTION,
             "sid",
             _APIM + "/subscriptions/{name}",
             ("sid", "displayName"),
@@ -247,7 +248,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("sid", "the subscription id is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:apimanagement:Logger",
+            tokens.LOGGER,
             "loggerId",
             _APIM + "/loggers/{name}",
             ("loggerId", "loggerType"),
@@ -255,7 +256,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("loggerId", "the logger id is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:apimanagement:ApiDiagnostic",
+            tokens.API_DIAGNOSTIC,
             "diagnosticId",
             _APIM + "/apis/{apiId}/diagnostics/{name}",
             ("diagnosticId", "sampling.percentage"),
@@ -268,7 +269,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         # The provider's generic resource at an explicit API version: the lab's one is the API diagnostic with LLM
         # logging (components/ai_gateway.py: .../apis/<a>/diagnostics/<name>; its test checks the resourceType).
         ResourceType(
-            "azure-native:resources:Resource",
+            tokens.GENERIC_RESOURCE,
             "resourceName",
             _RG + "/providers/{resourceProviderNamespace}/{parentResourcePath}/diagnostics/{name}",
             ("resourceType", "resourceName", "apiVersion"),
@@ -281,14 +282,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(  # An Incremental ARM deployment: the gateway's `azuremonitor` logger (gateway_logging.py).
-            "azure-native:resources:Deployment",
+            tokens.ARM_DEPLOYMENT,
             "deploymentName",
             _RG + "/providers/Microsoft.Resources/deployments/{name}",
             ("deploymentName", "properties.mode"),
             taggable=True,
         ),
         ResourceType(
-            "azure-native:applicationinsights:Workbook",
+            tokens.WORKBOOK,
             "resourceName",
             _RG + "/providers/Microsoft.Insights/workbooks/{name}",
             ("displayName", "kind", "sourceId"),
@@ -297,7 +298,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("resourceName", "the workbook's name (a GUID) is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:operationalinsights:Workspace",
+            tokens.WORKSPACE,
             "workspaceName",
             _RG + "/providers/Microsoft.OperationalInsights/workspaces/{name}",
             ("workspaceName", "retentionInDays", "workspaceCapping.dailyQuotaGb"),
@@ -306,7 +307,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             replace=(Replace("workspaceName", "the workspace name is its ARM id"),),
         ),
         ResourceType(
-            "azure-native:operationalinsights:SavedSearch",
+            tokens.SAVED_SEARCH,
             "savedSearchId",
             _RG + "/providers/Microsoft.OperationalInsights/workspaces/{workspaceName}/savedSearches/{name}",
             ("displayName", "category"),
@@ -318,7 +319,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:monitor:DiagnosticSetting",
+            tokens.DIAGNOSTIC_SETTING,
             "name",
             "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}",
             ("logAnalyticsDestinationType",),
@@ -330,7 +331,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:authorization:RoleAssignment",
+            tokens.ROLE_ASSIGNMENT,
             "roleAssignmentName",
             "{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
             ("principalType", "roleDefinitionId", "scope"),
@@ -345,7 +346,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
         ),
         ResourceType(
-            "azure-native:consumption:Budget",
+            tokens.BUDGET,
             "budgetName",
             "{scope}/providers/Microsoft.Consumption/budgets/{name}",
             ("amount", "timeGrain"),

@@ -20,7 +20,7 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labctl.preflight.subscription import needed_providers  # noqa: E402
+from labctl.preflight.offers.subscription import needed_providers  # noqa: E402
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku  # noqa: E402
 from tests.support.fake_azure import https_server  # noqa: E402
 

@@ -1,10 +1,20 @@
-"""Fixed Azure facts the config is validated against: deployment SKUs, account kinds, roles and role sets.
+"""Fixed Azure facts the config is validated against: deployment SKUs, account kinds, and the role sets the lab
+grants (the roles themselves: facts/roles.py).
 
-Clouds and regions live in stacks/facts/clouds.py, API Management tiers in stacks/facts/apim_tiers.py."""
+Clouds and regions live in stacks/facts/clouds.py, API Management tiers in facts/apim_tiers.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from facts.roles import (
+    AZURE_AI_USER,
+    COGNITIVE_SERVICES_CONTRIBUTOR,
+    COGNITIVE_SERVICES_USAGES_READER,
+    COGNITIVE_SERVICES_USER,
+    LOG_ANALYTICS_READER,
+    OPENAI_CONTRIBUTOR,
+    OPENAI_USER,
+    Role,
+)
 
 # Deployment types (the deployment's `sku.name`). DeveloperTier exists for fine-tuned models only.
 DEPLOYMENT_SKUS: tuple[str, ...] = (
@@ -28,33 +38,10 @@ VERSION_UPGRADE_OPTIONS: tuple[str, ...] = (
 ACCOUNT_KINDS: tuple[str, ...] = ("OpenAI", "AIServices")
 
 
-@dataclass(frozen=True)
-class Role:
-    name: str
-    id: str  # built-in role definition GUID: the same in every tenant
-
-
-OPENAI_USER = Role("Cognitive Services OpenAI User", "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd")
-OPENAI_CONTRIBUTOR = Role("Cognitive Services OpenAI Contributor", "a001fd3d-188f-4b5d-821b-7da978bf7442")
-COGNITIVE_SERVICES_CONTRIBUTOR = Role(
-    "Cognitive Services Contributor", "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68"
-)
-COGNITIVE_SERVICES_USAGES_READER = Role(
-    "Cognitive Services Usages Reader", "bba48692-92b0-4667-a9ad-c31c7b334ac2"
-)
-LOG_ANALYTICS_READER = Role("Log Analytics Reader", "73c42c96-874c-492b-b04d-ab87d138a893")
-# Data actions Microsoft.CognitiveServices/* and, unlike Azure AI User, the listKeys action: never granted by the
-# lab (built-in roles, AI + machine learning: learn.microsoft.com/azure/role-based-access-control/built-in-roles/
-# ai-machine-learning#cognitive-services-user). Kept so the guardrails recognise it.
-COGNITIVE_SERVICES_USER = Role("Cognitive Services User", "a97b65f3-24c7-4388-baec-2e87135dc908")
-# Data actions in a Foundry project (agents, threads, files, evaluations) and read on projects and accounts; no
-# listKeys. The portal now calls it "Foundry User", the GUID is unchanged. Developers get it on the project; the
-# project's own identity gets it on the account (MicrosoftDocs/azure-ai-docs articles/foundry/includes/
-# concepts-rbac-foundry-1.md and -2.md; stacks/facts/foundry.yaml). Its data actions, Microsoft.CognitiveServices/*,
-# include Microsoft.CognitiveServices/accounts/MaaS/*, the one data action a role needs to call models of other
-# publishers with Entra ID (MicrosoftDocs/azure-ai-docs articles/foundry/foundry-models/how-to/configure-entra-id.md,
-# "Custom role"): the gateway gets it instead of Cognitive Services User, which can also list the account's keys.
-AZURE_AI_USER = Role("Azure AI User", "53ca6127-db72-4b80-b1b0-d745d6d5456d")
+# The built-in roles (names, GUIDs, sources) are in facts/roles.py. Cognitive Services User is never granted by the
+# lab (it can list the account's keys); it is there so the guardrails recognise it. Azure AI User: developers get
+# it on their Foundry project, the project's own identity on the account (concepts-rbac-foundry-1.md and -2.md), and
+# the gateway gets it instead of Cognitive Services User to call models of other publishers.
 
 # Roles that let their holder call an account's models (or read what they stored) with Entra ID, bypassing the
 # gateway: its keys, token limits, class window and per-student logs. Contributor roles are here because they can

@@ -1,8 +1,12 @@
-"""The lab: composes the components from validated settings and exports what students and tools need."""
+"""The lab: composes the components from validated settings and exports what students and tools need.
+
+`build_lab` reads as the list of the lab's concerns; each is declared by a function below (who may reach what is
+stacks/access.py, what the stack exports stacks/exports.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_random as random
@@ -12,19 +16,23 @@ from components.ai_gateway import AiGateway, AiGatewayArgs, GatewayParticipant
 from components.budget import LabBudget, LabBudgetArgs
 from components.foundry_project import ProjectSpec
 from components.monitoring import LabMonitoring, LabMonitoringArgs
-from components.openai_account import OpenAIAccount, OpenAIAccountArgs
+from components.openai_account import OpenAIAccount
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
+from facts.apim_tiers import APIM_TIERS
 from stacks import gateway_config
-from stacks import outputs as out
 from stacks.access import lab_grants
 from stacks.config.sections import LabSettings
-from stacks.config.values import is_audio_model
 from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
-from stacks.facts.apim_tiers import APIM_TIERS
+from stacks.exports import LabParts, lab_outputs
 from stacks.facts.clouds import CLOUDS
-from stacks.foundry import filter_policy
 from stacks.naming import LabIdentity, lab_tags
-from stacks.regions import deployment_specs, gateway_backends, regional_accounts
+from stacks.regions import (
+    RegionalAccount,
+    account_args,
+    deployment_specs,
+    gateway_backends,
+    regional_accounts,
+)
 from stacks.sizing import class_sizing_warnings
 
 
@@ -44,11 +52,37 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     tags = lab_tags(
         identity=identity, lab_name=settings.name, owner=settings.owner, expires_on=settings.expires_on
     )
-    location = settings.account_location
+    warn_before_declaring(settings)
+
+    suffix = random.RandomString(
+        "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
+    )
+    names = resource_names(identity, suffix.result)
+    rg = resources.ResourceGroup(
+        "lab-rg",
+        resource_group_name=identity.resource_group,
+        location=settings.resource_group_location,
+        tags=tags,
+    )
+    declare_budget(settings, identity, rg)
+    monitoring = declare_monitoring(settings, rg, names, tags)
+    openai = declare_primary_account(settings, rg, names, monitoring, tags)
+    regional = declare_regional_accounts(settings, rg, names, monitoring, tags)
+    gateway = declare_gateway(settings, rg, names, openai, regional, monitoring, tags)
+    declare_access(settings, openai, regional, gateway, monitoring)
+
+    outputs = lab_outputs(settings, LabParts(rg, monitoring, openai, regional, gateway))
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+    return outputs
+
+
+def warn_before_declaring(settings: LabSettings) -> None:
+    """What may still deploy but deserves a look: the same lines in plan, check and `pulumi up`."""
     if not settings.region_is_pinned:
         pulumi.log.warn(
-            f"aoai-lab:location is not pinned: deploying the first candidate region '{location}' without a quota "
-            "check. Run `labctl preflight --write` to pick a region that has quota and pin it."
+            f"aoai-lab:location is not pinned: deploying the first candidate region '{settings.account_location}' "
+            "without a quota check. Run `labctl preflight --write` to pick a region that has quota and pin it."
         )
 
     if settings.expires_on < dt.datetime.now(dt.UTC).date():
@@ -71,40 +105,38 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     # Can the class get what its limits promise (participants x tokens per minute vs the chat deployment)?
     for warning in class_sizing_warnings(settings):
         pulumi.log.warn(warning)
-    for line in cost_cap_lines_and_caps(settings)[
-        1
-    ]:  # the arithmetic of each costCap, for plan, check and `pulumi up`
+    # The arithmetic of each costCap, for plan, check and `pulumi up`.
+    for line in cost_cap_lines_and_caps(settings)[1]:
         pulumi.log.warn(line)
 
-    suffix = random.RandomString(
-        "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
-    )
-    names = resource_names(identity, suffix.result)
 
-    rg = resources.ResourceGroup(
-        "lab-rg",
-        resource_group_name=identity.resource_group,
-        location=settings.resource_group_location,
-        tags=tags,
+def declare_budget(settings: LabSettings, identity: LabIdentity, rg: resources.ResourceGroup) -> None:
+    if settings.budget is None:
+        return
+    LabBudget(
+        "budget",
+        LabBudgetArgs(
+            scope=rg.id,
+            budget_name=identity.budget,
+            amount=settings.budget.amount,
+            contact_emails=settings.budget.contact_emails,
+            thresholds=settings.budget.thresholds,
+            forecast=settings.budget.forecast,
+        ),
     )
-    if settings.budget is not None:
-        LabBudget(
-            "budget",
-            LabBudgetArgs(
-                scope=rg.id,
-                budget_name=identity.budget,
-                amount=settings.budget.amount,
-                contact_emails=settings.budget.contact_emails,
-                thresholds=settings.budget.thresholds,
-                forecast=settings.budget.forecast,
-            ),
-        )
 
-    monitoring = LabMonitoring(
+
+def declare_monitoring(
+    settings: LabSettings,
+    rg: resources.ResourceGroup,
+    names: Mapping[str, pulumi.Output[str]],
+    tags: Mapping[str, str],
+) -> LabMonitoring:
+    return LabMonitoring(
         "monitoring",
         LabMonitoringArgs(
             resource_group_name=rg.name,
-            location=location,
+            location=settings.account_location,
             workspace_name=names["workspace"],
             retention_in_days=settings.log_retention_days,
             daily_quota_gb=settings.log_daily_cap_gb,
@@ -112,35 +144,49 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         ),
     )
 
-    openai = OpenAIAccount(
+
+def declare_primary_account(
+    settings: LabSettings,
+    rg: resources.ResourceGroup,
+    names: Mapping[str, pulumi.Output[str]],
+    monitoring: LabMonitoring,
+    tags: Mapping[str, str],
+) -> OpenAIAccount:
+    return OpenAIAccount(
         "openai",
-        OpenAIAccountArgs(
+        account_args(
+            settings,
             resource_group_name=rg.name,
-            location=location,
+            location=settings.account_location,
             account_name=names["account"],
-            kind=settings.account_kind,
-            public_network_access=settings.public_network_access,
-            disable_local_auth=settings.disable_local_auth,
             # A spread lab places in its primary region only what `aoai-lab:location[0].capacity` says.
             deployments=deployment_specs(
                 settings.deployments, settings.placements[0] if settings.spills_over else None
             ),
-            diagnostics_workspace_id=monitoring.workspace.id,
+            workspace_id=monitoring.workspace.id,
             tags=tags,
-            content_filter=filter_policy(settings.content_filter),
             projects=[
                 ProjectSpec(p.name, p.display_name or p.name, p.description) for p in settings.projects
             ],
         ),
     )
-    # The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py.
+
+
+def declare_regional_accounts(
+    settings: LabSettings,
+    rg: resources.ResourceGroup,
+    names: Mapping[str, pulumi.Output[str]],
+    monitoring: LabMonitoring,
+    tags: Mapping[str, str],
+) -> list[RegionalAccount]:
+    """The other regions of a spread lab (none unless aoai-lab:location is a list): stacks/regions.py."""
     if settings.spills_over:
         pulumi.log.warn(
             "aoai-lab:location spreads the lab over "
             + ", ".join(p.region for p in settings.placements)
             + ": each region gets an account; the gateway's backend pools route to them."
         )
-    regional = regional_accounts(
+    return regional_accounts(
         settings,
         resource_group_name=rg.name,
         primary_name=names["account"],
@@ -148,12 +194,22 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         tags=tags,
     )
 
+
+def declare_gateway(
+    settings: LabSettings,
+    rg: resources.ResourceGroup,
+    names: Mapping[str, pulumi.Output[str]],
+    openai: OpenAIAccount,
+    regional: Sequence[RegionalAccount],
+    monitoring: LabMonitoring,
+    tags: Mapping[str, str],
+) -> AiGateway:
     tier = APIM_TIERS[settings.gateway_tier]
-    gateway = AiGateway(
+    return AiGateway(
         "gateway",
         AiGatewayArgs(
             resource_group_name=rg.name,
-            location=location,
+            location=settings.account_location,
             service_name=names["gateway"],
             publisher_email=settings.gateway_publisher_email,
             publisher_name=settings.publisher_name,
@@ -161,12 +217,12 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
             tier=settings.gateway_tier,
             capacity=tier.capacity,
             enable_client_certificate=tier.enable_client_certificate,
+            # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
             managed_identity_audience=CLOUDS[settings.environment].cognitive_services_audience,
             participants=[
                 GatewayParticipant(p.name, p.email, state=p.state, rotation=p.rotation)
                 for p in settings.participants
             ],
-            # The gateway's token for Azure OpenAI is for the stack's cloud (cognitiveservices.azure.us/.cn).
             token_limits=gateway_config.token_limits(settings.participant_limits),
             participant_limits=gateway_config.participant_limits(settings),
             guards=gateway_config.gateway_guards(settings),
@@ -181,6 +237,15 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
         ),
     )
 
+
+def declare_access(
+    settings: LabSettings,
+    openai: OpenAIAccount,
+    regional: Sequence[RegionalAccount],
+    gateway: AiGateway,
+    monitoring: LabMonitoring,
+) -> None:
+    """The role grants (plain data, stacks/access.py) at the lab's scopes."""
     client = authorization.get_client_config_output()
     scopes = {
         "account": openai.account.id,
@@ -189,73 +254,3 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     }
     grants = lab_grants(settings, openai=openai, regional=regional, gateway=gateway, scopes=scopes)
     RoleAssignments("access", RoleAssignmentsArgs(subscription_id=client.subscription_id, grants=grants))
-
-    # The chat deployment handed out: neither an embeddings nor a speech model.
-    chat = [d.name for d in settings.deployments if not d.is_embedding and not is_audio_model(d.model)]
-    embeddings = [d.name for d in settings.deployments if d.is_embedding]
-    env = gateway.gateway_url.apply(
-        lambda root: out.openai_env(
-            endpoint=root,
-            api_version=settings.inference_api_version,
-            chat=chat[0] if chat else "",
-            embeddings=embeddings[0] if embeddings else "",
-        )
-    )
-    # The keys and their meaning: stacks/outputs.py (the contract the tools parse).
-    outputs: dict[str, pulumi.Output] = {
-        out.RESOURCE_GROUP: rg.name,
-        out.ACCOUNT_NAME: openai.account.name,
-        out.ACCOUNT_REGION: pulumi.Output.from_input(location),
-        out.REGION_PINNED: pulumi.Output.from_input(settings.region_is_pinned),
-        out.ACCOUNT_ENDPOINT: openai.endpoint,
-        out.DEPLOYMENTS: pulumi.Output.from_input(
-            {
-                d.name: {"model": d.model, "version": d.version, "sku": d.sku, "capacity": d.capacity}
-                for d in settings.deployments
-            }
-        ),
-        out.GATEWAY_NAME: gateway.service.name,
-        out.GATEWAY_ROOT: gateway.gateway_url,
-        out.GATEWAY_URL: gateway.api_url,
-        out.PARTICIPANT_KEYS: gateway.subscription_keys,
-        out.WORKSPACE_ID: monitoring.workspace.id,
-        out.WORKSPACE_CUSTOMER_ID: monitoring.workspace.customer_id,
-        out.OPENAI_ENV: env,
-        out.OPENAI_ENV_SHELL: env.apply(out.shell_lines),
-        out.EXPIRES_ON: pulumi.Output.from_input(settings.expires_on.isoformat()),
-        out.STACK: pulumi.Output.from_input(settings.stack),
-        out.LAB_NAME: pulumi.Output.from_input(settings.name),
-        # Every region of the lab, primary first, with its account and what is deployed there (purge, smoke).
-        out.ACCOUNT_REGIONS: pulumi.Output.all(
-            openai.account.name, *[r.account.account.name for r in regional]
-        ).apply(
-            lambda names_: {
-                p.region: {
-                    "account": name,
-                    "deployments": {
-                        s.name: s.capacity
-                        for s in deployment_specs(settings.deployments, p if settings.spills_over else None)
-                    },
-                }
-                for p, name in zip(settings.placements, names_, strict=True)
-            }
-        ),
-        out.GATEWAY_V1_URL: gateway.gateway_url.apply(out.v1_base_url),
-        out.PARTICIPANT_LIMITS: pulumi.Output.from_input(gateway_config.participant_limits_output(settings)),
-        out.FOUNDRY_PROJECTS: pulumi.Output.from_input(
-            {name: {"endpoint": p.endpoint, "id": p.id} for name, p in openai.projects.items()}
-        ),
-        out.CONTENT_FILTER: pulumi.Output.from_input(
-            {}
-            if settings.content_filter is None
-            else {
-                "name": settings.content_filter.name,
-                "deployments": [
-                    d.name for d in settings.deployments if d.rai_policy == settings.content_filter.name
-                ],
-            }
-        ),
-    }
-    for key, value in outputs.items():
-        pulumi.export(key, value)
-    return outputs

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.openai_api import API_PATH, v1_base_url
 from stacks.facts.models import model_facts
 
 RESOURCE_GROUP = "resourceGroup"
@@ -61,12 +62,6 @@ SECRET_MASK = "[secret]"
 # What a stack hands out unless it sets aoai-lab:inferenceApiVersion (stacks/facts/models.yaml); outputs of
 # stacks deployed before it existed say which version they hand out themselves.
 DEFAULT_API_VERSION = model_facts().default_api_version
-API_PATH = "openai"
-
-
-def v1_base_url(root: str) -> str:
-    """The v1 API's base URL for the plain OpenAI client: the gateway root + /openai/v1/."""
-    return f"{root.rstrip('/')}/{API_PATH}/v1/"
 
 
 def openai_env(*, endpoint: str, api_version: str, chat: str, embeddings: str) -> dict[str, str]:

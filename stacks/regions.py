@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.foundry_project import ProjectSpec
 from components.gateway_backends import RegionalBackend
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
 from stacks.config.sections import DeploymentSettings, LabSettings, RegionPlacement
@@ -48,6 +49,34 @@ def deployment_specs(
     ]
 
 
+def account_args(
+    settings: LabSettings,
+    *,
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    account_name: pulumi.Input[str],
+    deployments: Sequence[ModelDeploymentSpec],
+    workspace_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+    projects: Sequence[ProjectSpec] = (),
+) -> OpenAIAccountArgs:
+    """One region's account: the primary's, or another region's (no projects: agents live in the primary)."""
+    return OpenAIAccountArgs(
+        resource_group_name=resource_group_name,
+        location=location,
+        account_name=account_name,
+        kind=settings.account_kind,
+        public_network_access=settings.public_network_access,
+        disable_local_auth=settings.disable_local_auth,
+        deployments=deployments,
+        diagnostics_workspace_id=workspace_id,
+        tags=tags,
+        # Every region's deployments name the same content filter: each account needs its own copy of it.
+        content_filter=filter_policy(settings.content_filter),
+        projects=projects,
+    )
+
+
 def regional_accounts(
     settings: LabSettings,
     *,
@@ -63,18 +92,14 @@ def regional_accounts(
         specs = deployment_specs(settings.deployments, placement)
         account = OpenAIAccount(
             f"openai-{region}",
-            OpenAIAccountArgs(
+            account_args(
+                settings,
                 resource_group_name=resource_group_name,
                 location=region,
                 account_name=primary_name.apply(lambda n, r=region: f"{n}-{r}"),
-                kind=settings.account_kind,
-                public_network_access=settings.public_network_access,
-                disable_local_auth=settings.disable_local_auth,
                 deployments=specs,
-                diagnostics_workspace_id=workspace_id,
+                workspace_id=workspace_id,
                 tags=tags,
-                # Deployments here name the same content filter: each account needs its own copy of it.
-                content_filter=filter_policy(settings.content_filter),
             ),
         )
         out.append(RegionalAccount(region, account, {s.name: s.capacity for s in specs}))

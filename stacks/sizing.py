@@ -2,9 +2,8 @@
 what the gateway promises the class?
 
 The gateway's token limit gives each participant a tokens-per-minute budget; all of them draw from the same
-deployments, whose capacity is counted in quota units of 1,000 tokens per minute on the Standard, GlobalStandard and
-DataZoneStandard SKUs (learn.microsoft.com/azure/ai-foundry/openai/how-to/quota: "Tokens-per-Minute (TPM) ... each
-unit of capacity"; provisioned SKUs count PTUs instead and are not sized here).
+deployments, whose capacity is counted in quota units of tokens per minute on the TPM SKUs (facts/capacity.py, with
+its source; provisioned SKUs count PTUs instead and are not sized here).
 
 Decisions, made once here:
 - Who counts: active participants only. A suspended participant's APIM subscription is refused at the gateway
@@ -26,15 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stacks.config.values import NAMESPACE, is_audio_model, is_embedding_model
+from facts.capacity import TPM_PER_UNIT, TPM_SKUS
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
+from stacks.config.section_base import NAMESPACE
 
 if TYPE_CHECKING:
     from stacks.config.sections import DeploymentSettings, LabSettings
 
 DEFAULT_SHARE = 0.5
-TPM_PER_UNIT = 1000
-# SKUs whose capacity is counted in units of 1,000 tokens per minute.
-TPM_SKUS = frozenset({"Standard", "GlobalStandard", "DataZoneStandard"})
 OPENAI_FORMAT = "OpenAI"
 
 

@@ -11,7 +11,7 @@ import pytest
 from labctl.azure.signin import _check_guid
 from labctl.errors import AzureError
 from labctl.project import PROJECT_DIR
-from stacks.config import values
+from stacks.config import formats, slugs
 
 SOURCES = [
     p for folder in ("labctl", "stacks", "components", "policy") for p in (PROJECT_DIR / folder).rglob("*.py")
@@ -30,12 +30,12 @@ def test_validators_use_fullmatch(path: Path):
 @pytest.mark.parametrize(
     ("pattern", "name"),
     [
-        (values.PARTICIPANT_NAME_RE, "student01"),
-        (values.DEPLOYMENT_NAME_RE, "chat"),
-        (values.STACK_NAME_RE, "dev"),
-        (values.GUID_RE, "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-        (values.EMAIL_RE, "ana@contoso.edu"),
-        (values.API_VERSION_RE, "2025-04-01-preview"),
+        (formats.PARTICIPANT_NAME_RE, "student01"),
+        (formats.DEPLOYMENT_NAME_RE, "chat"),
+        (formats.STACK_NAME_RE, "dev"),
+        (formats.GUID_RE, "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+        (formats.EMAIL_RE, "ana@contoso.edu"),
+        (formats.API_VERSION_RE, "2025-04-01-preview"),
     ],
 )
 def test_a_trailing_newline_is_not_a_valid_name(pattern: re.Pattern[str], name: str):
@@ -46,8 +46,8 @@ def test_a_trailing_newline_is_not_a_valid_name(pattern: re.Pattern[str], name: 
 
 def test_the_checks_refuse_it():
     with pytest.raises(ValueError, match="is not an e-mail address"):
-        values.email_value("ana@contoso.edu\n")
+        formats.email_value("ana@contoso.edu\n")
     with pytest.raises(AzureError, match="is not a subscription id"):
         _check_guid("7c9e6679-7425-40de-944b-e07fc1f90ae7\n", "--subscription")
     # A roster line "ana\n" as a participant name is refused with the suggestion, not taken as "ana\n".
-    assert values.suggest_participant_name("ana\n") == "ana"
+    assert slugs.suggest_participant_name("ana\n") == "ana"

@@ -276,7 +276,8 @@ def test_pack_files_are_what_the_pulumi_cli_expects():
         "yaml",
     }, imports
     catalog = (PROJECT_DIR / "stacks" / "catalog.py").read_text(encoding="utf-8")
-    assert set(_imports_in(catalog)) <= {"__future__", "dataclasses"}
+    # facts/ is walked above like the rest of the project; the catalog adds nothing of its own.
+    assert {i for i in _imports_in(catalog) if i.split(".")[0] != "facts"} <= {"__future__", "dataclasses"}
 
 
 def _imports_in(source: str, package: str = "") -> list[str]:

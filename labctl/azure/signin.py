@@ -23,7 +23,7 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from labctl.errors import AzureError, ConfigError
 from labctl.processes import run_tool
-from stacks.config.values import GUID_RE
+from stacks.config.formats import GUID_RE
 from stacks.facts.clouds import CLOUDS, Cloud, cloud_named, unknown_cloud_message
 
 AZ_TIMEOUT_S = 30

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from labctl.context import CommandContext
-from labctl.options import DEFAULT_PROJECT_DIR, OutputOption, ProjectDirOption, StackOption
+from labctl.options import (
+    DEFAULT_PROJECT_DIR,
+    ArmEndpointOption,
+    OutputOption,
+    ProjectDirOption,
+    StackOption,
+)
 
 OutputsOption = Annotated[
     Path | None,
@@ -125,14 +131,31 @@ SubscriptionOption = Annotated[
         help="With --now: the lab's subscription id. Default: AZURE_SUBSCRIPTION_ID, else az's.",
     ),
 ]
-ArmEndpointOption = Annotated[
-    str | None,
-    typer.Option("--arm-endpoint", help="Resource Manager URL (default: from azure-native:environment)."),
-]
 NowTimeoutOption = Annotated[
     float,
     typer.Option("--timeout", min=1, max=600, help="With --now: overall deadline in seconds for Azure."),
 ]
+
+
+def _now_options(
+    now: bool,
+    dry_run: bool,
+    outputs: Path | None,
+    subscription: str | None,
+    arm_endpoint: str | None,
+    timeout: float,
+) -> Any:
+    """What the participant and class commands share: --dry-run, and --now with where and how long."""
+    from labctl.classroom.control import NowOptions
+
+    return NowOptions(
+        now=now,
+        dry_run=dry_run,
+        outputs_file=outputs,
+        subscription=subscription,
+        arm_endpoint=arm_endpoint,
+        timeout=timeout,
+    )
 
 
 def _participant(action: str):
@@ -153,17 +176,10 @@ def _participant(action: str):
         timeout: NowTimeoutOption = 60.0,
         project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
     ) -> None:
-        from labctl.classroom.control import NowOptions, run_participants
+        from labctl.classroom.control import run_participants
 
         ctx = CommandContext.create(stack, project_dir)
-        options = NowOptions(
-            now=now,
-            dry_run=dry_run,
-            outputs_file=outputs,
-            subscription=subscription,
-            arm_endpoint=arm_endpoint,
-            timeout=timeout,
-        )
+        options = _now_options(now, dry_run, outputs, subscription, arm_endpoint, timeout)
         raise typer.Exit(run_participants(ctx, names, action, options))
 
     command.__doc__ = {
@@ -195,17 +211,10 @@ def _class(action: str):
         timeout: NowTimeoutOption = 60.0,
         project_dir: ProjectDirOption = DEFAULT_PROJECT_DIR,
     ) -> None:
-        from labctl.classroom.control import NowOptions, run_class
+        from labctl.classroom.control import run_class
 
         ctx = CommandContext.create(stack, project_dir)
-        options = NowOptions(
-            now=now,
-            dry_run=dry_run,
-            outputs_file=outputs,
-            subscription=subscription,
-            arm_endpoint=arm_endpoint,
-            timeout=timeout,
-        )
+        options = _now_options(now, dry_run, outputs, subscription, arm_endpoint, timeout)
         raise typer.Exit(run_class(ctx, action, options))
 
     command.__doc__ = {

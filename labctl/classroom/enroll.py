@@ -15,8 +15,9 @@ from typing import Any
 
 from labctl.errors import LabctlError
 from labctl.spreadsheet import formula_safe_writer
+from labctl.stackfile import plain_data
 
-from .classfile import StackDocument, plain
+from .classfile import ClassFile
 from .roster import ENCRYPTED_EMAIL, LIMIT_KEYS, Roster, RosterEntry
 from .slugs import name_for
 
@@ -74,10 +75,12 @@ def _limits_text(entry: Mapping[str, Any]) -> str:
 
 def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, replace: bool) -> EnrollPlan:
     plan = EnrollPlan()
-    by_email = {str(p.get("email", "")).lower(): plain(p) for p in current if not _encrypted(p.get("email"))}
+    by_email = {
+        str(p.get("email", "")).lower(): plain_data(p) for p in current if not _encrypted(p.get("email"))
+    }
     # E-mails encrypted in the stack file (`secure:`) cannot be compared offline: those participants are matched
     # by the name in the file's participant column instead, so an import never adds them a second time.
-    encrypted = {str(p.get("name")): plain(p) for p in current if _encrypted(p.get("email"))}
+    encrypted = {str(p.get("name")): plain_data(p) for p in current if _encrypted(p.get("email"))}
     taken = {str(p.get("name")) for p in current}
     listed: set[str] = set()
     unmatched = [
@@ -110,7 +113,7 @@ def plan_enrollment(roster: Roster, current: Sequence[Mapping[str, Any]], *, rep
 
     changes = {c.name: c for c in plan.changed}
     for participant in current:
-        data = plain(participant)
+        data = plain_data(participant)
         if str(data.get("name")) not in listed and str(data.get("email", "")).lower() not in listed:
             if replace:
                 plan.removed.append(data)
@@ -158,7 +161,7 @@ def _new_participant(entry: RosterEntry, taken: set[str]) -> dict[str, Any]:
     return new
 
 
-def apply_enrollment(doc: StackDocument, plan: EnrollPlan) -> bool:
+def apply_enrollment(doc: ClassFile, plan: EnrollPlan) -> bool:
     """Write the plan's participants into the stack file; True when the file changed."""
     doc.set_participants(plan.result)
     return doc.save()
@@ -176,7 +179,7 @@ def export_csv(participants: Sequence[Mapping[str, Any]], delimiter: str = ",") 
     writer = formula_safe_writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for p in participants:
-        data = plain(p)
+        data = plain_data(p)
         writer.writerow(
             [
                 _cell(data.get("displayName")),

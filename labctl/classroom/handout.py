@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from facts.openai_api import v1_base_url
 from labctl.errors import LabctlError
-from stacks.config.values import is_audio_model, is_embedding_model
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
 
 
@@ -76,7 +77,7 @@ class ClassInfo:
 
     @property
     def v1_base_url(self) -> str:
-        return f"{self.gateway.rstrip('/')}/openai/v1/"
+        return v1_base_url(self.gateway)
 
 
 def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInfo:
@@ -104,8 +105,8 @@ def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInf
 def canonical_limits(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     """A `limits` / `participantLimits` mapping with its fixed choices spelled as the settings spell them (the
     config accepts `tokenQuotaPeriod: daily`; the settings keep `Daily`): the same function the settings use."""
+    from stacks.config.section_base import choices_in_any_case
     from stacks.config.sections import TokenLimitSettings
-    from stacks.config.values import choices_in_any_case
 
     return choices_in_any_case(TokenLimitSettings, dict(entry or {}))
 

@@ -7,13 +7,18 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from labctl.classroom.classfile import StackDocument, plain
+from labctl.classroom.classfile import ClassFile
 from labctl.classroom.handout import ClassInfo, Student
 from labctl.classroom.i18n import Texts
 from labctl.context import CommandContext
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError, UsageError
+from labctl.stackfile import plain_data
+
+if TYPE_CHECKING:
+    from labctl.classroom.handout import Limits
+    from stacks.config.sections import LabSettings
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,10 @@ class Prepared:
     suspended: list[str] = field(default_factory=list)
 
 
-def _config(doc: StackDocument, name: str) -> Any:
-    from labctl.classroom.run import _config_value
+def _texts(settings: LabSettings, lang: str | None) -> Texts:
+    from labctl.classroom.i18n import texts
 
-    return _config_value(doc, name)
-
-
-def _texts(doc: StackDocument, lang: str | None) -> Texts:
-    from labctl.classroom.i18n import DEFAULT_LANGUAGE, texts
-
-    code = (lang or _config(doc, "classLanguage") or DEFAULT_LANGUAGE).strip().lower()
+    code = (lang or settings.class_language).strip().lower()
     try:
         return texts(code)
     except LookupError as exc:
@@ -58,17 +57,18 @@ def _texts(doc: StackDocument, lang: str | None) -> Texts:
         raise UsageError(f"{where}: {exc}") from None
 
 
-def _zone(doc: StackDocument) -> str | None:
-    """aoai-lab:timeZone, checked as the program checks it (a bad name is the config error `plan` gives)."""
-    from labctl.errors import ConfigError
-    from stacks.config.class_times import TimeZoneError, time_zone
+def _class_limits(settings: LabSettings) -> Limits:
+    """The class's participantLimits as the handouts state them (a participant's own limits win, key by key)."""
+    from labctl.classroom.handout import Limits
 
-    name = _config(doc, "timeZone") or None
-    try:
-        time_zone(name)
-    except TimeZoneError as exc:
-        raise ConfigError(f"aoai-lab:timeZone: {exc}") from None
-    return name
+    limits = settings.participant_limits
+    if limits is None:
+        return Limits()
+    return Limits(
+        tokens_per_minute=limits.tokens_per_minute,
+        token_quota=limits.token_quota,
+        token_quota_period=limits.token_quota_period,
+    )
 
 
 def _outputs(ctx: CommandContext, options: HandoutOptions) -> tuple[Mapping[str, Any], bool]:
@@ -99,32 +99,35 @@ def _outputs(ctx: CommandContext, options: HandoutOptions) -> tuple[Mapping[str,
     return raw, options.preview
 
 
-def prepare(ctx: CommandContext, doc: StackDocument, options: HandoutOptions) -> Prepared:
-    from labctl.classroom.handout import class_info, limits_of, students_from
+def prepare(ctx: CommandContext, doc: ClassFile, options: HandoutOptions) -> Prepared:
+    from labctl.classroom.handout import class_info, students_from
     from labctl.classroom.handout_guard import refuse_other_stack
     from labctl.classroom.handout_select import select
     from labctl.pulumi_cli import parse_outputs
 
-    tx = _texts(doc, options.lang)
+    settings = ctx.settings
+    tx = _texts(settings, options.lang)
     data, preview = _outputs(ctx, options)
     if preview:
         data = {k: v for k, v in data.items() if k != "participantKeys"}
     outputs = parse_outputs(dict(data), need_keys=not preview)
-    lab = str(_config(doc, "labName") or f"{ctx.identity.project}-{ctx.stack}")
+    lab = settings.name
     refuse_other_stack(outputs.stack, outputs.lab_name, ctx.stack, lab)
-    participants = [plain(p) for p in doc.participants()]
+    participants = [plain_data(p) for p in doc.participants()]
     if options.only:
         participants = select(doc, participants, options.only)
     keys = (
         {str(p["name"]): tx.t("preview_key") for p in participants} if preview else outputs.participant_keys
     )
-    students, missing = students_from(participants, keys, limits_of(_config(doc, "participantLimits")))
-    starts_on = _config(doc, "startsOn")
-    info = class_info(outputs, starts_on=str(starts_on) if starts_on else None)
-    if info.ends_on is None and _config(doc, "expiresOn"):
+    students, missing = students_from(participants, keys, _class_limits(settings))
+    starts_on = settings.starts_on
+    info = class_info(outputs, starts_on=starts_on.isoformat() if starts_on else None)
+    if info.ends_on is None:
         # Outputs of an older deployment: the stack file says when the class ends.
-        info = dataclasses.replace(info, ends_on=str(_config(doc, "expiresOn")))
-    info = dataclasses.replace(info, time_zone=_zone(doc), lab=outputs.lab_name or lab, preview=preview)
+        info = dataclasses.replace(info, ends_on=settings.expires_on.isoformat())
+    info = dataclasses.replace(
+        info, time_zone=settings.time_zone, lab=outputs.lab_name or lab, preview=preview
+    )
     if not students:
         raise LabctlError(
             f"no participant of stack {ctx.stack} has a key in the outputs. Fix: add participants "
@@ -158,10 +161,10 @@ def _say_err(ctx: CommandContext, text: str) -> None:
 def run_handout(ctx: CommandContext, options: HandoutOptions) -> int:
     from labctl.classroom.handout_files import WriteOptions, write_handouts
     from labctl.classroom.handout_guard import refuse_tracked_folder
-    from labctl.classroom.run import _document, _say
+    from labctl.classroom.run import _say, class_file
     from labctl.output import print_warning
 
-    doc = _document(ctx)
+    doc = class_file(ctx)
     ready = prepare(ctx, doc, options)
     fmt = "eml" if options.send is not None else options.fmt
     if not ready.info.preview:

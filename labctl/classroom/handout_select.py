@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labctl.classroom.classfile import StackDocument
+from labctl.classroom.classfile import ClassFile
 from labctl.errors import UsageError
 
 
 def select(
-    doc: StackDocument, participants: Sequence[Mapping[str, Any]], wanted: Sequence[str]
+    doc: ClassFile, participants: Sequence[Mapping[str, Any]], wanted: Sequence[str]
 ) -> list[Mapping[str, Any]]:
     """The participants `wanted` names (repeated or comma-separated), in the stack file's order."""
     from labctl.classroom.participant import resolve_participant

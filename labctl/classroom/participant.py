@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .classfile import ClassFileError, StackDocument, update_entry
+from .classfile import ClassFile, ClassFileError, update_entry
 
 Action = Literal["suspend", "resume", "rotate"]
 
@@ -31,7 +31,7 @@ class Edit:
         return f"{self.participant}: {self.before} -> {self.after}"
 
 
-def edit_participant(doc: StackDocument, name: str, action: Action) -> Edit:
+def edit_participant(doc: ClassFile, name: str, action: Action) -> Edit:
     """Change the entry in memory (the caller saves, or not for --dry-run)."""
     entry = doc.find(name)
     state = str(entry.get("state") or "active")
@@ -46,7 +46,7 @@ def edit_participant(doc: StackDocument, name: str, action: Action) -> Edit:
         current = entry.get("rotation") or 0
         if isinstance(current, bool) or not isinstance(current, int) or current < 0:
             raise ClassFileError(
-                f"{doc.path.name}: {doc.key}[{name}].rotation is {current!r}. Fix: a whole number >= 0 (or remove it)"
+                f"{doc.path.name}: {doc.participants_key}[{name}].rotation is {current!r}. Fix: a whole number >= 0 (or remove it)"
             )
         update_entry(entry, {"rotation": current + 1})
         return Edit(name, action, f"rotation {current}", f"rotation {current + 1}", True)
@@ -71,7 +71,7 @@ def _folded(text: object) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
-def resolve_participant(doc: StackDocument, query: str) -> str:
+def resolve_participant(doc: ClassFile, query: str) -> str:
     """The participant's name for `query`: their name, e-mail (any case) or display name (case and accents
     aside). Two people with that display name: a usage error listing them. Nothing: the name's did-you-mean."""
     entries = doc.participants()

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facts.token_limits import QUOTA_PERIODS
 from labctl.errors import LabctlError
-from stacks.config.values import EMAIL_RE, PARTICIPANT_NAME_RE
+from stacks.config.formats import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .roster_files import Table, choose_delimiter, read_table
 from .slugs import suggest_name
 
 # Token-limit keys a participant entry may carry (the gateway's llm-token-limit policy takes these per
-# subscription; learn.microsoft.com/azure/api-management/llm-token-limit-policy).
-QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
+# subscription; its periods: facts/token_limits.py).
 LIMIT_KEYS = ("tokensPerMinute", "tokenQuota", "tokenQuotaPeriod")
 
 # Normalised header (accents dropped, lowercase, letters and digits only) -> column meaning.
@@ -77,14 +77,20 @@ HEADER_ALIASES: dict[str, str] = {
 }
 # Columns `roster export` writes that an import leaves alone (`labctl participant` sets them).
 NOT_IMPORTED = {"state", "estado", "rotation", "rotacion"}
-# Spanish spreadsheets say "diario", "mensual"...: the policy takes the English names.
-PERIOD_ALIASES = {
-    "hourly": "Hourly", "porhora": "Hourly", "hora": "Hourly",
-    "daily": "Daily", "diario": "Daily", "diaria": "Daily", "dia": "Daily",
-    "weekly": "Weekly", "semanal": "Weekly", "semana": "Weekly",
-    "monthly": "Monthly", "mensual": "Monthly", "mes": "Monthly",
-    "yearly": "Yearly", "anual": "Yearly", "ano": "Yearly",
-}  # fmt: skip
+# Spanish spreadsheets say "diario", "mensual"...: the policy takes the English names. One row per period, in
+# QUOTA_PERIODS' order (shortest first); the English name in lowercase is an alias too.
+_SPANISH_PERIODS = (
+    ("porhora", "hora"),
+    ("diario", "diaria", "dia"),
+    ("semanal", "semana"),
+    ("mensual", "mes"),
+    ("anual", "ano"),
+)
+PERIOD_ALIASES: dict[str, str] = {
+    alias: period
+    for period, spanish in zip(QUOTA_PERIODS, _SPANISH_PERIODS, strict=True)
+    for alias in (period.lower(), *spanish)
+}
 
 
 # What `roster export` writes for an e-mail the stack file holds encrypted (`pulumi config set --secret`): offline

@@ -12,24 +12,16 @@ from typing import Any
 
 from rich.text import Text
 
-from labctl.classroom.classfile import StackDocument, plain
+from labctl.classroom.classfile import ClassFile
 from labctl.context import CommandContext
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError
 from labctl.output import print_warning
 from labctl.project import stack_file
 
 
-def _document(ctx: CommandContext) -> StackDocument:
-    return StackDocument(stack_file(ctx.stack, ctx.project_dir), ctx.identity.project)
-
-
-def _config_value(doc: StackDocument, name: str) -> Any:
-    from labctl.preflight.stackfile import _key
-
-    value = doc.config.get(_key(doc.config, doc.project, name))
-    if hasattr(value, "items"):
-        return plain(value)
-    return value
+def class_file(ctx: CommandContext) -> ClassFile:
+    """The stack file, loaded for editing its participants (or reading them as the file spells them)."""
+    return ClassFile(stack_file(ctx.stack, ctx.project_dir), ctx.identity.project)
 
 
 def _say(ctx: CommandContext, text: str, style: str | None = None) -> None:
@@ -56,7 +48,7 @@ def run_roster_import(ctx: CommandContext, file: Path, options: ImportOptions) -
     roster = read_roster(
         file, delimiter=options.delimiter, encoding=options.encoding, skip_invalid=options.skip_invalid
     )
-    doc = _document(ctx)
+    doc = class_file(ctx)
     plan = plan_enrollment(roster, doc.participants(), replace=options.replace)
     for warning in roster.warnings:
         print_warning(ctx.err_console, f"{file.name}: {warning}")
@@ -114,7 +106,7 @@ def _confirm_removal(ctx: CommandContext, removed: list[dict[str, Any]]) -> bool
 def run_roster_export(ctx: CommandContext, file: Path | None, delimiter: str = ",") -> int:
     from labctl.classroom.enroll import write_export
 
-    participants = _document(ctx).participants()
+    participants = class_file(ctx).participants()
     text = write_export(file, participants, delimiter)
     if file is None:
         ctx.console.file.write(text)

@@ -1,7 +1,7 @@
 """Participant names from people's names: `José Álvarez` -> `jose-alvarez`, unique within a class.
 
 A participant's name becomes the id of their API Management subscription (and part of resource names), so it
-is ASCII, lowercase, digits and '-', at most 40 characters (`PARTICIPANT_NAME_RE` in stacks/config/values.py).
+is ASCII, lowercase, digits and '-', at most 40 characters (`PARTICIPANT_NAME_RE` in stacks/config/formats.py).
 E-mail addresses never become names: they are personal data and must stay out of resource names.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stacks.config.values import PARTICIPANT_NAME_MAX as MAX_LENGTH
-from stacks.config.values import slugify
-from stacks.config.values import suggest_participant_name as suggest_name
+from stacks.config.formats import PARTICIPANT_NAME_MAX as MAX_LENGTH
+from stacks.config.slugs import slugify
+from stacks.config.slugs import suggest_participant_name as suggest_name
 
 __all__ = ["MAX_LENGTH", "assign_names", "name_for", "slugify", "suggest_name", "unique_name"]
 

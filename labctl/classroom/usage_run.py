@@ -49,23 +49,18 @@ class _Source:
 
 def _source(ctx: CommandContext, options: UsageOptions, credential: Any) -> _Source:
     from labctl.azure import signin
-    from labctl.classroom.classfile import plain
-    from labctl.classroom.handout import canonical_limits
-    from labctl.classroom.run import _config_value, _document, _workspace_from_outputs
+    from labctl.classroom.run import _workspace_from_outputs, class_file
     from labctl.classroom.usage import LOGS_ENDPOINTS
-    from stacks.config.class_times import TimeZoneError, time_zone
+    from labctl.stackfile import plain_data
     from stacks.facts.prices import PriceError, load_prices
 
-    doc = _document(ctx)
+    settings = ctx.settings
+    overrides = {model: price.model_dump(exclude_none=True) for model, price in settings.prices.items()}
     try:
-        prices = load_prices().with_overrides(_config_value(doc, "prices"))
+        prices = load_prices().with_overrides(overrides)
     except PriceError as exc:
         raise LabctlError(str(exc), 3) from None
-    zone = _config_value(doc, "timeZone") or "UTC"
-    try:
-        time_zone(str(zone))
-    except TimeZoneError as exc:
-        raise LabctlError(f"aoai-lab:timeZone: {exc}", 3) from None
+    limits = settings.participant_limits
     workspace = options.workspace or _workspace_from_outputs(ctx, options.outputs_file)
     endpoint = options.logs_endpoint or LOGS_ENDPOINTS.get(ctx.cloud.name)
     if not endpoint:
@@ -73,10 +68,10 @@ def _source(ctx: CommandContext, options: UsageOptions, credential: Any) -> _Sou
             f"no Log Analytics endpoint known for cloud {ctx.cloud.name}. Fix: pass --logs-endpoint", 2
         )
     return _Source(
-        participants=[plain(p) for p in doc.participants()],
+        participants=[plain_data(p) for p in class_file(ctx).participants()],
         prices=prices,
-        zone=str(zone),
-        defaults=canonical_limits(_config_value(doc, "participantLimits")),
+        zone=settings.time_zone or "UTC",
+        defaults={} if limits is None else limits.model_dump(by_alias=True, exclude_none=True),
         workspace=workspace,
         endpoint=endpoint,
         credential=signin.SharedTokenCredential(credential or signin.default_credential(ctx.environment)),

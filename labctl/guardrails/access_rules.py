@@ -18,18 +18,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from labctl.guardrails.foundry_rules import PROJECT
-from labctl.guardrails.model import (
-    ACCOUNT,
-    GATEWAY,
-    ROLE_ASSIGNMENT,
-    Finding,
-    Resource,
-    Rule,
-    StackView,
-    show,
-)
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, show
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import ACCOUNT, GATEWAY, PROJECT, ROLE_ASSIGNMENT
 from stacks.catalog import (
     DATA_PLANE_ROLES,
     DIRECT_ACCESS_ROLE_SETS,

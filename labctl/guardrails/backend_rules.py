@@ -9,8 +9,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 from components.backend_pools import POOL_VALUE_MAX, POOL_VALUE_MIN
-from labctl.guardrails.model import BACKEND, Finding, Resource, Rule, StackView, known, show
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, known, show
 from labctl.guardrails.policy_xml import parsed_api_policies
+from labctl.type_tokens import BACKEND
 
 
 def _pool_values(r: Resource, _today: dt.date) -> Iterator[str]:

@@ -19,9 +19,8 @@ from collections.abc import Iterator
 
 from labctl.guardrails.model import Finding, Resource, Rule, StackView
 from labctl.guardrails.policy_xml import parsed_api_policies
+from labctl.type_tokens import PRODUCT, SUBSCRIPTION
 
-SUBSCRIPTION = "azure-native:apimanagement:Subscription"
-PRODUCT = "azure-native:apimanagement:Product"
 PER_KEY = "@(context.Subscription.Id)"
 CAP_VARIABLE = "lab-max-output-tokens"
 # Elements that keep a counter, and the attribute naming its key.

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from labctl.guardrails.model import ROLE_ASSIGNMENT, Finding, Rule, StackView
+from labctl.guardrails.model import Finding, Rule, StackView
+from labctl.type_tokens import RESOURCE_GROUP, ROLE_ASSIGNMENT
 
 EXAMPLES_FILE = Path(__file__).with_name("dev_examples.yaml")
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 # The stack whose file the examples come from: it may keep them.
 EXAMPLE_STACK = "dev"
 

@@ -10,16 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from labctl.guardrails.model import ACCOUNT, DEPLOYMENT, Finding, Resource, Rule, StackView, known
+from facts.content_filter import POLICY_NAMES, SEVERITIES
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, known
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import ACCOUNT, DEPLOYMENT, PROJECT, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, RAI_POLICY
 
-PROJECT = "azure-native:cognitiveservices:Project"
-RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
-RAI_BLOCKLIST = "azure-native:cognitiveservices:RaiBlocklist"
-RAI_BLOCKLIST_ITEM = "azure-native:cognitiveservices:RaiBlocklistItem"
 ACCOUNT_CHILDREN = (DEPLOYMENT, RAI_POLICY, RAI_BLOCKLIST, RAI_BLOCKLIST_ITEM, PROJECT)
-HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
-SEVERITIES = ("Low", "Medium", "High")
 
 
 def _project_identity(r: Resource, _today: dt.date) -> Iterator[str]:
@@ -41,7 +37,7 @@ def _harm_filters(r: Resource, _today: dt.date) -> Iterator[str]:
         for f in (filters if isinstance(filters, list) else [])
         if isinstance(f, dict)
     }
-    for category in HARM_CATEGORIES:
+    for category in POLICY_NAMES:
         for source in ("Prompt", "Completion"):
             f = by_key.get((category, source))
             if f is None:

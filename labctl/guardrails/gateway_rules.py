@@ -10,30 +10,19 @@ from collections.abc import Iterator
 
 from facts.apim_logs import LLM_DIAGNOSTIC_API_VERSION, MAX_BODY_BYTES, MAX_MESSAGE_BYTES
 from labctl.guardrails.call_guard_rules import CALL_GUARD_RULES
-from labctl.guardrails.model import (
-    DEPLOYMENT,
-    DIAGNOSTIC_SETTING,
-    GATEWAY,
-    Finding,
-    Resource,
-    Rule,
-    StackView,
-    known,
-)
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, known
 from labctl.guardrails.policy_xml import parsed_api_policies
 from labctl.snapshot import UNKNOWN
+from labctl.type_tokens import DEPLOYMENT, DIAGNOSTIC_SETTING, GATEWAY, GENERIC_RESOURCE, SUBSCRIPTION
 
-GENERIC = "azure-native:resources:Resource"
-SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 # API Management's log limits and the LLM-logs API version: facts/apim_logs.py. Two bodies are logged per call.
 MAX_LOGGED_BODY_BYTES = 2 * MAX_BODY_BYTES
-LLM_LOGS_API_VERSION = LLM_DIAGNOSTIC_API_VERSION
 
 
 def _api_diagnostics(view: StackView) -> list[Resource]:
     return [
         r
-        for r in view.of_type(GENERIC)
+        for r in view.of_type(GENERIC_RESOURCE)
         if str(r.get("resourceProviderNamespace") or "").lower() == "microsoft.apimanagement"
         and str(r.get("resourceType") or "").lower() == "diagnostics"
     ]
@@ -51,7 +40,7 @@ def _llm_logs(view: StackView) -> Iterator[Finding]:
             d
             for d in diagnostics
             if d.get("properties.largeLanguageModel.logs") in ("enabled", UNKNOWN)
-            and str(d.get("apiVersion") or "") >= LLM_LOGS_API_VERSION
+            and str(d.get("apiVersion") or "") >= LLM_DIAGNOSTIC_API_VERSION
         ]
         if not enabled:
             yield Finding(
@@ -69,7 +58,7 @@ def _number(value: object) -> int | None:
 
 
 def _bounded_bodies(r: Resource, _today: dt.date) -> Iterator[str]:
-    if r.type != GENERIC or str(r.get("resourceType") or "").lower() != "diagnostics":
+    if r.type != GENERIC_RESOURCE or str(r.get("resourceType") or "").lower() != "diagnostics":
         return
     total = 0
     for side in ("frontend", "backend"):
@@ -143,7 +132,7 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         title="The gateway logs tokens per call (LLM logs), without needing bodies",
         rationale="Token accounting per participant reads ApiManagementGatewayLlmLog; bodies are cut at 8 KB and "
         "dropped from large entries, so they cannot count tokens.",
-        fix=f"Keep the API diagnostic's largeLanguageModel.logs enabled at API version {LLM_LOGS_API_VERSION} or "
+        fix=f"Keep the API diagnostic's largeLanguageModel.logs enabled at API version {LLM_DIAGNOSTIC_API_VERSION} or "
         "later (components/gateway_logging.py).",
         check_stack=_llm_logs,
     ),
@@ -153,7 +142,8 @@ GATEWAY_RULES: tuple[Rule, ...] = (
         scope="resource",
         title="Logged bodies stay under API Management's log entry limit",
         rationale="An entry over 32 KB loses every body; prompts hold students' data, so log little and on purpose.",
-        fix="Leave aoai-lab:logBodies off, or keep aoai-lab:logBodyBytes at 8192 or less (two bodies are logged).",
+        fix=f"Leave aoai-lab:logBodies off, or keep aoai-lab:logBodyBytes at {MAX_BODY_BYTES} or less (two bodies "
+        "are logged).",
         check_resource=_bounded_bodies,
     ),
     Rule(

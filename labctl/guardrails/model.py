@@ -15,33 +15,6 @@ Severity = Literal["mandatory", "advisory"]
 Scope = Literal["resource", "stack"]
 
 
-ACCOUNT = "azure-native:cognitiveservices:Account"
-
-
-DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-
-
-GATEWAY = "azure-native:apimanagement:ApiManagementService"
-
-
-API = "azure-native:apimanagement:Api"
-
-
-API_POLICY = "azure-native:apimanagement:ApiPolicy"
-
-
-BACKEND = "azure-native:apimanagement:Backend"
-
-
-WORKSPACE = "azure-native:operationalinsights:Workspace"
-
-
-DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
-
-
-ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-
-
 @dataclass(frozen=True)
 class Resource:
     """One resource as every rule sees it, whichever way it was obtained."""

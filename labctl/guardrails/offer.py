@@ -1,7 +1,7 @@
 """A guardrail that needs the subscription, not only the plan: a budget on an offer without Cost Management budgets.
 
 `labctl check --availability FILE` reads the offer (`subscription.quotaId`) that `labctl preflight
---save-availability FILE` recorded; the offers and the source are in labctl/preflight/subscription.py. The policy
+--save-availability FILE` recorded; the offers and the source are in labctl/preflight/offers/subscription.py. The policy
 pack cannot run this rule (it never sees the subscription's offer), so it is not in RULES."""
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from labctl.guardrails.model import Finding, Rule, StackView
-from labctl.preflight.subscription import BUDGET_UNSUPPORTED, COST_DOCS_URL, budget_problem
-
-BUDGET_TYPE = "azure-native:consumption:Budget"
+from labctl.preflight.offers.subscription import BUDGET_UNSUPPORTED, COST_DOCS_URL, budget_problem
+from labctl.type_tokens import BUDGET
 
 
 def offer_quota_id(snapshot: Mapping[str, Any]) -> str | None:
@@ -24,7 +23,7 @@ def offer_quota_id(snapshot: Mapping[str, Any]) -> str | None:
 
 def budget_offer_rule(quota_id: str) -> Rule:
     def check(view: StackView) -> Iterator[Finding]:
-        for budget in view.of_type(BUDGET_TYPE):
+        for budget in view.of_type(BUDGET):
             problem = budget_problem(quota_id, has_budget=True)
             if problem:
                 yield Finding(budget.urn, problem)

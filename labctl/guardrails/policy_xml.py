@@ -7,8 +7,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
-from labctl.guardrails.model import API_POLICY, Resource, StackView, known, show
+from labctl.guardrails.model import Resource, StackView, known, show
 from labctl.snapshot import SECRET
+from labctl.type_tokens import API_POLICY
 
 _EXPRESSION_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 

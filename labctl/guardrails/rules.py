@@ -25,11 +25,16 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from facts.apim_tiers import APIM_TIERS
 from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
 from labctl.guardrails.gateway_rules import GATEWAY_RULES
-from labctl.guardrails.model import (
+from labctl.guardrails.model import Finding, Resource, Rule, StackView, Violation, from_snapshot, known, show
+from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
+from labctl.resource_types import TAGGABLE_TYPES
+from labctl.snapshot import SECRET, UNKNOWN
+from labctl.type_tokens import (
     ACCOUNT,
     API,
     API_POLICY,
@@ -39,18 +44,7 @@ from labctl.guardrails.model import (
     GATEWAY,
     ROLE_ASSIGNMENT,
     WORKSPACE,
-    Finding,
-    Resource,
-    Rule,
-    StackView,
-    Violation,
-    from_snapshot,
-    known,
-    show,
 )
-from labctl.guardrails.policy_xml import policy_problems, policy_root, raw_policy_to_xml
-from labctl.resource_types import TAGGABLE_TYPES
-from labctl.snapshot import SECRET, UNKNOWN
 from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 REQUIRED_TAGS = ("owner", "expires-on")
@@ -216,8 +210,8 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
     workspaces = view.of_type(WORKSPACE)
     settings = view.of_type(DIAGNOSTIC_SETTING)
     for target in view.of_type(ACCOUNT, GATEWAY):
-        # The Consumption tier has no resource logs to send (learn.microsoft.com/azure/api-management/api-management-features).
-        if target.type == GATEWAY and str(target.get("sku.name") or "") == "Consumption":
+        tier = APIM_TIERS.get(str(target.get("sku.name") or "")) if target.type == GATEWAY else None
+        if tier is not None and not tier.resource_logs:
             continue
         mine = [s for s in settings if s.depends_on(target)]
         if not mine:

@@ -51,7 +51,7 @@ from labctl.lifecycle.purge_item import (
     arm_error,
     purge_one,
 )
-from labctl.lifecycle.soft_deleted import SoftDeleted, find_soft_deleted
+from labctl.lifecycle.soft_deleted import Findings, SoftDeleted, find_soft_deleted
 from stacks.naming import LabIdentity
 
 
@@ -210,24 +210,7 @@ def _purge(
     conflict_retry_s: float,
     guard: ArmGuard,
 ) -> int:
-    try:
-        with answers("the soft-deleted lists"):
-            findings = find_soft_deleted(identity, cs_client, apim_client)
-    except (DeadlineExceeded, Throttled, UnusableAnswer) as exc:
-        raise AzureError(
-            f"cannot list soft-deleted resources in subscription {subscription_id}: {describe(exc)}"
-        ) from None
-    except HttpResponseError as exc:
-        raise AzureError(
-            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. "
-            "Fix: sign in (`az login`) as someone with Contributor on the subscription"
-        ) from None
-    except SdkError as exc:
-        raise AzureError(
-            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. Fix: "
-            f"check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for {target.endpoint}, then run "
-            "`labctl purge` again"
-        ) from None
+    findings = _list_soft_deleted(identity, subscription_id, target, cs_client, apim_client)
     for item, reason in findings.lookalikes:
         console.print(
             f"[yellow]left alone:[/yellow] {item.label} {escape(item.name)}: the name fits stack "
@@ -262,26 +245,65 @@ def _purge(
         guard=guard,
     )
     report["results"] = [{**_item(r.item), "outcome": r.outcome, "detail": r.detail} for r in results]
+    console.print(_results_table(results))
+    return _conclude(results, identity, cs_client, apim_client, console, err_console, report)
+
+
+def _list_soft_deleted(
+    identity: LabIdentity, subscription_id: str, target: ArmTarget, cs_client: Any, apim_client: Any
+) -> Findings:
+    """What the subscription lists as soft-deleted and this lab's; AzureError (exit 4) with the fix otherwise."""
+    try:
+        with answers("the soft-deleted lists"):
+            return find_soft_deleted(identity, cs_client, apim_client)
+    except (DeadlineExceeded, Throttled, UnusableAnswer) as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {describe(exc)}"
+        ) from None
+    except HttpResponseError as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. "
+            "Fix: sign in (`az login`) as someone with Contributor on the subscription"
+        ) from None
+    except SdkError as exc:
+        raise AzureError(
+            f"cannot list soft-deleted resources in subscription {subscription_id}: {arm_error(exc)}. Fix: "
+            f"check the network, proxy and TLS trust (REQUESTS_CA_BUNDLE) for {target.endpoint}, then run "
+            "`labctl purge` again"
+        ) from None
+
+
+OUTCOME_COLOURS = {
+    "purged": "green",
+    "already gone": "green",
+    "still deleting": "yellow",
+    "failed": "red",
+    "not finished": "yellow",
+}
+
+
+def _results_table(results: list[PurgeResult]) -> Table:
     summary = Table(title="Purge")
     for column in ("kind", "name", "result", "detail"):
         summary.add_column(column)
-    colour = {
-        "purged": "green",
-        "already gone": "green",
-        "still deleting": "yellow",
-        "failed": "red",
-        "not finished": "yellow",
-    }
     for r in results:
+        colour = OUTCOME_COLOURS[r.outcome]
         summary.add_row(
-            r.item.label,
-            escape(r.item.name),
-            f"[{colour[r.outcome]}]{r.outcome}[/{colour[r.outcome]}]",
-            escape(r.detail),
+            r.item.label, escape(r.item.name), f"[{colour}]{r.outcome}[/{colour}]", escape(r.detail)
         )
-    console.print(summary)
+    return summary
 
-    # What is left is what Azure still lists, not what we hope happened.
+
+def _conclude(
+    results: list[PurgeResult],
+    identity: LabIdentity,
+    cs_client: Any,
+    apim_client: Any,
+    console: Console,
+    err_console: Console,
+    report: dict[str, Any],
+) -> int:
+    """The exit code from what is left, which is what Azure still lists, not what we hope happened."""
     unfinished = [r for r in results if r.outcome == "not finished"]
     if unfinished:
         # The deadline passed: listing again would only hit it too. Say what did not finish, exit 4.

@@ -3,16 +3,14 @@ deployment names from the outputs file, messages from Azure) is never read as ma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from labctl.lifecycle.smoke_probe import ProbeResult
 from labctl.tables import Column, print_table
-
-if TYPE_CHECKING:
-    from labctl.lifecycle.smoke import ProbeResult
 
 
 def result_row(r: ProbeResult) -> dict[str, Any]:

@@ -13,9 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from labctl.lifecycle.smoke import Probe, ProbeResult, _error_details, _scrub, _verify
 from labctl.lifecycle.smoke_diagnose import diagnose
-from stacks.config.values import is_audio_model, is_embedding_model
+from labctl.lifecycle.smoke_probe import (
+    CHAT_PROMPT,
+    EMBEDDING_INPUT,
+    Probe,
+    ProbeResult,
+    error_details,
+    scrub,
+    verify,
+)
+from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.facts.models import model_facts
 from stacks.outputs import LabOutputs
 
@@ -23,8 +31,6 @@ Api = Literal["dated", "v1"]
 ALL_DEPLOYMENTS = "(all)"  # the deployment column of GET /models
 Route = Literal["chat", "chat-stream", "responses", "embeddings", "models"]
 TOKENS_HEADER = "x-participant-tokens-consumed"
-PROMPT = "Reply with the single word: ok"
-EMBEDDING_INPUT = "aoai-lab smoke test"
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def call_route(client: Any, call: RouteCall, deployment: str) -> RouteAnswer:
     if call.route == "chat-stream":
         with client.chat.completions.with_streaming_response.create(
             model=deployment,
-            messages=[{"role": "user", "content": PROMPT}],
+            messages=[{"role": "user", "content": CHAT_PROMPT}],
             stream=True,
             stream_options={"include_usage": True},
         ) as response:
@@ -84,12 +90,12 @@ def call_route(client: Any, call: RouteCall, deployment: str) -> RouteAnswer:
             return RouteAnswer(response.status_code, dict(response.headers), _usage_tokens(usage), problem)
     if call.route == "chat":
         raw = client.chat.completions.with_raw_response.create(
-            model=deployment, messages=[{"role": "user", "content": PROMPT}]
+            model=deployment, messages=[{"role": "user", "content": CHAT_PROMPT}]
         )
         parsed = raw.parse()
         problem = None if getattr(parsed, "choices", None) else "the answer has no choices"
     elif call.route == "responses":
-        raw = client.responses.with_raw_response.create(model=deployment, input=PROMPT)
+        raw = client.responses.with_raw_response.create(model=deployment, input=CHAT_PROMPT)
         parsed = raw.parse()
         problem = None if getattr(parsed, "output", None) else "the answer has no output"
     elif call.route == "embeddings":
@@ -136,7 +142,7 @@ def _clients(outputs: LabOutputs, key: str, *, max_retries: int, timeout: float)
     import openai
 
     assert outputs.gateway_root is not None and outputs.v1_base_url is not None
-    http = openai.DefaultHttpxClient(verify=_verify())
+    http = openai.DefaultHttpxClient(verify=verify())
     common: dict[str, Any] = {
         "api_key": key,
         "max_retries": max_retries,
@@ -185,14 +191,14 @@ def _one(client: Any, call: RouteCall, probe: Probe, limited: bool, key: str) ->
     try:
         answer = call_route(client, call, probe.deployment)
     except Exception as exc:  # every failure is a row, never a crash
-        status, code, message = _error_details(exc)
+        status, code, message = error_details(exc)
         cause, hint = diagnose(status, code, message, direct=False)
         return ProbeResult(
             probe,
             status=status,
             latency_s=time.perf_counter() - started,
             code=code,
-            message=_scrub(message, [key]),
+            message=scrub(message, [key]),
             cause=cause,
             hint=hint,
         )
@@ -206,7 +212,7 @@ def _one(client: Any, call: RouteCall, probe: Probe, limited: bool, key: str) ->
             latency_s=elapsed,
             tokens=answer.tokens,
             code="UnusableAnswer" if answer.problem else "NotCounted",
-            message=_scrub(answer.problem or uncounted or "", [key]),
+            message=scrub(answer.problem or uncounted or "", [key]),
             cause="unusable answer" if answer.problem else "tokens not counted",
             hint=(
                 "the route answered, but not with what it returns: a proxy or a policy that rewrote the body"

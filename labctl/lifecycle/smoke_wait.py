@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from labctl.lifecycle.smoke import ProbeResult
+from labctl.lifecycle.smoke_probe import ProbeResult
 
 # Failures that go away by themselves minutes after `pulumi up`.
 TRANSIENT_CAUSES = frozenset({"role not propagated", "DeploymentNotFound"})

@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
-from labctl import resource_types
+from labctl import resource_types, type_tokens
 
 FAKE_SUBSCRIPTION_ID = "6b1f3c2e-8a4d-4c3b-9e2f-0d5a7b9c1e24"
 FAKE_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -53,7 +53,7 @@ class AzureMocks(mocks.Mocks):
 
         name = str(inputs.get(resource_types.NAME_INPUTS.get(typ, ""), "") or args.name)
         state: dict[str, Any] = {**inputs, "name": name, "azureApiVersion": "mock"}
-        if typ == "azure-native:cognitiveservices:Account":
+        if typ == type_tokens.ACCOUNT:
             props = dict(inputs.get("properties") or {})
             sub = props.get("customSubDomainName", name)
             domain = (
@@ -69,7 +69,7 @@ class AzureMocks(mocks.Mocks):
                 "principalId": stable_uuid(typ, name, "principal"),
                 "tenantId": FAKE_TENANT_ID,
             }
-        elif typ == "azure-native:cognitiveservices:Project":
+        elif typ == type_tokens.PROJECT:
             # A Foundry project's endpoint, the one AIProjectClient takes (stacks/facts/foundry.yaml).
             account = str(inputs.get("accountName", ""))
             state["properties"] = {
@@ -86,18 +86,18 @@ class AzureMocks(mocks.Mocks):
                 "principalId": stable_uuid(typ, account, name, "principal"),
                 "tenantId": FAKE_TENANT_ID,
             }
-        elif typ == "azure-native:apimanagement:ApiManagementService":
+        elif typ == type_tokens.GATEWAY:
             state["gatewayUrl"] = f"https://{name}.azure-api.net"
             state["identity"] = {
                 **(inputs.get("identity") or {}),
                 "principalId": stable_uuid(typ, name, "principal"),
                 "tenantId": FAKE_TENANT_ID,
             }
-        elif typ == "azure-native:apimanagement:Subscription":
+        elif typ == type_tokens.SUBSCRIPTION:
             # Azure does not return keys when a subscription is created: they come from listSecrets.
             state.pop("primaryKey", None)
             state.pop("secondaryKey", None)
-        elif typ == "azure-native:operationalinsights:Workspace":
+        elif typ == type_tokens.WORKSPACE:
             state["customerId"] = stable_uuid(typ, name, "customer")
         return arm_id(typ, name, inputs), state
 

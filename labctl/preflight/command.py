@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
     from labctl.azure.signin import ArmTarget
-    from labctl.preflight.arm_data import RegionData
-    from labctl.preflight.availability import DeployedLab
+    from labctl.preflight.offers.arm_data import RegionData
+    from labctl.preflight.offers.availability import DeployedLab
     from stacks.config.sections import LabSettings
 
 
@@ -176,11 +176,12 @@ def _run_preflight(
     from labctl.azure import signin
     from labctl.azure.resilience import ArmGuard, Deadline, guarded
     from labctl.errors import UsageError
-    from labctl.preflight.arm_data import load_snapshot, parse_all, save_snapshot
-    from labctl.preflight.availability import DeployedLab
     from labctl.preflight.azure_step import AzureStep, size_class
-    from labctl.preflight.decisions import decide
+    from labctl.preflight.offers.arm_data import load_snapshot, parse_all, save_snapshot
+    from labctl.preflight.offers.availability import DeployedLab
+    from labctl.preflight.quota.decisions import decide
     from labctl.preflight.render import conclude, render
+    from labctl.preflight.verdicts.template import plan_lab
 
     out, err = ctx.console, ctx.err_console
     if report_format == "json":
@@ -224,6 +225,7 @@ def _run_preflight(
             with_budget=settings.budget is not None,
             register=register,
             err=err,
+            plan_lab=lambda: plan_lab(ctx.stack, ctx.project_dir, settings.account_location),
         )
         _steps.append(step)
         data = _query(settings, sub, cred, target, err, client_options, deployed)
@@ -262,10 +264,10 @@ def _run_preflight(
         from labctl.preflight.azure_step import refuse_budget_from_snapshot
 
         refuse_budget_from_snapshot(header, settings)
-    # A spread says what it takes from each pool itself (labctl/preflight/spill_render.py).
+    # A spread says what it takes from each pool itself (labctl/preflight/spread/render.py).
     _pool_notes(data, pooled_quota, out, notes=result.chosen is not None)
     if result.chosen is None and not result.all_unknown:
-        from labctl.preflight.spill_render import conclude_spread
+        from labctl.preflight.spread.render import conclude_spread
 
         code = conclude_spread(
             ctx,
@@ -324,7 +326,7 @@ def _query(
         TimeElapsedColumn,
     )
 
-    from labctl.preflight.availability import read_live
+    from labctl.preflight.offers.availability import read_live
 
     regions = list(settings.regions)
     with Progress(
@@ -357,7 +359,7 @@ def _pool_notes(data: Mapping[str, Any], pooled: tuple[str, ...], out: Console, 
     """Pooled quota (declared by Azure or named with --pooled-quota) said once; look-alikes hinted, never assumed."""
     from rich.text import Text
 
-    from labctl.preflight.pooled import build_ledger, looks_pooled
+    from labctl.preflight.spread.pooled import build_ledger, looks_pooled
 
     usages = {r: d.get("usages") or [] for r, d in data.items() if isinstance(d, Mapping) and "usages" in d}
     ledger = build_ledger(usages, configured=pooled)

@@ -1,6 +1,6 @@
 """What a region offers (models, SKUs, quota) and what preflight concludes about it: plain data, no I/O.
 
-`labctl.preflight.availability` fills the offers from ARM (live or from a snapshot); `labctl.preflight.decisions`
+`labctl.preflight.offers.availability` fills the offers from ARM (live or from a snapshot); `labctl.preflight.quota.decisions`
 fills the results."""
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from rich.text import Text
 
 from labctl.errors import EXIT_NO_FIT, EXIT_OK, EXIT_PROBLEMS, AzureError, ConfigError, LabctlError
 from labctl.preflight.model import QUOTA_INCREASE_URL, PreflightResult, RegionResult, Verdict
-from labctl.preflight.stackfile import Pin, StackFileError, pin_choice
+from labctl.preflight.pin import Pin, pin_choice
 from labctl.project import stack_file
+from labctl.stackfile import StackEditError
 from labctl.tables import Column, print_table
 from stacks.config.sections import LabSettings
 
@@ -156,7 +157,7 @@ def conclude(
             location=chosen.region,
             deployments={c.deployment: Pin(c.sku, c.capacity) for c in chosen.choices},
         )
-    except (StackFileError, OSError) as exc:
+    except (StackEditError, OSError) as exc:
         raise ConfigError(f"could not pin the choice in {path.name}: {exc}") from None
     if not changes:
         out.print(f"{path.name} already pins this; nothing to write.")

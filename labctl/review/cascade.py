@@ -10,6 +10,7 @@ from typing import Any
 from labctl.resource_types import RESOURCE_TYPES
 from labctl.review.changes import ResourceChange
 from labctl.snapshot import PLACEHOLDERS
+from labctl.type_tokens import ROLE_ASSIGNMENT
 
 # From the records (labctl/resource_types.py): each type's own name input (a product-API link has none: its
 # apiId names its API), the inputs that place a resource under or on another one with the types they name ("*":
@@ -108,7 +109,7 @@ def _cascade_causes(resource: Mapping[str, Any], before: Mapping[str, Any], repl
             # A role assignment for the replaced resource's own managed identity: the new resource has a new
             # principal, and an assignment's principal can't change in place.
             urn in dependencies
-            and resource["type"] == "azure-native:authorization:RoleAssignment"
+            and resource["type"] == ROLE_ASSIGNMENT
             and sides[1].get("principalType") == "ServicePrincipal"
             and (_system_identity(old) or _system_identity(new))
         ):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +160,8 @@ def read_project_name(project_dir: Path) -> str:
 
 
 def parse_stack_text(data: bytes | str, *, path: Path, project: str) -> StackConfig:
+    """A stack file's text as the Pulumi CLI reads it; StackFileError naming every problem it finds."""
     root, root_node = load(data, path)
-    problems: list[Problem] = []
     if root is None:
         return StackConfig(path=path, project=project, values={})
     if not isinstance(root, dict):
@@ -178,21 +178,7 @@ def parse_stack_text(data: bytes | str, *, path: Path, project: str) -> StackCon
             ],
         )
     assert isinstance(root_node, MappingNode)
-    config_node: Node | None = None
-    settings: dict[str, Any] = {}
-    for key_node, value_node in root_node.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else None
-        if key == "config":
-            config_node = value_node
-        elif isinstance(key, str):
-            settings[key] = construct(value_node, path)
-            if key not in STACK_FILE_KEYS:
-                hint = difflib.get_close_matches(key.lower(), STACK_FILE_KEYS, n=1, cutoff=0.75)
-                if hint:
-                    line, column = mark(key_node)
-                    problems.append(
-                        Problem(line, column, f"unknown top-level key '{key}'", f"did you mean '{hint[0]}:'?")
-                    )
+    config_node, settings, problems = _top_level(root_node, path)
     if config_node is None or (
         isinstance(config_node, ScalarNode) and config_node.tag == "tag:yaml.org,2002:null"
     ):
@@ -210,14 +196,41 @@ def parse_stack_text(data: bytes | str, *, path: Path, project: str) -> StackCon
             )
         )
         raise StackFileError(path, problems)
+    config = _config(config_node, path, project, problems)
+    if problems:
+        raise StackFileError(path, problems)
+    return replace(config, settings=settings)
 
+
+def _top_level(root_node: MappingNode, path: Path) -> tuple[Node | None, dict[str, Any], list[Problem]]:
+    """(the `config:` node, the other top-level entries, near misses of the keys a stack file may have)."""
+    config_node: Node | None = None
+    settings: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key_node, value_node in root_node.value:
+        key = key_node.value if isinstance(key_node, ScalarNode) else None
+        if key == "config":
+            config_node = value_node
+        elif isinstance(key, str):
+            settings[key] = construct(value_node, path)
+            if key not in STACK_FILE_KEYS:
+                hint = difflib.get_close_matches(key.lower(), STACK_FILE_KEYS, n=1, cutoff=0.75)
+                if hint:
+                    line, column = mark(key_node)
+                    problems.append(
+                        Problem(line, column, f"unknown top-level key '{key}'", f"did you mean '{hint[0]}:'?")
+                    )
+    return config_node, settings, problems
+
+
+def _config(config_node: MappingNode, path: Path, project: str, problems: list[Problem]) -> StackConfig:
+    """The `config:` entries as the program sees them; a key's problem goes to `problems`, the key is skipped."""
     values: dict[str, Any] = {}
     secrets: list[str] = []
     positions: dict[str, tuple[int, int]] = {}
     for key_node, value_node in items(config_node, path):
         line, column = mark(key_node)
-        raw_key = str(key_node.value)
-        key, problem = _config_key(raw_key, project, line, column)
+        key, problem = _config_key(str(key_node.value), project, line, column)
         if problem is not None:
             problems.append(problem)
             continue
@@ -229,16 +242,7 @@ def parse_stack_text(data: bytes | str, *, path: Path, project: str) -> StackCon
         value = construct(value_node, path)
         _find_secrets(value, key, value_node, secrets, positions)
         values[key] = value
-    if problems:
-        raise StackFileError(path, problems)
-    return StackConfig(
-        path=path,
-        project=project,
-        values=values,
-        secrets=tuple(secrets),
-        positions=positions,
-        settings=settings,
-    )
+    return StackConfig(path=path, project=project, values=values, secrets=tuple(secrets), positions=positions)
 
 
 def _config_key(raw: str, project: str, line: int, column: int) -> tuple[str, Problem | None]:

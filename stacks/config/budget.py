@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from stacks.config.formats import email_value
 from stacks.config.section_base import Section
-from stacks.config.values import email_value
 
 MAX_BUDGET_NOTIFICATIONS = 5
 

@@ -18,6 +18,8 @@ import functools
 import zoneinfo
 from dataclasses import dataclass
 
+from facts.class_window import check_window
+
 UTC_NAME = "UTC"
 
 
@@ -92,6 +94,5 @@ def class_times(
     zone = time_zone(zone_name)
     opens = None if starts_on is None else _midnight(starts_on, zone)
     closes = None if expires_on is None else _midnight(expires_on + dt.timedelta(days=1), zone)
-    if opens is not None and closes is not None and opens >= closes:
-        raise ValueError(f"the class window starts ({starts_on}) after it ends ({expires_on})")
+    check_window(opens, closes)
     return ClassTimes(zone=zone_name or UTC_NAME, opens=opens, closes=closes)

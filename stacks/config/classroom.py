@@ -7,19 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
-from stacks.config.values import Hint
+from stacks.config.section_base import Hint, Section
 
 # The languages handouts are written in; a test checks there is one locale file for each, and no other.
 ClassLanguage = Literal["en", "es"]
 
 
-class ClassroomTrack(BaseModel):
+class ClassroomTrack(Section):
     """Mixed into LabSettings."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
     # English unless the stack says otherwise; the workshop's own dev stack sets es (its students speak Spanish).
     class_language: Annotated[

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from stacks.config.values import NAMESPACE
+from stacks.config.section_base import NAMESPACE
 
 SECRET = "[secret]"
 _EMAIL = "encrypted@secret.invalid"

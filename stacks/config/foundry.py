@@ -11,13 +11,14 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
+from facts.content_filter import DEFAULT_SEVERITY, HARM_CATEGORIES, RESULT_KEYS, SEVERITIES
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
-from stacks.config.values import person_key
+from stacks.config.section_base import Section
+from stacks.config.slugs import person_key
 
-SEVERITY_LEVELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+SEVERITY_LEVELS: dict[str, str] = {s.lower(): s for s in SEVERITIES}
 STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
 # Built-in policies a deployment may name without a contentFilter of the lab's own.
 BUILT_IN_POLICIES: tuple[str, ...] = ("Microsoft.DefaultV2", "Microsoft.Default")
@@ -32,16 +33,6 @@ DEFAULT_POLICY_NAME = "lab-content-filter"
 DEFAULT_PROJECT_NAME = "agents"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-    )
-
-
 def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
     text = str(value).strip()
     for key, azure in allowed.items():
@@ -52,15 +43,16 @@ def _choice(value: Any, allowed: dict[str, str], what: str) -> str:
     raise ValueError(f"unknown {what} '{text}'. Fix: {suggestion}use one of {', '.join(allowed)}")
 
 
-class SeveritySettings(_Model):
+class SeveritySettings(Section):
     """The lowest severity that is blocked, per category: low blocks the most, high the least."""
 
-    hate: str = "Medium"
-    sexual: str = "Medium"
-    violence: str = "Medium"
-    self_harm: str = "Medium"
+    # One field per harm category, named as Azure's responses name it (facts/content_filter.py; a test compares).
+    hate: str = DEFAULT_SEVERITY
+    sexual: str = DEFAULT_SEVERITY
+    violence: str = DEFAULT_SEVERITY
+    self_harm: str = DEFAULT_SEVERITY
 
-    @field_validator("hate", "sexual", "violence", "self_harm", mode="before")
+    @field_validator(*RESULT_KEYS, mode="before")
     @classmethod
     def _level(cls, v: Any) -> str:
         if v is None or str(v).strip().lower() in ("off", "none", "false", "disabled"):
@@ -72,15 +64,10 @@ class SeveritySettings(_Model):
 
     def azure(self) -> dict[str, str]:
         """Azure's category name -> threshold."""
-        return {
-            "Hate": self.hate,
-            "Sexual": self.sexual,
-            "Violence": self.violence,
-            "Selfharm": self.self_harm,
-        }
+        return {c.policy_name: getattr(self, c.result_key) for c in HARM_CATEGORIES}
 
 
-class ContentFilterSettings(_Model):
+class ContentFilterSettings(Section):
     """`aoai-lab:contentFilter`: one custom content filter on the account, used by deployments that name it."""
 
     name: str = DEFAULT_POLICY_NAME
@@ -132,7 +119,7 @@ class ContentFilterSettings(_Model):
         return tuple(terms)
 
 
-class ProjectSettings(_Model):
+class ProjectSettings(Section):
     """One Foundry project (`aoai-lab:foundryProjects[]`); `people` limits it to some of `aoai-lab:people`."""
 
     name: str = DEFAULT_PROJECT_NAME
@@ -191,7 +178,7 @@ def project_per_person(people: Sequence[Any]) -> tuple[ProjectSettings, ...]:
     return tuple(projects)
 
 
-class FoundryTrack(_Model):
+class FoundryTrack(Section):
     """The Foundry track's keys, mixed into LabSettings: a custom content filter deployments name in `raiPolicy`,
     and the projects of an AIServices account (unset: one project, `agents`; []: none; `foundryProjectPer: person`:
     one per entry of aoai-lab:people)."""

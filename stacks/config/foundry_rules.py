@@ -12,7 +12,7 @@ from typing import Any
 
 from stacks.config.foundry import BUILT_IN_POLICIES, DEFAULT_POLICY_NAME
 from stacks.config.rules import RuleContext, deployment_entries, rule
-from stacks.config.values import NAMESPACE
+from stacks.config.section_base import NAMESPACE
 
 
 def _kind(raw: dict[str, Any]) -> str:

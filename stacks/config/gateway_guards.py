@@ -7,16 +7,15 @@ API Management keeps for itself) is at the end. The policy they become: componen
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from facts.apim_tiers import APIM_TIERS
+from facts.token_limits import QuotaPeriod
 from stacks.config.rules import RuleContext, rule
-from stacks.config.section_base import Section
-from stacks.config.values import NAMESPACE, ChoicesInAnyCase, Hint, one_of
+from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
 
-# `token-quota-period` values (learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
 _TOKENS = Annotated[int, Field(strict=True, gt=0)]
 # Defaults when nothing is set: bounded, and roomy enough for a reasoning model's thinking plus its answer.
 DEFAULT_MAX_OUTPUT_TOKENS = 8192
@@ -124,12 +123,8 @@ class ResponsesSettings(Section):
         return tuple(dict.fromkeys(("function", *self.tools)))
 
 
-class GatewayGuardSettings(ChoicesInAnyCase):
-    """LabSettings' gateway limits that are not token counts."""
-
-    # A mixin of LabSettings, which lists Section before it: Section's config without being a Section keeps the
-    # method resolution order consistent.
-    model_config = Section.model_config
+class GatewayGuardSettings(Section):
+    """LabSettings' gateway limits that are not token counts (a section mixed into LabSettings)."""
 
     calls_per_minute: Annotated[
         int,
@@ -165,9 +160,15 @@ def reserved_participant_names(raw: dict[str, Any], ctx: RuleContext) -> Iterato
 
 @rule("callsPerMinute")
 def no_call_rate_on_consumption(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
-    if raw.get("gatewayTier") == "Consumption" and raw.get("callsPerMinute") is not None:
+    tier = raw.get("gatewayTier")
+    if (
+        isinstance(tier, str)
+        and tier in APIM_TIERS
+        and not APIM_TIERS[tier].rate_limit_by_key
+        and raw.get("callsPerMinute") is not None
+    ):
         yield (
-            f"{NAMESPACE}:callsPerMinute: API Management Consumption has no rate-limit-by-key policy, so calls per "
+            f"{NAMESPACE}:callsPerMinute: API Management {tier} has no rate-limit-by-key policy, so calls per "
             "key cannot be bounded (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy). Fix: set "
             f"{NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, Standard), or remove callsPerMinute"
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 from stacks.config.encrypted import SECRET
 from stacks.config.rules import RuleContext, rule
-from stacks.config.values import NAMESPACE
+from stacks.config.section_base import NAMESPACE
 
 TAG_VALUE_MAX = 256
 PUBLISHER_MAX = 100

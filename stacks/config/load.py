@@ -21,10 +21,10 @@ from stacks.config.encrypted import (
     restore,
     stand_in,
 )
+from stacks.config.formats import STACK_NAME_RE
 from stacks.config.messages import describe, key_path
 from stacks.config.rules import RuleContext, run_rules
 from stacks.config.sections import LabSettings
-from stacks.config.values import STACK_NAME_RE
 from stacks.facts.clouds import CLOUDS, unknown_cloud_message
 
 # Filled by the loader; a stack file that sets them is wrong.

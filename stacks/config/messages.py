@@ -1,7 +1,7 @@
 """pydantic's errors as config problems: `aoai-lab:key.path: what is wrong. Fix: what to do`.
 
 The wording per error type is generic (`GENERIC_FIXES`); a field says more with a `Hint` in its metadata
-(stacks/config/values.py). Field lookup walks the section models by their annotations, so a new section needs no
+(stacks/config/section_base.py). Field lookup walks the section models by their annotations, so a new section needs no
 change here.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from stacks.config.values import NAMESPACE, Hint
+from stacks.config.section_base import NAMESPACE, Hint
 
 GENERIC_FIXES = {
     "missing": "Fix: set it in Pulumi.{stack}.yaml (see the README's config table)",

@@ -11,26 +11,23 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from facts.apim_logs import MAX_BODY_BYTES
+from facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
 from stacks.config.budget import BudgetSettings
 from stacks.config.class_times import ClassTimes, class_times, time_zone
 from stacks.config.classroom import ClassroomTrack
-from stacks.config.foundry import FoundryTrack
-from stacks.config.gateway_guards import GatewayGuardSettings, TokenLimitSettings
-from stacks.config.section_base import Section
-from stacks.config.values import (
+from stacks.config.deployment_kinds import is_embedding_model
+from stacks.config.formats import (
     API_VERSION_RE,
     DEPLOYMENT_NAME_RE,
     GUID_RE,
     PARTICIPANT_NAME_RE,
-    Hint,
     email_value,
-    is_embedding_model,
-    one_of,
-    person_key,
-    suggest_participant_name,
 )
-from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
+from stacks.config.foundry import FoundryTrack
+from stacks.config.gateway_guards import GatewayGuardSettings, TokenLimitSettings
+from stacks.config.section_base import Hint, Section, one_of
+from stacks.config.slugs import person_key, suggest_participant_name
 from stacks.facts.models import model_facts
 
 _CAPACITY_HINT = Hint(
@@ -168,8 +165,9 @@ class PriceSettings(Section):
     source: str | None = None
 
 
-class LabSettings(Section, FoundryTrack, GatewayGuardSettings, ClassroomTrack):
-    """Everything a stack can set under the `aoai-lab:` namespace, with its default."""
+class LabSettings(FoundryTrack, GatewayGuardSettings, ClassroomTrack):
+    """Everything a stack can set under the `aoai-lab:` namespace, with its default. A Section through the tracks
+    (each a Section of its own keys), which is also why it does not list Section first."""
 
     # Filled by the loader, not by config.
     project: str = Field(default="aoai-lab", exclude=True)

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from stacks.config.load import load_settings
+from stacks.config.section_base import NAMESPACE
 from stacks.config.sections import LabSettings
-from stacks.config.values import NAMESPACE
 
 
 def _decode(value: Any) -> Any:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from components import gateway_guards
-from components.gateway_guards import CallCaps, GatewayGuards, GuardTemplateError, ResponsesRules
+from components.gateway_guards import CallCaps, GatewayGuards, ResponsesRules
 from components.gateway_policy import GatewayPolicyArgs, render_policy
+from components.policy_template import PolicyTemplateError
 from labctl.guardrails.policy_expressions import check_policy_expressions
 
 
@@ -126,5 +127,5 @@ def test_a_fragment_with_an_unknown_placeholder_is_an_error(tmp_path: Path, monk
     broken = tmp_path / "participant-caps.xml"
     broken.write_text('<fragment><set-variable name="x" value="${nope}" /></fragment>', encoding="utf-8")
     monkeypatch.setattr(gateway_guards, "PARTICIPANT_CAPS", broken)
-    with pytest.raises(GuardTemplateError, match=r"placeholder \$\{nope\} has no value"):
+    with pytest.raises(PolicyTemplateError, match=r"placeholder \$\{nope\} has no value"):
         _render(GatewayGuards(deployments=("chat",)))

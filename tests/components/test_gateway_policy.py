@@ -10,11 +10,10 @@ import pytest
 from components.gateway_policy import (
     POLICY_TEMPLATE,
     GatewayPolicyArgs,
-    PolicyTemplateError,
     TokenLimits,
-    fill_placeholders,
     render_policy,
 )
+from components.policy_template import PolicyTemplateError
 from labctl.guardrails.rules import policy_problems
 
 
@@ -42,16 +41,6 @@ def test_a_value_cannot_change_the_policy_structure():
         "set-header",
         "set-backend-service",
     ]
-
-
-def test_none_removes_the_attribute_and_missing_values_are_errors():
-    root = ET.fromstring('<a x="${one}" y="${two}" z="keep" />')
-    assert fill_placeholders(root, {"one": "1", "two": None}) == {"one", "two"}
-    assert root.attrib == {"x": "1", "z": "keep"}
-    with pytest.raises(PolicyTemplateError, match=r"\$\{one\} has no value"):
-        fill_placeholders(ET.fromstring('<a x="${one}" />'), {})
-    with pytest.raises(PolicyTemplateError, match="whole attribute value"):
-        fill_placeholders(ET.fromstring('<a x="prefix-${one}" />'), {"one": "1"})
 
 
 def test_template_without_a_placeholder_for_an_argument_is_an_error(tmp_path: Path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from facts.content_filter import RESULT_KEYS
+
 AZURE_PROMPT_MESSAGE = (
     "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please "
     "modify your prompt and retry. To learn more about our content filtering policies please read our "
@@ -21,7 +23,7 @@ def prompt_filtered(*filtered: str, jailbreak: bool = False) -> dict[str, Any]:
     """The 400 body for a prompt blocked in the given categories (hate, sexual, violence, self_harm)."""
     result: dict[str, Any] = {
         c: {"filtered": c in filtered, "severity": "medium" if c in filtered else "safe"}
-        for c in ("hate", "self_harm", "sexual", "violence")
+        for c in sorted(RESULT_KEYS)  # Azure lists them alphabetically
     }
     result["jailbreak"] = {"filtered": jailbreak, "detected": jailbreak}
     return {

@@ -9,7 +9,7 @@ resource providers and the API Management SKU list, served over loopback HTTPS t
   Registered, the long-running state of provider registration.
 - `GET /subscriptions/{s}/providers/Microsoft.ApiManagement/skus`: resource SKUs with locations and restrictions.
 
-The error bodies are the real ones quoted in labctl/preflight/refusals.py.
+The error bodies are the real ones quoted in labctl/preflight/verdicts/refusals.py.
 """
 
 from __future__ import annotations

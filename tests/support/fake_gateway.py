@@ -37,6 +37,7 @@ from werkzeug import Request, Response
 
 from components.cost_cap import COST_CAP_POLICY_ID
 from components.gateway_policy import TOKEN_LIMIT_TAGS, TokenLimits
+from facts.content_filter import RESULT_KEYS
 from stacks.facts.models import api_version_key, model_facts
 from tests.support.content_filter_messages import HEADER as CONTENT_FILTER_HEADER
 from tests.support.content_filter_messages import completion_block_header, rewrite_prompt_block
@@ -668,7 +669,7 @@ def _chat(model: str, body: dict[str, Any], written: int = 2) -> dict[str, Any]:
     prompt_tokens = 13
     filters = {
         category: {"filtered": False, "severity": "safe"}
-        for category in ("hate", "self_harm", "sexual", "violence")
+        for category in sorted(RESULT_KEYS)  # Azure lists them alphabetically
     }
     return {
         "id": "chatcmpl-AbCdEf0123456789",

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labctl.classroom.classfile import ClassFileError, StackDocument
+from labctl.classroom.classfile import ClassFile, ClassFileError
 from labctl.classroom.enroll import apply_enrollment, export_csv, plan_enrollment
 from labctl.classroom.roster import parse_roster, read_roster
+from labctl.stackfile import StackEditError
 from stacks.config.load import load_settings
 
 ROSTER = (
@@ -31,7 +32,7 @@ def config(path: Path) -> dict:
 def test_import_adds_updates_and_keeps_everything_else(project: Path) -> None:
     path = stack(project)
     before = path.read_text(encoding="utf-8")
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     plan = plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False)
 
     assert [p["name"] for p in plan.added] == ["jose-alvarez", "jose-alvarez-2"]
@@ -75,7 +76,7 @@ def test_import_adds_updates_and_keeps_everything_else(project: Path) -> None:
 
 def test_the_written_file_still_validates_with_the_stack_settings(project: Path) -> None:
     path = stack(project)
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     roster = parse_roster("name,email\nAna García,ana@uni.es\nana garcia,ana2@uni.es\n")
     apply_enrollment(doc, plan_enrollment(roster, doc.participants(), replace=True))
     raw = {k.split(":", 1)[1]: v for k, v in config(path).items() if k.startswith("aoai-lab:")}
@@ -87,7 +88,7 @@ def test_the_written_file_still_validates_with_the_stack_settings(project: Path)
 
 def test_removal_needs_replace_and_names_never_change_on_reimport(project: Path) -> None:
     path = stack(project)
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     first = plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=True)
     assert [p["name"] for p in first.removed] == ["student01"]
     apply_enrollment(doc, first)
@@ -96,7 +97,7 @@ def test_removal_needs_replace_and_names_never_change_on_reimport(project: Path)
     again = parse_roster(
         "name,email,tpm\nStudent 2,student02@contoso.edu,5000\nJ. Álvarez,jose@uni.es,2000\nJose Alvarez,jose.b@uni.es,\n"
     )
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     plan = plan_enrollment(again, doc.participants(), replace=True)
     assert plan.added == [] and plan.removed == []
     assert [(c.name, c.fields) for c in plan.changed] == [
@@ -109,7 +110,7 @@ def test_removal_needs_replace_and_names_never_change_on_reimport(project: Path)
 def test_dry_run_writes_nothing_and_an_unchanged_import_leaves_the_file_alone(project: Path) -> None:
     path = stack(project)
     before = path.read_bytes()
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     plan = plan_enrollment(
         parse_roster("name,email\nx,student01@contoso.edu\n"), doc.participants(), replace=False
     )
@@ -126,9 +127,9 @@ def test_dry_run_writes_nothing_and_an_unchanged_import_leaves_the_file_alone(pr
 
 def test_empty_limit_cell_clears_the_override(project: Path) -> None:
     path = stack(project)
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     apply_enrollment(doc, plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False))
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     roster = parse_roster("name;correo;tpm\nJosé Álvarez;jose@uni.es;\n")
     plan = plan_enrollment(roster, doc.participants(), replace=False)
     assert [(c.name, c.fields) for c in plan.changed] == [
@@ -141,9 +142,9 @@ def test_empty_limit_cell_clears_the_override(project: Path) -> None:
 
 def test_export_reads_back_to_the_same_participants(project: Path, tmp_path: Path) -> None:
     path = stack(project)
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     apply_enrollment(doc, plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False))
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     exported = tmp_path / "out.csv"
     exported.write_text("\ufeff" + export_csv(doc.participants()), encoding="utf-8")
     assert export_csv(doc.participants()).splitlines()[0] == (
@@ -163,7 +164,7 @@ def test_formulas_are_defused_in_the_export() -> None:
 def test_a_stack_file_without_participants_gets_the_key(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.class.yaml"
     path.write_text("# a new class\nconfig:\n  aoai-lab:owner: a@b.edu\n", encoding="utf-8")
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     apply_enrollment(doc, plan_enrollment(parse_roster("name,email\nAna,ana@b.edu\n"), [], replace=False))
     assert path.read_text(encoding="utf-8") == (
         "# a new class\nconfig:\n  aoai-lab:owner: a@b.edu\n  aoai-lab:participants:\n"
@@ -172,12 +173,12 @@ def test_a_stack_file_without_participants_gets_the_key(tmp_path: Path) -> None:
 
 
 def test_bad_stack_files_are_named(tmp_path: Path) -> None:
-    with pytest.raises(ClassFileError, match="not found"):
-        StackDocument(tmp_path / "Pulumi.nope.yaml", "aoai-lab")
+    with pytest.raises(StackEditError, match="not found"):
+        ClassFile(tmp_path / "Pulumi.nope.yaml", "aoai-lab")
     bad = tmp_path / "Pulumi.bad.yaml"
     bad.write_text("config:\n  aoai-lab:participants: {a: 1}\n", encoding="utf-8")
     with pytest.raises(ClassFileError, match="not a list of entries"):
-        StackDocument(bad, "aoai-lab").participants()
+        ClassFile(bad, "aoai-lab").participants()
 
 
 def test_encrypted_e_mails_round_trip_through_export_and_import_without_duplicates(tmp_path: Path) -> None:

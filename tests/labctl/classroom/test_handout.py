@@ -202,7 +202,7 @@ def test_unknown_format_and_unwritable_folder(tmp_path: Path, info: ClassInfo) -
 
 
 def test_a_quota_period_in_any_case_reads_as_the_settings_spell_it() -> None:
-    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/values.py); the handout must still say "per day".
+    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/section_base.py); the handout must still say "per day".
     from labctl.classroom.handout import limits_of
 
     defaults = limits_of({"tokenQuota": 100000, "tokenQuotaPeriod": "daily"})

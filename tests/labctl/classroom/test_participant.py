@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from labctl.classroom.classfile import ClassFileError, StackDocument
+from labctl.classroom.classfile import ClassFile, ClassFileError
 from labctl.classroom.participant import edit_participant, pulumi_up_hint
 from labctl.errors import UsageError
 
@@ -30,7 +30,7 @@ def diff_lines(before: str, after: str) -> list[str]:
 def test_suspend_then_resume_is_one_line_each_way(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     original = path.read_text(encoding="utf-8")
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     edit = edit_participant(doc, "student02", "suspend")
     assert edit.describe() == "student02: state active -> state suspended"
     assert doc.save()
@@ -42,7 +42,7 @@ def test_suspend_then_resume_is_one_line_each_way(project: Path) -> None:
         "state": "suspended",
     }
 
-    doc = StackDocument(path, "aoai-lab")
+    doc = ClassFile(path, "aoai-lab")
     assert not edit_participant(doc, "student02", "suspend").changed
     edit = edit_participant(doc, "student02", "resume")
     assert edit.describe() == "student02: state suspended -> state active"
@@ -53,7 +53,7 @@ def test_suspend_then_resume_is_one_line_each_way(project: Path) -> None:
 def test_rotate_bumps_the_rotation_number(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     for expected in (1, 2):
-        doc = StackDocument(path, "aoai-lab")
+        doc = ClassFile(path, "aoai-lab")
         edit = edit_participant(doc, "student01", "rotate")
         doc.save()
         assert entry(path, "student01")["rotation"] == expected
@@ -64,7 +64,7 @@ def test_rotate_bumps_the_rotation_number(project: Path) -> None:
 
 
 def test_unknown_participant_lists_the_known_ones(project: Path) -> None:
-    doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
+    doc = ClassFile(project / "Pulumi.dev.yaml", "aoai-lab")
     with pytest.raises(
         UsageError,
         match=r"no participant named 'zoe' in Pulumi.dev.yaml. Fix: give one of the participants' names: student01, "
@@ -74,7 +74,7 @@ def test_unknown_participant_lists_the_known_ones(project: Path) -> None:
 
 
 def test_a_dotted_name_gets_the_slug_suggested(project: Path) -> None:
-    doc = StackDocument(project / "Pulumi.dev.yaml", "aoai-lab")
+    doc = ClassFile(project / "Pulumi.dev.yaml", "aoai-lab")
     with pytest.raises(
         UsageError,
         match=r"no participant named 'Student 01' in Pulumi.dev.yaml. Fix: did you mean 'student01'\? Participants",
@@ -85,7 +85,7 @@ def test_a_dotted_name_gets_the_slug_suggested(project: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(UsageError, match=r"Fix: did you mean 'ana-garcia'\?"):
-        edit_participant(StackDocument(project / "Pulumi.dev.yaml", "aoai-lab"), "ana.garcia", "suspend")
+        edit_participant(ClassFile(project / "Pulumi.dev.yaml", "aoai-lab"), "ana.garcia", "suspend")
 
 
 def test_a_bad_rotation_value_is_named(tmp_path: Path) -> None:
@@ -96,4 +96,4 @@ def test_a_bad_rotation_value_is_named(tmp_path: Path) -> None:
     with pytest.raises(
         ClassFileError, match=r"aoai-lab:participants\[a\].rotation is 'two'. Fix: a whole number"
     ):
-        edit_participant(StackDocument(path, "aoai-lab"), "a", "rotate")
+        edit_participant(ClassFile(path, "aoai-lab"), "a", "rotate")

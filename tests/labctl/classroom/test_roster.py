@@ -8,7 +8,7 @@ import pytest
 
 from labctl.classroom.roster import RosterError, parse_count, read_roster
 from labctl.classroom.slugs import assign_names, slugify, suggest_name, unique_name
-from stacks.config.values import PARTICIPANT_NAME_RE
+from stacks.config.formats import PARTICIPANT_NAME_RE
 
 
 def write(tmp_path: Path, data: bytes, name: str = "class.csv") -> Path:

@@ -355,7 +355,7 @@ def test_logs_scope_is_the_api_root(endpoint: str, scope: str) -> None:
 def test_a_quota_period_in_any_case_is_reported_as_the_settings_spell_it(
     logs, fake_azure, fake_credential, transport
 ) -> None:
-    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/values.py); the report spells it as the settings do.
+    # The config accepts `tokenQuotaPeriod: daily` (stacks/config/section_base.py); the report spells it as the settings do.
     answer = run(logs, fake_azure, fake_credential, transport)
     people = [
         {**p, "limits": {"tokenQuota": 10_000, "tokenQuotaPeriod": "daily"}} if p["name"] == "ana" else p

@@ -626,7 +626,7 @@ def test_check_reports_config_errors_as_errors(tmp_path):
 
 
 def _availability(tmp_path, quota_id):
-    from labctl.preflight.arm_data import save_snapshot
+    from labctl.preflight.offers.arm_data import save_snapshot
 
     path = tmp_path / f"availability-{quota_id}.json"
     save_snapshot(

@@ -15,8 +15,8 @@ from labctl import files
 from labctl.azure import signin as azure_clients
 from labctl.cli import app
 from labctl.errors import EXIT_AZURE, EXIT_CONFIG, EXIT_NO_FIT, EXIT_USAGE
-from labctl.preflight import stackfile
-from labctl.preflight.subscription import needed_providers
+from labctl.preflight import pin
+from labctl.preflight.offers.subscription import needed_providers
 from labctl.project import PROJECT_DIR
 from tests.support.fake_arm import SUBSCRIPTION, TOKEN, FakeArm, catalog, quotas
 from tests.support.fake_arm_validation import (
@@ -431,7 +431,7 @@ def test_write_keeps_the_file_when_writing_is_interrupted(project, arm, signed_i
 
     monkeypatch.setattr(files.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        stackfile.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
+        pin.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
     assert path.read_bytes() == before
     assert sorted(p.name for p in project.iterdir()) == ["Pulumi.dev.yaml", "Pulumi.yaml"]
 
@@ -647,7 +647,7 @@ def test_a_new_location_pin_goes_right_after_the_candidate_regions(project):
     path.write_text(path.read_text().replace("  aoai-lab:location: eastus2\n", ""))
     before = path.read_text().splitlines()
 
-    changes = stackfile.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
+    changes = pin.pin_choice(path, project="aoai-lab", location="eastus", deployments={})
 
     assert changes == ["aoai-lab:location: (unset) -> eastus"]
     after = path.read_text().splitlines()

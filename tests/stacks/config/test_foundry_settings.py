@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from stacks.config.foundry import ContentFilterSettings, ProjectSettings, effective_projects
+from facts.content_filter import HARM_CATEGORIES
+from stacks.config.foundry import ContentFilterSettings, ProjectSettings, SeveritySettings, effective_projects
 from stacks.config.load import ConfigError, load_settings
 
 
@@ -46,6 +47,13 @@ def test_levels_are_case_insensitive_and_mapped_to_azure_names():
     assert cf.completion.azure()["Violence"] == "High"
     assert cf.streaming == "Asynchronous_filter"
     assert cf.blocked_terms == ("Project Zeus", "acme")
+
+
+def test_every_harm_category_has_a_key_spelled_as_azures_responses_spell_it():
+    # A category added to facts/content_filter.py without a key here would leave its filter unconfigurable.
+    assert set(SeveritySettings.model_fields) == {c.result_key for c in HARM_CATEGORIES}
+    keyed = SeveritySettings.model_validate({"selfHarm": "low", "hate": "high"}).azure()
+    assert keyed == {"Hate": "High", "Sexual": "Medium", "Violence": "Medium", "Selfharm": "Low"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,182 @@
+"""Azure's verdict per region through the real azure-mgmt-resource-deployments client against a loopback fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from labctl.azure.signin import arm_target, client_kwargs
+from labctl.azure.transport import shared_tls_transport
+from labctl.preflight.verdicts.refusals import Kind
+from labctl.preflight.verdicts.template import RegionPlan, validation_template
+from labctl.preflight.verdicts.validation import Outcome, validate_regions
+from tests.support.fake_arm import SUBSCRIPTION
+from tests.support.fake_arm_validation import (
+    FakeArmValidation,
+    disallowed_by_azure,
+    insufficient_quota,
+    invalid_template,
+    over_quota_for_sku,
+    soft_deleted,
+    special_feature,
+)
+from tests.support.preflight_arm import dev_region_plan
+
+
+def plan(region: str, chat: int = 50) -> RegionPlan:
+    return dev_region_plan(region, chat)
+
+
+@pytest.fixture
+def arm(fake_azure) -> FakeArmValidation:
+    return FakeArmValidation(fake_azure.server)
+
+
+@pytest.fixture
+def transport() -> Iterator[object]:
+    with shared_tls_transport(pool_size=8, connection_timeout=5, read_timeout=10) as t:
+        yield t
+
+
+def run(arm, credential, transport, plans, **kw):
+    options = {**client_kwargs(arm_target("public", arm.base_url)), "retry_total": 0}
+    return validate_regions(
+        plans,
+        subscription_id=SUBSCRIPTION,
+        credential=credential,
+        client_options=options,
+        transport=transport,
+        poll_s=0.01,
+        **kw,
+    )
+
+
+def test_accepted_region_and_the_template_azure_receives(arm, fake_credential, transport):
+    out = run(arm, fake_credential, transport, [plan("eastus2")])
+    assert out["eastus2"].outcome is Outcome.ACCEPTED
+    body = arm.bodies["eastus2"]
+    assert body["location"] == "eastus2"
+    assert body["properties"]["mode"] == "Incremental"
+    assert body["properties"]["template"] == validation_template(plan("eastus2"))
+
+
+def test_202_is_polled_to_its_result(arm, fake_credential, transport):
+    arm.answer("eastus", 202, polls=2)
+    out = run(arm, fake_credential, transport, [plan("eastus")])
+    assert out["eastus"].outcome is Outcome.ACCEPTED
+    assert arm.count("poll") == 3
+
+
+def test_400_invalid_template_deployment_names_every_inner_refusal(arm, fake_credential, transport):
+    arm.answer(
+        "swedencentral",
+        400,
+        invalid_template(
+            "aoai-lab-preflight-swedencentral", special_feature(), insufficient_quota("gpt-5-mini", 50, 0)
+        ),
+    )
+    out = run(arm, fake_credential, transport, [plan("swedencentral")])
+    v = out["swedencentral"]
+    assert v.outcome is Outcome.REFUSED
+    assert [(r.kind, r.code) for r in v.refusals] == [
+        (Kind.OFFER, "SpecialFeatureOrQuotaIdRequired"),
+        (Kind.MODEL_QUOTA, "InsufficientQuota"),
+    ]
+
+
+def test_403_request_disallowed_by_azure_refuses_the_region(arm, fake_credential, transport):
+    arm.answer("canadaeast", 403, disallowed_by_azure("aoai-lab-dev-ab1c2"))
+    out = run(arm, fake_credential, transport, [plan("canadaeast"), plan("eastus2")])
+    v = out["canadaeast"]
+    assert v.outcome is Outcome.REFUSED
+    assert v.refusals[0].kind is Kind.REGION_NOT_ALLOWED
+    assert v.refusals[0].target == "aoai-lab-dev-ab1c2"
+    assert "RequestDisallowedByAzure" in v.summary
+    assert out["eastus2"].outcome is Outcome.ACCEPTED
+
+
+def test_soft_deleted_name_and_account_quota_are_told_apart(arm, fake_credential, transport):
+    account_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-aoai-lab-dev/providers/Microsoft.CognitiveServices/accounts/aoai-lab-dev-ab1c2"
+    arm.answer("eastus", 400, invalid_template("x", soft_deleted(account_id)))
+    arm.answer("westus", 400, invalid_template("x", over_quota_for_sku()))
+    out = run(arm, fake_credential, transport, [plan("eastus"), plan("westus")])
+    assert out["eastus"].refusals[0].kind is Kind.SOFT_DELETED
+    assert "labctl purge" in out["eastus"].refusals[0].fix
+    assert out["westus"].refusals[0].kind is Kind.ACCOUNT_QUOTA
+    assert {v.outcome for v in out.values()} == {Outcome.REFUSED}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "note"),
+    [
+        (429, "TooManyRequests", "throttled"),
+        (500, "InternalServerError", "Azure error 500"),
+        (403, "AuthorizationFailed", "no permission to validate"),
+    ],
+)
+def test_failures_that_are_not_the_regions_leave_it_unknown(
+    arm, fake_credential, transport, status, code, note
+):
+    arm.answer("eastus", status, {"error": {"code": code, "message": "nope"}})
+    out = run(arm, fake_credential, transport, [plan("eastus")])
+    assert out["eastus"].outcome is Outcome.UNKNOWN
+    assert note in out["eastus"].note
+
+
+def test_a_template_problem_is_not_blamed_on_the_region(arm, fake_credential, transport):
+    arm.answer(
+        "eastus",
+        400,
+        invalid_template(
+            "x", {"code": "InvalidTemplate", "message": "Deployment template validation failed."}
+        ),
+    )
+    out = run(arm, fake_credential, transport, [plan("eastus")])
+    assert out["eastus"].outcome is Outcome.UNKNOWN
+    assert out["eastus"].refusals[0].kind is Kind.TEMPLATE
+
+
+def test_a_region_that_hangs_is_unknown_at_the_deadline_and_the_others_still_answer(
+    arm, fake_credential, transport
+):
+    import time
+
+    arm.answer("eastus", 200, delay_s=3)
+    started = time.monotonic()
+    out = run(arm, fake_credential, transport, [plan("eastus"), plan("eastus2")], deadline_s=0.8)
+    assert time.monotonic() - started < 2.5
+    assert out["eastus"].outcome is Outcome.UNKNOWN
+    assert "deadline" in out["eastus"].note
+    assert out["eastus2"].outcome is Outcome.ACCEPTED
+
+
+def test_a_rejected_token_is_not_a_regional_problem(arm, fake_credential, transport):
+    from azure.core.exceptions import ClientAuthenticationError
+
+    fake_credential.token = "wrong"
+    with pytest.raises(ClientAuthenticationError):
+        run(arm, fake_credential, transport, [plan("eastus")])
+
+
+def test_template_declares_account_serial_deployments_and_gateway_in_the_region():
+    t = validation_template(plan("swedencentral", chat=120))
+    rg, nested = t["resources"]
+    assert rg["type"] == "Microsoft.Resources/resourceGroups" and rg["location"] == "eastus2"
+    assert nested["resourceGroup"] == "rg-aoai-lab-dev"
+    inner = nested["properties"]["template"]["resources"]
+    account, chat, emb, gateway = inner
+    assert account["location"] == "swedencentral"
+    assert account["properties"] == {
+        "customSubDomainName": "aoai-lab-dev-ab1c2",
+        "publicNetworkAccess": "Enabled",
+        "disableLocalAuth": True,
+    }
+    assert chat["name"] == "aoai-lab-dev-ab1c2/chat"
+    assert chat["sku"] == {"name": "GlobalStandard", "capacity": 120}
+    assert chat["properties"]["model"] == {"format": "OpenAI", "name": "gpt-5-mini", "version": "2025-08-07"}
+    # Deployments one after another, as the program creates them.
+    assert any("'chat')]" in d for d in emb["dependsOn"])
+    assert gateway["type"] == "Microsoft.ApiManagement/service"
+    assert gateway["sku"] == {"name": "BasicV2", "capacity": 1}
+    assert gateway["location"] == "swedencentral"
