@@ -20,14 +20,15 @@ from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.offers.subscription import needed_providers, read_offer, read_providers
 from labctl.preflight.offers.tiers import read_tier_catalog
 from labctl.preflight.verdicts.plans import region_plan
+from labctl.preflight.verdicts.template import plan_lab
 from labctl.preflight.verdicts.validation import validate_regions
-from labctl.project import load_stack_settings
+from labctl.project import PROJECT_DIR, load_stack_settings
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_validation import FakeArmValidation
 from tests.support.fake_azure import FakeCredential
 
 
-def check(regions: list[str], arm: FakeArmValidation, settings) -> float:
+def check(regions: list[str], arm: FakeArmValidation, settings, lab) -> float:
     from azure.mgmt.apimanagement import ApiManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
@@ -44,7 +45,7 @@ def check(regions: list[str], arm: FakeArmValidation, settings) -> float:
             providers = pool.submit(read_providers, rm, needed_providers(with_budget=False))
             tiers = pool.submit(read_tier_catalog, apim)
             results = validate_regions(
-                [region_plan(settings, r) for r in regions],
+                [region_plan(settings, lab, r) for r in regions],
                 subscription_id=SUBSCRIPTION,
                 credential=credential,
                 client_options=options,
@@ -63,7 +64,8 @@ def main() -> None:
     args = parse_args(__doc__)
     with fake_arm(args.delay, "bench-validation-") as bench:
         settings = load_stack_settings("dev")
-        one, eight = one_vs_eight(lambda regions: check(regions, bench.validation, settings), args.runs)
+        lab = plan_lab("dev", PROJECT_DIR, settings.account_location)
+        one, eight = one_vs_eight(lambda regions: check(regions, bench.validation, settings, lab), args.runs)
     report(one, eight, delay_s=args.delay, runs=args.runs, target=2.5)
 
 

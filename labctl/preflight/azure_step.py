@@ -7,7 +7,7 @@ every client of the step; every call has a deadline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -15,13 +15,14 @@ from azure.core.exceptions import ClientAuthenticationError
 from rich.console import Console
 from rich.text import Text
 
-from labctl.errors import AzureError, ConfigError, UsageError
+from labctl.errors import AzureError, ConfigError, LabctlError, UsageError
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.offers.checks import SubscriptionChecks, read_subscription_checks
 from labctl.preflight.offers.subscription import budget_problem, budget_warning, offer_from_json
 from labctl.preflight.offers.tiers import TierCatalog
 from labctl.preflight.verdicts.fold import apply, validate_result
 from labctl.preflight.verdicts.refusals import Refusal, kind_of
+from labctl.preflight.verdicts.template import PlannedLab, TemplateError
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from stacks.sizing import ClassSize, SizingError, class_size, is_sized, sized_capacity
 
@@ -78,6 +79,9 @@ class AzureStep:
         self.err: Console | None = None
         self.validations: dict[str, RegionValidation] | None = None
         self.combined: dict[str, Any] = {}
+        # The program's lab, planned once when validation first needs it (labctl/preflight/verdicts/template.py).
+        self.plan_lab: Callable[[], PlannedLab] | None = None
+        self.lab: PlannedLab | None = None
 
     @classmethod
     def start(
@@ -90,12 +94,14 @@ class AzureStep:
         with_budget: bool,
         register: bool,
         err: Console,
+        plan_lab: Callable[[], PlannedLab] | None = None,
     ) -> AzureStep:
         from labctl.azure.signin import client_kwargs
         from labctl.azure.transport import shared_tls_transport
 
         step = cls()
         step.subscription_id, step.credential, step.err = subscription_id, credential, err
+        step.plan_lab = plan_lab
         from labctl.azure.resilience import split_options
 
         # Kept guarded (labctl/azure/resilience.py): each client unpacking `options` gets its own policies.
@@ -155,6 +161,19 @@ class AzureStep:
                 ) from None
         return self.checks
 
+    def _planned(self) -> PlannedLab:
+        """Planned on the calling thread once the reads that print are over: the mock runtime redirects stderr."""
+        if self.lab is None:
+            if self.plan_lab is None:
+                raise LabctlError("no plan of the lab to validate. Fix: --no-validate")
+            try:
+                self.lab = self.plan_lab()
+            except TemplateError as exc:
+                raise LabctlError(
+                    f"could not build Azure's validation template: {exc}. Fix: --no-validate"
+                ) from None
+        return self.lab
+
     def finish(
         self,
         result: PreflightResult,
@@ -194,6 +213,7 @@ class AzureStep:
                 validations = validate_result(
                     result,
                     settings,
+                    self._planned(),
                     subscription_id=self.subscription_id,
                     credential=self.credential,
                     client_options=self.options,
@@ -235,7 +255,9 @@ class AzureStep:
 
         primary = next(iter(allocations))
         plans = [
-            region_plan(settings, region, capacities=dict(caps), with_gateway=region == primary)
+            region_plan(
+                settings, self._planned(), region, capacities=dict(caps), with_gateway=region == primary
+            )
             for region, caps in allocations.items()
         ]
         try:

@@ -181,6 +181,7 @@ def _run_preflight(
     from labctl.preflight.offers.availability import DeployedLab
     from labctl.preflight.quota.decisions import decide
     from labctl.preflight.render import conclude, render
+    from labctl.preflight.verdicts.template import plan_lab
 
     out, err = ctx.console, ctx.err_console
     if report_format == "json":
@@ -224,6 +225,7 @@ def _run_preflight(
             with_budget=settings.budget is not None,
             register=register,
             err=err,
+            plan_lab=lambda: plan_lab(ctx.stack, ctx.project_dir, settings.account_location),
         )
         _steps.append(step)
         data = _query(settings, sub, cred, target, err, client_options, deployed)

@@ -4,10 +4,15 @@ credential (`preflight_signed_in`); `answer_first` puts a misbehaving answer in 
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from labctl.azure import signin
 from labctl.preflight.offers.subscription import needed_providers
+from labctl.preflight.verdicts.plans import region_plan
+from labctl.preflight.verdicts.template import PlannedLab, RegionPlan, plan_lab
+from labctl.project import PROJECT_DIR, load_stack_settings
 from tests.support.fake_arm import SUBSCRIPTION, FakeArm, catalog, quotas
 from tests.support.fake_arm_validation import FakeArmValidation, apim_sku
 
@@ -45,3 +50,21 @@ def region_path(region: str, what: str) -> str:
 def answer_first(arm: FakeArm, region: str, what: str, respond, times: int = 8) -> None:
     for _ in range(times):
         arm.server.expect_oneshot_request(region_path(region, what)).respond_with_handler(respond)
+
+
+@functools.cache
+def dev_lab() -> PlannedLab:
+    """The dev stack's lab as the program declares it (planned once per test run)."""
+    return plan_lab("dev", PROJECT_DIR, load_stack_settings("dev").account_location)
+
+
+def dev_region_plan(region: str, chat: int = 50) -> RegionPlan:
+    """The dev lab in `region`, under a deployed lab's names, with `chat` capacity for the chat deployment."""
+    return region_plan(
+        load_stack_settings("dev"),
+        dev_lab(),
+        region,
+        capacities={"chat": chat, "embeddings": 50},
+        account_name="aoai-lab-dev-ab1c2",
+        gateway_name="apim-aoai-lab-dev-ab1c2",
+    )

@@ -13,6 +13,7 @@ from azure.core.credentials import TokenCredential
 from labctl.preflight.model import PreflightResult, RegionResult, Verdict
 from labctl.preflight.offers.tiers import TierCatalog
 from labctl.preflight.verdicts.plans import NO_FIT, UNKNOWN, Combined, combine, region_plan
+from labctl.preflight.verdicts.template import PlannedLab
 from labctl.preflight.verdicts.validation import RegionValidation, validate_regions
 
 
@@ -35,6 +36,7 @@ def capacities_for(result: RegionResult, settings: Any) -> tuple[dict[str, int],
 def validate_result(
     result: PreflightResult,
     settings: Any,
+    lab: PlannedLab,
     *,
     subscription_id: str,
     credential: TokenCredential,
@@ -54,6 +56,7 @@ def validate_result(
         plans.append(
             region_plan(
                 settings,
+                lab,
                 r.region,
                 capacities=caps,
                 skus=skus,

@@ -1,4 +1,5 @@
-"""From stack settings to what validation sends for each region, and how the verdicts combine.
+"""What validation sends for each region (the program's lab from the plan, under preflight's names and choices),
+and how the verdicts combine.
 
 Names follow stacks/naming.py (the program's naming contract).
 The suffix is random and lives in Pulumi state; a lab already deployed is validated under its real names (read by
@@ -13,15 +14,9 @@ from typing import Any
 
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.refusals import Refusal
-from labctl.preflight.verdicts.validation import (
-    DeploymentSpec,
-    GatewaySpec,
-    Outcome,
-    RegionPlan,
-    RegionValidation,
-)
-from stacks.facts.apim_tiers import APIM_TIERS
-from stacks.naming import LabIdentity, lab_tags
+from labctl.preflight.verdicts.template import PlannedLab, RegionPlan, choices
+from labctl.preflight.verdicts.validation import Outcome, RegionValidation
+from stacks.naming import LabIdentity
 
 PROBE_SUFFIX = "pf000"
 
@@ -31,6 +26,7 @@ FITS, NO_FIT, UNKNOWN = "fits", "no fit", "unknown"
 
 def region_plan(
     settings: Any,
+    lab: PlannedLab,
     region: str,
     *,
     capacities: Mapping[str, int] | None = None,
@@ -40,49 +36,16 @@ def region_plan(
     gateway_name: str | None = None,
     with_gateway: bool = True,
 ) -> RegionPlan:
-    """The lab in one region. `capacities`/`skus` override per deployment name (what preflight chose there); a
-    deployment absent from a given `capacities` mapping is not planned in this region (spillover)."""
+    """The program's lab (`lab`, from the plan) in one region. `capacities`/`skus` override per deployment name
+    (what preflight chose there); a deployment absent from a given `capacities` mapping is not planned in this
+    region (spillover)."""
     identity = LabIdentity(settings.project, settings.stack, settings.environment)
-    tags = lab_tags(
-        identity=identity, lab_name=settings.name, owner=settings.owner, expires_on=settings.expires_on
-    )
-    deployments = []
-    for d in settings.deployments:
-        if capacities is not None and d.name not in capacities:
-            continue
-        deployments.append(
-            DeploymentSpec(
-                name=d.name,
-                model=d.model,
-                version=d.version,
-                sku=(skus or {}).get(d.name, d.sku),
-                capacity=(capacities or {}).get(d.name, d.capacity),
-                format=d.format,
-                version_upgrade_option=d.version_upgrade_option,
-                rai_policy=d.rai_policy,
-            )
-        )
-    gateway = None
-    if with_gateway:
-        gateway = GatewaySpec(
-            name=gateway_name or identity.gateway(suffix),
-            tier=settings.gateway_tier,
-            # What the program declares: Consumption scales itself and is declared with capacity 0.
-            capacity=APIM_TIERS[settings.gateway_tier].capacity,
-            publisher_email=settings.gateway_publisher_email,
-            publisher_name=settings.publisher_name,
-        )
     return RegionPlan(
         region=region,
-        resource_group=identity.resource_group,
-        resource_group_location=settings.resource_group_location or region,
+        lab=lab,
         account_name=account_name or identity.account(suffix),
-        account_kind=settings.account_kind,
-        deployments=tuple(deployments),
-        gateway=gateway,
-        public_network_access=settings.public_network_access,
-        disable_local_auth=settings.disable_local_auth,
-        tags=tags,
+        deployments=choices(settings.deployments, capacities, skus),
+        gateway_name=(gateway_name or identity.gateway(suffix)) if with_gateway else None,
     )
 
 

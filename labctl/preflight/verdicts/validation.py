@@ -1,5 +1,5 @@
 """Azure's own verdict per region: subscription-scope deployment validation of the lab's account, deployments and
-gateway, through the official SDK, without creating anything.
+gateway (the template: labctl/preflight/verdicts/template.py), through the official SDK, without creating anything.
 
 REST (azure-mgmt-resource-deployments 2.0.0, `DeploymentsOperations.begin_validate_at_subscription_scope`, API
 2026-06-01): `POST /subscriptions/{s}/providers/Microsoft.Resources/deployments/{name}/validate` with body
@@ -37,18 +37,8 @@ from azure.core.exceptions import (
 )
 
 from labctl.preflight.verdicts.refusals import REGION_KINDS, Kind, Refusal, classify, first_sentence
+from labctl.preflight.verdicts.template import RegionPlan, deployment_name, validation_body
 
-# Resource API versions the template uses: those pulumi-azure-native 3.29 sends for the same resources (its
-# generated classes say "Uses Azure REST API version ...": cognitiveservices 2025-06-01, apimanagement 2024-05-01).
-ACCOUNT_API = "2025-06-01"
-GATEWAY_API = "2024-05-01"
-RESOURCES_API = "2024-03-01"
-SUBSCRIPTION_SCHEMA = (
-    "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
-)
-GROUP_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
-# An ARM deployment name: at most 64 characters.
-MAX_DEPLOYMENT_NAME = 64
 # Validation usually answers in seconds; a 202 is polled at the server's Retry-After, else this often.
 POLL_SECONDS = 2.0
 DEFAULT_DEADLINE_S = 90.0
@@ -58,43 +48,6 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class GatewaySpec:
-    name: str
-    tier: str
-    capacity: int
-    publisher_email: str
-    publisher_name: str
-
-
-@dataclass(frozen=True)
-class DeploymentSpec:
-    name: str
-    model: str
-    version: str
-    sku: str
-    capacity: int
-    format: str = "OpenAI"
-    version_upgrade_option: str = "OnceCurrentVersionExpired"
-    rai_policy: str | None = None
-
-
-@dataclass(frozen=True)
-class RegionPlan:
-    """What the lab would create in one region: names and the capacity asked of each deployment there."""
-
-    region: str
-    resource_group: str
-    resource_group_location: str
-    account_name: str
-    account_kind: str
-    deployments: tuple[DeploymentSpec, ...]
-    gateway: GatewaySpec | None
-    public_network_access: str = "Enabled"
-    disable_local_auth: bool = True
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,119 +66,6 @@ class RegionValidation:
         if self.outcome is Outcome.UNKNOWN:
             return f"could not validate: {self.note}"
         return "; ".join(r.plain for r in self.refusals) or self.note
-
-
-# ---- the template ----
-
-
-def _account(plan: RegionPlan) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        # The subdomain is the account's global DNS name; Entra ID auth needs one (components/openai_account.py).
-        "customSubDomainName": plan.account_name,
-        "publicNetworkAccess": plan.public_network_access,
-        "disableLocalAuth": plan.disable_local_auth,
-    }
-    if plan.account_kind == "AIServices":
-        properties["allowProjectManagement"] = True
-    return {
-        "type": "Microsoft.CognitiveServices/accounts",
-        "apiVersion": ACCOUNT_API,
-        "name": plan.account_name,
-        "location": plan.region,
-        "kind": plan.account_kind,
-        "sku": {"name": "S0"},
-        "identity": {"type": "SystemAssigned"},
-        "properties": properties,
-        "tags": dict(plan.tags),
-    }
-
-
-def _deployments(plan: RegionPlan) -> list[dict[str, Any]]:
-    account_id = f"[resourceId('Microsoft.CognitiveServices/accounts', '{plan.account_name}')]"
-    out: list[dict[str, Any]] = []
-    previous: str | None = None
-    for d in plan.deployments:
-        properties: dict[str, Any] = {
-            "model": {"format": d.format, "name": d.model, "version": d.version},
-            "versionUpgradeOption": d.version_upgrade_option,
-        }
-        if d.rai_policy:
-            properties["raiPolicyName"] = d.rai_policy
-        # One at a time, like the program: concurrent deployment writes on an account fail with 409
-        # RequestConflict (hashicorp/terraform-provider-azurerm#22607).
-        depends = [account_id] + ([previous] if previous else [])
-        out.append(
-            {
-                "type": "Microsoft.CognitiveServices/accounts/deployments",
-                "apiVersion": ACCOUNT_API,
-                "name": f"{plan.account_name}/{d.name}",
-                "sku": {"name": d.sku, "capacity": d.capacity},
-                "properties": properties,
-                "dependsOn": depends,
-            }
-        )
-        previous = f"[resourceId('Microsoft.CognitiveServices/accounts/deployments', '{plan.account_name}', '{d.name}')]"
-    return out
-
-
-def _gateway(gateway: GatewaySpec, plan: RegionPlan) -> dict[str, Any]:
-    return {
-        "type": "Microsoft.ApiManagement/service",
-        "apiVersion": GATEWAY_API,
-        "name": gateway.name,
-        "location": plan.region,
-        "sku": {"name": gateway.tier, "capacity": gateway.capacity},
-        "identity": {"type": "SystemAssigned"},
-        "properties": {"publisherEmail": gateway.publisher_email, "publisherName": gateway.publisher_name},
-        "tags": dict(plan.tags),
-    }
-
-
-def validation_template(plan: RegionPlan) -> dict[str, Any]:
-    """A subscription-scope template: the resource group, and in it (a nested deployment) the account, its
-    deployments and the gateway, exactly as the program declares them for this region."""
-    inner = [_account(plan), *_deployments(plan)]
-    if plan.gateway is not None:
-        inner.append(_gateway(plan.gateway, plan))
-    return {
-        "$schema": SUBSCRIPTION_SCHEMA,
-        "contentVersion": "1.0.0.0",
-        "resources": [
-            {
-                "type": "Microsoft.Resources/resourceGroups",
-                "apiVersion": RESOURCES_API,
-                "name": plan.resource_group,
-                "location": plan.resource_group_location,
-                "tags": dict(plan.tags),
-            },
-            {
-                "type": "Microsoft.Resources/deployments",
-                "apiVersion": RESOURCES_API,
-                "name": deployment_name("aoai-lab-lab", plan.region),
-                "resourceGroup": plan.resource_group,
-                "dependsOn": [
-                    f"[subscriptionResourceId('Microsoft.Resources/resourceGroups', '{plan.resource_group}')]"
-                ],
-                "properties": {
-                    "mode": "Incremental",
-                    "expressionEvaluationOptions": {"scope": "inner"},
-                    "template": {"$schema": GROUP_SCHEMA, "contentVersion": "1.0.0.0", "resources": inner},
-                },
-            },
-        ],
-    }
-
-
-def deployment_name(prefix: str, region: str) -> str:
-    return f"{prefix}-{region}"[:MAX_DEPLOYMENT_NAME]
-
-
-def validation_body(plan: RegionPlan) -> dict[str, Any]:
-    # `location` is where ARM keeps the deployment's record; the region itself keeps it inside allowed regions.
-    return {
-        "location": plan.region,
-        "properties": {"mode": "Incremental", "template": validation_template(plan)},
-    }
 
 
 # ---- the calls ----

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from facts.token_limits import QUOTA_PERIODS
 from labctl.classroom.handout import class_info
 from labctl.classroom.handout_render import csv_text, markdown, python_snippet
 from labctl.classroom.i18n import LOCALES, fields_of, flat_keys, languages, refusals, texts
@@ -38,6 +39,15 @@ def test_every_refusal_is_explained_in_every_language() -> None:
         tx = texts(code)
         for r in refusals():
             assert tx.t(f"errors.codes.{r.key}.meaning") and tx.t(f"errors.codes.{r.key}.todo"), (code, r.key)
+
+
+def test_every_language_names_each_quota_period_azure_has() -> None:
+    # A period the handout has no word for falls back to "period": a new one in facts/ must be named here too.
+    for code in languages():
+        named = {
+            key.removeprefix("limits.periods.") for key in _locale(code) if key.startswith("limits.periods.")
+        }
+        assert named == {*QUOTA_PERIODS, "other"}, code
 
 
 def test_the_config_key_offers_exactly_the_languages_there_are_files_for() -> None:

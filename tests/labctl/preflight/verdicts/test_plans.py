@@ -7,9 +7,11 @@ import pytest
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
 from labctl.preflight.verdicts.refusals import Kind, Refusal
-from labctl.preflight.verdicts.validation import Outcome, RegionValidation, validation_template
+from labctl.preflight.verdicts.template import PlannedLab, validation_template
+from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from labctl.project import load_stack_settings
 from tests.support.plans import APIM
+from tests.support.preflight_arm import dev_lab
 
 
 @pytest.fixture(scope="module")
@@ -17,35 +19,44 @@ def settings():
     return load_stack_settings("dev")
 
 
+def _inner(p) -> list[dict]:
+    return validation_template(p)["resources"][1]["properties"]["template"]["resources"]
+
+
 def test_plan_of_the_dev_stack_uses_the_programs_names_and_settings(settings):
-    p = region_plan(settings, "swedencentral")
+    p = region_plan(settings, dev_lab(), "swedencentral")
     assert p.resource_group == "rg-aoai-lab-dev"
     assert p.account_name == "aoai-lab-dev-pf000"
-    assert p.gateway is not None and p.gateway.name == "apim-aoai-lab-dev-pf000"
-    assert p.gateway.tier == "BasicV2" and p.gateway.capacity == 1
-    assert p.gateway.publisher_email == "ana.garcia@contoso.edu"
+    assert p.gateway_name == "apim-aoai-lab-dev-pf000"
     assert [(d.name, d.sku, d.capacity) for d in p.deployments] == [
         ("chat", "GlobalStandard", 50),
         ("embeddings", "GlobalStandard", 50),
     ]
-    assert p.resource_group_location == "eastus2"
-    assert p.tags["lab"] == "genai-workshop-dev"
-    assert (
-        validation_template(p)["resources"][1]["properties"]["template"]["resources"][0]["location"]
-        == "swedencentral"
-    )
+    group = validation_template(p)["resources"][0]
+    assert group["location"] == "eastus2" and group["tags"]["lab"] == "genai-workshop-dev"
+    account, _, _, gateway = _inner(p)
+    assert account["location"] == gateway["location"] == "swedencentral"
+    assert account["properties"]["customSubDomainName"] == "aoai-lab-dev-pf000"
+    assert gateway["name"] == "apim-aoai-lab-dev-pf000"
+    assert gateway["sku"] == {"name": "BasicV2", "capacity": 1}
+    assert gateway["properties"]["publisherEmail"] == "ana.garcia@contoso.edu"
 
 
 def test_plan_with_chosen_capacities_and_skus_and_only_some_deployments(settings):
     p = region_plan(
         settings,
+        dev_lab(),
         "eastus",
         capacities={"chat": 30},
         skus={"chat": "DataZoneStandard"},
         account_name="aoai-lab-dev-x1y2z",
+        with_gateway=False,
     )
     assert [(d.name, d.sku, d.capacity) for d in p.deployments] == [("chat", "DataZoneStandard", 30)]
-    assert p.account_name == "aoai-lab-dev-x1y2z"
+    account, chat = _inner(p)
+    assert account["name"] == "aoai-lab-dev-x1y2z"
+    assert chat["name"] == "aoai-lab-dev-x1y2z/chat"
+    assert chat["sku"] == {"name": "DataZoneStandard", "capacity": 30}
 
 
 @pytest.mark.parametrize("tier", ["Consumption", "Developer", "StandardV2"])
@@ -53,11 +64,9 @@ def test_the_gateway_is_validated_with_the_capacity_the_program_declares(setting
     # Consumption scales itself: Azure takes it only with capacity 0, the other tiers with their units.
     program = plan_with(gatewayTier=tier, gatewayLogs=False, participantLimits=None)
     declared = program.one(APIM)["inputs"]["sku"]
-    p = region_plan(settings.model_copy(update={"gateway_tier": tier}), "swedencentral")
-    assert p.gateway is not None and (p.gateway.tier, p.gateway.capacity) == (
-        declared["name"],
-        declared["capacity"],
-    )
+    lab = PlannedLab.from_snapshot(program.snapshot(), "eastus2")
+    gateway = _inner(region_plan(settings, lab, "swedencentral"))[-1]
+    assert gateway["sku"] == declared == {"name": tier, "capacity": 0 if tier == "Consumption" else 1}
 
 
 def accepted():

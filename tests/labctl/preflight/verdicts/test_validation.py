@@ -9,14 +9,8 @@ import pytest
 from labctl.azure.signin import arm_target, client_kwargs
 from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.verdicts.refusals import Kind
-from labctl.preflight.verdicts.validation import (
-    DeploymentSpec,
-    GatewaySpec,
-    Outcome,
-    RegionPlan,
-    validate_regions,
-    validation_template,
-)
+from labctl.preflight.verdicts.template import RegionPlan, validation_template
+from labctl.preflight.verdicts.validation import Outcome, validate_regions
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_validation import (
     FakeArmValidation,
@@ -27,22 +21,11 @@ from tests.support.fake_arm_validation import (
     soft_deleted,
     special_feature,
 )
+from tests.support.preflight_arm import dev_region_plan
 
 
 def plan(region: str, chat: int = 50) -> RegionPlan:
-    return RegionPlan(
-        region=region,
-        resource_group="rg-aoai-lab-dev",
-        resource_group_location="eastus2",
-        account_name="aoai-lab-dev-ab1c2",
-        account_kind="OpenAI",
-        deployments=(
-            DeploymentSpec("chat", "gpt-5-mini", "2025-08-07", "GlobalStandard", chat),
-            DeploymentSpec("embeddings", "text-embedding-3-small", "1", "GlobalStandard", 50),
-        ),
-        gateway=GatewaySpec("apim-aoai-lab-dev-ab1c2", "BasicV2", 1, "ana@contoso.edu", "aoai-lab"),
-        tags={"lab": "genai"},
-    )
+    return dev_region_plan(region, chat)
 
 
 @pytest.fixture
