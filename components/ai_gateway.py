@@ -66,7 +66,7 @@ class AiGatewayArgs:
     openai_endpoint: pulumi.Input[str]
     tier: str = "BasicV2"
     capacity: int = 1
-    # Classic tiers accept only true (stacks/facts/apim_tiers.py: ApimTier.enable_client_certificate).
+    # Classic tiers accept only true (facts/apim_tiers.py: ApimTier.enable_client_certificate).
     enable_client_certificate: bool = False
     participants: Sequence[GatewayParticipant] = ()
     api_path: str = API_PATH
@@ -137,7 +137,7 @@ class AiGateway(pulumi.ComponentResource):
             developer_portal_status="Disabled",
             legacy_portal_status="Disabled",
             # The SDK sends false unless told otherwise, and classic tiers reject false (pulumi-azure-native#1741):
-            # the stack layer passes the tier's value from stacks/facts/apim_tiers.py.
+            # the stack layer passes the tier's value from facts/apim_tiers.py.
             enable_client_certificate=args.enable_client_certificate,
             tags=dict(args.tags),
             opts=self._child(),

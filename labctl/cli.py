@@ -28,7 +28,6 @@ class LabctlGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         err = Console(stderr=True)
-        interrupt_state.command_started()
         try:
             return super().invoke(ctx)
         except LabctlError as exc:

@@ -3,10 +3,11 @@ and exits 130.
 
 Importing the CLI (typer, rich, the command modules) takes a moment, and click parses the command line before a
 command runs: an interrupt then would end in a traceback, or in typer's silent exit. So the first thing labctl does
-is take SIGINT: before a command starts, there is nothing to clean up, and the handler prints the line and exits at
-once; once a command runs, it raises KeyboardInterrupt as usual, so the command's `finally` blocks and context
-managers (a progress display restoring the cursor, a temporary file removed) run and labctl/cli.py's LabctlGroup
-prints the line. A second Ctrl+C while that cleanup runs exits at once.
+is take SIGINT, and the handler prints the line and exits at once, in a command too: a KeyboardInterrupt raised
+inside Pulumi's mock runtime (labctl plan) can be held by its event loop and never end the process. Nothing is left
+half-written by that: files are written whole or not at all (labctl/files.py); a temporary file may stay behind.
+labctl/cli.py's LabctlGroup turns a KeyboardInterrupt into the same line where labctl runs without this entry
+point (in-process, as the tests' CliRunner does).
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """What the console script's SIGINT handler (labctl/entry.py) and the command runner (labctl/cli.py) share: whether
-a command runs, and whether the one "interrupted" line was printed. Its own module, importing nothing, so the CLI
+the one "interrupted" line was printed. Its own module, importing nothing, so the CLI
 does not import the entry point that imports it."""
 
 from __future__ import annotations
 
 INTERRUPTED_LINE = "interrupted"
-_state = {"command": False, "interrupted": False}
-
-
-def command_started() -> None:
-    """Called by the CLI when a command begins: from then on an interrupt goes through the command's cleanup."""
-    _state["command"] = True
+_state = {"interrupted": False}
 
 
 def interrupt_reported() -> bool:

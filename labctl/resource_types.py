@@ -51,7 +51,7 @@ class ResourceType:
 
 
 def _apim_family_changes(old: Any, new: Any) -> bool:
-    from stacks.facts.apim_tiers import family_of  # lazily: see the planner contract above
+    from facts.apim_tiers import family_of  # lazily: see the planner contract above
 
     if old is MISSING or new is MISSING or not isinstance(old, str) or not isinstance(new, str):
         return False
@@ -175,7 +175,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             parents=("resourceGroupName",),
             replace=(
                 Replace("serviceName", "the service name is its ARM id"),
-                # Classic, v2 and Consumption are different platforms (stacks/facts/apim_tiers.py): a tier change
+                # Classic, v2 and Consumption are different platforms (facts/apim_tiers.py): a tier change
                 # within a family scales in place, across families it is a new service.
                 Replace(
                     "sku.name",

@@ -7,7 +7,7 @@ shared machine):
 - a 100-participant stack against the dev stack (issue 19's target: within 1.2x),
 - with --participants N (e.g. 1000), that class size too, and
 - with --profile, where a big class's plan spends its time: the program run in this process under cProfile
-  (functions by own time, and the share of time in Pulumi's SDK, in the mock monitor and in this project's code).
+  (own time by package, each package's entries with the most cumulative time, then functions by own time).
 
 Run: uv run python scripts/bench_plan.py [--runs 5] [--participants 1000] [--profile]
 """
@@ -65,8 +65,34 @@ def big_stack(folder: Path, participants: int, stack: str = "big") -> Path:
     return folder
 
 
+# Who owns a function's time, by where its file lives (first match wins).
+_PACKAGES = (
+    ("/labctl/plan/", "labctl/plan (mock monitor, recording, snapshot)"),
+    ("/pulumi/runtime/mocks", "labctl/plan (mock monitor, recording, snapshot)"),
+    ("/pulumi/runtime/rpc", "pulumi.runtime.rpc (serialising inputs, resolving outputs)"),
+    ("/pulumi/runtime/resource", "pulumi.runtime.resource (registering resources)"),
+    ("/pulumi/output", "pulumi.output (Output objects, apply, all)"),
+    ("/pulumi_azure_native/", "pulumi_azure_native and pulumi_random (resource classes)"),
+    ("/pulumi_random/", "pulumi_azure_native and pulumi_random (resource classes)"),
+    ("/pulumi/", "pulumi, the rest (settings, options, types)"),
+    ("google/protobuf", "protobuf"),
+    ("asyncio", "asyncio (the event loop running Pulumi's futures)"),
+    ("/yaml/", "yaml (reading the stack file)"),
+    ("/stacks/", "this project (stacks/, components/, facts/)"),
+    ("/components/", "this project (stacks/, components/, facts/)"),
+    ("/facts/", "this project (stacks/, components/, facts/)"),
+)
+
+
+def _package(filename: str) -> str:
+    if filename == "~":  # isinstance, Context.run, ...: called from all of the above
+        return "Python builtins (isinstance, contextvars' Context.run, ...)"
+    return next((owner for part, owner in _PACKAGES if part in filename), "other (Python, libraries)")
+
+
 def profile(folder: Path, stack: str, top: int = 25) -> None:
-    """The plan of `stack` in this process under cProfile: the costliest functions, and who owns the time."""
+    """The plan of `stack` in this process under cProfile: own time by package, and in each package the entries
+    with the most cumulative time (what they call included), which says which step of a resource's life costs."""
     import cProfile
     import pstats
 
@@ -79,23 +105,20 @@ def profile(folder: Path, stack: str, top: int = 25) -> None:
     plan = plan_stack(stack, folder)
     profiler.disable()
     stats = pstats.Stats(profiler)
-    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = stats.stats  # type: ignore[attr-defined]
+    total = sum(row[2] for row in rows.values())
     owners: dict[str, float] = {}
-    for (filename, _line, _name), row in stats.stats.items():  # type: ignore[attr-defined]
-        if "/pulumi/runtime/mocks" in filename or "/labctl/plan/" in filename:
-            owner = "mock monitor and recording (labctl/plan, pulumi mocks)"
-        elif "/pulumi/" in filename or "/pulumi_" in filename or "google/protobuf" in filename:
-            owner = "Pulumi SDK (registering resources, outputs)"
-        elif "asyncio" in filename or "concurrent/futures" in filename or "threading" in filename:
-            owner = "asyncio and threads (Pulumi's futures and RPC threads)"
-        elif str(ROOT) in filename and "/.venv/" not in filename:
-            owner = "this project (stacks/, components/)"
-        else:
-            owner = "other (Python, libraries)"
+    entries: dict[str, list[tuple[float, str]]] = {}
+    for (filename, line, name), row in rows.items():
+        owner = _package(filename)
         owners[owner] = owners.get(owner, 0.0) + row[2]
-    print(f"\nwhere a {len(plan.resources)}-resource plan's time goes (cProfile, own time, {total:.2f} s):")
+        short = filename.split("site-packages/")[-1].split("/lib/python3")[-1].replace(str(ROOT) + "/", "")
+        entries.setdefault(owner, []).append((row[3], f"{short}:{line}({name})"))
+    print(f"\nwhere a {len(plan.resources)}-resource plan's time goes (cProfile, {total:.2f} s in all):")
     for owner, seconds in sorted(owners.items(), key=lambda item: -item[1]):
-        print(f"  {100 * seconds / total:5.1f}%  {owner}")
+        print(f"  {100 * seconds / total:5.1f}% own time  {owner}")
+        for cumulative, entry in sorted(entries[owner], reverse=True)[:3]:
+            print(f"          {100 * cumulative / total:5.1f}% cumulative  {entry}")
     print()
     stats.sort_stats("tottime").print_stats(top)
 

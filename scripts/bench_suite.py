@@ -6,10 +6,13 @@ Runs pytest once in a child process, with this file loaded as a pytest plugin, a
 - the test modules that cost most, in wall clock and in CPU (setup + call + teardown of their tests, module
   fixtures included; CPU counts the test process and the processes it waited for);
 - the slowest single tests and fixture setups (pytest's --durations, wall clock).
+The suite runs in pytest-xdist's workers (pyproject's addopts): a module's figures are those of the worker that ran
+it, and their sum is more than the wall clock. `-n0` measures it in one process.
 
     uv run python scripts/bench_suite.py                       # the whole suite
     uv run python scripts/bench_suite.py tests/labctl/review   # one folder (any pytest arguments)
     uv run python scripts/bench_suite.py --top 20
+    uv run python scripts/bench_suite.py -n0                   # in one process, no workers
 
 Target (issue 19): the whole suite under 120 s of wall clock on 2 cores.
 """
@@ -58,7 +61,24 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     report = os.environ.get(_REPORT_ENV)
     if report:
-        Path(report).write_text(json.dumps({"modules": _per_module, "tests": _per_test}), encoding="utf-8")
+        # One file per process: pytest-xdist's workers each run their share of the tests (the controller none).
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        Path(f"{report}.{worker}").write_text(
+            json.dumps({"modules": _per_module, "tests": _per_test}), encoding="utf-8"
+        )
+
+
+def _merged_reports(report: Path) -> tuple[dict[str, list[float]], dict[str, float]]:
+    modules: dict[str, list[float]] = {}
+    tests: dict[str, float] = {}
+    for part in sorted(report.parent.glob(f"{report.name}.*")):
+        measured = json.loads(part.read_text(encoding="utf-8"))
+        for name, (wall_s, cpu_s) in measured["modules"].items():
+            totals = modules.setdefault(name, [0.0, 0.0])
+            totals[0] += wall_s
+            totals[1] += cpu_s
+        tests.update(measured["tests"])
+    return modules, tests
 
 
 def durations(output: str, top: int) -> list[str]:
@@ -92,9 +112,7 @@ def main() -> int:
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        measured = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
-    modules: dict[str, list[float]] = measured.get("modules", {})
-    tests: dict[str, float] = measured.get("tests", {})
+        modules, tests = _merged_reports(report)
     summary = [line for line in done.stdout.splitlines() if " passed" in line or " failed" in line]
     print(
         f"pytest exit code      : {done.returncode}  ({summary[-1].strip('= ') if summary else 'no summary'})"

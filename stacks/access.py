@@ -8,7 +8,6 @@ identity gets the least role that calls the lab's models; a project's identity, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import pulumi
@@ -18,11 +17,8 @@ from components.openai_account import OpenAIAccount
 from components.role_assignments import RoleGrant
 from stacks.catalog import AZURE_AI_USER, OPENAI_USER, ROLE_SETS, grant_description
 from stacks.config.sections import LabSettings
+from stacks.config.slugs import name_part
 from stacks.regions import RegionalAccount
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def gateway_grants(
@@ -65,7 +61,7 @@ def project_identity_grants(openai: OpenAIAccount) -> list[RoleGrant]:
     # minimum for a project identity: Azure AI User on the Foundry resource, stacks/facts/foundry.yaml).
     return [
         RoleGrant(
-            key=f"project-{name}-{_slug(AZURE_AI_USER.name)}",
+            key=f"project-{name}-{name_part(AZURE_AI_USER.name)}",
             scope=openai.account.id,
             principal_id=project.principal_id,
             principal_type="ServicePrincipal",
@@ -87,7 +83,7 @@ def people_grants(
             if scope_kind != "project":
                 grants.append(
                     RoleGrant(
-                        key=f"{person.key}-{_slug(role.name)}",
+                        key=f"{person.key}-{name_part(role.name)}",
                         scope=scopes[scope_kind],
                         principal_id=person.principal_id,
                         principal_type=person.principal_type,
@@ -99,7 +95,7 @@ def people_grants(
             # On each project the person belongs to (all of them unless a project lists its people).
             grants += [
                 RoleGrant(
-                    key=f"{person.key}-{_slug(role.name)}-{p.name}",
+                    key=f"{person.key}-{name_part(role.name)}-{p.name}",
                     scope=openai.projects[p.name].id,
                     principal_id=person.principal_id,
                     principal_type=person.principal_type,

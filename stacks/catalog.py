@@ -1,7 +1,7 @@
 """Fixed Azure facts the config is validated against: deployment SKUs, account kinds, and the role sets the lab
 grants (the roles themselves: facts/roles.py).
 
-Clouds and regions live in stacks/facts/clouds.py, API Management tiers in stacks/facts/apim_tiers.py."""
+Clouds and regions live in stacks/facts/clouds.py, API Management tiers in facts/apim_tiers.py."""
 
 from __future__ import annotations
 

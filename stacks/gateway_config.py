@@ -14,6 +14,7 @@ from components.gateway_guards import CallCaps, GatewayGuards, ResponsesRules
 from components.gateway_logging import GatewayLogging
 from components.gateway_policy import TokenLimits
 from facts.apim_logs import MAX_MESSAGE_BYTES
+from facts.apim_tiers import APIM_TIERS
 from stacks.config.gateway_guards import DEFAULT_MAX_CHOICES, DEFAULT_MAX_OUTPUT_TOKENS, TokenLimitSettings
 from stacks.config.sections import LabSettings
 from stacks.facts.models import DeploymentFacts, Finding, check_deployments
@@ -83,8 +84,9 @@ def gateway_guards(settings: LabSettings) -> GatewayGuards:
     """The gateway's limits per key that are not token counts (components/gateway_guards.py)."""
     return GatewayGuards(
         deployments=tuple(dict.fromkeys(d.name for d in settings.deployments)),
-        # rate-limit-by-key: every tier but Consumption (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy).
-        calls_per_minute=None if settings.gateway_tier == "Consumption" else settings.calls_per_minute,
+        calls_per_minute=settings.calls_per_minute
+        if APIM_TIERS[settings.gateway_tier].rate_limit_by_key
+        else None,
         max_concurrent_calls=settings.concurrent_calls,
         caps=call_caps(settings.participant_limits),
         participant_caps={p.name: call_caps(settings.limits_of(p)) for p in settings.participants},

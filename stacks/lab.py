@@ -18,12 +18,12 @@ from components.foundry_project import ProjectSpec
 from components.monitoring import LabMonitoring, LabMonitoringArgs
 from components.openai_account import OpenAIAccount
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
+from facts.apim_tiers import APIM_TIERS
 from stacks import gateway_config
 from stacks.access import lab_grants
 from stacks.config.sections import LabSettings
 from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
 from stacks.exports import LabParts, lab_outputs
-from stacks.facts.apim_tiers import APIM_TIERS
 from stacks.facts.clouds import CLOUDS
 from stacks.naming import LabIdentity, lab_tags
 from stacks.regions import (

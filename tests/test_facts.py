@@ -5,7 +5,7 @@ String facts are checked as Python string constants (prose in comments and docst
 literal anywhere inside a constant, the names of a set (harm categories, quota periods) as whole constants, a set
 itself as a literal collection of the same strings. Numbers (log limits, tokens per capacity unit) are too common
 to scan: the imports hold them, and the modules that used to restate them import them now (Consumption's capacity 0
-is stacks/facts/apim_tiers.py's, which preflight reads; the class window's rule is a function, facts/class_window.py).
+is facts/apim_tiers.py's, which preflight reads; the class window's rule is a function, facts/class_window.py).
 
 The resource type tokens live in labctl/type_tokens.py, not facts/: `labctl diff` plans an older revision, which
 may have no facts/, with today's planner (labctl/review/revisions.py).

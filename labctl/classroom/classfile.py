@@ -1,4 +1,8 @@
-"""The participants of `Pulumi.<stack>.yaml`: read them, and write them back keeping everything else.
+"""The participants of `Pulumi.<stack>.yaml` as the editing commands see them (roster import, participant
+suspend|resume|rotate, class pause|resume): the entries as the file spells them, written back keeping everything
+else. Commands that only read participants (handout, usage, roster export) read the typed settings instead
+(`CommandContext.settings.participants`, validated once by stacks/config); an edit reads the file itself, so it
+still works on a stack file that does not validate, e.g. to fix a participant's bad entry.
 
 Edits go through the stack file's owner (labctl/stackfile/editor.py), so comments, key order, quoting and the
 other keys stay as they were and a pull request shows only the participant lines. Which entry changes is decided
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,32 @@ KEY_ORDER = (
     "rotation",
     "limits",
 )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A participant as the lookup by name, e-mail or display name sees them; `ParticipantSettings` has the same
+    attributes, so reads look people up in the typed settings and edits in the file's entries."""
+
+    name: str
+    email: str
+    display_name: str | None = None
+
+
+def unknown_participant(name: str, known: Sequence[str], file_name: str) -> UsageError:
+    """No participant `name`: the did-you-mean (`ana.garcia` or `Ana García` for `ana-garcia`, else the closest)."""
+    from stacks.config.slugs import slugify
+
+    close = [slugify(name)] if slugify(name) in known else difflib.get_close_matches(name, known, n=1)
+    listed = ", ".join(known) or "(none)"
+    if close:
+        fix = f"Fix: did you mean '{close[0]}'? Participants: {listed}"
+    elif known:
+        fix = f"Fix: give one of the participants' names: {listed}"
+    else:
+        fix = "Fix: add participants first (`labctl roster import`)"
+    # The name is a command-line argument, not a problem of the stack file: a usage error (2).
+    return UsageError(f"no participant named '{name}' in {file_name}. {fix}")
 
 
 class ClassFileError(ConfigError):
@@ -52,20 +83,14 @@ class ClassFile(StackEdit):
         for entry in self.participants():
             if entry.get("name") == name:
                 return entry
-        known = [str(e.get("name")) for e in self.participants()]
-        from stacks.config.slugs import slugify
+        raise unknown_participant(name, [str(e.get("name")) for e in self.participants()], self.path.name)
 
-        # `ana.garcia` or `Ana García` for `ana-garcia`: the slug, else the closest name.
-        close = [slugify(name)] if slugify(name) in known else difflib.get_close_matches(name, known, n=1)
-        listed = ", ".join(known) or "(none)"
-        if close:
-            fix = f"Fix: did you mean '{close[0]}'? Participants: {listed}"
-        elif known:
-            fix = f"Fix: give one of the participants' names: {listed}"
-        else:
-            fix = "Fix: add participants first (`labctl roster import`)"
-        # The name is a command-line argument, not a problem of the stack file: a usage error (2).
-        raise UsageError(f"no participant named '{name}' in {self.path.name}. {fix}")
+    def listed(self) -> list[Listed]:
+        """The entries as the participant lookup compares them (labctl/classroom/participant.py)."""
+        return [
+            Listed(str(e.get("name")), str(e.get("email") or ""), e.get("displayName") or None)
+            for e in self.participants()
+        ]
 
     def set_participants(self, wanted: Sequence[Mapping[str, Any]]) -> None:
         """Make the list hold `wanted`, in that order: entries with a known name are updated in place."""

@@ -68,7 +68,7 @@ def run_participants(ctx: CommandContext, queries: list[str], action: str, optio
             f"`labctl participant rotate NAME`, then `pulumi up --stack {ctx.stack}`"
         )
     doc = class_file(ctx)
-    names = list(dict.fromkeys(resolve_participant(doc, q) for q in queries))
+    names = list(dict.fromkeys(resolve_participant(doc.listed(), q, doc.path.name) for q in queries))
     edits = [edit_participant(doc, name, action) for name in names]  # type: ignore[arg-type]
     for edit in edits:
         _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}): {edit.describe()}")

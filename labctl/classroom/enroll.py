@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labctl.errors import LabctlError
 from labctl.spreadsheet import formula_safe_writer
@@ -20,6 +20,9 @@ from labctl.stackfile import plain_data
 from .classfile import ClassFile
 from .roster import ENCRYPTED_EMAIL, LIMIT_KEYS, Roster, RosterEntry
 from .slugs import name_for
+
+if TYPE_CHECKING:
+    from stacks.config.sections import ParticipantSettings
 
 # A participant's own token limits live in a nested mapping, over the class's aoai-lab:participantLimits.
 LIMITS = "limits"
@@ -172,22 +175,24 @@ def apply_enrollment(doc: ClassFile, plan: EnrollPlan) -> bool:
 EXPORT_COLUMNS = ("name", "email", "participant", *LIMIT_KEYS, "state", "rotation")
 
 
-def export_csv(participants: Sequence[Mapping[str, Any]], delimiter: str = ",") -> str:
-    """The participants as a CSV that `roster import` reads back unchanged (UTF-8, English headers; ',' or, for
-    Excel in Spanish and most European locales, where ',' is the decimal mark, ';')."""
+def export_csv(participants: Sequence[ParticipantSettings], delimiter: str = ",") -> str:
+    """The participants (the typed settings, as the program deploys them) as a CSV that `roster import` reads back
+    unchanged (UTF-8, English headers; ',' or, for Excel in Spanish and most European locales, where ',' is the
+    decimal mark, ';'). An encrypted e-mail is "[secret]" in the settings offline: ENCRYPTED_EMAIL, never the
+    ciphertext. The defaults (state active, rotation 0) stay empty cells, as the file leaves them unset."""
     buffer = io.StringIO()
     writer = formula_safe_writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for p in participants:
-        data = plain_data(p)
+        limits = p.limits.model_dump(by_alias=True) if p.limits else {}
         writer.writerow(
             [
-                _cell(data.get("displayName")),
-                ENCRYPTED_EMAIL if _encrypted(data.get("email")) else _cell(data.get("email")),
-                _cell(data.get("name")),
-                *(_cell((data.get(LIMITS) or {}).get(k)) for k in LIMIT_KEYS),
-                _cell(data.get("state")),
-                _cell(data.get("rotation")),
+                _cell(p.display_name),
+                _cell(p.email),
+                p.name,
+                *(_cell(limits.get(k)) for k in LIMIT_KEYS),
+                "" if p.state == "active" else p.state,
+                _cell(p.rotation or None),
             ]
         )
     return buffer.getvalue()
@@ -197,7 +202,7 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_export(path: Path | None, participants: Sequence[Mapping[str, Any]], delimiter: str = ",") -> str:
+def write_export(path: Path | None, participants: Sequence[ParticipantSettings], delimiter: str = ",") -> str:
     text = export_csv(participants, delimiter)
     if path is not None:
         # UTF-8 with a BOM: Excel then opens accents correctly; `roster import` reads it back.

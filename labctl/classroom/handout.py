@@ -10,14 +10,18 @@ to files (or sent) only: never printed, never logged.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from facts.openai_api import v1_base_url
 from labctl.errors import LabctlError
 from stacks.config.deployment_kinds import is_audio_model, is_embedding_model
 from stacks.outputs import LabOutputs
+
+if TYPE_CHECKING:
+    from stacks.config.gateway_guards import TokenLimitSettings
+    from stacks.config.sections import ParticipantSettings
 
 
 class HandoutError(LabctlError):
@@ -29,6 +33,13 @@ class Limits:
     tokens_per_minute: int | None = None
     token_quota: int | None = None
     token_quota_period: str | None = None
+
+    @classmethod
+    def of(cls, limits: TokenLimitSettings | None) -> Limits:
+        """The token budget of the typed settings (None: unlimited) as the handouts state it."""
+        if limits is None:
+            return cls()
+        return cls(limits.tokens_per_minute, limits.token_quota, limits.token_quota_period)
 
     def describe(self) -> str:
         """In English (the CSV's and the instructor's); handouts use handout_render.describe_limits."""
@@ -102,54 +113,31 @@ def class_info(outputs: LabOutputs, *, starts_on: str | None = None) -> ClassInf
     )
 
 
-def canonical_limits(entry: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A `limits` / `participantLimits` mapping with its fixed choices spelled as the settings spell them (the
-    config accepts `tokenQuotaPeriod: daily`; the settings keep `Daily`): the same function the settings use."""
-    from stacks.config.section_base import choices_in_any_case
-    from stacks.config.sections import TokenLimitSettings
-
-    return choices_in_any_case(TokenLimitSettings, dict(entry or {}))
-
-
-def limits_of(entry: Mapping[str, Any] | None) -> Limits:
-    """A `limits` / `participantLimits` mapping of the stack file as Limits (missing: no limit)."""
-    entry = canonical_limits(entry)
-    return Limits(
-        tokens_per_minute=entry.get("tokensPerMinute"),
-        token_quota=entry.get("tokenQuota"),
-        token_quota_period=entry.get("tokenQuotaPeriod"),
-    )
-
-
 def students_from(
-    participants: Sequence[Mapping[str, Any]], keys: Mapping[str, str], defaults: Limits = Limits()
+    participants: Sequence[ParticipantSettings],
+    keys: Mapping[str, str],
+    limits_of: Callable[[ParticipantSettings], TokenLimitSettings | None],
 ) -> tuple[list[Student], list[str]]:
-    """(students with a key, names of participants the outputs have no key for yet). A participant's own
-    `limits` win over the class's `participantLimits` (`defaults`), key by key, as in the gateway policy."""
+    """(students with a key, names of participants the outputs have no key for yet). `limits_of` is
+    `LabSettings.limits_of`, the program's own reading of a participant's budget (their `limits` over the class's
+    `participantLimits`, key by key): what the gateway enforces is what the handout states."""
     students: list[Student] = []
     missing: list[str] = []
-    titles = Counter(str(p.get("displayName") or p.get("name")).casefold() for p in participants)
+    titles = Counter((p.display_name or p.name).casefold() for p in participants)
     for p in participants:
-        name = str(p.get("name"))
-        key = keys.get(name)
+        key = keys.get(p.name)
         if key is None:
-            missing.append(name)
+            missing.append(p.name)
             continue
-        own = limits_of(p.get("limits"))
-        limits = Limits(
-            tokens_per_minute=own.tokens_per_minute or defaults.tokens_per_minute,
-            token_quota=own.token_quota or defaults.token_quota,
-            token_quota_period=own.token_quota_period or defaults.token_quota_period,
-        )
-        display = str(p.get("displayName") or "")
+        display = p.display_name or ""
         students.append(
             Student(
-                name,
-                str(p.get("email", "")),
+                p.name,
+                p.email,
                 display,
                 key,
-                limits,
-                same_name_as_another=titles[(display or name).casefold()] > 1,
+                Limits.of(limits_of(p)),
+                same_name_as_another=titles[(display or p.name).casefold()] > 1,
             )
         )
     return students, missing

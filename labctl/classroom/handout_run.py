@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labctl.classroom.classfile import ClassFile
 from labctl.classroom.handout import ClassInfo, Student
 from labctl.classroom.i18n import Texts
 from labctl.context import CommandContext
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError, UsageError
-from labctl.stackfile import plain_data
+from labctl.project import stack_file
 
 if TYPE_CHECKING:
-    from labctl.classroom.handout import Limits
     from stacks.config.sections import LabSettings
 
 
@@ -57,20 +55,6 @@ def _texts(settings: LabSettings, lang: str | None) -> Texts:
         raise UsageError(f"{where}: {exc}") from None
 
 
-def _class_limits(settings: LabSettings) -> Limits:
-    """The class's participantLimits as the handouts state them (a participant's own limits win, key by key)."""
-    from labctl.classroom.handout import Limits
-
-    limits = settings.participant_limits
-    if limits is None:
-        return Limits()
-    return Limits(
-        tokens_per_minute=limits.tokens_per_minute,
-        token_quota=limits.token_quota,
-        token_quota_period=limits.token_quota_period,
-    )
-
-
 def _outputs(ctx: CommandContext, options: HandoutOptions) -> tuple[Mapping[str, Any], bool]:
     """(the outputs, True when they come from a plan: a preview). A plan snapshot given as --outputs without
     --preview is refused (handout_guard); --preview without --outputs plans the stack here (mock runtime)."""
@@ -99,7 +83,7 @@ def _outputs(ctx: CommandContext, options: HandoutOptions) -> tuple[Mapping[str,
     return raw, options.preview
 
 
-def prepare(ctx: CommandContext, doc: ClassFile, options: HandoutOptions) -> Prepared:
+def prepare(ctx: CommandContext, options: HandoutOptions) -> Prepared:
     from labctl.classroom.handout import class_info, students_from
     from labctl.classroom.handout_guard import refuse_other_stack
     from labctl.classroom.handout_select import select
@@ -113,13 +97,12 @@ def prepare(ctx: CommandContext, doc: ClassFile, options: HandoutOptions) -> Pre
     outputs = parse_outputs(dict(data), need_keys=not preview)
     lab = settings.name
     refuse_other_stack(outputs.stack, outputs.lab_name, ctx.stack, lab)
-    participants = [plain_data(p) for p in doc.participants()]
+    # The participants as the program deploys them (validated and normalised once, by stacks/config).
+    participants = list(settings.participants)
     if options.only:
-        participants = select(doc, participants, options.only)
-    keys = (
-        {str(p["name"]): tx.t("preview_key") for p in participants} if preview else outputs.participant_keys
-    )
-    students, missing = students_from(participants, keys, _class_limits(settings))
+        participants = select(participants, options.only, stack_file(ctx.stack, ctx.project_dir).name)
+    keys = {p.name: tx.t("preview_key") for p in participants} if preview else outputs.participant_keys
+    students, missing = students_from(participants, keys, settings.limits_of)
     starts_on = settings.starts_on
     info = class_info(outputs, starts_on=starts_on.isoformat() if starts_on else None)
     if info.ends_on is None:
@@ -135,9 +118,7 @@ def prepare(ctx: CommandContext, doc: ClassFile, options: HandoutOptions) -> Pre
             EXIT_PROBLEMS,
         )
     delimiter = options.delimiter or (";" if tx.code == "es" else ",")
-    suspended = [
-        str(p["name"]) for p in participants if p.get("state") == "suspended" and p["name"] not in missing
-    ]
+    suspended = [p.name for p in participants if p.state == "suspended" and p.name not in missing]
     return Prepared(info, students, tx, delimiter, missing, suspended)
 
 
@@ -161,11 +142,10 @@ def _say_err(ctx: CommandContext, text: str) -> None:
 def run_handout(ctx: CommandContext, options: HandoutOptions) -> int:
     from labctl.classroom.handout_files import WriteOptions, write_handouts
     from labctl.classroom.handout_guard import refuse_tracked_folder
-    from labctl.classroom.run import _say, class_file
+    from labctl.classroom.run import _say
     from labctl.output import print_warning
 
-    doc = class_file(ctx)
-    ready = prepare(ctx, doc, options)
+    ready = prepare(ctx, options)
     fmt = "eml" if options.send is not None else options.fmt
     if not ready.info.preview:
         refuse_tracked_folder(options.out, file_names(ready.students, fmt))

@@ -4,16 +4,18 @@ and rotated keys. Every name that finds nobody, or two people, is reported at on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from labctl.classroom.classfile import ClassFile
 from labctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from stacks.config.sections import ParticipantSettings
 
 
 def select(
-    doc: ClassFile, participants: Sequence[Mapping[str, Any]], wanted: Sequence[str]
-) -> list[Mapping[str, Any]]:
+    participants: Sequence[ParticipantSettings], wanted: Sequence[str], file_name: str
+) -> list[ParticipantSettings]:
     """The participants `wanted` names (repeated or comma-separated), in the stack file's order."""
     from labctl.classroom.participant import resolve_participant
 
@@ -23,9 +25,9 @@ def select(
         if not query:
             continue
         try:
-            chosen.add(resolve_participant(doc, query))
+            chosen.add(resolve_participant(participants, query, file_name))
         except UsageError as exc:
             problems.append(str(exc))
     if problems:
         raise UsageError("--only: " + "\n  ".join(problems))
-    return [p for p in participants if str(p["name"]) in chosen]
+    return [p for p in participants if p.name in chosen]

@@ -9,10 +9,14 @@ Each action is one edit of the participant's entry in `Pulumi.<stack>.yaml`; `pu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .classfile import ClassFile, ClassFileError, update_entry
+from .classfile import ClassFile, ClassFileError, Listed, unknown_participant, update_entry
+
+if TYPE_CHECKING:
+    from stacks.config.sections import ParticipantSettings
 
 Action = Literal["suspend", "resume", "rotate"]
 
@@ -71,20 +75,20 @@ def _folded(text: object) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
-def resolve_participant(doc: ClassFile, query: str) -> str:
+def resolve_participant(people: Sequence[Listed | ParticipantSettings], query: str, file_name: str) -> str:
     """The participant's name for `query`: their name, e-mail (any case) or display name (case and accents
-    aside). Two people with that display name: a usage error listing them. Nothing: the name's did-you-mean."""
-    entries = doc.participants()
-    if any(e.get("name") == query for e in entries):
+    aside). Two people with that display name: a usage error listing them. Nothing: the name's did-you-mean.
+    `people`: the typed settings' participants for a read (handout --only), the file's entries for an edit."""
+    if any(p.name == query for p in people):
         return query
-    by_email = [e for e in entries if str(e.get("email") or "").casefold() == query.strip().casefold()]
-    by_display = [e for e in entries if e.get("displayName") and _folded(e["displayName"]) == _folded(query)]
+    by_email = [p for p in people if p.email.casefold() == query.strip().casefold()]
+    by_display = [p for p in people if p.display_name and _folded(p.display_name) == _folded(query)]
     found = by_email or by_display
     if len(found) == 1:
-        return str(found[0]["name"])
+        return found[0].name
     if len(found) > 1:
         from labctl.errors import UsageError
 
-        names = ", ".join(f"{e['name']} <{e.get('email')}>" for e in found)
+        names = ", ".join(f"{p.name} <{p.email}>" for p in found)
         raise UsageError(f"'{query}' names {len(found)} participants: {names}. Fix: give the name or e-mail")
-    return str(doc.find(query).get("name"))  # raises the usage error with a did-you-mean
+    raise unknown_participant(query, [p.name for p in people], file_name)

@@ -23,6 +23,7 @@ from typing import Any
 
 from facts.token_limits import QUOTA_PERIODS
 from labctl.errors import LabctlError
+from stacks.config.encrypted import SECRET
 from stacks.config.formats import EMAIL_RE, PARTICIPANT_NAME_RE
 
 from .roster_files import Table, choose_delimiter, read_table
@@ -94,8 +95,9 @@ PERIOD_ALIASES: dict[str, str] = {
 
 
 # What `roster export` writes for an e-mail the stack file holds encrypted (`pulumi config set --secret`): offline
-# there is no plaintext, and the ciphertext is no use in a spreadsheet. `pulumi config` shows secrets the same way.
-ENCRYPTED_EMAIL = "[secret]"
+# there is no plaintext, and the ciphertext is no use in a spreadsheet. `pulumi config` shows secrets the same way,
+# and so do the settings offline (the export writes the settings' value).
+ENCRYPTED_EMAIL = SECRET
 
 
 class RosterError(LabctlError):

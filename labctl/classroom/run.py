@@ -20,7 +20,7 @@ from labctl.project import stack_file
 
 
 def class_file(ctx: CommandContext) -> ClassFile:
-    """The stack file, loaded for editing its participants (or reading them as the file spells them)."""
+    """The stack file, loaded for editing its participants (commands that only read them read `ctx.settings`)."""
     return ClassFile(stack_file(ctx.stack, ctx.project_dir), ctx.identity.project)
 
 
@@ -106,7 +106,7 @@ def _confirm_removal(ctx: CommandContext, removed: list[dict[str, Any]]) -> bool
 def run_roster_export(ctx: CommandContext, file: Path | None, delimiter: str = ",") -> int:
     from labctl.classroom.enroll import write_export
 
-    participants = class_file(ctx).participants()
+    participants = ctx.settings.participants
     text = write_export(file, participants, delimiter)
     if file is None:
         ctx.console.file.write(text)

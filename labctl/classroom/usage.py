@@ -16,16 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from labctl.classroom.handout import canonical_limits
 from labctl.classroom.log_names import log_deployment_name
 from labctl.errors import AzureError
 from labctl.errors import UsageError as BadOption
 from stacks.facts.prices import PriceTable
+
+if TYPE_CHECKING:
+    from stacks.config.sections import LabSettings
 
 QUERY_FILE = Path(__file__).with_name("queries") / "usage.kql"
 DAILY_QUERY_FILE = QUERY_FILE.with_name("usage_daily.kql")  # per day too: the HTML report's charts
@@ -322,15 +324,14 @@ def _int(value: Any) -> int:
 
 def build_report(
     answer: QueryAnswer,
-    participants: Sequence[Mapping[str, Any]],
+    settings: LabSettings,
     prices: PriceTable,
     start: dt.datetime,
     end: dt.datetime,
-    *,
-    default_quota: int | None = None,
-    default_period: str | None = None,
-    default_cap: float | None = None,
 ) -> UsageReport:
+    """The report of `answer` for the class of `settings`: its participants, their state and their budgets as the
+    program deploys them (`LabSettings.limits_of`: their own `limits` over the class's, key by key, as the gateway
+    policy applies them); a caller the class list does not know gets the class's `participantLimits`."""
     lines: list[UsageLine] = []
     unpriced: set[str] = set()
     for row in answer.rows:
@@ -360,15 +361,14 @@ def build_report(
     by_name: dict[str, list[UsageLine]] = {}
     for line in lines:
         by_name.setdefault(line.participant, []).append(line)
-    entries = {str(p.get("name")): p for p in participants}
+    entries = {p.name: p for p in settings.participants}
     # Everyone on the class list (also those who have not called yet), then callers the list does not know.
     names = list(entries) + sorted(n for n in by_name if n not in entries)
     totals = []
     for name in names:
         own = by_name.get(name, [])
-        entry = entries.get(name, {})
-        # A participant's own limits win over the class's participantLimits (the gateway policy does the same).
-        own_limits = canonical_limits(entry.get("limits"))
+        entry = entries.get(name)
+        limits = settings.participant_limits if entry is None else settings.limits_of(entry)
         costs = [line.cost for line in own if line.total_tokens]
         totals.append(
             ParticipantUsage(
@@ -377,12 +377,12 @@ def build_report(
                 total_tokens=sum(line.total_tokens for line in own),
                 refused_429=sum(line.refused_429 for line in own),
                 refused_403=sum(line.refused_403 for line in own),
-                token_quota=own_limits.get("tokenQuota") or default_quota,
-                token_quota_period=own_limits.get("tokenQuotaPeriod") or default_period,
+                token_quota=limits.token_quota if limits else None,
+                token_quota_period=limits.token_quota_period if limits else None,
                 cost=None if any(c is None for c in costs) else sum(c for c in costs if c is not None),
-                state=str(entry.get("state") or ("active" if entry else "not in the stack")),
+                state="not in the stack" if entry is None else entry.state,
                 blocked=sum(line.blocked_prompt + line.blocked_completion for line in own),
-                cost_cap=own_limits.get("costCap") or default_cap,
+                cost_cap=limits.cost_cap if limits else None,
             )
         )
     # The biggest consumers first: what an instructor looks for during class.

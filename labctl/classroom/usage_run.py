@@ -36,12 +36,12 @@ class UsageOptions:
 
 @dataclass
 class _Source:
-    """What every refresh needs: the stack's participants, prices, zone, the workspace and a signed-in client."""
+    """What every refresh needs: the stack's settings (its participants and their budgets), prices, zone, the
+    workspace and a signed-in client."""
 
-    participants: list[dict[str, Any]]
+    settings: Any  # LabSettings
     prices: Any
     zone: str
-    defaults: dict[str, Any]
     workspace: str
     endpoint: str
     credential: Any
@@ -49,9 +49,8 @@ class _Source:
 
 def _source(ctx: CommandContext, options: UsageOptions, credential: Any) -> _Source:
     from labctl.azure import signin
-    from labctl.classroom.run import _workspace_from_outputs, class_file
+    from labctl.classroom.run import _workspace_from_outputs
     from labctl.classroom.usage import LOGS_ENDPOINTS
-    from labctl.stackfile import plain_data
     from stacks.facts.prices import PriceError, load_prices
 
     settings = ctx.settings
@@ -60,7 +59,6 @@ def _source(ctx: CommandContext, options: UsageOptions, credential: Any) -> _Sou
         prices = load_prices().with_overrides(overrides)
     except PriceError as exc:
         raise LabctlError(str(exc), 3) from None
-    limits = settings.participant_limits
     workspace = options.workspace or _workspace_from_outputs(ctx, options.outputs_file)
     endpoint = options.logs_endpoint or LOGS_ENDPOINTS.get(ctx.cloud.name)
     if not endpoint:
@@ -68,10 +66,9 @@ def _source(ctx: CommandContext, options: UsageOptions, credential: Any) -> _Sou
             f"no Log Analytics endpoint known for cloud {ctx.cloud.name}. Fix: pass --logs-endpoint", 2
         )
     return _Source(
-        participants=[plain_data(p) for p in class_file(ctx).participants()],
+        settings=settings,
         prices=prices,
         zone=settings.time_zone or "UTC",
-        defaults={} if limits is None else limits.model_dump(by_alias=True, exclude_none=True),
         workspace=workspace,
         endpoint=endpoint,
         credential=signin.SharedTokenCredential(credential or signin.default_credential(ctx.environment)),
@@ -99,16 +96,7 @@ def _report(
             if daily
             else []
         )
-    report = build_report(
-        answer,
-        source.participants,
-        source.prices,
-        start,
-        end,
-        default_quota=source.defaults.get("tokenQuota"),
-        default_period=source.defaults.get("tokenQuotaPeriod"),
-        default_cap=source.defaults.get("costCap"),
-    )
+    report = build_report(answer, source.settings, source.prices, start, end)
     return report, rows
 
 

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from facts.apim_tiers import APIM_TIERS
 from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
@@ -209,8 +210,8 @@ def _diagnostics(view: StackView) -> Iterator[Finding]:
     workspaces = view.of_type(WORKSPACE)
     settings = view.of_type(DIAGNOSTIC_SETTING)
     for target in view.of_type(ACCOUNT, GATEWAY):
-        # The Consumption tier has no resource logs to send (learn.microsoft.com/azure/api-management/api-management-features).
-        if target.type == GATEWAY and str(target.get("sku.name") or "") == "Consumption":
+        tier = APIM_TIERS.get(str(target.get("sku.name") or "")) if target.type == GATEWAY else None
+        if tier is not None and not tier.resource_logs:
             continue
         mine = [s for s in settings if s.depends_on(target)]
         if not mine:

@@ -12,8 +12,8 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,11 +183,21 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _own_loop(loops: list[asyncio.AbstractEventLoop]) -> None:
-    """Executor thread initializer: this thread's event loop, made here so it can be closed after the run."""
-    thread_loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(thread_loop)
-    loops.append(thread_loop)  # list.append is atomic; read only after the executor has shut down
+class _InlineExecutor(ThreadPoolExecutor):
+    """Runs each call at once, in the calling thread, and hands back a finished future.
+
+    Pulumi sends every RPC to the default executor so a real engine's gRPC calls never block the event loop; the
+    mock monitor answers from memory, and a thread hand-off per call (a wake-up of the loop's self-pipe included)
+    cost more than the answer: 12% of a 100-participant plan's CPU. Its answers never wait on the loop (see
+    `monitor_answers_inline` in labctl/plan/shortcuts.py), so calling them inline cannot deadlock."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a thread's failure would be
+            future.set_exception(exc)
+        return future
 
 
 def run_program(
@@ -202,11 +212,44 @@ def run_program(
     with _LOCK:
         monitor = _RecordingMonitor(AzureMocks())
         capture = _LogCapture()
-        logger = logging.getLogger(f"labctl.plan.{stack}")
-        logger.propagate = False
-        logger.handlers = [capture]
-        logger.setLevel(logging.INFO)
-        mock_settings = mocks.MockSettings(
+        try:
+            with (
+                _own_event_loop(),
+                _mock_runtime(monitor, capture, project, stack, config, secret_keys),
+                # The runtime's own traces of a failing program: the PlanError below carries its message.
+                contextlib.redirect_stderr(io.StringIO()),
+                plan_shortcuts(),
+            ):
+                _sync_await(run_in_stack(_drained(program)))
+        except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
+            raise PlanError(_program_error(exc)) from None
+        records = _topological(monitor.records)
+        return Plan(
+            project=project,
+            stack=stack,
+            resources=[_snapshot_entry(r) for r in records],
+            warnings=capture.messages,
+            revealed_outputs=next((r.revealed_outputs for r in records if r.type == STACK_TYPE), {}),
+        )
+
+
+@contextlib.contextmanager
+def _mock_runtime(
+    monitor: _RecordingMonitor,
+    capture: _LogCapture,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None,
+) -> Iterator[None]:
+    """Pulumi's process-wide settings pointed at the recording monitor, the stack's config and a logger whose
+    warnings the plan reports; the settings are reset when the run ends."""
+    logger = logging.getLogger(f"labctl.plan.{stack}")
+    logger.propagate = False
+    logger.handlers = [capture]
+    logger.setLevel(logging.INFO)
+    settings.configure(
+        mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
             engine=mocks.MockEngine(logger),
@@ -216,61 +259,47 @@ def run_program(
             organization="organization",
             callbacks=None,
         )
-        settings.configure(mock_settings)
-        runtime_config.set_all_config(dict(config), list(secret_keys or []))
-        errors = io.StringIO()
-        # A loop and RPC threads of our own, and a loop of our own in each RPC thread, all closed when the run
-        # ends. The mock monitor runs in those threads and calls pulumi's `_sync_await`, which otherwise creates
-        # a loop per thread that nobody closes; a selector loop sits in a reference cycle (its self-pipe reader
-        # points back at it), so the cyclic GC frees it later, in any order: when its self-pipe socket goes
-        # first, `BaseEventLoop.__del__` prints "ValueError: Invalid file descriptor: -1" (about 1 run in 10).
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        thread_loops: list[asyncio.AbstractEventLoop] = []
-        executor = ThreadPoolExecutor(
-            max_workers=4,
-            thread_name_prefix="labctl-plan",
-            initializer=_own_loop,
-            initargs=(thread_loops,),
-        )
-        loop.set_default_executor(executor)
-        try:
-            with contextlib.redirect_stderr(errors), plan_shortcuts():
-                _sync_await(run_in_stack(_drained(program)))
-        except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
-            raise PlanError(_program_error(exc)) from None
-        finally:
-            settings.reset_options()
-            executor.shutdown(wait=True)
-            for thread_loop in thread_loops:
-                thread_loop.close()
-            loop.close()
-            asyncio.set_event_loop(None)
-        records = _topological(monitor.records)
-        resources = []
-        for r in records:
-            entry: dict[str, Any] = {
-                "urn": r.urn,
-                "type": r.type,
-                "custom": r.custom,
-                "dependencies": r.dependencies,
-                "inputs": r.inputs,
-            }
-            if r.parent:
-                entry["parent"] = r.parent
-            if r.additional_secret_outputs:
-                entry["additionalSecretOutputs"] = r.additional_secret_outputs
-            if r.type == STACK_TYPE:
-                entry["outputs"] = r.outputs
-            resources.append(entry)
-        revealed = next((r.revealed_outputs for r in records if r.type == STACK_TYPE), {})
-        return Plan(
-            project=project,
-            stack=stack,
-            resources=resources,
-            warnings=capture.messages,
-            revealed_outputs=revealed,
-        )
+    )
+    runtime_config.set_all_config(dict(config), list(secret_keys or []))
+    try:
+        yield
+    finally:
+        settings.reset_options()
+
+
+@contextlib.contextmanager
+def _own_event_loop() -> Iterator[None]:
+    """A loop of our own, closed when the run ends, whose RPCs run inline (no threads, so no loop per thread that
+    nobody closes: the cyclic GC would free such a loop later, and when its self-pipe socket went first,
+    `BaseEventLoop.__del__` printed "ValueError: Invalid file descriptor: -1")."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    executor = _InlineExecutor(max_workers=1)
+    loop.set_default_executor(executor)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=True)
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _snapshot_entry(r: _Registration) -> dict[str, Any]:
+    """One resource as `pulumi stack export` shows it."""
+    entry: dict[str, Any] = {
+        "urn": r.urn,
+        "type": r.type,
+        "custom": r.custom,
+        "dependencies": r.dependencies,
+        "inputs": r.inputs,
+    }
+    if r.parent:
+        entry["parent"] = r.parent
+    if r.additional_secret_outputs:
+        entry["additionalSecretOutputs"] = r.additional_secret_outputs
+    if r.type == STACK_TYPE:
+        entry["outputs"] = r.outputs
+    return entry
 
 
 def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:

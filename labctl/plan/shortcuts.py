@@ -14,12 +14,15 @@ import contextlib
 import copy
 import gc
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import pulumi
+import pulumi.runtime.mocks as pulumi_mocks
 import pulumi.runtime.resource as pulumi_resource
 from pulumi.runtime.proto import source_pb2
+
+T = TypeVar("T")
 
 _VERSION_ALIAS = re.compile(r"^azure-native:[A-Za-z0-9]+/v\d{8}[a-z]*:[A-Za-z0-9]+$")
 
@@ -87,7 +90,41 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _completed(awaitable: Awaitable[T]) -> T:
+    """The value of a coroutine that never waits: run to its end here, without the event loop."""
+    if not isinstance(awaitable, Coroutine):
+        raise TypeError(f"the mock monitor awaited {type(awaitable).__name__}, not a coroutine")
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    awaitable.close()
+    raise RuntimeError(
+        "the mock monitor waited on the event loop (a resource reference in a mock's answer?): labctl plan runs "
+        "the monitor inline and cannot wait there (labctl/plan/shortcuts.py)"
+    )
+
+
+@contextlib.contextmanager
+def monitor_answers_inline() -> Iterator[None]:
+    """Pulumi's mock monitor turns each answer into protobuf with `_sync_await(rpc.serialize_properties(...))`,
+    which pumps the event loop of the thread it runs in. labctl plan runs the monitor inline, in the loop's own
+    thread (labctl/plan/runtime.py's _InlineExecutor), where a nested pump could wait forever. The mocks answer
+    with plain values (labctl/plan/mockcloud.py), whose serialisation never waits: it runs to its end at once."""
+    original = pulumi_mocks._sync_await
+    pulumi_mocks._sync_await = _completed
+    try:
+        yield
+    finally:
+        pulumi_mocks._sync_await = original
+
+
 @contextlib.contextmanager
 def plan_shortcuts() -> Iterator[None]:
-    with without_api_version_aliases(), without_source_positions(), without_cyclic_gc():
+    with (
+        without_api_version_aliases(),
+        without_source_positions(),
+        without_cyclic_gc(),
+        monitor_answers_inline(),
+    ):
         yield

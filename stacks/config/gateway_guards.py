@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from facts.apim_tiers import APIM_TIERS
 from facts.token_limits import QuotaPeriod
 from stacks.config.rules import RuleContext, rule
 from stacks.config.section_base import NAMESPACE, Hint, Section, one_of
@@ -159,9 +160,15 @@ def reserved_participant_names(raw: dict[str, Any], ctx: RuleContext) -> Iterato
 
 @rule("callsPerMinute")
 def no_call_rate_on_consumption(raw: dict[str, Any], ctx: RuleContext) -> Iterator[str]:
-    if raw.get("gatewayTier") == "Consumption" and raw.get("callsPerMinute") is not None:
+    tier = raw.get("gatewayTier")
+    if (
+        isinstance(tier, str)
+        and tier in APIM_TIERS
+        and not APIM_TIERS[tier].rate_limit_by_key
+        and raw.get("callsPerMinute") is not None
+    ):
         yield (
-            f"{NAMESPACE}:callsPerMinute: API Management Consumption has no rate-limit-by-key policy, so calls per "
+            f"{NAMESPACE}:callsPerMinute: API Management {tier} has no rate-limit-by-key policy, so calls per "
             "key cannot be bounded (learn.microsoft.com/azure/api-management/rate-limit-by-key-policy). Fix: set "
             f"{NAMESPACE}:gatewayTier to BasicV2 (or StandardV2, Developer, Standard), or remove callsPerMinute"
         )

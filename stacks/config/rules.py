@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from facts.apim_tiers import APIM_TIERS, DEFAULT_TIER
 from stacks.catalog import DEPLOYMENT_SKUS
 from stacks.config.deployment_kinds import sku_family
 from stacks.config.formats import API_VERSION_RE, is_int
 from stacks.config.section_base import NAMESPACE
 from stacks.config.slugs import person_key
-from stacks.facts.apim_tiers import APIM_TIERS, DEFAULT_TIER
 from stacks.facts.clouds import CLOUDS, DEFAULT_CLOUD
 from stacks.facts.models import DeploymentFacts, check_deployments, model_facts
 

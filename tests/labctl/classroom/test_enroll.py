@@ -10,8 +10,11 @@ import yaml
 from labctl.classroom.classfile import ClassFile, ClassFileError
 from labctl.classroom.enroll import apply_enrollment, export_csv, plan_enrollment
 from labctl.classroom.roster import parse_roster, read_roster
+from labctl.project import load_stack_settings
 from labctl.stackfile import StackEditError
+from stacks.config.encrypted import SECRET
 from stacks.config.load import load_settings
+from tests.support.class_settings import class_settings
 
 ROSTER = (
     "nombre;correo;tokens por minuto\n"
@@ -146,8 +149,10 @@ def test_export_reads_back_to_the_same_participants(project: Path, tmp_path: Pat
     apply_enrollment(doc, plan_enrollment(parse_roster(ROSTER), doc.participants(), replace=False))
     doc = ClassFile(path, "aoai-lab")
     exported = tmp_path / "out.csv"
-    exported.write_text("\ufeff" + export_csv(doc.participants()), encoding="utf-8")
-    assert export_csv(doc.participants()).splitlines()[0] == (
+    # The export reads the typed settings (what `pulumi up` deploys); the import compares with the file's entries.
+    typed = load_stack_settings("dev", project).participants
+    exported.write_text("\ufeff" + export_csv(typed), encoding="utf-8")
+    assert export_csv(typed).splitlines()[0] == (
         "name,email,participant,tokensPerMinute,tokenQuota,tokenQuotaPeriod,state,rotation"
     )
     roster = read_roster(exported)
@@ -157,7 +162,8 @@ def test_export_reads_back_to_the_same_participants(project: Path, tmp_path: Pat
 
 
 def test_formulas_are_defused_in_the_export() -> None:
-    text = export_csv([{"name": "x", "email": "x@y.z", "displayName": '=HYPERLINK("http://evil")'}])
+    people = class_settings([{"name": "x", "email": "x@uni.es", "displayName": '=HYPERLINK("http://evil")'}])
+    text = export_csv(people.participants)
     assert text.splitlines()[1].startswith("\"'=HYPERLINK(")
 
 
@@ -191,7 +197,11 @@ def test_encrypted_e_mails_round_trip_through_export_and_import_without_duplicat
         {"name": "ana", "email": {"secure": "v1:AAAABBBBCCCC=="}, "displayName": "Ana"},
         {"name": "bob", "email": "bob@x.edu", "displayName": "Bob"},
     ]
-    exported = export_csv(current)
+    # Offline the settings hold "[secret]" for the ciphertext (stacks/config/encrypted.py).
+    typed = class_settings(
+        [{**p, "email": SECRET} if p["name"] == "ana" else p for p in current], encrypted=["participants"]
+    )
+    exported = export_csv(typed.participants)
     assert "v1:AAAA" not in exported and "secure" not in exported
     assert exported.splitlines()[1].startswith(f"Ana,{ENCRYPTED_EMAIL},ana,")
 

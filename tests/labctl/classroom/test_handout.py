@@ -13,7 +13,6 @@ import pytest
 from labctl.classroom.handout import (
     ClassInfo,
     HandoutError,
-    Limits,
     Student,
     class_info,
     students_from,
@@ -21,6 +20,7 @@ from labctl.classroom.handout import (
 from labctl.classroom.handout_files import write_handouts
 from labctl.classroom.handout_render import python_snippet
 from stacks.outputs import LabOutputs, OutputsError
+from tests.support.class_settings import class_settings
 from tests.support.fake_gateway import FakeGateway
 
 OUTPUTS = {
@@ -55,8 +55,10 @@ def info() -> ClassInfo:
     return class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01")
 
 
-def students(**defaults: object) -> list[Student]:
-    found, missing = students_from(PARTICIPANTS, OUTPUTS["participantKeys"], Limits(**defaults))  # type: ignore[arg-type]
+def students(**participant_limits: object) -> list[Student]:
+    """The handouts' students of PARTICIPANTS, with the class's `participantLimits` (camelCase keys) if given."""
+    settings = class_settings(PARTICIPANTS, participant_limits=participant_limits or None)
+    found, missing = students_from(settings.participants, OUTPUTS["participantKeys"], settings.limits_of)
     assert missing == ["late"]
     return found
 
@@ -87,7 +89,7 @@ def test_masked_or_missing_outputs_are_explained() -> None:
 
 def test_markdown_handouts_hold_everything_and_are_owner_only(tmp_path: Path, info: ClassInfo) -> None:
     out = tmp_path / "handouts"
-    written = write_handouts(out, info, students(token_quota=100000, token_quota_period="Daily"), "md")
+    written = write_handouts(out, info, students(tokenQuota=100000, tokenQuotaPeriod="Daily"), "md")
     assert sorted(p.name for p in written) == ["ana-garcia.env", "ana-garcia.md", "bob.env", "bob.md"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     for path in written:
@@ -203,16 +205,18 @@ def test_unknown_format_and_unwritable_folder(tmp_path: Path, info: ClassInfo) -
 
 def test_a_quota_period_in_any_case_reads_as_the_settings_spell_it() -> None:
     # The config accepts `tokenQuotaPeriod: daily` (stacks/config/section_base.py); the handout must still say "per day".
-    from labctl.classroom.handout import limits_of
-
-    defaults = limits_of({"tokenQuota": 100000, "tokenQuotaPeriod": "daily"})
-    assert defaults.token_quota_period == "Daily"
-    assert defaults.describe() == "100,000 tokens per day"
-    people, _ = students_from(
-        [{"name": "ana", "limits": {"tokenQuota": 5000, "tokenQuotaPeriod": "WEEKLY"}}, {"name": "bob"}],
-        {"ana": "k1", "bob": "k2"},
-        defaults,
+    settings = class_settings(
+        [
+            {
+                "name": "ana",
+                "email": "ana@uni.es",
+                "limits": {"tokenQuota": 5000, "tokenQuotaPeriod": "WEEKLY"},
+            },
+            {"name": "bob", "email": "bob@uni.es"},
+        ],
+        participant_limits={"tokenQuota": 100000, "tokenQuotaPeriod": "daily"},
     )
+    people, _ = students_from(settings.participants, {"ana": "k1", "bob": "k2"}, settings.limits_of)
     assert [p.limits.describe() for p in people] == ["5,000 tokens per week", "100,000 tokens per day"]
 
 

@@ -13,6 +13,7 @@ import yaml
 from labctl.classroom.handout import students_from
 from labctl.errors import EXIT_OK, EXIT_USAGE
 from tests.labctl.classroom.test_class_cli import KEYS, invoke, outputs
+from tests.support.class_settings import class_settings
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -149,7 +150,8 @@ def test_two_participants_with_the_same_display_name_get_handouts_titled_apart()
         {"name": "maria-lopez-2", "email": "mlopez2@uni.es", "displayName": "maría lópez"},
         {"name": "ana", "email": "ana@uni.es", "displayName": "Ana"},
     ]
-    found, _ = students_from(people, {p["name"]: "k" for p in people})
+    settings = class_settings(people)
+    found, _ = students_from(settings.participants, {p["name"]: "k" for p in people}, settings.limits_of)
     assert [s.title for s in found] == ["María López (mlopez@uni.es)", "maría lópez (mlopez2@uni.es)", "Ana"]
 
 

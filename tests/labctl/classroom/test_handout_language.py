@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from facts.token_limits import QUOTA_PERIODS
 from labctl.classroom.handout import class_info
 from labctl.classroom.handout_render import csv_text, markdown, python_snippet
 from labctl.classroom.i18n import LOCALES, fields_of, flat_keys, languages, refusals, texts
@@ -40,6 +41,15 @@ def test_every_refusal_is_explained_in_every_language() -> None:
             assert tx.t(f"errors.codes.{r.key}.meaning") and tx.t(f"errors.codes.{r.key}.todo"), (code, r.key)
 
 
+def test_every_language_names_each_quota_period_azure_has() -> None:
+    # A period the handout has no word for falls back to "period": a new one in facts/ must be named here too.
+    for code in languages():
+        named = {
+            key.removeprefix("limits.periods.") for key in _locale(code) if key.startswith("limits.periods.")
+        }
+        assert named == {*QUOTA_PERIODS, "other"}, code
+
+
 def test_the_config_key_offers_exactly_the_languages_there_are_files_for() -> None:
     assert set(typing.get_args(ClassLanguage)) == set(languages()) == {"en", "es"}
     assert LabSettings.model_fields["class_language"].default == "en"
@@ -56,7 +66,7 @@ def test_a_bad_class_language_is_a_config_error_naming_the_key_and_the_fix(plan_
 
 def test_a_spanish_handout_reads_in_spanish_with_spanish_numbers() -> None:
     info = class_info(LabOutputs.parse(OUTPUTS), starts_on="2026-12-01")
-    ana = students(token_quota=100000, token_quota_period="Daily")[0]
+    ana = students(tokenQuota=100000, tokenQuotaPeriod="Daily")[0]
     page = markdown(info, ana, texts("es"))
     lines = page.splitlines()
     assert lines[0] == '# Laboratorio de Azure OpenAI: Ana \\<García\\> & "Co"'

@@ -17,6 +17,7 @@ from labctl.classroom.usage import (
     run_usage_query,
 )
 from stacks.facts.prices import load_prices
+from tests.support.class_settings import class_settings
 from tests.support.fake_log_analytics import Call, FakeLogAnalytics, Scripted
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -155,7 +156,9 @@ def test_report_shares_of_quota_costs_and_everyone_on_the_list(
     logs, fake_azure, fake_credential, transport
 ) -> None:
     answer = run(logs, fake_azure, fake_credential, transport)
-    report = build_report(answer, PARTICIPANTS, load_prices(), NOW - dt.timedelta(hours=24), NOW)
+    report = build_report(
+        answer, class_settings(PARTICIPANTS), load_prices(), NOW - dt.timedelta(hours=24), NOW
+    )
     people = {p.participant: p for p in report.participants}
     # The biggest consumers first; those who have not called yet last.
     assert list(people) == ["ana", "bob", "ghost", "carla"]
@@ -286,7 +289,9 @@ def test_renderings_carry_the_same_numbers_and_never_interpret_markup(
         [Call(ago(hours=1), "[red]x[/red]", "chat", "gpt-5-mini", prompt_tokens=1, completion_tokens=1)]
     )
     answer = run(logs, fake_azure, fake_credential, transport)
-    report = build_report(answer, PARTICIPANTS, load_prices(), NOW - dt.timedelta(hours=24), NOW)
+    report = build_report(
+        answer, class_settings(PARTICIPANTS), load_prices(), NOW - dt.timedelta(hours=24), NOW
+    )
 
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
     ana_chat = next(r for r in rows if (r["participant"], r["deployment"]) == ("ana", "chat"))
@@ -361,6 +366,6 @@ def test_a_quota_period_in_any_case_is_reported_as_the_settings_spell_it(
         {**p, "limits": {"tokenQuota": 10_000, "tokenQuotaPeriod": "daily"}} if p["name"] == "ana" else p
         for p in PARTICIPANTS
     ]
-    report = build_report(answer, people, load_prices(), NOW - dt.timedelta(hours=24), NOW)
+    report = build_report(answer, class_settings(people), load_prices(), NOW - dt.timedelta(hours=24), NOW)
     ana = next(p for p in report.participants if p.participant == "ana")
     assert (ana.token_quota, ana.token_quota_period) == (10_000, "Daily")

@@ -287,10 +287,13 @@ def test_cli_down_checks_the_sign_in_before_destroying_anything(
 def test_cli_down_with_an_unreachable_resource_manager_fails_clearly(
     project, deleted_arm, fake_pulumi, monkeypatch
 ):
+    import functools
+
+    from labctl.azure.resilience import ArmGuard
     from labctl.lifecycle import purge
 
-    real = purge.client_kwargs
-    monkeypatch.setattr(purge, "client_kwargs", lambda target: {**real(target), "retry_total": 0})
+    # No retries of the refused connection (3 s of back-off): the guard sets the retries of every client.
+    monkeypatch.setattr(purge, "ArmGuard", functools.partial(ArmGuard, retry_total=0))
 
     result = CliRunner().invoke(
         app,

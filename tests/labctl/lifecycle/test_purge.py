@@ -343,11 +343,14 @@ def test_an_unreachable_resource_manager_is_a_clear_error(fake_credential):
 
 
 def no_retries(monkeypatch) -> None:
-    """azure-core retries a refused connection 3 times with back-off (seconds): not needed to see the error."""
+    """azure-core retries a refused connection 3 times with back-off (3 s in all): not needed to see the error.
+    The command's guard sets the retries of every client it makes, so the guard is the one to change."""
+    import functools
+
+    from labctl.azure.resilience import ArmGuard
     from labctl.lifecycle import purge
 
-    real = purge.client_kwargs
-    monkeypatch.setattr(purge, "client_kwargs", lambda target: {**real(target), "retry_total": 0})
+    monkeypatch.setattr(purge, "ArmGuard", functools.partial(ArmGuard, retry_total=0))
 
 
 def test_cli_purge_with_an_unreachable_endpoint_exits_4_without_a_traceback(fake_credential, monkeypatch):

@@ -128,11 +128,11 @@ def test_outputs_json_is_ignored_by_git() -> None:
 def test_a_round_of_calls_ends_at_its_deadline(gateway, outputs):
     import time
 
-    gateway.delay_s = 1.5
+    gateway.delay_s = 1.0
     started = time.monotonic()
-    results = run_smoke(outputs, concurrency=1, max_retries=0, timeout=30, deadline_s=2.5)
+    results = run_smoke(outputs, concurrency=1, max_retries=0, timeout=30, deadline_s=1.7)
     elapsed = time.monotonic() - started
-    # One call at a time, 1.5 s each: the second is cut at the deadline, the rest never start.
+    # One call at a time, 1 s each: the second is cut at the deadline, the rest never start.
     assert elapsed < 6
     assert results[0].ok
     not_run = [r for r in results if r.cause == "not run"]

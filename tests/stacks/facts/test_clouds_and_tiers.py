@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from facts.apim_tiers import APIM_TIERS, OFFERED_TIERS, family_of
 from labctl.azure.signin import arm_target, cognitive_services_scope, default_credential
 from labctl.errors import ConfigError
-from stacks.facts.apim_tiers import APIM_TIERS, OFFERED_TIERS, family_of
 from stacks.facts.clouds import CLOUDS
 
 

@@ -2,7 +2,8 @@
 
 Sources:
 - Features per tier: learn.microsoft.com/azure/api-management/api-management-features (resource logs, managed
-  identity), llm-token-limit-policy (every tier except Consumption).
+  identity), llm-token-limit-policy (every tier except Consumption), rate-limit-by-key-policy ("APPLIES TO: Developer
+  | Basic | Basic v2 | Standard | Standard v2 | Premium | Premium v2": neither Consumption nor Isolated).
 - Families: a service scales within its family but cannot move between classic, v2 and Consumption in place
   (learn.microsoft.com/azure/api-management/upgrade-and-scale: "you can't change from a classic tier to a v2 tier").
 - enableClientCertificate: classic tiers reject `false` ("Setting EnableClientCertificate flag to false is not
@@ -32,6 +33,7 @@ class ApimTier:
     capacity: int
     resource_logs: bool  # GatewayLogs to Log Analytics
     llm_token_limit: bool  # the llm-token-limit / azure-openai-token-limit policies
+    rate_limit_by_key: bool  # calls per key (aoai-lab:callsPerMinute)
     provisions_in_minutes: bool
     idle_usd_per_month: int  # one unit, rough
 
@@ -48,15 +50,15 @@ class ApimTier:
 APIM_TIERS: dict[str, ApimTier] = {
     t.name: t
     for t in (
-        ApimTier("Consumption", "consumption", True, 0, False, False, True, 0),
-        ApimTier("Developer", "classic", True, 1, True, True, False, 50),
-        ApimTier("Basic", "classic", True, 1, True, True, False, 150),
-        ApimTier("Standard", "classic", True, 1, True, True, False, 700),
-        ApimTier("Premium", "classic", True, 1, True, True, False, 2800),
-        ApimTier("Isolated", "classic", False, 1, True, True, False, 0),
-        ApimTier("BasicV2", "v2", True, 1, True, True, True, 150),
-        ApimTier("StandardV2", "v2", True, 1, True, True, True, 700),
-        ApimTier("PremiumV2", "v2", False, 1, True, True, True, 0),
+        ApimTier("Consumption", "consumption", True, 0, False, False, False, True, 0),
+        ApimTier("Developer", "classic", True, 1, True, True, True, False, 50),
+        ApimTier("Basic", "classic", True, 1, True, True, True, False, 150),
+        ApimTier("Standard", "classic", True, 1, True, True, True, False, 700),
+        ApimTier("Premium", "classic", True, 1, True, True, True, False, 2800),
+        ApimTier("Isolated", "classic", False, 1, True, True, False, False, 0),
+        ApimTier("BasicV2", "v2", True, 1, True, True, True, True, 150),
+        ApimTier("StandardV2", "v2", True, 1, True, True, True, True, 700),
+        ApimTier("PremiumV2", "v2", False, 1, True, True, True, True, 0),
     )
 }
 # The tiers `aoai-lab:gatewayTier` accepts, in the order the config error lists them.
