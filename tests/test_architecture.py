@@ -157,15 +157,7 @@ def test_no_module_is_over_400_lines():
 MAX_FUNCTION_LINES = 80
 # Functions over MAX_FUNCTION_LINES that other helpers of issue 19 are splitting now. Remove an entry when its
 # function is short enough (the test fails until you do); this list ends empty.
-LONG_FUNCTIONS_BEING_SPLIT = [
-    "labctl.preflight.command:_run_preflight",
-    "labctl.preflight.command:preflight",
-    "labctl.preflight.offers.availability:read_live",
-    "labctl.preflight.quota.decisions:evaluate_region",
-    "labctl.preflight.quota.fit:evaluate_deployment",
-    "labctl.preflight.render:conclude",
-    "labctl.preflight.spread.render:conclude_spread",
-]
+LONG_FUNCTIONS_BEING_SPLIT = []
 
 
 def _function_lengths(tree: ast.Module) -> dict[str, int]:

@@ -75,10 +75,32 @@ def conclude(
     tier_checked: bool = False,
     size: Any = None,
 ) -> int:
-    from stacks.sizing import settle_note
-
     chosen = result.chosen
     print_credited(result, out)
+    _warn_unchecked(result, err)
+    if chosen is None:
+        return _no_fit(result, err)
+    _announce(chosen, settings, out, err, tier_checked=tier_checked, size=size)
+    moves = settings.location is not None and settings.location != chosen.region
+    if moves:
+        err.print(
+            Text(
+                f"warning: the stack is pinned to {settings.location}; pinning {chosen.region} moves the lab, and "
+                "`pulumi up` would replace a deployed account (new endpoint and keys).",
+                style="yellow",
+            )
+        )
+    path = stack_file(stack, project_dir)
+    if not write:
+        out.print(f"Run `labctl preflight --stack {stack} --write` to pin this in {path.name}.")
+        return EXIT_OK
+    _refuse_unsafe_pin(result, settings, chosen, path, allow_unknown=allow_unknown, move=move, moves=moves)
+    _pin(chosen, project, path, out)
+    return EXIT_OK
+
+
+def _warn_unchecked(result: PreflightResult, err: Console) -> None:
+    chosen = result.chosen
     for r in result.regions:
         if r.verdict is Verdict.UNKNOWN:
             err.print(
@@ -93,8 +115,12 @@ def conclude(
             )
         )
 
-    if chosen is None:
-        return _no_fit(result, err)
+
+def _announce(
+    chosen: RegionResult, settings: LabSettings, out: Console, err: Console, *, tier_checked: bool, size: Any
+) -> None:
+    """The chosen region, what it gives each deployment, and what to know about it."""
+    from stacks.sizing import settle_note
 
     for line in chosen.warnings:
         err.print(Text(f"warning: {line}", style="yellow"))
@@ -107,30 +133,26 @@ def conclude(
                 style="yellow",
             )
         )
-    lowered = [c for c in chosen.choices if c.lowered]
     summary = ", ".join(f"{c.deployment} {c.sku} {c.capacity}" for c in chosen.choices)
     out.print(Text(f"{chosen.region} fits: {summary}.", style="bold green"))
-    for c in lowered:
+    for c in (c for c in chosen.choices if c.lowered):
         out.print(f"  {c.deployment}: capacity lowered from {c.asked} to {c.capacity} to fit the quota left.")
         note = settle_note(c.deployment, c.asked, c.capacity, size) if size is not None else None
         if note:
             out.print(Text(f"  {note}"))
 
-    moves = settings.location is not None and settings.location != chosen.region
-    if moves:
-        err.print(
-            Text(
-                f"warning: the stack is pinned to {settings.location}; pinning {chosen.region} moves the lab, and "
-                "`pulumi up` would replace a deployed account (new endpoint and keys).",
-                style="yellow",
-            )
-        )
-    path = stack_file(stack, project_dir)
-    if not write:
-        out.print(f"Run `labctl preflight --stack {stack} --write` to pin this in {path.name}.")
-        return EXIT_OK
 
-    # A lab never moves because of a transient failure, nor without being asked to.
+def _refuse_unsafe_pin(
+    result: PreflightResult,
+    settings: LabSettings,
+    chosen: RegionResult,
+    path: Path,
+    *,
+    allow_unknown: bool,
+    move: bool,
+    moves: bool,
+) -> None:
+    """A lab never moves because of a transient failure, nor without being asked to."""
     unknown = list(result.skipped_unknown)
     pinned = next((r for r in result.regions if r.region == settings.location), None)
     if pinned is not None and pinned is not chosen and pinned.verdict is Verdict.UNKNOWN:
@@ -150,6 +172,9 @@ def conclude(
             "capacities or request quota there).",
             EXIT_PROBLEMS,
         )
+
+
+def _pin(chosen: RegionResult, project: str, path: Path, out: Console) -> None:
     try:
         changes = pin_choice(
             path,
@@ -166,7 +191,6 @@ def conclude(
         for line in changes:
             out.print(Text(f"  {line}"))
         out.print(f"Review with `git diff {path.name}` and commit it with the change that needs it.")
-    return EXIT_OK
 
 
 def _no_fit(result: PreflightResult, err: Console) -> int:

@@ -110,37 +110,14 @@ def read_live(
             credential, subscription_id, transport=transport, **options
         ) as client,
     ):
-
-        def fetch(region: str, what: str) -> tuple[str, str, Any]:
-            try:
-                if what == "models":
-                    items = pages(client.models.list(region), f"the models in {region}")
-                    return region, what, [trim_model(m.serialize(keep_readonly=True)) for m in items]
-                if what == "lab":
-                    assert deployed is not None
-                    with answers(f"the lab's deployments in {region}"):
-                        here = DeployedLab(deployed.identity, region)
-                        return region, what, _read_deployed_lab(client, here)
-                usages = pages(client.usages.list(region), f"the quota in {region}")
-                return region, what, [trim_usage(u.serialize(keep_readonly=True)) for u in usages]
-            except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
-                failure = _classify(exc, subscription_id, region)
-                if what == "lab" and isinstance(failure, RegionFailure):
-                    failure = RegionFailure(
-                        f"the lab's own deployments could not be read: {failure.message}",
-                        failure.code,
-                        failure.status,
-                    )
-                return region, what, failure
-            except (ValueError, TypeError, KeyError, AttributeError):
-                # A body of the right shape with values the trimming cannot use: the region is not known.
-                message = f"Azure's answer for the {what} of {region} lacks values labctl needs (an incomplete answer)"
-                return region, what, RegionFailure(message, "UnusableAnswer")
-
         results: dict[str, RegionData] = {}
         # Every call of every region in flight together: the wall time is about one call, whatever the count.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arm") as pool:
-            futures = [pool.submit(fetch, r, w) for r in regions for w in reads[r]]
+            futures = [
+                pool.submit(_fetch, client, subscription_id, deployed, r, w)
+                for r in regions
+                for w in reads[r]
+            ]
             # Collected on this thread, so the progress callback never runs concurrently.
             for future in as_completed(futures):
                 region, what, value = future.result()
@@ -157,6 +134,39 @@ def read_live(
     if fatal is not None:
         raise fatal
     return {r: results[r] for r in regions if r in results}
+
+
+def _fetch(
+    client: Any, subscription_id: str, deployed: DeployedLab | None, region: str, what: str
+) -> tuple[str, str, Any]:
+    """One list of one region (`models`, `usages`, or the deployed `lab`'s deployments), trimmed; a failure as
+    a RegionFailure (this region only) or an AzureError (every region)."""
+    try:
+        if what == "models":
+            items = pages(client.models.list(region), f"the models in {region}")
+            return region, what, [trim_model(m.serialize(keep_readonly=True)) for m in items]
+        if what == "lab":
+            assert deployed is not None
+            with answers(f"the lab's deployments in {region}"):
+                here = DeployedLab(deployed.identity, region)
+                return region, what, _read_deployed_lab(client, here)
+        usages = pages(client.usages.list(region), f"the quota in {region}")
+        return region, what, [trim_usage(u.serialize(keep_readonly=True)) for u in usages]
+    except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+        failure = _classify(exc, subscription_id, region)
+        if what == "lab" and isinstance(failure, RegionFailure):
+            failure = RegionFailure(
+                f"the lab's own deployments could not be read: {failure.message}",
+                failure.code,
+                failure.status,
+            )
+        return region, what, failure
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # A body of the right shape with values the trimming cannot use: the region is not known.
+        message = (
+            f"Azure's answer for the {what} of {region} lacks values labctl needs (an incomplete answer)"
+        )
+        return region, what, RegionFailure(message, "UnusableAnswer")
 
 
 def _arm_location(value: str | None) -> str:

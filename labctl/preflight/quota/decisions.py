@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from labctl.preflight.model import (
     QUOTA_INCREASE_URL,
@@ -122,34 +123,8 @@ def evaluate_region(settings: LabSettings, avail: RegionAvailability, today: dt.
         result.warnings.extend(e.warnings)
     assignment = assign(evals) if all(e.options or e.unchecked for e in evals) else None
     overflow = shared_overflow(evals) if assignment is None else {}
-
     for e in evals:
-        d = e.deployment
-        if e.unchecked:
-            choice = Choice(d.name, d.sku, d.capacity, d.capacity, None)
-            result.cells[d.name] = Cell(f"{d.sku} {d.capacity} (not checked)", ok=True, choice=choice)
-            result.deployments_ok += 1
-        elif assignment is not None:
-            opt, capacity = assignment[d.name]
-            choice = Choice(d.name, opt.sku.name, capacity, d.capacity, opt.quota.name)
-            if opt.warning:
-                result.warnings.append(opt.warning)
-            asked = f" (asked {d.capacity})" if choice.lowered else ""
-            result.cells[d.name] = Cell(f"{opt.sku.name} {capacity}{asked}", ok=True, choice=choice)
-            result.deployments_ok += 1
-        elif e.options and d.name not in overflow:
-            opt = e.options[0]
-            result.cells[d.name] = Cell(f"{opt.sku.name} {opt.high}", ok=True)
-            result.deployments_ok += 1
-        elif d.name in overflow:
-            result.cells[d.name] = Cell(overflow[d.name].text, ok=False)
-        else:
-            result.cells[d.name] = Cell(e.failure_text, ok=False)
-            result.advice.append(_advice(e, avail.region))
-            # Capacity still missing: the smallest quota gap, or the whole minimum where the model is not offered.
-            result.shortfall += min(
-                (m.needed - (m.could_get or 0) for m in e.misses if m.quota), default=d.floor_capacity
-            )
+        _fill_cell(result, e, assignment, overflow, avail.region)
     for over in dict.fromkeys(overflow.values()):
         result.advice.append(
             f"{' and '.join(over.names)} share {over.usage} in {avail.region}: together they need at least "
@@ -167,6 +142,43 @@ def evaluate_region(settings: LabSettings, avail: RegionAvailability, today: dt.
         failing = [n for n, c in result.cells.items() if not c.ok]
         result.summary = f"{', '.join(failing)} do{'es' if len(failing) == 1 else ''} not fit"
     return result
+
+
+def _fill_cell(
+    result: RegionResult,
+    e: DeploymentEval,
+    assignment: Mapping[str, Any] | None,
+    overflow: Mapping[str, Any],
+    region: str,
+) -> None:
+    """One deployment's cell in the region's row: its choice when the whole lab fits, else what it could get or
+    why not (with advice and the capacity still missing)."""
+    d = e.deployment
+    if e.unchecked:
+        choice = Choice(d.name, d.sku, d.capacity, d.capacity, None)
+        result.cells[d.name] = Cell(f"{d.sku} {d.capacity} (not checked)", ok=True, choice=choice)
+        result.deployments_ok += 1
+    elif assignment is not None:
+        opt, capacity = assignment[d.name]
+        choice = Choice(d.name, opt.sku.name, capacity, d.capacity, opt.quota.name)
+        if opt.warning:
+            result.warnings.append(opt.warning)
+        asked = f" (asked {d.capacity})" if choice.lowered else ""
+        result.cells[d.name] = Cell(f"{opt.sku.name} {capacity}{asked}", ok=True, choice=choice)
+        result.deployments_ok += 1
+    elif e.options and d.name not in overflow:
+        opt = e.options[0]
+        result.cells[d.name] = Cell(f"{opt.sku.name} {opt.high}", ok=True)
+        result.deployments_ok += 1
+    elif d.name in overflow:
+        result.cells[d.name] = Cell(overflow[d.name].text, ok=False)
+    else:
+        result.cells[d.name] = Cell(e.failure_text, ok=False)
+        result.advice.append(_advice(e, region))
+        # Capacity still missing: the smallest quota gap, or the whole minimum where the model is not offered.
+        result.shortfall += min(
+            (m.needed - (m.could_get or 0) for m in e.misses if m.quota), default=d.floor_capacity
+        )
 
 
 def _advice(e: DeploymentEval, region: str) -> str:

@@ -110,15 +110,34 @@ def evaluate_deployment(
             "and quota are not checked here"
         )
         return ev
+    versions = _usable_versions(ev, avail, settings, today)
+    if versions is None:
+        return ev
+    offers = [s for m in versions for s in m.skus if not s.is_finetune_quota]
+    for sku_name in d.skus:
+        found = _sku_fit(d, sku_name, offers, avail, settings, today)
+        if isinstance(found, _Option):
+            ev.options.append(found)
+        else:
+            ev.misses.append(found)
+    return ev
+
+
+def _usable_versions(
+    ev: DeploymentEval, avail: RegionAvailability, settings: LabSettings, today: dt.date
+) -> list[ModelOffer] | None:
+    """The offers of the deployment's model and version, with its lifecycle warnings; None (and `ev.refusal`) when
+    the region does not offer it or it is retired."""
+    d = ev.deployment
     same_name = _matching_models(d, avail, settings.account_kind)
     if not same_name:
         ev.refusal = "model not offered"
-        return ev
+        return None
     versions = [m for m in same_name if m.version == d.version]
     if not versions:
         offered = ", ".join(sorted({m.version for m in same_name}))
         ev.refusal = f"version not offered (offered: {offered})"
-        return ev
+        return None
 
     replacement = _replacement(versions, same_name)
     retires = min((m.inference_retires_on for m in versions if m.inference_retires_on), default=None)
@@ -127,7 +146,7 @@ def evaluate_deployment(
     if (retires is not None and retires <= today) or (lifecycle or "").lower() == "deprecated":
         when = f" {retires.isoformat()}" if retires else ""
         ev.refusal = f"retired{when}{use}"
-        return ev
+        return None
     # A version retiring ON the lab's last day breaks that day's class: `<=`, not `<`.
     if retires is not None and retires <= settings.expires_on:
         ev.warnings.append(
@@ -139,48 +158,49 @@ def evaluate_deployment(
             f"{d.name}: {label(d)} is being deprecated: Azure accepts new deployments of it only from "
             f"subscriptions that already have one{use}"
         )
+    return versions
 
-    offers = [s for m in versions for s in m.skus if not s.is_finetune_quota]
+
+def _sku_fit(
+    d: DeploymentSettings,
+    sku_name: str,
+    offers: Sequence[SkuOffer],
+    avail: RegionAvailability,
+    settings: LabSettings,
+    today: dt.date,
+) -> _Option | _Miss:
+    """What one SKU gives the deployment here: the capacity range the quota left allows, or why none."""
     floor, capacity = d.floor_capacity, d.capacity
-    for sku_name in d.skus:
-        sku = next((s for s in offers if s.name.lower() == sku_name.lower()), None)
-        if sku is None:
-            ev.misses.append(_Miss(sku_name, f"{sku_name} not offered"))
-            continue
-        if sku.retires_on is not None and sku.retires_on <= today:
-            ev.misses.append(_Miss(sku_name, f"{sku_name} retired {sku.retires_on.isoformat()}"))
-            continue
-        low, high = align_up(floor, sku), align_down(capacity, sku)
-        if low is None or high is None or low > high:
-            ev.misses.append(_Miss(sku_name, _range_reason(sku, floor, capacity)))
-            continue
-        quota = avail.usages.get(sku.usage_name or "")
-        if quota is None:
-            ev.misses.append(_Miss(sku_name, f"no quota ({sku.usage_name or 'no usage name'} not reported)"))
-            continue
-        left = quota.remaining
-        if low > left:
-            could = align_down(left, sku)
-            ev.misses.append(
-                _Miss(
-                    sku_name,
-                    f"{fmt(left)} of {fmt(quota.limit)} left (needs {low})",
-                    quota=quota,
-                    needed=low,
-                    could_get=could,
-                )
-            )
-            continue
-        top = align_down(min(high, left), sku)
-        assert top is not None and top >= low  # low is aligned and <= left, so some aligned value fits
-        warning = None
-        if sku.retires_on is not None and sku.retires_on <= settings.expires_on:
-            warning = (
-                f"{d.name}: {sku_name} for {label(d)} is retired on {sku.retires_on.isoformat()} in "
-                f"{avail.region}, {_before_expiry(sku.retires_on, settings.expires_on)}"
-            )
-        ev.options.append(_Option(sku, quota, low, top, warning))
-    return ev
+    sku = next((s for s in offers if s.name.lower() == sku_name.lower()), None)
+    if sku is None:
+        return _Miss(sku_name, f"{sku_name} not offered")
+    if sku.retires_on is not None and sku.retires_on <= today:
+        return _Miss(sku_name, f"{sku_name} retired {sku.retires_on.isoformat()}")
+    low, high = align_up(floor, sku), align_down(capacity, sku)
+    if low is None or high is None or low > high:
+        return _Miss(sku_name, _range_reason(sku, floor, capacity))
+    quota = avail.usages.get(sku.usage_name or "")
+    if quota is None:
+        return _Miss(sku_name, f"no quota ({sku.usage_name or 'no usage name'} not reported)")
+    left = quota.remaining
+    if low > left:
+        could = align_down(left, sku)
+        return _Miss(
+            sku_name,
+            f"{fmt(left)} of {fmt(quota.limit)} left (needs {low})",
+            quota=quota,
+            needed=low,
+            could_get=could,
+        )
+    top = align_down(min(high, left), sku)
+    assert top is not None and top >= low  # low is aligned and <= left, so some aligned value fits
+    warning = None
+    if sku.retires_on is not None and sku.retires_on <= settings.expires_on:
+        warning = (
+            f"{d.name}: {sku_name} for {label(d)} is retired on {sku.retires_on.isoformat()} in "
+            f"{avail.region}, {_before_expiry(sku.retires_on, settings.expires_on)}"
+        )
+    return _Option(sku, quota, low, top, warning)
 
 
 def _before_expiry(retires: dt.date, expires: dt.date) -> str:
