@@ -220,3 +220,18 @@ def test_without_validation_the_quota_verdict_stands():
     assert combine(FITS, None, None).verdict == FITS
     assert not combine(FITS, None, None).validated
     assert combine(NO_FIT, accepted(), None).verdict == NO_FIT
+
+
+def test_a_deployment_only_a_spread_account_declares_moves_with_the_lab_under_its_name(settings, plan_with):
+    # chat is only on the swedencentral account: the lab moved whole to one region takes it onto that region's account.
+    program = plan_with(
+        location=[
+            {"region": "eastus2", "capacity": {"embeddings": 50}},
+            {"region": "swedencentral", "capacity": {"chat": 8}},
+        ]
+    )
+    lab = PlannedLab.from_snapshot(program.snapshot(), "eastus2")
+    account, chat, embeddings, _ = _inner(region_plan(settings, lab, "canadaeast"))
+    assert account["name"] == "aoai-lab-dev-pf000"
+    assert chat["name"] == "aoai-lab-dev-pf000/chat"
+    assert embeddings["name"] == "aoai-lab-dev-pf000/embeddings"
