@@ -253,16 +253,14 @@ class AzureStep:
     def validate_spread(
         self, settings: Any, allocations: Mapping[str, Mapping[str, int]], deadline_s: float
     ) -> dict[str, RegionValidation]:
-        """Azure's verdict on the spread as it would be deployed: each region's account with its share, the gateway
-        in the primary region only."""
-        from labctl.preflight.verdicts.plans import region_plan
+        """Azure's verdict on the spread as it would be deployed: each region's account with its share (the one the
+        plan declares there, when it does), the gateway in the primary region only."""
+        from labctl.preflight.verdicts.plans import spread_region_plan
         from labctl.preflight.verdicts.validation import validate_regions
 
         primary = next(iter(allocations))
         plans = [
-            region_plan(
-                settings, self._planned(), region, capacities=dict(caps), with_gateway=region == primary
-            )
+            spread_region_plan(settings, self._planned(), region, primary=primary, capacities=dict(caps))
             for region, caps in allocations.items()
         ]
         try:
