@@ -45,12 +45,16 @@ def test_a_secret_in_the_plan_is_never_sent_to_azure(
 ) -> None:
     # A value the mock runtime only knows as a secret (a key, say) where validation would send it.
     lab = dev_lab()
-    account = dataclasses.replace(lab.account, inputs={**lab.account.inputs, "tags": {"key": SECRET}})
-    monkeypatch.setattr(template, "plan_lab", lambda *a: dataclasses.replace(lab, account=account))
+    assert lab.gateway is not None
+    gateway = dataclasses.replace(lab.gateway, inputs={**lab.gateway.inputs, "tags": {"key": SECRET}})
+    monkeypatch.setattr(template, "plan_lab", lambda *a: dataclasses.replace(lab, gateway=gateway))
     result = _preflight(project, preflight_arm)
     out = " ".join(result.output.split())
     assert result.exit_code == EXIT_AZURE, out
-    assert "could not build Azure's validation template: the plan does not know Account.tags.key" in out
+    assert (
+        "could not build Azure's validation template: the plan does not know ApiManagementService.tags.key"
+        in out
+    )
     assert "Fix: --no-validate" in out
     assert "Traceback" not in out and "unexpected" not in out
     assert preflight_validation.count("validate") == 0
