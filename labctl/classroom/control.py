@@ -16,7 +16,7 @@ from rich.text import Text
 
 from labctl.classroom.classfile import ClassFile
 from labctl.classroom.gateway_control import DEFAULT_TIMEOUT_S, GatewayRef
-from labctl.classroom.run import class_file
+from labctl.classroom.run import class_file, warn_if_still_invalid
 from labctl.context import CommandContext
 from labctl.errors import EXIT_AZURE, EXIT_OK, AzureError, UsageError
 
@@ -81,6 +81,7 @@ def run_participants(ctx: CommandContext, queries: list[str], action: str, optio
             doc.save()
             _say(ctx, f"Wrote {doc.path.name}. Apply it with:")
             _say(ctx, f"  {pulumi_up_hint(ctx.stack, edits[0])}")
+            warn_if_still_invalid(ctx)
         return EXIT_OK
     return _participants_now(ctx, doc, names, action, options)
 
@@ -112,6 +113,7 @@ def _participants_now(
         doc = reread
     if done and doc.save():
         _say(ctx, f"Recorded in {doc.path.name}: commit it, so the next `pulumi up` keeps this state.")
+        warn_if_still_invalid(ctx)
     elif done:
         _say(ctx, f"{doc.path.name} already says so: nothing to record.")
     return EXIT_AZURE if failed else EXIT_OK
@@ -155,6 +157,7 @@ def run_class(ctx: CommandContext, action: str, options: NowOptions) -> int:
         _say(ctx, f"Recorded in {doc.path.name}: commit it, so the next `pulumi up` keeps this state.")
     if not options.now:
         _say(ctx, f"Apply it with: pulumi up --stack {ctx.stack}   (or re-run with --now: seconds)")
+    warn_if_still_invalid(ctx)
     return EXIT_OK
 
 

@@ -16,7 +16,8 @@ from labctl.classroom.classfile import ClassFile
 from labctl.context import CommandContext
 from labctl.errors import EXIT_OK, EXIT_PROBLEMS, LabctlError
 from labctl.output import print_warning
-from labctl.project import stack_file
+from labctl.project import load_stack_settings, stack_file
+from labctl.stackfile import StackFileError
 
 
 def class_file(ctx: CommandContext) -> ClassFile:
@@ -26,6 +27,23 @@ def class_file(ctx: CommandContext) -> ClassFile:
 
 def _say(ctx: CommandContext, text: str, style: str | None = None) -> None:
     ctx.console.print(Text(text, style=style or ""), highlight=False)
+
+
+def warn_if_still_invalid(ctx: CommandContext) -> None:
+    """After an edit: an edit works on a stack file that does not validate (that is how a broken entry is fixed),
+    but `pulumi up` would refuse the file, so say so rather than leave "apply it with pulumi up" unqualified."""
+    from stacks.config.load import ConfigError as SettingsError
+
+    try:
+        load_stack_settings(ctx.stack, ctx.project_dir)
+    except (SettingsError, StackFileError) as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        print_warning(
+            ctx.err_console,
+            f"{stack_file(ctx.stack, ctx.project_dir).name} still does not validate, so `pulumi up` will refuse "
+            f"it until this is fixed: {problems[0]}"
+            + (f" (and {len(problems) - 1} more: `labctl plan` lists them)" if len(problems) > 1 else ""),
+        )
 
 
 # ---- roster ----
@@ -84,6 +102,7 @@ def run_roster_import(ctx: CommandContext, file: Path, options: ImportOptions) -
     apply_enrollment(doc, plan)
     _say(ctx, f"Wrote {doc.path.name}. Next: review the change, `pulumi up --stack {ctx.stack}`, then")
     _say(ctx, f"`labctl handout --stack {ctx.stack} --output handouts/` for the new participants' keys.")
+    warn_if_still_invalid(ctx)
     return EXIT_OK
 
 

@@ -83,3 +83,21 @@ def test_a_participant_the_config_refuses_is_fixed_by_an_edit(project: Path, tmp
     assert "state: paused" not in fixed and "# paused for the exam" in fixed
     assert fixed.replace("      # paused for the exam\n", "") == text
     assert load_stack_settings("dev", project).participants[0].state == "active"
+    assert "still does not validate" not in edit.output
+
+
+def test_an_edit_that_leaves_the_file_broken_says_pulumi_up_will_refuse_it(project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    - name: student01\n      email: student01@contoso.edu\n", BROKEN), encoding="utf-8"
+    )
+    runner = CliRunner()
+    # Suspending someone else is done, but the broken line is still there: the instructor is told before `pulumi up`.
+    edit = runner.invoke(app, ["participant", "suspend", "student02", "--project-dir", str(project)])
+    assert edit.exit_code == EXIT_OK, edit.output
+    said = " ".join(edit.output.split())
+    assert "Pulumi.dev.yaml still does not validate, so `pulumi up` will refuse it" in said
+    assert "aoai-lab:participants[0].state" in said
+    pause = runner.invoke(app, ["class", "pause", "--project-dir", str(project)])
+    assert pause.exit_code == EXIT_OK and "still does not validate" in " ".join(pause.output.split())
