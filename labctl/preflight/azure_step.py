@@ -15,7 +15,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from rich.console import Console
 from rich.text import Text
 
-from labctl.errors import AzureError, ConfigError, LabctlError, UsageError
+from labctl.errors import EXIT_AZURE, AzureError, ConfigError, LabctlError, UsageError
 from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.offers.checks import SubscriptionChecks, read_subscription_checks
 from labctl.preflight.offers.subscription import budget_problem, budget_warning, offer_from_json
@@ -64,6 +64,11 @@ def refuse_budget_from_snapshot(header: Mapping[str, Any], settings: Any) -> Non
         problem = budget_problem(str(saved.get("quotaId") or ""), has_budget=settings.budget is not None)
         if problem:
             raise ConfigError(problem)
+
+
+def _unbuildable(exc: TemplateError) -> LabctlError:
+    # Validation could not check the lab: "not known", as when Azure gives no verdict (README: preflight exits 4).
+    return LabctlError(f"could not build Azure's validation template: {exc}. Fix: --no-validate", EXIT_AZURE)
 
 
 class AzureStep:
@@ -165,13 +170,11 @@ class AzureStep:
         """Planned on the calling thread once the reads that print are over: the mock runtime redirects stderr."""
         if self.lab is None:
             if self.plan_lab is None:
-                raise LabctlError("no plan of the lab to validate. Fix: --no-validate")
+                raise LabctlError("no plan of the lab to validate. Fix: --no-validate", EXIT_AZURE)
             try:
                 self.lab = self.plan_lab()
             except TemplateError as exc:
-                raise LabctlError(
-                    f"could not build Azure's validation template: {exc}. Fix: --no-validate"
-                ) from None
+                raise _unbuildable(exc) from None
         return self.lab
 
     def finish(
@@ -225,6 +228,8 @@ class AzureStep:
                 raise AzureError(
                     f"Azure refused the sign-in token. Fix: `az login` again.\n  {exc}"
                 ) from None
+            except TemplateError as exc:
+                raise _unbuildable(exc) from None
             self.validations = validations
             accepted = [r for r, v in validations.items() if v.outcome.value == "accepted"]
             out.print(
@@ -248,16 +253,14 @@ class AzureStep:
     def validate_spread(
         self, settings: Any, allocations: Mapping[str, Mapping[str, int]], deadline_s: float
     ) -> dict[str, RegionValidation]:
-        """Azure's verdict on the spread as it would be deployed: each region's account with its share, the gateway
-        in the primary region only."""
-        from labctl.preflight.verdicts.plans import region_plan
+        """Azure's verdict on the spread as it would be deployed: each region's account with its share (the one the
+        plan declares there, when it does), the gateway in the primary region only."""
+        from labctl.preflight.verdicts.plans import spread_region_plan
         from labctl.preflight.verdicts.validation import validate_regions
 
         primary = next(iter(allocations))
         plans = [
-            region_plan(
-                settings, self._planned(), region, capacities=dict(caps), with_gateway=region == primary
-            )
+            spread_region_plan(settings, self._planned(), region, primary=primary, capacities=dict(caps))
             for region, caps in allocations.items()
         ]
         try:

@@ -24,6 +24,8 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from labctl.errors import ConfigError
 from labctl.files import atomic_write_text
 
+BOM = "\ufeff"
+
 
 class StackEditError(ConfigError):
     """The stack file cannot be edited as asked; the message names the file, the key and the fix (exit 3)."""
@@ -113,6 +115,9 @@ class StackEdit:
         text = buffer.getvalue()
         if "\r\n" in self.original:
             text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        # ruamel drops a byte-order mark (Windows editors write one): keep it, or the first line is in the diff.
+        if self.original.startswith(BOM) and not text.startswith(BOM):
+            text = BOM + text
         return text
 
     def save(self) -> bool:

@@ -9,12 +9,12 @@ preflight from the resource group), a new one under PROBE_SUFFIX, so nothing is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.refusals import Refusal
-from labctl.preflight.verdicts.template import PlannedLab, RegionPlan, choices
+from labctl.preflight.verdicts.template import PlannedAccount, PlannedLab, RegionPlan, choices
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from stacks.naming import LabIdentity
 
@@ -35,17 +35,47 @@ def region_plan(
     account_name: str | None = None,
     gateway_name: str | None = None,
     with_gateway: bool = True,
+    account: PlannedAccount | None = None,
 ) -> RegionPlan:
-    """The program's lab (`lab`, from the plan) in one region. `capacities`/`skus` override per deployment name
-    (what preflight chose there); a deployment absent from a given `capacities` mapping is not planned in this
-    region (spillover)."""
+    """The program's lab (`lab`, from the plan) in one region: `account` (the primary's unless given) under
+    `account_name`. `capacities`/`skus` override per deployment name (what preflight chose there); a deployment
+    absent from a given `capacities` mapping is not planned in this region (spillover)."""
     identity = LabIdentity(settings.project, settings.stack, settings.environment)
     return RegionPlan(
         region=region,
         lab=lab,
+        account=account or lab.primary,
         account_name=account_name or identity.account(suffix),
         deployments=choices(settings.deployments, capacities, skus),
         gateway_name=(gateway_name or identity.gateway(suffix)) if with_gateway else None,
+    )
+
+
+def spread_region_plan(
+    settings: Any, lab: PlannedLab, region: str, *, primary: str, capacities: Mapping[str, int]
+) -> RegionPlan:
+    """One region of a spread whose gateway is in `primary`, with the capacities preflight placed there.
+
+    The primary region gets the lab as for a candidate region. Another region gets the account the plan declares
+    there (a stack already spread from the same primary: its name, properties, content filter and projects, each
+    deployment's body as declared for it), else the primary's account moved there without what only the primary
+    holds (the gateway, Foundry projects: stacks/regions.py). Which deployments, their SKU and capacity are
+    preflight's: what `--write` would pin."""
+    if region == primary:
+        return region_plan(settings, lab, region, capacities=capacities)
+    own = lab.regional.get(region) if primary == lab.primary.region else None
+    if own is None:
+        moved = replace(lab.primary, projects=())
+        return region_plan(settings, lab, region, capacities=capacities, account=moved, with_gateway=False)
+    primary_name = LabIdentity(settings.project, settings.stack, settings.environment).account(PROBE_SUFFIX)
+    return region_plan(
+        settings,
+        lab,
+        region,
+        capacities=capacities,
+        account=own,
+        account_name=lab.name_under(own, primary_name),
+        with_gateway=False,
     )
 
 

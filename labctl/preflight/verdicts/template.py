@@ -1,5 +1,6 @@
 """The validation template, generated from the plan snapshot: what the program declares for the account, its
-content filter, its deployments and the gateway, as Resource Manager would receive it, moved to one region.
+content filter, its deployments, its Foundry projects and the gateway, as Resource Manager would receive it, in one
+region (the primary's account moved there, or a spread region's own account as the plan declares it).
 
 Nothing here re-describes the program. `labctl plan` runs it under Pulumi's mock runtime (labctl/plan/runtime.py) and
 records each resource's inputs (labctl/snapshot.py); azure-native's inputs are the ARM REST body plus the URL's
@@ -13,7 +14,12 @@ ARM id, hence its path parameters, ARM type and name). Two shapes of body:
   learn.microsoft.com/rest/api/apimanagement/api-management-service/create-or-update lists the request body as
   location, sku, identity, zones, tags and `properties.*`), so every input but the envelope goes to `properties`.
 Template shapes: learn.microsoft.com/azure/templates/microsoft.cognitiveservices/2025-06-01/accounts (and
-/accounts/deployments, /accounts/raipolicies, /accounts/raiblocklists), .../microsoft.apimanagement/2024-05-01/service.
+/accounts/deployments, /accounts/raipolicies, /accounts/raiblocklists, /accounts/projects),
+.../microsoft.apimanagement/2024-05-01/service. `accounts/projects` is in the stable 2025-06-01 API: azure-rest-api-specs
+specification/cognitiveservices/resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/examples/CreateProject.json
+(PUT .../accounts/{accountName}/projects/{projectName}, body location, identity, properties.displayName/description).
+A project's body holds nothing the plan cannot know: its identity's principal id is an output (and the role grants
+on it are not part of the template, as no role assignment is).
 """
 
 from __future__ import annotations
@@ -38,7 +44,13 @@ _APIM_ENVELOPE = frozenset({"location", "tags", "sku", "identity", "zones"})
 
 # The account's content filter: deployments name it (raiPolicyName), so it is created before them.
 FILTER_TYPES = (types.RAI_BLOCKLIST, types.RAI_BLOCKLIST_ITEM, types.RAI_POLICY)
-RG, ACCOUNT, DEPLOYMENT, GATEWAY = types.RESOURCE_GROUP, types.ACCOUNT, types.DEPLOYMENT, types.GATEWAY
+RG, ACCOUNT, DEPLOYMENT, PROJECT, GATEWAY = (
+    types.RESOURCE_GROUP,
+    types.ACCOUNT,
+    types.DEPLOYMENT,
+    types.PROJECT,
+    types.GATEWAY,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ ARM_SHAPES: dict[str, ArmShape] = {
     RG: ArmShape(RESOURCES_API),
     ACCOUNT: ArmShape(COGNITIVE_API),
     DEPLOYMENT: ArmShape(COGNITIVE_API),
+    PROJECT: ArmShape(COGNITIVE_API),
     **{t: ArmShape(COGNITIVE_API) for t in FILTER_TYPES},
     GATEWAY: ArmShape(APIM_API, envelope=_APIM_ENVELOPE),
 }
@@ -138,23 +151,47 @@ class Declared:
 
 
 @dataclass(frozen=True)
+class PlannedAccount:
+    """One account as the program declares it, with its children: content filter, deployments, Foundry projects."""
+
+    account: Declared
+    content_filter: tuple[Declared, ...]
+    deployments: Mapping[str, Declared]
+    projects: tuple[Declared, ...]
+
+    @property
+    def name(self) -> str:
+        return str(self.account.inputs["accountName"])
+
+    @property
+    def region(self) -> str:
+        return str(self.account.inputs.get("location"))
+
+
+@dataclass(frozen=True)
 class PlannedLab:
     """The lab as the program declares it (one plan snapshot): the resources validation sends, by role."""
 
     resource_group: Declared
-    account: Declared
-    content_filter: tuple[Declared, ...]
+    primary: PlannedAccount
+    # A spread lab's other accounts, by region (stacks/regions.py).
+    regional: Mapping[str, PlannedAccount]
     # By deployment name: the primary account's first, then those only other regions' accounts hold.
     deployments: Mapping[str, Declared]
     gateway: Declared | None
 
     @property
     def account_name(self) -> str:
-        return str(self.account.inputs["accountName"])
+        return self.primary.name
 
     @property
     def gateway_name(self) -> str | None:
         return str(self.gateway.inputs["serviceName"]) if self.gateway is not None else None
+
+    def name_under(self, account: PlannedAccount, primary_name: str) -> str:
+        """`account`'s name when the primary is named `primary_name`: the program derives a spread region's account
+        name from the primary's (the same random suffix; from_snapshot checks it), so the plan's name keeps its tail."""
+        return primary_name + account.name[len(self.primary.name) :]
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any], primary_region: str) -> PlannedLab:
@@ -164,27 +201,40 @@ class PlannedLab:
             if r.get("type") in ARM_SHAPES
         ]
 
-        def of(token: str) -> list[Declared]:
-            return [d for d in declared if d.token == token]
+        def of(*tokens: str, account: str | None = None) -> list[Declared]:
+            return [
+                d
+                for d in declared
+                if d.token in tokens and (account is None or d.inputs.get("accountName") == account)
+            ]
 
-        accounts = of(ACCOUNT)
-        account = next((a for a in accounts if a.inputs.get("location") == primary_region), None)
-        if account is None or len(of(RG)) != 1:
+        def planned(a: Declared) -> PlannedAccount:
+            name = str(a.inputs["accountName"])
+            return PlannedAccount(
+                account=a,
+                content_filter=tuple(of(*FILTER_TYPES, account=name)),
+                deployments={str(d.inputs["deploymentName"]): d for d in of(DEPLOYMENT, account=name)},
+                projects=tuple(of(PROJECT, account=name)),
+            )
+
+        accounts = [planned(a) for a in of(ACCOUNT)]
+        primary = next((a for a in accounts if a.region == primary_region), None)
+        if primary is None or len(of(RG)) != 1:
             raise TemplateError(f"the plan has no account in {primary_region} or not one resource group")
-        name = account.inputs["accountName"]
-        owners = [name, *(a.inputs["accountName"] for a in accounts if a is not account)]
+        strays = [a.name for a in accounts if not a.name.startswith(primary.name)]
+        if strays:
+            raise TemplateError(
+                f"the plan's account(s) {', '.join(strays)} are not named after {primary.name}"
+            )
         deployments: dict[str, Declared] = {}
-        for owner in owners:
-            for d in of(DEPLOYMENT):
-                if d.inputs.get("accountName") == owner:
-                    deployments.setdefault(str(d.inputs["deploymentName"]), d)
+        for a in [primary, *accounts]:
+            for name, d in a.deployments.items():
+                deployments.setdefault(name, d)
         gateways = of(GATEWAY)
         return cls(
             resource_group=of(RG)[0],
-            account=account,
-            content_filter=tuple(
-                d for d in declared if d.token in FILTER_TYPES and d.inputs.get("accountName") == name
-            ),
+            primary=primary,
+            regional={a.region: a for a in accounts if a is not primary},
             deployments=deployments,
             gateway=gateways[0] if gateways else None,
         )
@@ -219,6 +269,8 @@ class RegionPlan:
 
     region: str
     lab: PlannedLab
+    # The lab's account placed here: the primary's (moved), or a spread region's own as the plan declares it.
+    account: PlannedAccount
     account_name: str
     deployments: tuple[DeploymentChoice, ...]
     # None: no gateway in this region (a spread's other regions).
@@ -239,18 +291,18 @@ def _renamed(value: Any, names: Mapping[str, str]) -> Any:
 
 
 def _inner_resources(plan: RegionPlan) -> list[dict[str, Any]]:
-    lab = plan.lab
-    names = {lab.account_name: plan.account_name}
+    lab, placed = plan.lab, plan.account
+    names = {placed.name: plan.account_name}
     if lab.gateway_name and plan.gateway_name:
         names[lab.gateway_name] = plan.gateway_name
 
     def arm(d: Declared, **override: Any) -> dict[str, Any]:
         return arm_resource(d.token, {**_renamed(dict(d.inputs), names), **override})
 
-    account = arm(lab.account, location=plan.region)
+    account = arm(placed.account, location=plan.region)
     out = [account]
-    by_urn = {lab.account.urn: account}
-    for d in lab.content_filter:
+    by_urn = {placed.account.urn: account}
+    for d in placed.content_filter:
         r = arm(d)
         r["dependsOn"] = [resource_id(by_urn[u]) for u in d.dependencies if u in by_urn] or [
             resource_id(account)
@@ -258,12 +310,20 @@ def _inner_resources(plan: RegionPlan) -> list[dict[str, Any]]:
         by_urn[d.urn] = r
         out.append(r)
     # One at a time, as the program creates them: concurrent writes on an account fail with 409 RequestConflict
-    # (components/openai_account.py). The first waits for the account and its content filter.
+    # (components/openai_account.py). The first waits for the account and its content filter; the projects come
+    # after the deployments.
     previous = [resource_id(r) for r in out]
     for choice in plan.deployments:
-        d = lab.deployments[choice.name]
+        # This account's own declaration of the deployment, else the lab's (a deployment placed where it was not).
+        d = placed.deployments.get(choice.name) or lab.deployments[choice.name]
         sku = {**(d.inputs.get("sku") or {}), "name": choice.sku, "capacity": choice.capacity}
-        r = arm(d, sku=sku)
+        r = arm(d, accountName=plan.account_name, sku=sku)
+        r["dependsOn"] = previous
+        out.append(r)
+        previous = [resource_id(account), resource_id(r)]
+    for d in placed.projects:
+        # A project lives in its account's region (components/foundry_project.py).
+        r = arm(d, location=plan.region)
         r["dependsOn"] = previous
         out.append(r)
         previous = [resource_id(account), resource_id(r)]
@@ -274,7 +334,7 @@ def _inner_resources(plan: RegionPlan) -> list[dict[str, Any]]:
 
 def validation_template(plan: RegionPlan) -> dict[str, Any]:
     """A subscription-scope template: the resource group, and in it (a nested deployment) the account, its content
-    filter, its deployments and the gateway, as the program declares them, in this region."""
+    filter, its deployments, its Foundry projects and the gateway, as the program declares them, in this region."""
     group = arm_resource(RG, plan.lab.resource_group.inputs)
     return {
         "$schema": SUBSCRIPTION_SCHEMA,

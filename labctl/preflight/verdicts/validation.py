@@ -132,14 +132,19 @@ def _http_outcome(exc: HttpResponseError) -> tuple[Outcome, list[Refusal], str]:
 
 
 def validate_one(
-    client: Any, plan: RegionPlan, *, name: str, deadline: float, poll_s: float = POLL_SECONDS
+    client: Any,
+    plan: RegionPlan,
+    body: Mapping[str, Any],
+    *,
+    name: str,
+    deadline: float,
+    poll_s: float = POLL_SECONDS,
 ) -> RegionValidation:
-    """One region through `begin_validate_at_subscription_scope`, polling a 202 until `deadline` (time.monotonic)."""
+    """One region's `body` through `begin_validate_at_subscription_scope`, polling a 202 until `deadline`
+    (time.monotonic)."""
     started = time.monotonic()
     try:
-        poller = client.deployments.begin_validate_at_subscription_scope(
-            name, validation_body(plan), polling_interval=poll_s
-        )
+        poller = client.deployments.begin_validate_at_subscription_scope(name, body, polling_interval=poll_s)
         remaining = max(0.0, deadline - time.monotonic())
         poller.wait(timeout=remaining)
         if not poller.done():
@@ -189,6 +194,9 @@ def validate_regions(
     from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 
     deadline = time.monotonic() + deadline_s
+    # Every body before any call, on the caller's thread: a plan that cannot say what Azure would receive raises
+    # TemplateError here, and no region is sent half a lab.
+    bodies = {p.region: validation_body(p) for p in plans}
     results: dict[str, RegionValidation] = {}
     client = DeploymentsMgmtClient(credential, subscription_id, transport=transport, **client_options)
     pool = ThreadPoolExecutor(max_workers=max(1, min(16, len(plans))), thread_name_prefix="validate")
@@ -198,6 +206,7 @@ def validate_regions(
                 validate_one,
                 client,
                 p,
+                bodies[p.region],
                 name=deployment_name(name_prefix, p.region),
                 deadline=deadline,
                 poll_s=poll_s,

@@ -128,12 +128,21 @@ def test_outputs_json_is_ignored_by_git() -> None:
 def test_a_round_of_calls_ends_at_its_deadline(gateway, outputs):
     import time
 
-    gateway.delay_s = 1.0
+    answer = gateway._answer
+
+    def then_slow(request):
+        # The first call answers at once, every later one long after the deadline: the first fits in the deadline
+        # with seconds to spare on a loaded machine, the second cannot.
+        gateway.delay_s = 10.0
+        return answer(request)
+
+    gateway._answer = then_slow
+    deadline_s = 2.0
     started = time.monotonic()
-    results = run_smoke(outputs, concurrency=1, max_retries=0, timeout=30, deadline_s=1.7)
+    results = run_smoke(outputs, concurrency=1, max_retries=0, timeout=30, deadline_s=deadline_s)
     elapsed = time.monotonic() - started
-    # One call at a time, 1 s each: the second is cut at the deadline, the rest never start.
-    assert elapsed < 6
+    # One call at a time: the second is cut at the deadline, the rest never start.
+    assert deadline_s - 0.1 < elapsed < deadline_s + 4
     assert results[0].ok
     not_run = [r for r in results if r.cause == "not run"]
     assert not_run and all("--timeout deadline passed" in (r.hint or "") for r in not_run)

@@ -89,6 +89,18 @@ def test_windows_line_endings_stay_windows_line_endings(tmp_path: Path) -> None:
     assert data.count(b"\r\n") == STACK.count("\n") and b"\n" not in data.replace(b"\r\n", b"")
 
 
+def test_a_byte_order_mark_stays(tmp_path: Path) -> None:
+    # Notepad and other Windows editors save UTF-8 with a BOM; Pulumi reads it, and the edit must not show a change
+    # on the first line.
+    path = _file(tmp_path, "\ufeff" + STACK)
+    edit = StackEdit(path, "aoai-lab")
+    edit.set("owner", "luis@contoso.edu")
+    edit.save()
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith("\ufeff# The lab's record")
+    assert len(_changed_lines("\ufeff" + STACK, after)) == 2
+
+
 def test_an_edit_that_changes_nothing_does_not_touch_the_file(tmp_path: Path) -> None:
     path = _file(tmp_path)
     inode = path.stat().st_ino

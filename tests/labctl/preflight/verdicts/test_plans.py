@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from labctl.preflight.offers.tiers import TierVerdict
-from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan
+from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan, spread_region_plan
 from labctl.preflight.verdicts.refusals import Kind, Refusal
 from labctl.preflight.verdicts.template import PlannedLab, validation_template
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from labctl.project import load_stack_settings
-from tests.support.plans import APIM
+from tests.support.plans import ACCOUNT, APIM, DEPLOYMENT
 from tests.support.preflight_arm import dev_lab
 
 
@@ -69,6 +69,103 @@ def test_the_gateway_is_validated_with_the_capacity_the_program_declares(setting
     assert gateway["sku"] == declared == {"name": tier, "capacity": 0 if tier == "Consumption" else 1}
 
 
+# A Foundry lab spread over eastus2 (primary: the gateway, the projects) and swedencentral, with a property only the
+# swedencentral account is declared with: what tells that account's own declaration from the primary's, moved.
+SPREAD = [
+    {"region": "eastus2", "capacity": {"chat": 8, "embeddings": 50}},
+    {"region": "swedencentral", "capacity": {"chat": 8}},
+]
+
+
+@pytest.fixture(scope="module")
+def spread_program(dev_config):
+    from pulumi_azure_native import cognitiveservices
+
+    from labctl.plan.runtime import run_program
+    from stacks.program import run
+    from tests.conftest import _flatten
+
+    account = cognitiveservices.Account
+
+    def declaring(name, *args, **kwargs):
+        if kwargs.get("location") == "swedencentral":
+            kwargs["properties"].restrict_outbound_network_access = True
+        return account(name, *args, **kwargs)
+
+    config = {
+        **dev_config,
+        "aoai-lab:location": SPREAD,
+        "aoai-lab:accountKind": "AIServices",
+        "aoai-lab:foundryProjects": [{"name": "team-a", "people": ["ana-garcia"]}],
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cognitiveservices, "Account", declaring)
+        return run_program(run, project="aoai-lab", stack="dev", config=_flatten(config))
+
+
+def test_a_spread_region_is_validated_as_the_account_the_plan_declares_there(settings, spread_program):
+    lab = PlannedLab.from_snapshot(spread_program.snapshot(), "eastus2")
+    declared = next(a for a in spread_program.by_type(ACCOUNT) if a["inputs"]["location"] == "swedencentral")
+    declared_chat = next(
+        d["inputs"]
+        for d in spread_program.by_type(DEPLOYMENT)
+        if d["inputs"]["accountName"] == declared["inputs"]["accountName"]
+    )
+    assert declared["inputs"]["accountName"].endswith("-swedencentral")
+
+    account, chat = _inner(
+        spread_region_plan(settings, lab, "swedencentral", primary="eastus2", capacities={"chat": 8})
+    )
+    # Its own name (the primary's under preflight's suffix, then the region: stacks/regions.py), its own properties.
+    assert (
+        account["name"] == account["properties"]["customSubDomainName"] == "aoai-lab-dev-pf000-swedencentral"
+    )
+    assert account["location"] == "swedencentral"
+    assert account["properties"]["restrictOutboundNetworkAccess"] is True
+    assert account["kind"] == "AIServices"
+    assert chat["name"] == "aoai-lab-dev-pf000-swedencentral/chat"
+    assert chat["properties"] == declared_chat["properties"]
+    assert chat["sku"] == declared_chat["sku"] == {"name": "GlobalStandard", "capacity": 8}
+
+    primary = _inner(
+        spread_region_plan(
+            settings, lab, "eastus2", primary="eastus2", capacities={"chat": 8, "embeddings": 50}
+        )
+    )
+    assert [(r["type"].rsplit("/", 1)[-1], r["name"]) for r in primary] == [
+        ("accounts", "aoai-lab-dev-pf000"),
+        ("deployments", "aoai-lab-dev-pf000/chat"),
+        ("deployments", "aoai-lab-dev-pf000/embeddings"),
+        ("projects", "aoai-lab-dev-pf000/team-a"),
+        ("service", "apim-aoai-lab-dev-pf000"),
+    ]
+    assert "restrictOutboundNetworkAccess" not in primary[0]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("region", "primary"),
+    [
+        ("canadaeast", "eastus2"),  # the plan has no account there: preflight proposes the region
+        (
+            "swedencentral",
+            "eastus",
+        ),  # another primary: the plan's spread account is not what would be deployed
+    ],
+)
+def test_a_spread_region_the_plan_does_not_hold_gets_the_primarys_account_moved(
+    settings, spread_program, region, primary
+):
+    lab = PlannedLab.from_snapshot(spread_program.snapshot(), "eastus2")
+    inner = _inner(spread_region_plan(settings, lab, region, primary=primary, capacities={"chat": 8}))
+    # The gateway and the Foundry projects stay in the primary region (stacks/regions.py): the account and its share.
+    assert [(r["type"].rsplit("/", 1)[-1], r["name"]) for r in inner] == [
+        ("accounts", "aoai-lab-dev-pf000"),
+        ("deployments", "aoai-lab-dev-pf000/chat"),
+    ]
+    assert inner[0]["location"] == region
+    assert "restrictOutboundNetworkAccess" not in inner[0]["properties"]
+
+
 def accepted():
     return RegionValidation("r", Outcome.ACCEPTED)
 
@@ -123,3 +220,18 @@ def test_without_validation_the_quota_verdict_stands():
     assert combine(FITS, None, None).verdict == FITS
     assert not combine(FITS, None, None).validated
     assert combine(NO_FIT, accepted(), None).verdict == NO_FIT
+
+
+def test_a_deployment_only_a_spread_account_declares_moves_with_the_lab_under_its_name(settings, plan_with):
+    # chat is only on the swedencentral account: the lab moved whole to one region takes it onto that region's account.
+    program = plan_with(
+        location=[
+            {"region": "eastus2", "capacity": {"embeddings": 50}},
+            {"region": "swedencentral", "capacity": {"chat": 8}},
+        ]
+    )
+    lab = PlannedLab.from_snapshot(program.snapshot(), "eastus2")
+    account, chat, embeddings, _ = _inner(region_plan(settings, lab, "canadaeast"))
+    assert account["name"] == "aoai-lab-dev-pf000"
+    assert chat["name"] == "aoai-lab-dev-pf000/chat"
+    assert embeddings["name"] == "aoai-lab-dev-pf000/embeddings"

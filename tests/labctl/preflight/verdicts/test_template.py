@@ -198,3 +198,47 @@ def test_a_value_the_plan_cannot_know_is_refused_not_sent():
             ACCOUNT,
             {"accountName": "a", "resourceGroupName": "rg", "properties": {"customSubDomainName": UNKNOWN}},
         )
+
+
+def test_a_foundry_accounts_projects_are_validated_after_its_deployments(plan_with):
+    plan = plan_with(
+        accountKind="AIServices",
+        foundryProjects=[
+            {"name": "team-a", "displayName": "Team A", "description": "Agents", "people": ["ana-garcia"]},
+            {"name": "team-b", "people": ["workshop-students"]},
+        ],
+    )
+    lab = PlannedLab.from_snapshot(plan.snapshot(), "eastus2")
+    inner = _inner(validation_template(region_plan(load_stack_settings("dev"), lab, "swedencentral")))
+    assert [r["type"].rsplit("/", 1)[-1] for r in inner] == [
+        "accounts",
+        "deployments",
+        "deployments",
+        "projects",
+        "projects",
+        "service",
+    ]
+    account, _, embeddings, team_a, team_b, _ = inner
+    assert account["properties"]["allowProjectManagement"] is True
+    # The body of learn.microsoft.com/azure/templates/microsoft.cognitiveservices/2025-06-01/accounts/projects:
+    # in the account's region, after the account and the last child before it (one write on an account at a time).
+    assert team_a == {
+        "type": "Microsoft.CognitiveServices/accounts/projects",
+        "apiVersion": "2025-06-01",
+        "name": "aoai-lab-dev-pf000/team-a",
+        "location": "swedencentral",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"displayName": "Team A", "description": "Agents"},
+        "tags": TAGS,
+        "dependsOn": [
+            ACCOUNT_ID,
+            "[resourceId('Microsoft.CognitiveServices/accounts/deployments', 'aoai-lab-dev-pf000', 'embeddings')]",
+        ],
+    }
+    assert embeddings["name"] == "aoai-lab-dev-pf000/embeddings"
+    assert team_b["name"] == "aoai-lab-dev-pf000/team-b"
+    assert team_b["properties"] == {"displayName": "team-b"}
+    assert team_b["dependsOn"] == [
+        ACCOUNT_ID,
+        "[resourceId('Microsoft.CognitiveServices/accounts/projects', 'aoai-lab-dev-pf000', 'team-a')]",
+    ]

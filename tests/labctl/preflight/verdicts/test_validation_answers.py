@@ -6,46 +6,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from werkzeug import Response
 
-from labctl.azure.signin import arm_target, client_kwargs
-from labctl.azure.transport import shared_tls_transport
 from labctl.preflight.verdicts.refusals import Kind, classify
-from labctl.preflight.verdicts.validation import Outcome, validate_regions
-from tests.labctl.preflight.verdicts.test_validation import plan
+from labctl.preflight.verdicts.validation import Outcome
 from tests.support.fake_arm import SUBSCRIPTION
 from tests.support.fake_arm_misbehaving import LOGIN_PAGE
-from tests.support.fake_arm_validation import FakeArmValidation, disallowed_by_azure
+from tests.support.fake_arm_validation import disallowed_by_azure
+from tests.support.preflight_arm import dev_region_plan
 
 _VALIDATE = re.compile(
     r"^/subscriptions/[^/]+/providers/Microsoft\.Resources/deployments/[^/]+/validate$", re.I
 )
-
-
-@pytest.fixture
-def arm(fake_azure) -> FakeArmValidation:
-    return FakeArmValidation(fake_azure.server)
-
-
-@pytest.fixture
-def transport() -> Iterator[object]:
-    with shared_tls_transport(pool_size=8, connection_timeout=5, read_timeout=10) as t:
-        yield t
-
-
-def _validate(arm, credential, transport, region: str):
-    options = {**client_kwargs(arm_target("public", arm.base_url)), "retry_total": 0}
-    return validate_regions(
-        [plan(region)],
-        subscription_id=SUBSCRIPTION,
-        credential=credential,
-        client_options=options,
-        transport=transport,
-        poll_s=0.01,
-    )[region]
 
 
 @pytest.mark.parametrize(
@@ -57,13 +31,11 @@ def _validate(arm, credential, transport, region: str):
         ("[1, 2, 3]", "application/json"),
     ],
 )
-def test_a_200_that_is_not_a_validation_result_leaves_the_region_unknown(
-    arm, fake_credential, transport, body, content_type
-):
+def test_a_200_that_is_not_a_validation_result_leaves_the_region_unknown(arm, validate, body, content_type):
     arm.server.expect_oneshot_request(_VALIDATE, method="POST").respond_with_response(
         Response(body, status=200, content_type=content_type)
     )
-    verdict = _validate(arm, fake_credential, transport, "eastus2")
+    verdict = validate([dev_region_plan("eastus2")])["eastus2"]
     assert verdict.outcome is Outcome.UNKNOWN
     assert "not a validation result" in verdict.note
 
