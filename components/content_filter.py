@@ -16,14 +16,12 @@ from pulumi_azure_native import cognitiveservices
 
 from facts.content_filter import DEFAULT_SEVERITY, POLICY_NAMES, SEVERITIES
 
-# The harm categories, as the RAI policy names them (facts/content_filter.py).
-HARM_CATEGORIES: tuple[str, ...] = POLICY_NAMES
 # Default = filter before content streams back; Asynchronous_filter streams first and filters after
 # (the provider's docstring: use Asynchronous_filter, not Deferred, from API 2025-06-01).
 MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")
 BASE_POLICY = "Microsoft.DefaultV2"
 # Microsoft.DefaultV2's thresholds: the same for every category.
-DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(HARM_CATEGORIES, DEFAULT_SEVERITY)
+DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(POLICY_NAMES, DEFAULT_SEVERITY)
 
 
 def blocklist_item_name(term: str) -> str:
@@ -66,10 +64,8 @@ class ContentFilterArgs:
 def content_filters(args: ContentFilterPolicy) -> list[cognitiveservices.RaiPolicyContentFilterArgs]:
     """The policy's filter list exactly as Azure receives it (pure: tested without the runtime)."""
     for label, thresholds in (("prompt", args.prompt_thresholds), ("completion", args.completion_thresholds)):
-        if set(thresholds) != set(HARM_CATEGORIES):
-            raise ValueError(
-                f"{label} thresholds must name exactly {HARM_CATEGORIES}, got {sorted(thresholds)}"
-            )
+        if set(thresholds) != set(POLICY_NAMES):
+            raise ValueError(f"{label} thresholds must name exactly {POLICY_NAMES}, got {sorted(thresholds)}")
         bad = {k: v for k, v in thresholds.items() if v not in SEVERITIES}
         if bad:
             raise ValueError(f"{label} thresholds must be one of {SEVERITIES}: {bad}")
@@ -82,7 +78,7 @@ def content_filters(args: ContentFilterPolicy) -> list[cognitiveservices.RaiPoli
         )
 
     filters = []
-    for category in HARM_CATEGORIES:
+    for category in POLICY_NAMES:
         filters.append(
             flt(category, "Prompt", enabled=True, blocking=True, severity=args.prompt_thresholds[category])
         )

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.policy_template import fill_placeholders, per_subscription, replace_element, the_one
+from components.policy_template import (
+    check_subscription_id,
+    fill_placeholders,
+    per_subscription,
+    replace_element,
+    the_one,
+)
 
 GUARDS_DIR = Path(__file__).parent / "policies" / "guards"
 CALL_RATE = GUARDS_DIR / "call-rate.xml"
@@ -31,12 +37,9 @@ CONCURRENCY_ID = "participant-concurrency"
 # Where the fragments go in the template.
 SLOTS = {"call-rate-guard": CALL_RATE, "call-guards": CALL_GUARDS, "guard-errors": GUARD_ERRORS}
 CAPS_SLOT = "participant-caps"
-# rate-limit-by-key's renewal-period is at most 300 seconds; the lab counts per minute.
-RENEWAL_PERIOD_S = 60
 # Names that reach the policy as a comma-separated list: no comma, quote or markup can appear in them.
 _DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 _TOOL_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_SUBSCRIPTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
 
 class GuardTemplateError(ValueError):
@@ -106,8 +109,7 @@ class GatewayGuards:
             if not _DEPLOYMENT.fullmatch(name):
                 raise ValueError(f"'{name}' is not a deployment name the policy can list")
         for sid in self.participant_caps:
-            if not _SUBSCRIPTION_ID.fullmatch(sid):
-                raise ValueError(f"'{sid}' is not a subscription id the policy can name")
+            check_subscription_id(sid)
 
     def values(self) -> dict[str, str]:
         return {

@@ -97,13 +97,18 @@ def replace_slot(root: ET.Element, tag: str, elements: list[ET.Element]) -> None
     replace_element(root, the_one(root, tag), elements)
 
 
+def check_subscription_id(sid: str) -> None:
+    """Raise ValueError unless `sid` may stand in a policy expression as a subscription id."""
+    if not _SUBSCRIPTION_ID.fullmatch(sid):
+        raise ValueError(
+            f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')"
+        )
+
+
 def subscription_condition(ids: list[str]) -> str:
     """A `<when>` condition true for the subscriptions `ids` (checked: nothing else reaches the expression)."""
     for sid in ids:
-        if not _SUBSCRIPTION_ID.fullmatch(sid):
-            raise ValueError(
-                f"'{sid}' is not a subscription id the policy can name (lowercase letters, digits, '-')"
-            )
+        check_subscription_id(sid)
     return "@(" + " || ".join(f'context.Subscription.Id == "{sid}"' for sid in ids) + ")"
 
 

@@ -2,5 +2,5 @@
 
 The layer below everything: plain Python (and data files), importing nothing of the project, so components/,
 stacks/, labctl/ and the policy pack can all use it. tests/test_facts.py fails when a fact's literal appears
-anywhere else. (stacks/facts/ holds the facts only the stack layer and labctl read: clouds, tiers, models, prices.)
+anywhere else. (stacks/facts/ holds the facts only the stack layer and labctl read: clouds, models, prices.)
 """

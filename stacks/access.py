@@ -15,7 +15,8 @@ import pulumi
 from components.ai_gateway import AiGateway
 from components.openai_account import OpenAIAccount
 from components.role_assignments import RoleGrant
-from stacks.catalog import AZURE_AI_USER, OPENAI_USER, ROLE_SETS, grant_description
+from facts.roles import AZURE_AI_USER, OPENAI_USER
+from stacks.catalog import ROLE_SETS, grant_description
 from stacks.config.sections import LabSettings
 from stacks.config.slugs import name_part
 from stacks.regions import RegionalAccount
@@ -41,7 +42,7 @@ def gateway_grants(
     if any(d.format.lower() != "openai" for d in settings.deployments):
         # Models of other publishers answer Entra ID calls for the MaaS data actions, which OpenAI User lacks.
         # Azure AI User has them and, unlike Cognitive Services User, cannot list the account's keys
-        # (stacks/catalog.py AZURE_AI_USER, with the sources).
+        # (facts/roles.py AZURE_AI_USER, with the sources).
         grants += [
             RoleGrant(
                 key=f"gateway-azure-ai-user{'-' + region if region else ''}",

@@ -91,7 +91,7 @@ ROLE_SETS: dict[str, tuple[tuple[str, Role], ...]] = {
 PARTICIPANT_OPT_IN_ROLE_SETS: tuple[str, ...] = ("playground", "fine-tuner")
 STAFF_ROLE_SETS: tuple[str, ...] = ("instructor",)
 DIRECT_ACCESS_ROLE_SETS: tuple[str, ...] = (*PARTICIPANT_OPT_IN_ROLE_SETS, *STAFF_ROLE_SETS)
-# How a person's role assignment says which role set it comes from (stacks/lab.py writes it, the guardrails read it).
+# How a person's role assignment says which role set it comes from (stacks/access.py writes it, the guardrails read it).
 GRANT_DESCRIPTION_PREFIX = "aoai-lab"
 
 

@@ -25,7 +25,7 @@ from stacks.config.sections import LabSettings
 from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
 from stacks.exports import LabParts, lab_outputs
 from stacks.facts.clouds import CLOUDS
-from stacks.naming import LabIdentity, lab_tags
+from stacks.naming import SUFFIX_LENGTH, LabIdentity, lab_tags
 from stacks.regions import (
     RegionalAccount,
     account_args,
@@ -55,7 +55,7 @@ def build_lab(settings: LabSettings) -> dict[str, pulumi.Output]:
     warn_before_declaring(settings)
 
     suffix = random.RandomString(
-        "name-suffix", length=5, special=False, upper=False, numeric=True, min_numeric=1
+        "name-suffix", length=SUFFIX_LENGTH, special=False, upper=False, numeric=True, min_numeric=1
     )
     names = resource_names(identity, suffix.result)
     rg = resources.ResourceGroup(

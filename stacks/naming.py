@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from stacks.facts.clouds import CLOUDS, cloud_named
 
-# stacks/lab.py: RandomString(length=5, upper=False, special=False, min_numeric=1) -> lowercase letters and digits,
-# at least one digit (so since the first version: every lab's suffix has one). The digit is what tells a suffix
+# stacks/lab.py: RandomString(length=SUFFIX_LENGTH, upper=False, special=False, min_numeric=1) -> lowercase letters
+# and digits, at least one digit (so since the first version: every lab's suffix has one). The digit is what tells a suffix
 # from a word of another stack's name: stack `dev` never reads `aoai-lab-dev-teams-...` as its own.
 SUFFIX_LENGTH = 5
-SUFFIX_RE = "(?=[a-z]*[0-9])[a-z0-9]{5}"
+SUFFIX_RE = f"(?=[a-z]*[0-9])[a-z0-9]{{{SUFFIX_LENGTH}}}"
 
 
 def _regions_re(environment: str) -> str:

@@ -3,7 +3,8 @@ policy pack), so a change of the fact is one edit.
 
 String facts are checked as Python string constants (prose in comments and docstrings may name them): a distinctive
 literal anywhere inside a constant, the names of a set (harm categories, quota periods) as whole constants, a set
-itself as a literal collection of the same strings. Numbers (log limits, tokens per capacity unit) are too common
+itself as a literal collection of the same strings. The distinctive literals are also looked for in the data files
+(policy XML, ARM and workbook JSON, KQL, YAML), outside their comments. Numbers (log limits, tokens per capacity unit) are too common
 to scan: the imports hold them, and the modules that used to restate them import them now (Consumption's capacity 0
 is facts/apim_tiers.py's, which preflight reads; the class window's rule is a function, facts/class_window.py).
 
@@ -14,10 +15,14 @@ may have no facts/, with today's planner (labctl/review/revisions.py).
 from __future__ import annotations
 
 import ast
+import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 from facts import apim_logs, capacity, content_filter, openai_api, roles, token_limits
 from labctl import type_tokens
@@ -50,7 +55,8 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
-def _string_constants(path: Path) -> set[str]:
+@cache  # every test scans the same files
+def _string_constants(path: Path) -> frozenset[str]:
     tree = _tree(path)
     docstrings = {
         id(node.body[0].value)
@@ -60,11 +66,11 @@ def _string_constants(path: Path) -> set[str]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
-    return {
+    return frozenset(
         node.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-    }
+    )
 
 
 def _string_collections(path: Path) -> list[frozenset[str]]:
@@ -83,6 +89,53 @@ def _code_files() -> Iterable[Path]:
         yield from (PROJECT_DIR / folder).rglob("*.py")
 
 
+# Data the program and the tools read besides Python: policy XML, ARM and workbook JSON, KQL, YAML.
+DATA_SUFFIXES = (".xml", ".json", ".kql", ".yaml")
+# A literal these files may hold as a value of their own, and why it is not the fact's restatement.
+DATA_ALLOWED = {
+    # The logger's own resource version (any version with loggers would do), not the diagnostic's LLM-logs one.
+    ("components/arm/azuremonitor-logger.json", apim_logs.LLM_DIAGNOSTIC_API_VERSION),
+}
+
+
+@cache
+def _data_values(path: Path) -> tuple[str, ...]:
+    """The text of a data file without its comments (prose, like a docstring, may name a fact)."""
+    return tuple(_uncommented(path))
+
+
+def _uncommented(path: Path) -> Iterable[str]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".xml":
+        root = ET.fromstring(text)  # drops <!-- comments -->
+        for element in root.iter():
+            yield from element.attrib.values()
+            yield from (t for t in (element.text, element.tail) if t)
+    elif path.suffix == ".json":
+        yield from _strings(json.loads(text))
+    elif path.suffix == ".yaml":
+        yield from _strings(yaml.safe_load(text))
+    else:
+        yield from (line for line in text.splitlines() if not line.lstrip().startswith("//"))
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _data_files() -> Iterable[Path]:
+    for folder in CODE:
+        yield from (p for p in (PROJECT_DIR / folder).rglob("*") if p.suffix in DATA_SUFFIXES)
+
+
 def _where(found: Iterable[Path]) -> list[str]:
     return sorted(str(path.relative_to(PROJECT_DIR)) for path in found)
 
@@ -92,6 +145,38 @@ def test_a_facts_literal_lives_only_in_its_home(fact: str) -> None:
     literal = STRING_FACTS[fact]
     found = _where(p for p in _code_files() if any(literal in text for text in _string_constants(p)))
     assert found == [], f"{literal!r} ({fact}) restated in {found}: import it from facts/"
+
+
+def test_the_scans_read_every_folder():
+    # A scan that reads nothing passes everything.
+    for found in (_code_files(), _data_files()):
+        assert {p.relative_to(PROJECT_DIR).parts[0] for p in found} >= {"components", "stacks", "labctl"}
+
+
+@pytest.mark.parametrize("fact", sorted(STRING_FACTS))
+def test_a_facts_literal_is_not_restated_in_data_files(fact: str) -> None:
+    literal = STRING_FACTS[fact]
+    found = sorted(
+        where
+        for path in _data_files()
+        if (where := str(path.relative_to(PROJECT_DIR).as_posix()), literal) not in DATA_ALLOWED
+        and any(literal in text for text in _data_values(path))
+    )
+    assert found == [], f"{literal!r} ({fact}) restated in {found}: fill it in from facts/"
+
+
+def test_the_data_scan_skips_comments_but_not_values(tmp_path: Path) -> None:
+    version = apim_logs.LLM_DIAGNOSTIC_API_VERSION
+    prose = tmp_path / "prose.xml"
+    prose.write_text(f'<!-- needs {version} --><a x="1" />', encoding="utf-8")
+    value = tmp_path / "value.xml"
+    value.write_text(f'<a api-version="{version}" />', encoding="utf-8")
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({"resources": [{"apiVersion": version}]}), encoding="utf-8")
+    assert not any(version in t for t in _data_values(prose))
+    assert any(version in t for t in _data_values(value)) and any(
+        version in t for t in _data_values(template)
+    )
 
 
 @pytest.mark.parametrize("fact", sorted(NAME_FACTS))

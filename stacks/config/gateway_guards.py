@@ -126,14 +126,15 @@ class ResponsesSettings(Section):
 class GatewayGuardSettings(Section):
     """LabSettings' gateway limits that are not token counts (a section mixed into LabSettings)."""
 
+    # Simple keys: the Pulumi CLI passes them as text ("30"), so not strict ints (the structured keys' are).
     calls_per_minute: Annotated[
         int,
-        Field(strict=True, gt=0, le=MAX_CALLS_PER_MINUTE),
+        Field(gt=0, le=MAX_CALLS_PER_MINUTE),
         Hint(fix={"*": f"Fix: calls one key may make per minute, 1 to {MAX_CALLS_PER_MINUTE}, e.g. 60"}),
     ] = DEFAULT_CALLS_PER_MINUTE
     concurrent_calls: Annotated[
         int,
-        Field(strict=True, gt=0, le=MAX_CONCURRENT_CALLS),
+        Field(gt=0, le=MAX_CONCURRENT_CALLS),
         Hint(
             fix={"*": f"Fix: calls one key may have in flight at once, 1 to {MAX_CONCURRENT_CALLS}, e.g. 4"}
         ),

@@ -8,7 +8,6 @@ import pulumi
 import pytest
 
 from components.content_filter import (
-    HARM_CATEGORIES,
     ContentFilter,
     ContentFilterArgs,
     ContentFilterPolicy,
@@ -16,6 +15,7 @@ from components.content_filter import (
     content_filters,
 )
 from components.openai_account import ModelDeploymentSpec, OpenAIAccount, OpenAIAccountArgs
+from facts.content_filter import POLICY_NAMES
 from labctl.plan.runtime import Plan, run_program
 
 RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
@@ -145,7 +145,7 @@ def test_item_names_do_not_depend_on_order():
     [
         ({"prompt_thresholds": {"Hate": "Medium"}}, "prompt thresholds must name exactly"),
         (
-            {"completion_thresholds": dict.fromkeys(HARM_CATEGORIES, "Off")},
+            {"completion_thresholds": dict.fromkeys(POLICY_NAMES, "Off")},
             "completion thresholds must be one of",
         ),
         ({"mode": "Deferred"}, "mode must be one of"),

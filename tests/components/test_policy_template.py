@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from components.policy_template import PolicyTemplateError, fill_placeholders
+from components.policy_template import PolicyTemplateError, fill_placeholders, subscription_condition
 
 
 def test_none_removes_the_attribute_and_missing_values_are_errors():
@@ -37,3 +37,12 @@ def test_a_placeholder_in_other_text_or_without_a_value_in_a_body_is_an_error():
         fill_placeholders(ET.fromstring("<a><value>${v}</value></a>"), {"v": "1"})
     with pytest.raises(PolicyTemplateError, match=r"\$\{v\} has no value"):
         fill_placeholders(ET.fromstring("<set-body>${v}</set-body>"), {"v": None})
+
+
+def test_a_condition_names_plain_subscription_ids_only():
+    assert subscription_condition(["student-01", "b"]) == (
+        '@(context.Subscription.Id == "student-01" || context.Subscription.Id == "b")'
+    )
+    for bad in ['x" || true || "', "Student", "", "a" * 81]:
+        with pytest.raises(ValueError, match="subscription id the policy can name"):
+            subscription_condition(["ok", bad])

@@ -4,13 +4,16 @@ Responses rules, client IPs, names API Management keeps for itself. Bad input na
 from __future__ import annotations
 
 import copy
+import shutil
 from typing import Any
 
 import pytest
 
 from components.gateway_guards import CallCaps
+from labctl.project import PROJECT_DIR, read_stack_config
 from stacks import gateway_config
 from stacks.config.load import ConfigError, load_settings
+from stacks.config.source import settings_from_flat_config
 
 
 def _load(raw: dict[str, Any], **changes: Any):
@@ -117,3 +120,23 @@ def test_a_participant_named_like_a_built_in_subscription_is_refused(raw_dev):
 def test_consumption_has_no_rate_per_key(raw_dev):
     settings = _load(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     assert gateway_config.gateway_guards(settings).calls_per_minute is None
+
+
+@pytest.mark.parametrize(("text", "read"), [("30", (30, 2)), ("thirty", None), ("30.5", None)])
+def test_calls_per_key_in_the_stack_file_are_read_as_the_cli_passes_them(tmp_path, text, read):
+    # Pulumi hands simple keys to the program as text: `aoai-lab:callsPerMinute: 30` arrives as "30".
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    with (tmp_path / "Pulumi.dev.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"  aoai-lab:callsPerMinute: {text}\n  aoai-lab:concurrentCalls: 2\n")
+    flat, _ = read_stack_config("dev", tmp_path)
+    assert flat["aoai-lab:callsPerMinute"] == text
+    if read is None:
+        with pytest.raises(ConfigError) as info:
+            settings_from_flat_config(flat, project="aoai-lab", stack="dev")
+        assert [p for p in info.value.problems if p.startswith("aoai-lab:callsPerMinute")], (
+            info.value.problems
+        )
+        return
+    guards = gateway_config.gateway_guards(settings_from_flat_config(flat, project="aoai-lab", stack="dev"))
+    assert (guards.calls_per_minute, guards.max_concurrent_calls) == read
