@@ -12,12 +12,13 @@ point (in-process, as the tests' CliRunner does).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
 from types import FrameType
 
-from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_reported
+from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_reported, mark_one_shot
 
 EXIT_INTERRUPTED = 130  # labctl/errors.py; not imported, so nothing runs before the handler is in place
 
@@ -42,12 +43,19 @@ def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _on_sigint)
+    mark_one_shot()
     try:
         from labctl.cli import main as cli_main
 
         cli_main()
     except KeyboardInterrupt:
         _exit_now()
+    finally:
+        # The interpreter's exit runs the cyclic collector over every object, gc.disable() or not: a fifth of a
+        # dev plan's CPU (pulumi-azure-native's classes, the plan's futures). The process ends here; what is
+        # left is freed with it. Frozen objects are not walked. (Files are closed by their `with` blocks, and
+        # stdout and stderr are flushed at exit as before.)
+        gc.freeze()
 
 
 if __name__ == "__main__":

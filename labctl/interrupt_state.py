@@ -1,11 +1,11 @@
-"""What the console script's SIGINT handler (labctl/entry.py) and the command runner (labctl/cli.py) share: whether
-the one "interrupted" line was printed. Its own module, importing nothing, so the CLI
+"""What the console script (labctl/entry.py) tells the rest of labctl: whether the one "interrupted" line was
+printed (its SIGINT handler and the command runner, labctl/cli.py), and that the process runs one command and ends. Its own module, importing nothing, so the CLI
 does not import the entry point that imports it."""
 
 from __future__ import annotations
 
 INTERRUPTED_LINE = "interrupted"
-_state = {"interrupted": False}
+_state = {"interrupted": False, "one_shot": False}
 
 
 def interrupt_reported() -> bool:
@@ -15,3 +15,14 @@ def interrupt_reported() -> bool:
 
 def mark_reported() -> None:
     _state["interrupted"] = True
+
+
+def mark_one_shot() -> None:
+    """Called by the console script: this process runs one command and exits (not so in the tests' CliRunner)."""
+    _state["one_shot"] = True
+
+
+def one_shot() -> bool:
+    """Whether tidying up for a next command in the same process (a plan's final garbage collection) can be left
+    to the process's end."""
+    return _state["one_shot"]
