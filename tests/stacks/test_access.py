@@ -26,22 +26,14 @@ from stacks.catalog import ROLE_SETS, grant_description
 from stacks.config.load import load_settings
 from stacks.config.sections import LabSettings
 from stacks.config.source import split_config
+from tests.support.catalog_model import FOUNDRY_MODEL
 
 SUBSCRIPTION = "/subscriptions/sub"
 WORKSPACE = "workspace:log"
 GATEWAY = "principal:gateway"
-SPREAD = [
-    {"region": "eastus2", "capacity": {"chat": 60, "embeddings": 50}},
-    {"region": "swedencentral", "capacity": {"chat": 90}},
-]
-DEEPSEEK = {
-    "name": "deepseek",
-    "model": "DeepSeek-R1",
-    "version": "1",
-    "format": "DeepSeek",
-    "sku": "GlobalStandard",
-    "capacity": 1,
-}
+# Three regions, each placing every deployment: the primary and two the gateway spills over to.
+SPREAD_REGIONS = ["eastus2", "swedencentral", "westus3"]
+SPREAD = [{"region": region} for region in SPREAD_REGIONS]
 
 
 def _person(name: str, role_set: str, n: int, principal_type: str = "User") -> dict[str, str]:
@@ -65,6 +57,9 @@ def _dev() -> dict[str, Any]:
 
 
 def _settings(**changes: Any) -> LabSettings:
+    if "location" in changes:
+        # A spread's regions are among the lab's candidate regions.
+        changes = {"regions": SPREAD_REGIONS, **changes}
     return load_settings({**_dev(), **changes}, resource_group_location="eastus2")
 
 
@@ -148,7 +143,7 @@ def test_a_student_gets_only_azure_ai_user_on_their_own_project():
         "project:agents-team-b",
     }
     # Nothing for either student on any region's account, the subscription or the workspace.
-    elsewhere = {_account("eastus2"), _account("swedencentral"), SUBSCRIPTION, WORKSPACE}
+    elsewhere = {*map(_account, SPREAD_REGIONS), SUBSCRIPTION, WORKSPACE}
     assert not {g.scope for g in grants if g.principal_id in (_id(TEAM_A), _id(TEAM_B))} & elsewhere
 
 
@@ -170,22 +165,17 @@ def test_project_roles_only_on_the_projects_the_person_belongs_to():
 
 def test_the_gateway_calls_every_region_with_openai_user_only():
     grants = _grants(_settings(location=SPREAD))
-    assert _held(grants, GATEWAY) == {
-        (OPENAI_USER.id, "account:eastus2"),
-        (OPENAI_USER.id, "account:swedencentral"),
-    }
+    assert _held(grants, GATEWAY) == {(OPENAI_USER.id, _account(region)) for region in SPREAD_REGIONS}
     assert {g.principal_type for g in grants if g.principal_id == GATEWAY} == {"ServicePrincipal"}
 
 
 def test_a_model_of_another_publisher_adds_azure_ai_user_never_cognitive_services_user():
     settings = _settings(
-        location=SPREAD, accountKind="AIServices", deployments=[*_dev()["deployments"], DEEPSEEK]
+        location=SPREAD, accountKind="AIServices", deployments=[*_dev()["deployments"], FOUNDRY_MODEL]
     )
     grants = _grants(settings)
     assert _held(grants, GATEWAY) == {
-        (role.id, _account(region))
-        for role in (OPENAI_USER, AZURE_AI_USER)
-        for region in ("eastus2", "swedencentral")
+        (role.id, _account(region)) for role in (OPENAI_USER, AZURE_AI_USER) for region in SPREAD_REGIONS
     }
     # Cognitive Services User can list the account's keys: nobody in the lab gets it.
     assert COGNITIVE_SERVICES_USER.id not in {g.role_guid for g in grants}
@@ -193,8 +183,9 @@ def test_a_model_of_another_publisher_adds_azure_ai_user_never_cognitive_service
 
 def test_a_region_without_its_account_id_is_refused():
     # Its grant missing, the gateway would get 401 from that region only once traffic spills over to it.
-    with pytest.raises(ValueError, match="swedencentral"):
-        gateway_grants(_settings(location=SPREAD), GATEWAY, {"eastus2": _account("eastus2")})
+    without_westus3 = {region: _account(region) for region in SPREAD_REGIONS[:2]}
+    with pytest.raises(ValueError, match="westus3"):
+        gateway_grants(_settings(location=SPREAD), GATEWAY, without_westus3)
 
 
 def test_each_project_identity_gets_azure_ai_user_on_the_primary_account():
@@ -224,8 +215,10 @@ DEV_KEYS = {
 SPREAD_FOUNDRY_KEYS = {
     "gateway-openai-user",
     "gateway-openai-user-swedencentral",
+    "gateway-openai-user-westus3",
     "gateway-azure-ai-user",
     "gateway-azure-ai-user-swedencentral",
+    "gateway-azure-ai-user-westus3",
     "project-agents-azure-ai-user",
     "project-team2-azure-ai-user",
     "ana-garcia-cognitive-services-openai-user",
@@ -256,7 +249,7 @@ def test_keys_are_unique_and_stable_on_a_spread_foundry_lab():
     settings = _settings(
         location=SPREAD,
         accountKind="AIServices",
-        deployments=[*_dev()["deployments"], DEEPSEEK],
+        deployments=[*_dev()["deployments"], FOUNDRY_MODEL],
         foundryProjects=[
             {"name": "agents", "people": ["ana-garcia", "workshop-students"]},
             {"name": "team2", "people": ["pl"]},
