@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
-from facts.content_filter import DEFAULT_SEVERITY, POLICY_NAMES, SEVERITIES
+from facts.content_filter import (
+    BUILT_IN_POLICIES,
+    DEFAULT_SEVERITY,
+    POLICY_NAMES,
+    SEVERITIES,
+    STREAMING_MODES,
+)
 
-# Default = filter before content streams back; Asynchronous_filter streams first and filters after
-# (the provider's docstring: use Asynchronous_filter, not Deferred, from API 2025-06-01).
-MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")
-BASE_POLICY = "Microsoft.DefaultV2"
+BASE_POLICY = BUILT_IN_POLICIES[0]  # Microsoft.DefaultV2
 # Microsoft.DefaultV2's thresholds: the same for every category.
 DEFAULT_THRESHOLDS: Mapping[str, str] = dict.fromkeys(POLICY_NAMES, DEFAULT_SEVERITY)
 
@@ -69,8 +72,8 @@ def content_filters(args: ContentFilterPolicy) -> list[cognitiveservices.RaiPoli
         bad = {k: v for k, v in thresholds.items() if v not in SEVERITIES}
         if bad:
             raise ValueError(f"{label} thresholds must be one of {SEVERITIES}: {bad}")
-    if args.mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {args.mode!r}")
+    if args.mode not in STREAMING_MODES:
+        raise ValueError(f"mode must be one of {STREAMING_MODES}, got {args.mode!r}")
 
     def flt(name: str, source: str, *, enabled: bool, blocking: bool, severity: str | None = None):
         return cognitiveservices.RaiPolicyContentFilterArgs(

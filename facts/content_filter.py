@@ -10,7 +10,11 @@ Sources:
 - Severity thresholds (`severityThreshold`: Low, Medium, High): pulumi_azure_native/cognitiveservices/_enums.py
   ContentLevel; learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter-severity-levels.
 - Microsoft.DefaultV2 filters every category at Medium on prompts and completions:
-  learn.microsoft.com/azure/ai-foundry/openai/concepts/default-safety-policies.
+  learn.microsoft.com/azure/ai-foundry/openai/concepts/default-safety-policies; Microsoft.Default is the older
+  built-in policy a deployment may still name (same page).
+- Streaming modes (`mode`): pulumi_azure_native/cognitiveservices/_enums.py RaiPolicyMode (Default,
+  Asynchronous_filter; Deferred is the older name of the asynchronous filter, use Asynchronous_filter from API
+  2025-06-01).
 """
 
 from __future__ import annotations
@@ -37,3 +41,9 @@ RESULT_KEYS: tuple[str, ...] = tuple(c.result_key for c in HARM_CATEGORIES)
 SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High")
 # Microsoft.DefaultV2's threshold for every category.
 DEFAULT_SEVERITY = "Medium"
+# The built-in content filter policies a deployment may name without declaring one; the first is the base of the
+# lab's own policy.
+BUILT_IN_POLICIES: tuple[str, ...] = ("Microsoft.DefaultV2", "Microsoft.Default")
+# How completions stream: Default filters before content streams back; Asynchronous_filter streams first and
+# filters after.
+STREAMING_MODES: tuple[str, ...] = ("Default", "Asynchronous_filter")

@@ -41,6 +41,9 @@ NAME_FACTS = {
     "facts.token_limits.QUOTA_PERIODS": token_limits.QUOTA_PERIODS,
     "facts.content_filter.POLICY_NAMES": content_filter.POLICY_NAMES,
     "facts.content_filter.RESULT_KEYS": content_filter.RESULT_KEYS,
+    "facts.content_filter.BUILT_IN_POLICIES": content_filter.BUILT_IN_POLICIES,
+    # "Default" alone is a common word; the asynchronous mode's name is not.
+    "facts.content_filter.STREAMING_MODES": content_filter.STREAMING_MODES[1:],
     # The dated API's path as code appends it to an endpoint (`endpoint + "/openai"`).
     "facts.openai_api.API_PATH": (f"/{openai_api.API_PATH}",),
 }

@@ -13,15 +13,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from facts.content_filter import DEFAULT_SEVERITY, HARM_CATEGORIES, RESULT_KEYS, SEVERITIES
+from facts.content_filter import BUILT_IN_POLICIES, DEFAULT_SEVERITY, HARM_CATEGORIES, RESULT_KEYS, SEVERITIES
+from facts.content_filter import STREAMING_MODES as AZURE_STREAMING_MODES
 from stacks.catalog import ROLE_SETS, STAFF_ROLE_SETS
 from stacks.config.section_base import Section
 from stacks.config.slugs import person_key
 
 SEVERITY_LEVELS: dict[str, str] = {s.lower(): s for s in SEVERITIES}
-STREAMING_MODES: dict[str, str] = {"default": "Default", "asynchronous": "Asynchronous_filter"}
-# Built-in policies a deployment may name without a contentFilter of the lab's own.
-BUILT_IN_POLICIES: tuple[str, ...] = ("Microsoft.DefaultV2", "Microsoft.Default")
+# The config's words for facts/content_filter.py's STREAMING_MODES.
+STREAMING_MODES: dict[str, str] = dict(zip(("default", "asynchronous"), AZURE_STREAMING_MODES, strict=True))
 # RAI policy and project names end up in ARM paths; kept to a conservative alphabet.
 POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,62}$")
 PROJECT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")

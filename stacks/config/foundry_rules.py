@@ -10,7 +10,8 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from stacks.config.foundry import BUILT_IN_POLICIES, DEFAULT_POLICY_NAME
+from facts.content_filter import BUILT_IN_POLICIES
+from stacks.config.foundry import DEFAULT_POLICY_NAME
 from stacks.config.rules import RuleContext, deployment_entries, rule
 from stacks.config.section_base import NAMESPACE
 
