@@ -20,7 +20,7 @@ from components.openai_account import OpenAIAccount
 from components.role_assignments import RoleAssignments, RoleAssignmentsArgs
 from facts.apim_tiers import APIM_TIERS
 from stacks import gateway_config
-from stacks.access import lab_grants
+from stacks.access import ProjectIds, lab_grants
 from stacks.config.sections import LabSettings
 from stacks.cost_cap import cost_caps as cost_cap_lines_and_caps
 from stacks.exports import LabParts, lab_outputs
@@ -245,12 +245,20 @@ def declare_access(
     gateway: AiGateway,
     monitoring: LabMonitoring,
 ) -> None:
-    """The role grants (plain data, stacks/access.py) at the lab's scopes."""
+    """The role grants (plain data, stacks/access.py) at the ids of the lab's resources."""
     client = authorization.get_client_config_output()
-    scopes = {
-        "account": openai.account.id,
-        "subscription": client.subscription_id.apply(lambda s: f"/subscriptions/{s}"),
-        "workspace": monitoring.workspace.id,
-    }
-    grants = lab_grants(settings, openai=openai, regional=regional, gateway=gateway, scopes=scopes)
+    grants = lab_grants(
+        settings,
+        gateway_principal_id=gateway.principal_id,
+        accounts={
+            settings.placements[0].region: openai.account.id,
+            **{r.region: r.account.account.id for r in regional},
+        },
+        projects={name: ProjectIds(p.id, p.principal_id) for name, p in openai.projects.items()},
+        scopes={
+            "account": openai.account.id,
+            "subscription": client.subscription_id.apply(lambda s: f"/subscriptions/{s}"),
+            "workspace": monitoring.workspace.id,
+        },
+    )
     RoleAssignments("access", RoleAssignmentsArgs(subscription_id=client.subscription_id, grants=grants))

@@ -45,11 +45,11 @@ from pulumi_policy.proxy import (
 )
 
 import components.ai_gateway as ai_gateway
+from facts.roles import Role
 from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
 from stacks import catalog
-from stacks.catalog import Role
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TODAY = dt.date(2026, 11, 1)

@@ -330,16 +330,17 @@ def test_every_variable_the_workflows_read_is_documented():
 
 
 def test_the_documented_deploy_identity_may_grant_exactly_the_labs_roles():
-    from stacks import catalog
+    from facts.roles import AZURE_AI_USER, COGNITIVE_SERVICES_USER, OPENAI_USER
+    from stacks.catalog import ROLE_SETS
 
     docs = DOCS.read_text(encoding="utf-8")
     (roles,) = re.findall(r'^ROLES="([^"]+)"$', docs, re.M)
-    granted = {role.id for role_set in catalog.ROLE_SETS.values() for _, role in role_set} | {
-        catalog.OPENAI_USER.id,
-        catalog.AZURE_AI_USER.id,  # the gateway's, for catalog models of other publishers
+    granted = {role.id for role_set in ROLE_SETS.values() for _, role in role_set} | {
+        OPENAI_USER.id,
+        AZURE_AI_USER.id,  # the gateway's, for catalog models of other publishers
     }
     # Cognitive Services User can list keys: the deploy identity may not grant it.
-    assert catalog.COGNITIVE_SERVICES_USER.id not in roles
+    assert COGNITIVE_SERVICES_USER.id not in roles
     assert {r.strip() for r in roles.split(",")} == granted
     # Two identities: the one pull requests can reach has no role that changes Azure.
     (preview_row,) = [

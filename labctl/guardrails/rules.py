@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from facts.apim_tiers import APIM_TIERS
+from facts.roles import COGNITIVE_SERVICES_USAGES_READER
 from labctl.guardrails.access_rules import ACCESS_RULES
 from labctl.guardrails.backend_rules import BACKEND_RULES
 from labctl.guardrails.foundry_rules import FOUNDRY_RULES
@@ -45,7 +46,6 @@ from labctl.type_tokens import (
     ROLE_ASSIGNMENT,
     WORKSPACE,
 )
-from stacks.catalog import COGNITIVE_SERVICES_USAGES_READER
 
 REQUIRED_TAGS = ("owner", "expires-on")
 

@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,11 +337,16 @@ def _program_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> Plan:
-    """The real program, with the config in Pulumi.<stack>.yaml: what `pulumi up` would declare."""
+def plan_stack(
+    stack: str, project_dir: Path = PROJECT_DIR, *, pinned: Mapping[str, Any] | None = None
+) -> Plan:
+    """The real program, with the config in Pulumi.<stack>.yaml: what `pulumi up` would declare. `pinned`: project
+    keys set on top (as data, as the file would hold them), what `pulumi up` would declare once they are written."""
     from stacks.program import run
 
     config, secret_keys = read_stack_config(stack, project_dir)
-    return run_program(
-        run, project=project_name(project_dir), stack=stack, config=config, secret_keys=secret_keys
-    )
+    project = project_name(project_dir)
+    for key, value in (pinned or {}).items():
+        # As the CLI hands a value to the program (labctl/stackfile/reader.py): text as is, structures as JSON.
+        config[f"{project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return run_program(run, project=project, stack=stack, config=config, secret_keys=secret_keys)

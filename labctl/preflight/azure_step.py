@@ -20,7 +20,9 @@ from labctl.preflight.model import PreflightResult, RegionAvailability
 from labctl.preflight.offers.checks import SubscriptionChecks, read_subscription_checks
 from labctl.preflight.offers.subscription import budget_problem, budget_warning, offer_from_json
 from labctl.preflight.offers.tiers import TierCatalog
+from labctl.preflight.spread.spillover import Spread
 from labctl.preflight.verdicts.fold import apply, validate_result
+from labctl.preflight.verdicts.plans import lab_suffix
 from labctl.preflight.verdicts.refusals import Refusal, kind_of
 from labctl.preflight.verdicts.template import PlannedLab, TemplateError
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
@@ -84,8 +86,9 @@ class AzureStep:
         self.err: Console | None = None
         self.validations: dict[str, RegionValidation] | None = None
         self.combined: dict[str, Any] = {}
-        # The program's lab, planned once when validation first needs it (labctl/preflight/verdicts/template.py).
-        self.plan_lab: Callable[[], PlannedLab] | None = None
+        # The program's lab, planned once when validation first needs it (labctl/preflight/verdicts/template.py):
+        # called with the primary region and, for a spread preflight proposes, the `aoai-lab:location` it would pin.
+        self.plan_lab: Callable[..., PlannedLab] | None = None
         self.lab: PlannedLab | None = None
 
     @classmethod
@@ -99,7 +102,7 @@ class AzureStep:
         with_budget: bool,
         register: bool,
         err: Console,
-        plan_lab: Callable[[], PlannedLab] | None = None,
+        plan_lab: Callable[..., PlannedLab] | None = None,
     ) -> AzureStep:
         from labctl.azure.signin import client_kwargs
         from labctl.azure.transport import shared_tls_transport
@@ -166,16 +169,19 @@ class AzureStep:
                 ) from None
         return self.checks
 
-    def _planned(self) -> PlannedLab:
+    def _planned(self, primary_region: str) -> PlannedLab:
         """Planned on the calling thread once the reads that print are over: the mock runtime redirects stderr."""
         if self.lab is None:
-            if self.plan_lab is None:
-                raise LabctlError("no plan of the lab to validate. Fix: --no-validate", EXIT_AZURE)
-            try:
-                self.lab = self.plan_lab()
-            except TemplateError as exc:
-                raise _unbuildable(exc) from None
+            self.lab = self._plan(primary_region)
         return self.lab
+
+    def _plan(self, primary_region: str, location: Any = None) -> PlannedLab:
+        if self.plan_lab is None:
+            raise LabctlError("no plan of the lab to validate. Fix: --no-validate", EXIT_AZURE)
+        try:
+            return self.plan_lab(primary_region, location)
+        except TemplateError as exc:
+            raise _unbuildable(exc) from None
 
     def finish(
         self,
@@ -211,18 +217,17 @@ class AzureStep:
             err.print(Text(f"warning: {warning}", style="yellow"))
         validations = self.validations = None
         if validate:
-            names = self._lab_names(settings, availability)
             try:
                 validations = validate_result(
                     result,
                     settings,
-                    self._planned(),
+                    self._planned(settings.account_location),
                     subscription_id=self.subscription_id,
                     credential=self.credential,
                     client_options=self.options,
                     transport=self.transport,
                     deadline_s=deadline_s,
-                    names=names,
+                    suffix=lab_suffix(settings, availability),
                 )
             except ClientAuthenticationError as exc:
                 raise AzureError(
@@ -251,19 +256,34 @@ class AzureStep:
         return {"subscription": checks.offer.as_json() if checks.offer else None, "azure": azure or None}
 
     def validate_spread(
-        self, settings: Any, allocations: Mapping[str, Mapping[str, int]], deadline_s: float
+        self,
+        settings: Any,
+        spread: Spread,
+        availability: Mapping[str, RegionAvailability],
+        deadline_s: float,
     ) -> dict[str, RegionValidation]:
-        """Azure's verdict on the spread as it would be deployed: each region's account with its share (the one the
-        plan declares there, when it does), the gateway in the primary region only."""
+        """Azure's verdict on the spread as `--write` would pin it and `pulumi up` deploy it: each region's account
+        with its share, the gateway in the primary region only, named as single-region validation names the lab."""
         from labctl.preflight.verdicts.plans import spread_region_plan
         from labctl.preflight.verdicts.validation import validate_regions
 
-        primary = next(iter(allocations))
-        plans = [
-            spread_region_plan(settings, self._planned(), region, primary=primary, capacities=dict(caps))
-            for region, caps in allocations.items()
-        ]
+        primary = spread.regions[0]
+        pinned = [(p.region, dict(p.capacity)) for p in settings.placements]
+        if pinned == [(r, dict(caps)) for r, caps in spread.allocations.items()]:
+            lab = self._planned(primary)
+        else:
+            # A spread the stack does not pin yet: planned with it pinned, so each region is the account the program
+            # would declare there (stacks/regions.py), not the primary's moved.
+            try:
+                lab = self._plan(primary, spread.location_config())
+            except ConfigError as exc:
+                raise ConfigError(f"the program does not take the spread preflight proposes: {exc}") from None
+        suffix = lab_suffix(settings, availability)
         try:
+            plans = [
+                spread_region_plan(settings, lab, region, capacities=dict(caps), suffix=suffix)
+                for region, caps in spread.allocations.items()
+            ]
             return validate_regions(
                 plans,
                 subscription_id=self.subscription_id,
@@ -275,6 +295,8 @@ class AzureStep:
             )
         except ClientAuthenticationError as exc:
             raise AzureError(f"Azure refused the sign-in token. Fix: `az login` again.\n  {exc}") from None
+        except TemplateError as exc:
+            raise _unbuildable(exc) from None
 
     def refuse_budget(self, settings: Any) -> None:
         checks = self._wait()
@@ -283,20 +305,6 @@ class AzureStep:
         )
         if problem:
             raise ConfigError(problem)
-
-    @staticmethod
-    def _lab_names(settings: Any, availability: Mapping[str, RegionAvailability]) -> dict[str, str] | None:
-        """The deployed lab's own names (its random suffix), so validation meets what `pulumi up` would."""
-        from stacks.naming import LabIdentity
-
-        region = getattr(settings, "account_location", None) if settings.location else None
-        avail = availability.get(region) if region else None
-        if avail is None or not avail.lab_accounts:
-            return None
-        identity = LabIdentity(settings.project, settings.stack, settings.environment)
-        account = avail.lab_accounts[0]
-        suffix = account[len(identity.base) + 1 :]
-        return {"account": account, "gateway": identity.gateway(suffix)}
 
 
 def replay_azure(

@@ -61,7 +61,7 @@ def read_live_lab(
         with_budget=settings.budget is not None,
         register=register,
         err=err,
-        plan_lab=lambda: plan_lab(ctx.stack, ctx.project_dir, settings.account_location),
+        plan_lab=lambda primary, location: plan_lab(ctx.stack, ctx.project_dir, primary, location),
     )
     steps.append(step)
     return _query(settings, sub, cred, target, err, client_options, deployed), target.endpoint, step

@@ -8,6 +8,7 @@ import pytest
 
 from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
 from stacks.outputs import LabOutputs
+from tests.support.catalog_model import FOUNDRY_MODEL
 
 AZURE_AI_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
 OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -26,17 +27,7 @@ def foundry_config(dev_config):
     config = copy.deepcopy(dev_config)
     deployments = config["aoai-lab:deployments"]
     deployments[0]["raiPolicy"] = "class-filter"
-    deployments.append(
-        {
-            "name": "deepseek",
-            "model": "DeepSeek-R1",
-            "version": "1",
-            "format": "DeepSeek",
-            "sku": "GlobalStandard",
-            "capacity": 1,
-            "raiPolicy": "class-filter",
-        }
-    )
+    deployments.append({**FOUNDRY_MODEL, "raiPolicy": "class-filter"})
     people = config["aoai-lab:people"]
     people.append(
         {"name": "team-b-students", "principalId": TEAM_B, "principalType": "Group", "roleSet": "student"}

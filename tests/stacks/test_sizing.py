@@ -21,6 +21,7 @@ from stacks.sizing import (
     settle_note,
     sized_capacity,
 )
+from tests.support.catalog_model import FOUNDRY_MODEL
 
 
 def _settings(participants: int = 30, tpm: int | None = 10_000, **changes: Any):
@@ -92,14 +93,7 @@ def test_embeddings_speech_and_catalog_models_are_not_sized_as_chat():
             "sku": "GlobalStandard",
             "capacity": 1,
         },
-        {
-            "name": "deepseek",
-            "model": "DeepSeek-R1",
-            "version": "1",
-            "format": "DeepSeek",
-            "sku": "GlobalStandard",
-            "capacity": 1,
-        },
+        FOUNDRY_MODEL,
     ]
     raw, _ = split_config(read_stack_config("dev")[0])
     settings = _settings(deployments=[*copy.deepcopy(raw["deployments"]), *extra], accountKind="AIServices")

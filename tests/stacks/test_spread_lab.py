@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.catalog import OPENAI_USER
+from facts.roles import OPENAI_USER
 from stacks.naming import LabIdentity
 
 SPREAD = [

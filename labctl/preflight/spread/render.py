@@ -46,7 +46,7 @@ def conclude_spread(
     _describe(plan, settings, out)
     unvalidated: list[str] = []
     if step is not None:
-        verdicts = step.validate_spread(settings, plan.spread.allocations, deadline_s)
+        verdicts = step.validate_spread(settings, plan.spread, availability, deadline_s)
         if _azure_refuses(verdicts, out, err):
             return EXIT_NO_FIT
         unvalidated = [r for r, v in verdicts.items() if v.outcome.value == "unknown"]

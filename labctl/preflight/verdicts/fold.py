@@ -12,7 +12,7 @@ from azure.core.credentials import TokenCredential
 
 from labctl.preflight.model import PreflightResult, RegionResult, Verdict
 from labctl.preflight.offers.tiers import TierCatalog
-from labctl.preflight.verdicts.plans import NO_FIT, UNKNOWN, Combined, combine, region_plan
+from labctl.preflight.verdicts.plans import NO_FIT, PROBE_SUFFIX, UNKNOWN, Combined, combine, region_plan
 from labctl.preflight.verdicts.template import PlannedLab
 from labctl.preflight.verdicts.validation import RegionValidation, validate_regions
 
@@ -43,11 +43,11 @@ def validate_result(
     client_options: Mapping[str, Any],
     transport: Any,
     deadline_s: float,
-    names: Mapping[str, str] | None = None,
+    suffix: str = PROBE_SUFFIX,
     on_done: Callable[[RegionValidation], None] | None = None,
 ) -> dict[str, RegionValidation]:
-    """Validate every candidate region whose catalog could be read or that fits; regions with a definitive
-    "not offered" are left out (Azure has nothing to add)."""
+    """Validate every candidate region whose catalog could be read or that fits, the lab named with `suffix`
+    (plans.lab_suffix); regions with a definitive "not offered" are left out (Azure has nothing to add)."""
     plans = []
     for r in result.regions:
         if r.verdict is Verdict.NO_FIT and not r.checked:
@@ -60,8 +60,7 @@ def validate_result(
                 r.region,
                 capacities=caps,
                 skus=skus,
-                account_name=(names or {}).get("account"),
-                gateway_name=(names or {}).get("gateway"),
+                suffix=suffix,
             )
         )
     if not plans:

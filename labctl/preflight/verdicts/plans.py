@@ -9,12 +9,14 @@ preflight from the resource group), a new one under PROBE_SUFFIX, so nothing is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from labctl.preflight.model import RegionAvailability
 from labctl.preflight.offers.tiers import TierVerdict
+from labctl.preflight.verdicts.deployment_choices import choices
 from labctl.preflight.verdicts.refusals import Refusal
-from labctl.preflight.verdicts.template import PlannedAccount, PlannedLab, RegionPlan, choices
+from labctl.preflight.verdicts.template import PlannedAccount, PlannedLab, RegionPlan, TemplateError
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from stacks.naming import LabIdentity
 
@@ -51,23 +53,35 @@ def region_plan(
     )
 
 
-def spread_region_plan(
-    settings: Any, lab: PlannedLab, region: str, *, primary: str, capacities: Mapping[str, int]
-) -> RegionPlan:
-    """One region of a spread whose gateway is in `primary`, with the capacities preflight placed there.
+def lab_suffix(settings: Any, availability: Mapping[str, RegionAvailability]) -> str:
+    """The suffix every region's validation names the lab with: the deployed lab's own (its account read in its
+    pinned region), so validation meets what `pulumi up` would; else PROBE_SUFFIX."""
+    region = settings.account_location if settings.location else None
+    avail = availability.get(region) if region else None
+    if avail is None or not avail.lab_accounts:
+        return PROBE_SUFFIX
+    identity = LabIdentity(settings.project, settings.stack, settings.environment)
+    return avail.lab_accounts[0][len(identity.base) + 1 :]
 
-    The primary region gets the lab as for a candidate region. Another region gets the account the plan declares
-    there (a stack already spread from the same primary: its name, properties, content filter and projects, each
-    deployment's body as declared for it), else the primary's account moved there without what only the primary
-    holds (the gateway, Foundry projects: stacks/regions.py). Which deployments, their SKU and capacity are
-    preflight's: what `--write` would pin."""
-    if region == primary:
-        return region_plan(settings, lab, region, capacities=capacities)
-    own = lab.regional.get(region) if primary == lab.primary.region else None
+
+def spread_region_plan(
+    settings: Any,
+    lab: PlannedLab,
+    region: str,
+    *,
+    capacities: Mapping[str, int],
+    suffix: str = PROBE_SUFFIX,
+) -> RegionPlan:
+    """One region of a spread, with the capacities preflight placed there, as `lab` (the plan of the stack with that
+    spread pinned) declares it: the primary region gets the primary's account and the gateway, another region its
+    own account (its name, properties, content filter, each deployment's body as declared for it). Which deployments,
+    their SKU and capacity are preflight's: what `--write` would pin."""
+    if region == lab.primary.region:
+        return region_plan(settings, lab, region, capacities=capacities, suffix=suffix)
+    own = lab.regional.get(region)
     if own is None:
-        moved = replace(lab.primary, projects=())
-        return region_plan(settings, lab, region, capacities=capacities, account=moved, with_gateway=False)
-    primary_name = LabIdentity(settings.project, settings.stack, settings.environment).account(PROBE_SUFFIX)
+        raise TemplateError(f"the plan of the spread has no account in {region}")
+    primary_name = LabIdentity(settings.project, settings.stack, settings.environment).account(suffix)
     return region_plan(
         settings,
         lab,

@@ -25,12 +25,13 @@ on it are not part of the template, as no role assignment is).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from labctl import type_tokens as types
+from labctl.preflight.verdicts.deployment_choices import DeploymentChoice
 from labctl.resource_types import RESOURCE_TYPES, ResourceType
 from labctl.snapshot import PLACEHOLDERS, resources
 
@@ -240,26 +241,23 @@ class PlannedLab:
         )
 
 
-def plan_lab(stack: str, project_dir: Path, primary_region: str) -> PlannedLab:
-    """Plan the stack (the real program under the mock runtime) and keep what validation sends."""
+def plan_lab(stack: str, project_dir: Path, primary_region: str, location: Any = None) -> PlannedLab:
+    """Plan the stack (the real program under the mock runtime) and keep what validation sends. `location`: the
+    lab as `labctl preflight --write` would pin `aoai-lab:location` to it (a spread preflight proposes)."""
     from labctl.errors import ConfigError
     from labctl.plan.runtime import PlanError, plan_stack
 
     try:
-        plan = plan_stack(stack, project_dir)
+        if location is None:
+            plan = plan_stack(stack, project_dir)
+        else:
+            plan = plan_stack(stack, project_dir, pinned={"location": location})
     except (PlanError, FileNotFoundError) as exc:
         raise ConfigError(str(exc)) from None
     return PlannedLab.from_snapshot(plan.snapshot(), primary_region)
 
 
 # ---- one region's template ----
-
-
-@dataclass(frozen=True)
-class DeploymentChoice:
-    name: str
-    sku: str
-    capacity: int
 
 
 @dataclass(frozen=True)
@@ -371,17 +369,3 @@ def validation_body(plan: RegionPlan) -> dict[str, Any]:
         "location": plan.region,
         "properties": {"mode": "Incremental", "template": validation_template(plan)},
     }
-
-
-def choices(
-    deployments: Sequence[Any],
-    capacities: Mapping[str, int] | None = None,
-    skus: Mapping[str, str] | None = None,
-) -> tuple[DeploymentChoice, ...]:
-    """Each deployment (config order) with the SKU and capacity asked of it here; one absent from a given
-    `capacities` is not placed in this region (spillover)."""
-    return tuple(
-        DeploymentChoice(d.name, (skus or {}).get(d.name, d.sku), (capacities or {}).get(d.name, d.capacity))
-        for d in deployments
-        if capacities is None or d.name in capacities
-    )

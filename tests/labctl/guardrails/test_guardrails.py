@@ -29,6 +29,7 @@ import components.monitoring as monitoring
 import components.openai_account as openai_account
 from components.gateway_guards import GatewayGuards
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
+from facts.roles import LOG_ANALYTICS_READER, OPENAI_USER, Role
 from labctl.cli import app
 from labctl.errors import EXIT_CONFIG
 from labctl.guardrails.rules import (
@@ -44,7 +45,6 @@ from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
 from labctl.resource_types import RESOURCE_TYPES
 from stacks import catalog
-from stacks.catalog import LOG_ANALYTICS_READER, OPENAI_USER, Role
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)

@@ -20,19 +20,12 @@ from labctl.guardrails.csharp_expressions import expression_problems, load_table
 from labctl.guardrails.policy_expressions import check_policy_expressions, policy_expressions
 from labctl.guardrails.policy_xml import policy_root
 from labctl.plan.runtime import Plan
+from tests.support.catalog_model import FOUNDRY_MODEL
 
 SPREAD = [
     {"region": "eastus2", "capacity": {"chat": 60, "embeddings": 50}},
     {"region": "swedencentral", "capacity": {"chat": 90}},
 ]
-FOUNDRY_MODEL = {
-    "name": "deepseek",
-    "model": "DeepSeek-R1",
-    "version": "1",
-    "format": "DeepSeek",
-    "sku": "GlobalStandard",
-    "capacity": 1,
-}
 
 
 def _participants(dev_config: dict[str, Any]) -> list[dict[str, Any]]:

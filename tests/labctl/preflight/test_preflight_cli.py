@@ -845,57 +845,6 @@ def test_the_spread_is_validated_as_it_would_be_deployed(project, arm, azure, si
     assert not load_stack_settings("dev", project).spills_over  # nothing pinned
 
 
-def test_a_spread_stack_is_validated_as_its_plan_declares_each_regions_account(
-    project, arm, azure, signed_in
-):
-    from labctl.plan.runtime import plan_stack
-    from tests.support.plans import ACCOUNT, DEPLOYMENT
-
-    # The stack already spreads the way preflight would: each region's request carries that region's account.
-    path = project / "Pulumi.dev.yaml"
-    path.write_text(
-        path.read_text().replace(
-            "  aoai-lab:location: eastus2\n",
-            "  aoai-lab:location:\n    - region: eastus2\n      capacity: {chat: 8, embeddings: 50}\n"
-            + "".join(f"    - region: {r}\n      capacity: {{chat: 8}}\n" for r in REGIONS[1:]),
-        )
-    )
-    for r in REGIONS:
-        arm.region(r, catalog(), quotas(SPILL))
-    result = preflight(project, arm)
-    assert result.exit_code == 0, result.output
-    assert "spread over 4 regions (eastus2 primary)" in " ".join(result.output.split())
-
-    plan = plan_stack("dev", project)
-    primary = next(a for a in plan.by_type(ACCOUNT) if a["inputs"]["location"] == "eastus2")["inputs"]
-    for region in REGIONS:
-        declared = next(a for a in plan.by_type(ACCOUNT) if a["inputs"]["location"] == region)["inputs"]
-        # The plan's name under preflight's probe suffix (the plan's own is a mock's random string).
-        name = "aoai-lab-dev-pf000" + declared["accountName"].removeprefix(primary["accountName"])
-        deployments = [
-            (d["inputs"]["deploymentName"], d["inputs"]["sku"], d["inputs"]["properties"])
-            for d in plan.by_type(DEPLOYMENT)
-            if d["inputs"]["accountName"] == declared["accountName"]
-        ]
-        body = azure.bodies[f"aoai-lab-preflight-spread-{region}"]
-        inner = body["properties"]["template"]["resources"][1]["properties"]["template"]["resources"]
-        accounts = [r for r in inner if r["type"] == "Microsoft.CognitiveServices/accounts"]
-        assert [(a["name"], a["location"], a["properties"]) for a in accounts] == [
-            (name, region, {**declared["properties"], "customSubDomainName": name})
-        ]
-        assert [
-            (r["name"], r["sku"], r["properties"])
-            for r in inner
-            if r["type"] == "Microsoft.CognitiveServices/accounts/deployments"
-        ] == [(f"{name}/{d}", sku, properties) for d, sku, properties in deployments]
-    assert (
-        azure.bodies["aoai-lab-preflight-spread-swedencentral"]["properties"]["template"]["resources"][1][
-            "properties"
-        ]["template"]["resources"][0]["name"]
-        == "aoai-lab-dev-pf000-swedencentral"
-    )
-
-
 def test_a_deployed_spread_lab_does_not_count_its_own_usage_in_any_of_its_regions(project, arm, signed_in):
     from tests.support.fake_arm import account, deployment
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from facts.content_filter import HARM_CATEGORIES
 from stacks.config.foundry import ContentFilterSettings, ProjectSettings, SeveritySettings, effective_projects
 from stacks.config.load import ConfigError, load_settings
+from tests.support.catalog_model import FOUNDRY_MODEL
 
 
 def _error(model, data) -> str:
@@ -138,16 +139,7 @@ def test_filter_errors_carry_the_key_path(raw_dev):
 
 def test_catalog_models_need_a_foundry_account(raw_dev):
     raw = copy.deepcopy(raw_dev)
-    raw["deployments"].append(
-        {
-            "name": "deepseek",
-            "model": "DeepSeek-R1",
-            "version": "1",
-            "format": "DeepSeek",
-            "sku": "GlobalStandard",
-            "capacity": 1,
-        }
-    )
+    raw["deployments"].append(dict(FOUNDRY_MODEL))
     assert _problems(raw) == [
         "aoai-lab:deployments[2].format: 'DeepSeek' models deploy only on a Foundry resource, but "
         "aoai-lab:accountKind is OpenAI. Fix: set aoai-lab:accountKind: AIServices, or deploy an OpenAI model"

@@ -7,7 +7,7 @@ import pytest
 from labctl.preflight.offers.tiers import TierVerdict
 from labctl.preflight.verdicts.plans import FITS, NO_FIT, UNKNOWN, combine, region_plan, spread_region_plan
 from labctl.preflight.verdicts.refusals import Kind, Refusal
-from labctl.preflight.verdicts.template import PlannedLab, validation_template
+from labctl.preflight.verdicts.template import PlannedLab, TemplateError, validation_template
 from labctl.preflight.verdicts.validation import Outcome, RegionValidation
 from labctl.project import load_stack_settings
 from tests.support.plans import ACCOUNT, APIM, DEPLOYMENT
@@ -113,9 +113,7 @@ def test_a_spread_region_is_validated_as_the_account_the_plan_declares_there(set
     )
     assert declared["inputs"]["accountName"].endswith("-swedencentral")
 
-    account, chat = _inner(
-        spread_region_plan(settings, lab, "swedencentral", primary="eastus2", capacities={"chat": 8})
-    )
+    account, chat = _inner(spread_region_plan(settings, lab, "swedencentral", capacities={"chat": 8}))
     # Its own name (the primary's under preflight's suffix, then the region: stacks/regions.py), its own properties.
     assert (
         account["name"] == account["properties"]["customSubDomainName"] == "aoai-lab-dev-pf000-swedencentral"
@@ -127,11 +125,7 @@ def test_a_spread_region_is_validated_as_the_account_the_plan_declares_there(set
     assert chat["properties"] == declared_chat["properties"]
     assert chat["sku"] == declared_chat["sku"] == {"name": "GlobalStandard", "capacity": 8}
 
-    primary = _inner(
-        spread_region_plan(
-            settings, lab, "eastus2", primary="eastus2", capacities={"chat": 8, "embeddings": 50}
-        )
-    )
+    primary = _inner(spread_region_plan(settings, lab, "eastus2", capacities={"chat": 8, "embeddings": 50}))
     assert [(r["type"].rsplit("/", 1)[-1], r["name"]) for r in primary] == [
         ("accounts", "aoai-lab-dev-pf000"),
         ("deployments", "aoai-lab-dev-pf000/chat"),
@@ -142,28 +136,30 @@ def test_a_spread_region_is_validated_as_the_account_the_plan_declares_there(set
     assert "restrictOutboundNetworkAccess" not in primary[0]["properties"]
 
 
-@pytest.mark.parametrize(
-    ("region", "primary"),
-    [
-        ("canadaeast", "eastus2"),  # the plan has no account there: preflight proposes the region
-        (
-            "swedencentral",
-            "eastus",
-        ),  # another primary: the plan's spread account is not what would be deployed
-    ],
-)
-def test_a_spread_region_the_plan_does_not_hold_gets_the_primarys_account_moved(
-    settings, spread_program, region, primary
+def test_a_deployed_lab_is_validated_under_its_own_names_in_every_region_of_a_spread(
+    settings, spread_program
 ):
     lab = PlannedLab.from_snapshot(spread_program.snapshot(), "eastus2")
-    inner = _inner(spread_region_plan(settings, lab, region, primary=primary, capacities={"chat": 8}))
-    # The gateway and the Foundry projects stay in the primary region (stacks/regions.py): the account and its share.
-    assert [(r["type"].rsplit("/", 1)[-1], r["name"]) for r in inner] == [
-        ("accounts", "aoai-lab-dev-pf000"),
-        ("deployments", "aoai-lab-dev-pf000/chat"),
+    primary, regional = (
+        _inner(spread_region_plan(settings, lab, region, capacities={"chat": 8}, suffix="x7k2q"))
+        for region in ("eastus2", "swedencentral")
+    )
+    assert [r["name"] for r in primary if "/" not in r["name"]] == [
+        "aoai-lab-dev-x7k2q",
+        "apim-aoai-lab-dev-x7k2q",
     ]
-    assert inner[0]["location"] == region
-    assert "restrictOutboundNetworkAccess" not in inner[0]["properties"]
+    assert [r["name"] for r in regional] == [
+        "aoai-lab-dev-x7k2q-swedencentral",
+        "aoai-lab-dev-x7k2q-swedencentral/chat",
+    ]
+
+
+def test_a_spread_region_the_plan_does_not_hold_is_not_guessed(settings, spread_program):
+    # Validation sends what the plan of the spread declares: a region it has no account in is the caller's mistake,
+    # never the primary's account sent there under a name the program would not give it.
+    lab = PlannedLab.from_snapshot(spread_program.snapshot(), "eastus2")
+    with pytest.raises(TemplateError, match="no account in canadaeast"):
+        spread_region_plan(settings, lab, "canadaeast", capacities={"chat": 8})
 
 
 def accepted():
