@@ -45,7 +45,7 @@ from pulumi_policy.proxy import (
 )
 
 import components.ai_gateway as ai_gateway
-from facts.roles import Role
+from facts.roles import OWNER
 from labctl.guardrails.rules import RULES, UNKNOWN, evaluate, from_snapshot
 from labctl.plan.runtime import Plan
 from labctl.project import PROJECT_DIR
@@ -401,9 +401,6 @@ def test_a_broken_policy_is_found_in_either_shape(dev_plan, shape):
     (diagnostic,) = run_pack(resources, shape=shape)
     assert diagnostic.policyName == "api-policy-managed-identity"
     assert "forwards the caller's api-key header" in diagnostic.message
-
-
-OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
 
 
 def _no_identity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from facts import roles
 from facts.apim_tiers import APIM_TIERS
 from facts.roles import COGNITIVE_SERVICES_USAGES_READER
 from labctl.guardrails.access_rules import ACCESS_RULES
@@ -49,15 +50,8 @@ from labctl.type_tokens import (
 
 REQUIRED_TAGS = ("owner", "expires-on")
 
-# Built-in roles that let the holder take over the subscription or grant access to others (MicrosoftDocs
-# built-in-roles); a lab never needs them.
-PRIVILEGED_ROLES: dict[str, str] = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    # Can assign any role, like User Access Administrator.
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
-}
+# Built-in roles that let the holder take over the subscription or grant access to others; a lab never needs them.
+PRIVILEGED_ROLES: dict[str, str] = {role.id: role.name for role in roles.PRIVILEGED_ROLES}
 # The one role the lab grants at subscription scope: fine-tuning quota is only visible there.
 SUBSCRIPTION_SCOPE_ROLES: dict[str, str] = {
     COGNITIVE_SERVICES_USAGES_READER.id: COGNITIVE_SERVICES_USAGES_READER.name

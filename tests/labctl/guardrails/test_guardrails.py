@@ -29,7 +29,7 @@ import components.monitoring as monitoring
 import components.openai_account as openai_account
 from components.gateway_guards import GatewayGuards
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
-from facts.roles import LOG_ANALYTICS_READER, OPENAI_USER, Role
+from facts.roles import LOG_ANALYTICS_READER, OPENAI_USER, OWNER, Role
 from labctl.cli import app
 from labctl.errors import EXIT_CONFIG
 from labctl.guardrails.rules import (
@@ -48,7 +48,6 @@ from stacks import catalog
 
 # Before the dev stack's expires-on, so the suite does not start failing on that date.
 TODAY = dt.date(2026, 11, 1)
-OWNER = Role("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
 POLICY_ONLY_BASE = """<policies><inbound><base />
 <rate-limit-by-key calls="60" renewal-period="60" counter-key="@(context.Subscription.Id)" />
 <set-variable name="lab-max-output-tokens" value="500" />
