@@ -101,3 +101,19 @@ def test_an_edit_that_leaves_the_file_broken_says_pulumi_up_will_refuse_it(proje
     assert "aoai-lab:participants[0].state" in said
     pause = runner.invoke(app, ["class", "pause", "--project-dir", str(project)])
     assert pause.exit_code == EXIT_OK and "still does not validate" in " ".join(pause.output.split())
+
+
+def test_a_roster_import_into_a_broken_file_says_pulumi_up_will_refuse_it(project: Path, tmp_path: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    - name: student01\n      email: student01@contoso.edu\n", BROKEN), encoding="utf-8"
+    )
+    roster = tmp_path / "class.csv"
+    roster.write_text("name,email\nNew Person,new.person@contoso.edu\n", encoding="utf-8")
+    imported = CliRunner().invoke(app, ["roster", "import", str(roster), "--project-dir", str(project)])
+    assert imported.exit_code == EXIT_OK, imported.output
+    assert "new.person@contoso.edu" in path.read_text(encoding="utf-8")
+    said = " ".join(imported.output.split())
+    assert "Pulumi.dev.yaml still does not validate, so `pulumi up` will refuse it" in said
+    assert "aoai-lab:participants[0].state" in said
