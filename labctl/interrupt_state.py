@@ -1,6 +1,6 @@
 """What the console script (labctl/entry.py) tells the rest of labctl: whether the one "interrupted" line was
-printed (its SIGINT handler and the command runner, labctl/cli.py), and that the process runs one command and ends. Its own module, importing nothing, so the CLI
-does not import the entry point that imports it."""
+printed (its SIGINT handler and the command runner, labctl/cli.py), and that the process runs one command and ends.
+Its own module, importing nothing, so the CLI does not import the entry point that imports it."""
 
 from __future__ import annotations
 

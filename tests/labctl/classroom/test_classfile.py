@@ -103,7 +103,9 @@ def test_an_edit_that_leaves_the_file_broken_says_pulumi_up_will_refuse_it(proje
     assert pause.exit_code == EXIT_OK and "still does not validate" in " ".join(pause.output.split())
 
 
-def test_a_roster_import_into_a_broken_file_says_pulumi_up_will_refuse_it(project: Path, tmp_path: Path) -> None:
+def test_a_roster_import_into_a_broken_file_says_pulumi_up_will_refuse_it(
+    project: Path, tmp_path: Path
+) -> None:
     path = project / "Pulumi.dev.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
