@@ -161,8 +161,10 @@ def _stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
 def _start_plan(project_dir: Path, stack: str, out: Path, code_dir: Path) -> subprocess.Popen[str]:
     # `code_dir` first on sys.path (and as the working directory, which `-m` puts first too): its labctl, stacks
     # and components are imported, never an installed copy's.
+    # `-m labctl`: the console script's entry (labctl/entry.py), a process that plans once and ends, so it skips
+    # the collector's passes after the plan and at exit (labctl/plan/shortcuts.py).
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
-    cmd = [sys.executable, "-m", "labctl.cli", "plan", "--stack", stack]
+    cmd = [sys.executable, "-m", "labctl", "plan", "--stack", stack]
     cmd += ["--project-dir", str(project_dir), "--json", str(out), "--quiet"]
     return subprocess.Popen(
         cmd, cwd=code_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
