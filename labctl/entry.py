@@ -7,7 +7,8 @@ is take SIGINT, and the handler prints the line and exits at once, in a command 
 inside Pulumi's mock runtime (labctl plan) can be held by its event loop and never end the process. Nothing is left
 half-written by that: files are written whole or not at all (labctl/files.py); a temporary file may stay behind.
 labctl/cli.py's LabctlGroup turns a KeyboardInterrupt into the same line where labctl runs without this entry
-point (in-process, as the tests' CliRunner does).
+point (in-process, as the tests' CliRunner does), and for a command that asks for it (labctl diff, whose plans run
+in child processes and whose git worktree would otherwise stay behind), where the handler raises one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import signal
 import sys
 from types import FrameType
 
-from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_reported, mark_one_shot
+from labctl.interrupt_state import INTERRUPTED_LINE, interrupt_cleans_up, interrupt_reported, mark_one_shot
 
 EXIT_INTERRUPTED = 130  # labctl/errors.py; not imported, so nothing runs before the handler is in place
 
@@ -35,7 +36,10 @@ def _exit_now() -> None:
 def _on_sigint(_signum: int, _frame: FrameType | None) -> None:
     # Exit at once, in a command too: a KeyboardInterrupt inside Pulumi's mock runtime (labctl plan) can be held by
     # its event loop and never end the process. Files are written whole or not at all (labctl/files.py); a hidden
-    # terminal cursor (a progress display) is shown again.
+    # terminal cursor (a progress display) is shown again. A command that asked for it (labctl diff: its git
+    # worktree) gets a KeyboardInterrupt once, so its `finally` blocks clean up; labctl/cli.py prints the line.
+    if interrupt_cleans_up():
+        raise KeyboardInterrupt
     if sys.stderr.isatty():
         sys.stderr.write("\x1b[?25h")
     _exit_now()

@@ -133,6 +133,9 @@ def _diff_snapshot_files(base_snapshot: Path, head_snapshot: Path, stack: str | 
 def _diff_revisions(base: str | None, stack: str | None, project_dir: Path) -> list[PlanDiff]:
     """Without --stack: every stack whose file exists on either side (a new stack shows all it creates, a deleted
     stack file all it would destroy), one section each."""
+    from labctl import interrupt_state
+
+    interrupt_state.clean_up_on_interrupt()  # Ctrl+C removes the base's git worktree and the temporary folders
     from labctl.review.engine import diff_snapshots, secret_config_changes
     from labctl.review.revisions import plan_stack_revisions
 
