@@ -86,8 +86,8 @@ def test_diff_json(tmp_path: Path, dev_plan) -> None:
 
 
 def test_smoke_json_never_holds_a_key(tmp_path: Path, fake_azure) -> None:
-    from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs
     from tests.support.fake_gateway import FakeGateway
+    from tests.support.smoke_lab import DEPLOYMENTS, KEYS, stack_outputs
 
     FakeGateway(
         server=fake_azure.server, keys={k: n for n, k in KEYS.items()}, deployments=dict(DEPLOYMENTS)

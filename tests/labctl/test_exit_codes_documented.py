@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from labctl.cli import app
 from labctl.project import PROJECT_DIR
-from tests.labctl.lifecycle.test_smoke import stack_outputs, write_outputs
 from tests.labctl.review.test_diff_git import _git
+from tests.support.smoke_lab import stack_outputs, write_outputs
 
 README = PROJECT_DIR / "README.md"
 ENV = {"COLUMNS": "200"}

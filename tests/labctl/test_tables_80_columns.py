@@ -18,11 +18,11 @@ from labctl.cli import app
 from labctl.lifecycle.smoke import Probe, ProbeResult
 from labctl.lifecycle.smoke_report import render_results
 from labctl.project import PROJECT_DIR
-from tests.labctl.lifecycle.test_smoke import stack_outputs, write_outputs
 from tests.labctl.preflight.test_preflight_cli import FULL
 from tests.support.fake_arm import SUBSCRIPTION, catalog, quotas
 from tests.support.fake_arm_validation import apim_sku
 from tests.support.fake_gateway import FakeGateway
+from tests.support.smoke_lab import stack_outputs, write_outputs
 
 
 @pytest.fixture

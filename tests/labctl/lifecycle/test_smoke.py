@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,52 +23,7 @@ from tests.support.fake_gateway import (
     azure_error,
     rate_limited,
 )
-
-KEYS = {
-    "student01": "k1-0123456789abcdef0123456789abcdef",
-    "student02": "k2-fedcba9876543210fedcba9876543210",
-}
-DEPLOYMENTS = {"chat": "gpt-5-mini", "embeddings": "text-embedding-3-small"}
-
-
-def stack_outputs(
-    base_url: str, keys: dict[str, str] = KEYS, deployments: dict[str, str] = DEPLOYMENTS
-) -> dict:
-    """The shape `pulumi stack output --json --show-secrets` prints for this lab (see stacks/lab.py)."""
-    return {
-        "resourceGroup": "rg-aoai-lab-dev",
-        "accountName": "aoai-lab-dev-ab1cd",
-        "accountEndpoint": f"{base_url}/",
-        "deployments": {
-            name: {"model": model, "version": "1", "sku": "GlobalStandard", "capacity": 10}
-            for name, model in deployments.items()
-        },
-        "gatewayName": "apim-aoai-lab-dev-ab1cd",
-        "gatewayUrl": f"{base_url}/openai",
-        "participantKeys": dict(keys),
-        "openaiEnv": {
-            "AZURE_OPENAI_ENDPOINT": base_url,
-            "OPENAI_API_VERSION": "2025-04-01-preview",
-            "AZURE_OPENAI_CHAT_DEPLOYMENT": "chat",
-            "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT": "embeddings",
-        },
-        "expiresOn": "2026-12-18",
-    }
-
-
-@pytest.fixture
-def gateway(fake_azure) -> FakeGateway:
-    return FakeGateway(
-        server=fake_azure.server,
-        keys={key: name for name, key in KEYS.items()},
-        deployments=dict(DEPLOYMENTS),
-        bearer_tokens={"fake-arm-token"},
-    ).install()
-
-
-@pytest.fixture
-def outputs(fake_azure) -> LabOutputs:
-    return LabOutputs.parse(stack_outputs(fake_azure.base_url))
+from tests.support.smoke_lab import DEPLOYMENTS, KEYS, stack_outputs, write_outputs
 
 
 def by_probe(results) -> dict[tuple[str, str], Any]:
@@ -334,11 +288,6 @@ def test_without_cli_or_file_the_error_says_how_to_get_the_outputs(no_pulumi, tm
 
 
 # ---- the command ----
-
-
-def write_outputs(path: Path, data: dict) -> Path:
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
 
 
 def test_cli_smoke_passes_with_a_table(gateway, fake_azure, tmp_path):

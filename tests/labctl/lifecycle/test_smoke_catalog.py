@@ -8,8 +8,8 @@ from rich.console import Console
 from labctl.lifecycle.smoke import plan_probes, run_smoke, smoke_command, unprobed
 from stacks.config.deployment_kinds import is_audio_model
 from stacks.outputs import LabOutputs
-from tests.labctl.lifecycle.test_smoke import KEYS, stack_outputs, write_outputs
 from tests.support.fake_gateway import FakeGateway
+from tests.support.smoke_lab import KEYS, stack_outputs, write_outputs
 
 FOUNDRY = {
     "chat": "gpt-5-mini",

@@ -13,26 +13,10 @@ from labctl.cli import app
 from labctl.lifecycle.smoke import render_results, run_smoke
 from labctl.project import PROJECT_DIR
 from stacks.outputs import LabOutputs, OutputsError
-from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs
-from tests.support.fake_gateway import FakeGateway, Scripted, azure_error
+from tests.support.fake_gateway import Scripted, azure_error
+from tests.support.smoke_lab import KEYS, stack_outputs
 
 KEY = KEYS["student01"]
-
-
-@pytest.fixture
-def gateway(fake_azure) -> FakeGateway:
-    """The smoke tests' fake gateway (the same as test_smoke.py's, declared here: no fixture crosses modules)."""
-    return FakeGateway(
-        server=fake_azure.server,
-        keys={key: name for name, key in KEYS.items()},
-        deployments=dict(DEPLOYMENTS),
-        bearer_tokens={"fake-arm-token"},
-    ).install()
-
-
-@pytest.fixture
-def outputs(fake_azure) -> LabOutputs:
-    return LabOutputs.parse(stack_outputs(fake_azure.base_url))
 
 
 def test_an_error_code_that_echoes_the_key_is_scrubbed(gateway, outputs):

@@ -9,8 +9,8 @@ import pytest
 from components.gateway_policy import GatewayPolicyArgs, TokenLimits, render_policy
 from labctl.lifecycle.smoke_routes import run_routes
 from stacks.outputs import LabOutputs
-from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs
 from tests.support.fake_gateway import FakeGateway
+from tests.support.smoke_lab import DEPLOYMENTS, KEYS, stack_outputs
 
 LIMITED = {name: {"tokensPerMinute": 10_000} for name in KEYS}
 

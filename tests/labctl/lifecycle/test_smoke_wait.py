@@ -8,19 +8,8 @@ from typer.testing import CliRunner
 from labctl.cli import app
 from labctl.lifecycle import smoke_wait
 from labctl.lifecycle.smoke import Probe, ProbeResult
-from tests.labctl.lifecycle.test_smoke import DEPLOYMENTS, KEYS, stack_outputs, write_outputs
-from tests.support.fake_gateway import PERMISSION_DENIED, FakeGateway, azure_error, rate_limited
-
-
-@pytest.fixture
-def gateway(fake_azure) -> FakeGateway:
-    """The smoke tests' fake gateway (the same as test_smoke.py's, declared here: no fixture crosses modules)."""
-    return FakeGateway(
-        server=fake_azure.server,
-        keys={key: name for name, key in KEYS.items()},
-        deployments=dict(DEPLOYMENTS),
-        bearer_tokens={"fake-arm-token"},
-    ).install()
+from tests.support.fake_gateway import PERMISSION_DENIED, azure_error, rate_limited
+from tests.support.smoke_lab import stack_outputs, write_outputs
 
 
 def _result(cause: str | None) -> ProbeResult:
