@@ -8,7 +8,8 @@ import copy
 import pytest
 
 from labctl.plan.mockcloud import FAKE_SUBSCRIPTION_ID
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import load_settings
+from tests.support.config_load import config_problems
 
 AZURE_AI_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"
 ANA = "3f2b8c1e-5d4a-4e6f-9b7c-1a2d3e4f5a6b"  # instructor in the dev stack
@@ -57,15 +58,9 @@ def raw(dev_config):
     return lab | {"accountKind": "AIServices"}
 
 
-def _problems(raw):
-    with pytest.raises(ConfigError) as info:
-        load_settings(raw, resource_group_location="eastus2")
-    return info.value.problems
-
-
 def test_several_projects_must_each_say_who_they_are_for(raw):
     projects = [{"name": "team-a", "people": ["workshop-students"]}, {"name": "team-b"}]
-    assert _problems(raw | {"foundryProjects": projects}) == [
+    assert config_problems(raw | {"foundryProjects": projects}) == [
         "aoai-lab:foundryProjects[1].people: not set, so every person with a project role joins it and reads its "
         "threads and files. Fix: list the group (or student) and the instructors it is for, e.g. people: "
         "[ana-garcia, group-a], or use aoai-lab:foundryProjectPer: person"
@@ -74,7 +69,7 @@ def test_several_projects_must_each_say_who_they_are_for(raw):
 
 def test_per_person_needs_names_and_no_project_list(raw):
     people = [*raw["people"], {"principalId": BO, "principalType": "User", "roleSet": "student"}]
-    found = _problems(
+    found = config_problems(
         raw | {"foundryProjectPer": "person", "foundryProjects": [{"name": "x"}], "people": people}
     )
     assert any(p.startswith("aoai-lab:foundryProjectPer: person makes one project per entry") for p in found)

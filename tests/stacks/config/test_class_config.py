@@ -4,34 +4,30 @@ config accepts `pulumi up` renders (issue 19: a one-day class window was refused
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import ConfigError
 from stacks.gateway_config import class_window
-
-
-def _load(raw: dict[str, Any], **changes: Any):
-    return load_settings({**raw, **changes}, resource_group_location="eastus2")
+from tests.support.config_load import load_changed
 
 
 def test_a_one_day_class_loads_and_renders_a_whole_day(raw_dev) -> None:
-    settings = _load(raw_dev, startsOn="2026-12-09", expiresOn="2026-12-09", timeZone="Europe/Madrid")
+    settings = load_changed(raw_dev, startsOn="2026-12-09", expiresOn="2026-12-09", timeZone="Europe/Madrid")
     window = class_window(settings)
     assert window.opens_at == dt.datetime(2026, 12, 8, 23, tzinfo=dt.UTC)
     assert window.closes_at == dt.datetime(2026, 12, 9, 23, tzinfo=dt.UTC)
 
 
 def test_without_a_zone_the_window_is_in_utc(raw_dev) -> None:
-    settings = _load(raw_dev, startsOn="2026-12-09", expiresOn="2026-12-10")
+    settings = load_changed(raw_dev, startsOn="2026-12-09", expiresOn="2026-12-10")
     assert settings.class_times.zone == "UTC"
     assert class_window(settings).opens_label == "2026-12-09 00:00 UTC"
 
 
 def test_a_reversed_window_names_the_key_and_the_fix(raw_dev) -> None:
     with pytest.raises(ConfigError) as err:
-        _load(raw_dev, startsOn="2026-12-11", expiresOn="2026-12-10")
+        load_changed(raw_dev, startsOn="2026-12-11", expiresOn="2026-12-10")
     (problem,) = [p for p in err.value.problems if "startsOn" in p]
     assert problem.startswith("aoai-lab:startsOn: 2026-12-11 is after expiresOn (2026-12-10)")
     assert "Fix: " in problem
@@ -42,7 +38,7 @@ def test_a_reversed_window_names_the_key_and_the_fix(raw_dev) -> None:
 )
 def test_a_wrong_time_zone_is_refused_with_a_did_you_mean(raw_dev, value: str, hint: str) -> None:
     with pytest.raises(ConfigError) as err:
-        _load(raw_dev, timeZone=value)
+        load_changed(raw_dev, timeZone=value)
     (problem,) = err.value.problems
     assert problem.startswith("aoai-lab:timeZone:")
     assert f"did you mean '{hint}'" in problem

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from facts.content_filter import HARM_CATEGORIES
 from stacks.config.foundry import ContentFilterSettings, ProjectSettings, SeveritySettings, effective_projects
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import load_settings
 from tests.support.catalog_model import FOUNDRY_MODEL
+from tests.support.config_load import config_problems
 
 
 def _error(model, data) -> str:
@@ -84,12 +84,6 @@ def test_project_names_and_people():
     assert "people is empty" in _error(ProjectSettings, {"name": "team-a", "people": []})
 
 
-def _problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_settings(raw, resource_group_location="eastus2")
-    return info.value.problems
-
-
 def test_dev_stack_settings_have_no_filter_and_no_project(raw_dev):
     settings = load_settings(raw_dev, resource_group_location="eastus2")
     assert settings.content_filter is None
@@ -115,12 +109,12 @@ def test_deployment_must_name_an_existing_filter(raw_dev):
     raw = copy.deepcopy(raw_dev)
     raw["deployments"][0]["raiPolicy"] = "strict"
     raw["deployments"][1]["raiPolicy"] = "Microsoft.DefaultV2"
-    assert _problems(raw) == [
+    assert config_problems(raw) == [
         "aoai-lab:deployments[0].raiPolicy: no content filter named 'strict'. Fix: add aoai-lab:contentFilter with "
         "name: strict, or use one of Microsoft.DefaultV2, Microsoft.Default"
     ]
     raw["contentFilter"] = {"name": "class-filter"}
-    assert _problems(raw) == [
+    assert config_problems(raw) == [
         "aoai-lab:deployments[0].raiPolicy: no content filter named 'strict'. Fix: use 'class-filter' "
         "(aoai-lab:contentFilter.name) or one of Microsoft.DefaultV2, Microsoft.Default",
         "aoai-lab:contentFilter: no deployment uses 'class-filter', so it filters nothing. Fix: set "
@@ -132,7 +126,7 @@ def test_filter_errors_carry_the_key_path(raw_dev):
     raw = copy.deepcopy(raw_dev)
     raw["contentFilter"] = {"prompt": {"hate": "off"}}
     raw["deployments"][0]["raiPolicy"] = "lab-content-filter"
-    [problem] = _problems(raw)
+    [problem] = config_problems(raw)
     assert problem.startswith("aoai-lab:contentFilter.prompt.hate: ")
     assert "cannot be turned off" in problem and "Fix: use high" in problem
 
@@ -140,7 +134,7 @@ def test_filter_errors_carry_the_key_path(raw_dev):
 def test_catalog_models_need_a_foundry_account(raw_dev):
     raw = copy.deepcopy(raw_dev)
     raw["deployments"].append(dict(FOUNDRY_MODEL))
-    assert _problems(raw) == [
+    assert config_problems(raw) == [
         "aoai-lab:deployments[2].format: 'DeepSeek' models deploy only on a Foundry resource, but "
         "aoai-lab:accountKind is OpenAI. Fix: set aoai-lab:accountKind: AIServices, or deploy an OpenAI model"
     ]
@@ -154,7 +148,7 @@ def test_projects_need_an_aiservices_account_and_known_people(raw_dev):
         {"name": "team-a", "people": ["workshop-students"]},
         {"name": "team-a", "people": ["workshop-studnets"]},
     ]
-    problems = _problems(raw)
+    problems = config_problems(raw)
     assert problems == [
         "aoai-lab:foundryProjects: Foundry projects need a Foundry (AIServices) account, but aoai-lab:accountKind "
         "is OpenAI. Fix: set aoai-lab:accountKind: AIServices, or remove aoai-lab:foundryProjects",

@@ -5,33 +5,21 @@ from __future__ import annotations
 
 import copy
 import shutil
-from typing import Any
 
 import pytest
 
 from components.gateway_guards import CallCaps
 from labctl.project import PROJECT_DIR, read_stack_config
 from stacks import gateway_config
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import ConfigError
 from stacks.config.source import settings_from_flat_config
-
-
-def _load(raw: dict[str, Any], **changes: Any):
-    data = copy.deepcopy(raw)
-    data.update(changes)
-    return load_settings(data, resource_group_location="eastus2")
-
-
-def _problems(raw: dict[str, Any], **changes: Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        _load(raw, **changes)
-    return info.value.problems
+from tests.support.config_load import changed_problems, load_changed
 
 
 def test_defaults_are_bounded_and_private(raw_dev):
     for key in ("participantLimits", "callsPerMinute", "concurrentCalls", "responses", "logClientIp"):
         raw_dev.pop(key, None)
-    settings = _load(raw_dev)
+    settings = load_changed(raw_dev)
     guards = gateway_config.gateway_guards(settings)
     assert (guards.calls_per_minute, guards.max_concurrent_calls) == (60, 4)
     assert guards.caps == CallCaps(max_output_tokens=8192, max_choices=1)
@@ -47,7 +35,7 @@ def test_defaults_are_bounded_and_private(raw_dev):
 def test_caps_per_class_and_per_participant(raw_dev):
     participants = copy.deepcopy(raw_dev["participants"])
     participants[1]["limits"] = {"maxOutputTokens": 16000, "maxChoices": 3}
-    settings = _load(
+    settings = load_changed(
         raw_dev,
         participantLimits={"tokensPerMinute": 5000, "maxOutputTokens": 2000},
         participants=participants,
@@ -103,14 +91,14 @@ def test_caps_per_class_and_per_participant(raw_dev):
     ],
 )
 def test_bad_values_name_the_key_and_the_fix(raw_dev, changes, key, message):
-    problems = _problems(raw_dev, **changes)
+    problems = changed_problems(raw_dev, **changes)
     assert any(p.startswith(key) and message in p for p in problems), problems
 
 
 def test_a_participant_named_like_a_built_in_subscription_is_refused(raw_dev):
     participants = copy.deepcopy(raw_dev["participants"])
     participants[1]["name"] = "master"
-    problems = _problems(raw_dev, participants=participants)
+    problems = changed_problems(raw_dev, participants=participants)
     assert problems == [
         "aoai-lab:participants[1].name: 'master' is the id of API Management's built-in all-access subscription; a "
         "participant with that name would overwrite it. Fix: use another name, e.g. 'master-1'"
@@ -118,7 +106,7 @@ def test_a_participant_named_like_a_built_in_subscription_is_refused(raw_dev):
 
 
 def test_consumption_has_no_rate_per_key(raw_dev):
-    settings = _load(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
+    settings = load_changed(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=None)
     assert gateway_config.gateway_guards(settings).calls_per_minute is None
 
 

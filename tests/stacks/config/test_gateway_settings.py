@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
 
 import pytest
 
 from stacks import gateway_config
-from stacks.config.load import ConfigError, load_settings
-
-
-def _load(raw: dict[str, Any], **changes: Any):
-    data = copy.deepcopy(raw)
-    data.update(changes)
-    return load_settings(data, resource_group_location="eastus2")
-
-
-def _problems(raw: dict[str, Any], **changes: Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        _load(raw, **changes)
-    return info.value.problems
-
+from tests.support.config_load import changed_problems, load_changed
 
 LIMITS = {"tokensPerMinute": 5000, "tokenQuota": 200000, "tokenQuotaPeriod": "Daily"}
 
 
 def test_defaults_hand_out_a_version_every_chat_model_accepts_and_log_no_bodies(raw_dev):
     raw_dev.pop("participantLimits")
-    settings = _load(raw_dev)
+    settings = load_changed(raw_dev)
     assert settings.inference_api_version == "2025-04-01-preview"
     assert settings.participant_limits is None
     assert gateway_config.gateway_logging(settings).body_bytes == 0
@@ -39,7 +25,7 @@ def test_defaults_hand_out_a_version_every_chat_model_accepts_and_log_no_bodies(
 def test_class_limits_and_a_participant_override(raw_dev):
     participants = copy.deepcopy(raw_dev["participants"])
     participants[1]["limits"] = {"tokensPerMinute": 20000}
-    settings = _load(raw_dev, participantLimits=LIMITS, participants=participants)
+    settings = load_changed(raw_dev, participantLimits=LIMITS, participants=participants)
     everyone = gateway_config.token_limits(settings.participant_limits)
     assert everyone is not None and (everyone.tokens_per_minute, everyone.token_quota) == (5000, 200000)
     special = gateway_config.participant_limits(settings)
@@ -69,12 +55,14 @@ def test_class_limits_and_a_participant_override(raw_dev):
     ],
 )
 def test_bad_limits_name_the_key_and_the_fix(raw_dev, limits, message):
-    problems = _problems(raw_dev, participantLimits=limits)
+    problems = changed_problems(raw_dev, participantLimits=limits)
     assert any(p.startswith("aoai-lab:participantLimits") and message in p for p in problems), problems
 
 
 def test_consumption_cannot_enforce_token_limits(raw_dev):
-    problems = _problems(raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=LIMITS)
+    problems = changed_problems(
+        raw_dev, gatewayTier="Consumption", gatewayLogs=False, participantLimits=LIMITS
+    )
     assert problems == [
         "aoai-lab:participantLimits: API Management Consumption does not support the token limit policies (azure-openai-token-limit), so "
         "per-participant token limits cannot be enforced. Fix: set aoai-lab:gatewayTier to BasicV2 (or StandardV2, "
@@ -83,22 +71,22 @@ def test_consumption_cannot_enforce_token_limits(raw_dev):
     participants = copy.deepcopy(raw_dev["participants"])
     participants[0]["limits"] = {"tokensPerMinute": 10}
     consumption = {"gatewayTier": "Consumption", "gatewayLogs": False, "participantLimits": None}
-    problems = _problems(raw_dev, participants=participants, **consumption)
+    problems = changed_problems(raw_dev, participants=participants, **consumption)
     assert problems[0].startswith("aoai-lab:participants[0].limits: API Management Consumption")
 
 
 def test_gpt5_on_an_old_api_version_is_a_config_error(raw_dev):
-    problems = _problems(raw_dev, inferenceApiVersion="2024-10-21")
+    problems = changed_problems(raw_dev, inferenceApiVersion="2024-10-21")
     assert len(problems) == 1
     assert problems[0].startswith("aoai-lab:deployments[0].model: gpt-5-mini answers only on api-version")
     assert "Fix: set aoai-lab:inferenceApiVersion to 2025-04-01-preview" in problems[0]
 
 
 def test_body_logging_is_opt_in_and_bounded(raw_dev):
-    settings = _load(raw_dev, logBodies=True, logBodyBytes=4096)
+    settings = load_changed(raw_dev, logBodies=True, logBodyBytes=4096)
     logging = gateway_config.gateway_logging(settings)
     assert (logging.body_bytes, logging.message_bytes) == (4096, 32768)
-    problems = _problems(raw_dev, logBodies=True, logBodyBytes=65536)
+    problems = changed_problems(raw_dev, logBodies=True, logBodyBytes=65536)
     assert problems[0].startswith("aoai-lab:logBodyBytes")
 
 
@@ -122,7 +110,7 @@ def test_model_warnings_reach_the_stack(raw_dev):
             "capacity": 1,
         }
     )
-    settings = _load(raw_dev, deployments=deployments, expiresOn="2027-03-01")
+    settings = load_changed(raw_dev, deployments=deployments, expiresOn="2027-03-01")
     warnings = [str(w) for w in gateway_config.model_warnings(settings, today=dt.date(2026, 12, 1))]
     assert any(
         w.startswith("aoai-lab:deployments[0].version: gpt-5-mini 2025-08-07 retires on 2027-02-06")

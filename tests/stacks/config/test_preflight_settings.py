@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import load_settings
+from tests.support.config_load import config_problems
 
 
 def _chat(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -18,12 +19,6 @@ def _chat(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
         else:
             out["deployments"][0][key] = value
     return out
-
-
-def _problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_settings(raw, resource_group_location="eastus2")
-    return info.value.problems
 
 
 def test_dev_stack_fallbacks_and_floors_load(raw_dev):
@@ -80,7 +75,7 @@ def test_pinned_sku_repeated_in_fallbacks_is_accepted(raw_dev):
     ],
 )
 def test_bad_fallbacks_and_floors_name_the_key_and_the_fix(raw_dev, changes, key, fix):
-    problems = _problems(_chat(raw_dev, **changes))
+    problems = config_problems(_chat(raw_dev, **changes))
     matching = [p for p in problems if p.startswith(key)]
     assert matching, problems
     assert any(fix in p for p in matching), matching

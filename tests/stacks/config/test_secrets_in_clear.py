@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from stacks.config.encrypted import SECRET
-from stacks.config.load import ConfigError, load_settings
+from stacks.config.load import load_settings
+from tests.support.config_load import config_problems
 
 
 @pytest.fixture
@@ -19,15 +20,9 @@ def raw(dev_config: dict[str, Any]) -> dict[str, Any]:
     return lab
 
 
-def _problems(raw: dict[str, Any], **kwargs: Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_settings(raw, resource_group_location="eastus2", **kwargs)
-    return info.value.problems
-
-
 def test_decrypted_secret_owner_under_pulumi_up_is_refused(raw):
     # What `pulumi up` hands the program: the plain address, and the key in the runtime's secret keys.
-    problems = _problems(raw, secret_keys=["aoai-lab:owner"])
+    problems = config_problems(raw, secret_keys=["aoai-lab:owner"])
     assert len(problems) == 1
     assert problems[0].startswith(
         "aoai-lab:owner: is encrypted (secure:), but it reaches Azure in clear as the `owner` tag on every resource"
@@ -38,7 +33,7 @@ def test_decrypted_secret_owner_under_pulumi_up_is_refused(raw):
 
 def test_offline_names_each_encrypted_budget_contact(raw):
     budget = {"amount": 50, "contactEmails": ["ta@contoso.edu", SECRET]}
-    problems = _problems({**raw, "budget": budget}, encrypted=["budget"])
+    problems = config_problems({**raw, "budget": budget}, encrypted=["budget"])
     assert problems == [
         "aoai-lab:budget.contactEmails[1]: is encrypted (secure:), but it reaches Azure in clear as the budget's "
         "notification contacts: anyone who can read the lab's resources sees it, and Pulumi keeps it in plain text "
@@ -48,7 +43,9 @@ def test_offline_names_each_encrypted_budget_contact(raw):
 
 
 def test_publisher_email_and_people(raw):
-    found = _problems({**raw, "publisherEmail": "ops@contoso.edu"}, secret_keys=["publisherEmail", "people"])
+    found = config_problems(
+        {**raw, "publisherEmail": "ops@contoso.edu"}, secret_keys=["publisherEmail", "people"]
+    )
     assert [p.split(":")[1] for p in found] == ["publisherEmail", "people"]
     assert "the API Management service's publisherEmail property" in found[0]
     assert "the role assignments' principal ids and descriptions" in found[1]

@@ -12,13 +12,7 @@ from labctl.project import PROJECT_DIR, read_stack_config
 from stacks.config.load import ConfigError, load_settings
 from stacks.config.sections import CONFIG_KEYS, LabSettings
 from stacks.config.source import settings_from_flat_config
-
-
-def _problems(raw: dict[str, Any], **kw: Any) -> list[str]:
-    kw.setdefault("resource_group_location", "eastus2")
-    with pytest.raises(ConfigError) as info:
-        load_settings(raw, **kw)
-    return info.value.problems
+from tests.support.config_load import config_problems
 
 
 def _with(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -172,7 +166,7 @@ BAD_CONFIGS = [
     ("path", "value", "key", "fix"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
 )
 def test_bad_config_names_key_and_fix(raw_dev, path, value, key, fix):
-    problems = _problems(_with(raw_dev, path, value))
+    problems = config_problems(_with(raw_dev, path, value))
     matching = [p for p in problems if p.startswith(key + ":")]
     assert matching, f"no problem names {key}: {problems}"
     assert any(fix in p for p in matching), matching
@@ -180,12 +174,12 @@ def test_bad_config_names_key_and_fix(raw_dev, path, value, key, fix):
 
 
 def test_unknown_resource_group_region(raw_dev):
-    problems = _problems(raw_dev, resource_group_location="eastus3")
+    problems = config_problems(raw_dev, resource_group_location="eastus3")
     assert any(p.startswith("azure-native:location: unknown region 'eastus3'") for p in problems)
 
 
 def test_missing_resource_group_region(raw_dev):
-    problems = _problems(raw_dev, resource_group_location="")
+    problems = config_problems(raw_dev, resource_group_location="")
     assert any("azure-native:location: not set" in p for p in problems)
 
 
@@ -212,17 +206,17 @@ def test_sovereign_cloud_regions_validate_against_their_cloud(raw_dev):
     raw.pop("location")
     settings = load_settings(raw, resource_group_location="usgovvirginia", environment="usgovernment")
     assert settings.account_location == "usgovvirginia"
-    problems = _problems(raw, resource_group_location="usgovvirginia", environment="public")
+    problems = config_problems(raw, resource_group_location="usgovvirginia", environment="public")
     assert any("unknown region 'usgovvirginia'" in p for p in problems)
 
 
 def test_stack_name_must_fit_resource_names(raw_dev):
-    problems = _problems(raw_dev, stack="Production_Stack_With_A_Very_Long_Name")
+    problems = config_problems(raw_dev, stack="Production_Stack_With_A_Very_Long_Name")
     assert any(p.startswith("stack name") for p in problems)
 
 
 def test_program_set_fields_cannot_be_overridden_from_config(raw_dev):
-    problems = _problems({**raw_dev, "project": "other"})
+    problems = config_problems({**raw_dev, "project": "other"})
     assert any(p.startswith("aoai-lab:project: unknown key") for p in problems)
 
 
@@ -337,7 +331,7 @@ def _accepted_or_refused(
         _DELETE,
     )
     if expected is _DELETE:
-        problems = _problems(changed)
+        problems = config_problems(changed)
         assert any(p.startswith(f"aoai-lab:{section}[0].") for p in problems), problems
         return
     settings = load_settings(changed, resource_group_location="eastus2")
@@ -363,5 +357,5 @@ def test_wrong_types_in_deployments_never_crash(raw_dev, field, value):
 def test_people_whose_names_collide_in_resource_names(raw_dev):
     raw = _with(raw_dev, "people[0].name", "Ana Garcia")
     raw = _with(raw, "people[1].name", "ana-garcia")
-    problems = _problems(raw)
+    problems = config_problems(raw)
     assert any("named 'ana-garcia'" in p and p.startswith("aoai-lab:people") for p in problems), problems
