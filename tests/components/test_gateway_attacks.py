@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 import threading
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import openai
 import pytest
@@ -44,18 +45,24 @@ def policy() -> str:
     return _policy()
 
 
-@pytest.fixture
-def gateway(fake_azure, policy) -> FakeGateway:
+def _enforcing(fake_azure, policy: str, **options: Any) -> FakeGateway:
+    """The class's fake gateway, its clock fixed, enforcing `policy` (the rendered XML)."""
     return (
         FakeGateway(
             server=fake_azure.server,
             keys={key: name for name, key in KEYS.items()},
             deployments=dict(DEPLOYMENTS),
             clock=lambda: 1_800_000_000.0,
+            **options,
         )
         .install()
         .enforce_policy(policy)
     )
+
+
+@pytest.fixture
+def gateway(fake_azure, policy) -> FakeGateway:
+    return _enforcing(fake_azure, policy)
 
 
 def _http(fake_azure) -> openai.DefaultHttpxClient:
@@ -106,13 +113,7 @@ def test_a_key_in_the_url_is_refused_before_azure_sees_it(fake_azure, gateway):
 
 
 def test_calls_that_cost_no_tokens_still_count_per_key(fake_azure):
-    gateway = FakeGateway(
-        server=fake_azure.server,
-        keys={key: name for name, key in KEYS.items()},
-        deployments=dict(DEPLOYMENTS),
-        clock=lambda: 1_800_000_000.0,
-    ).install()
-    gateway.enforce_policy(_policy(GatewayGuards(deployments=("chat", "embeddings"), calls_per_minute=5)))
+    _enforcing(fake_azure, _policy(GatewayGuards(deployments=("chat", "embeddings"), calls_per_minute=5)))
     client = _v1(fake_azure)
     for _ in range(3):
         assert [m.id for m in client.models.list()] == list(DEPLOYMENTS)
@@ -173,18 +174,8 @@ def test_concurrent_long_answers_overshoot_the_token_limit_only_by_the_bounds(fa
     guards, six parallel long answers use thirty times the minute's budget; with them, at most the budget plus
     two capped calls."""
     policy = _policy(GUARDS if guarded else None, token_limits=TokenLimits(tokens_per_minute=100))
-    gateway = (
-        FakeGateway(
-            server=fake_azure.server,
-            keys={key: name for name, key in KEYS.items()},
-            deployments=dict(DEPLOYMENTS),
-            clock=lambda: 1_800_000_000.0,
-            completion_tokens=500,  # the model would write 500 tokens if let
-            backend_delay_s=0.5,
-        )
-        .install()
-        .enforce_policy(policy)
-    )
+    # The model would write 500 tokens if let.
+    gateway = _enforcing(fake_azure, policy, completion_tokens=500, backend_delay_s=0.5)
     client = _azure(fake_azure)
     _in_parallel(6, lambda: client.chat.completions.create(model="chat", messages=MESSAGES))  # type: ignore[arg-type]
     used = gateway._minute["student01"][1]
@@ -310,16 +301,7 @@ def test_with_store_allowed_any_key_reads_any_stored_response(fake_azure):
     policy = _policy(
         GatewayGuards(deployments=("chat",), responses=ResponsesRules(store=True, background=True))
     )
-    gateway = (
-        FakeGateway(
-            server=fake_azure.server,
-            keys={key: name for name, key in KEYS.items()},
-            deployments=dict(DEPLOYMENTS),
-            clock=lambda: 1_800_000_000.0,
-        )
-        .install()
-        .enforce_policy(policy)
-    )
+    gateway = _enforcing(fake_azure, policy)
     created = _v1(fake_azure).responses.create(model="chat", input="my secret essay")
     assert _v1(fake_azure, "student02").responses.retrieve(created.id).id == created.id
     assert created.id in gateway.stored
@@ -333,16 +315,7 @@ def test_the_fake_follows_the_policy_it_is_given(fake_azure, policy):
         for when in list(choose):
             if "DeploymentNotAllowed" in ET.tostring(when, encoding="unicode"):
                 choose.remove(when)
-    gateway = (
-        FakeGateway(
-            server=fake_azure.server,
-            keys={key: name for name, key in KEYS.items()},
-            deployments=dict(DEPLOYMENTS),
-            clock=lambda: 1_800_000_000.0,
-        )
-        .install()
-        .enforce_policy(ET.tostring(root, encoding="unicode"))
-    )
+    gateway = _enforcing(fake_azure, ET.tostring(root, encoding="unicode"))
     answer = _azure(fake_azure).chat.completions.create(model="other", messages=MESSAGES)  # type: ignore[arg-type]
     assert answer.choices[0].message.content == "ok"
     assert gateway.backend_calls[0].deployment == "other"
