@@ -73,8 +73,10 @@ def run_participants(ctx: CommandContext, queries: list[str], action: str, optio
     for edit in edits:
         _say(ctx, f"Stack {ctx.stack} ({ctx.stack_source}): {edit.describe()}")
     if options.dry_run:
-        where = " and, with --now, the gateway" if options.now else ""
-        _say(ctx, f"Dry run: neither {doc.path.name}{where} was changed.")
+        changed = (
+            f"neither {doc.path.name} nor the gateway was" if options.now else f"{doc.path.name} was not"
+        )
+        _say(ctx, f"Dry run: {changed} changed.")
         return EXIT_OK
     if not options.now:
         if any(e.changed for e in edits):

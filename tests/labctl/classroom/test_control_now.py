@@ -129,7 +129,10 @@ def test_rotate_has_no_now_and_dry_run_calls_nothing(project, arm, outputs_file)
     assert result.exit_code == EXIT_USAGE
     result = _invoke(project, arm, outputs_file, "participant", "suspend", "student01", "--now", "--dry-run")
     assert result.exit_code == EXIT_OK
+    assert "Dry run: neither Pulumi.dev.yaml nor the gateway was changed." in " ".join(result.output.split())
     assert arm.requests == []
+    result = _invoke(project, arm, outputs_file, "participant", "suspend", "student01", "--dry-run")
+    assert "Dry run: Pulumi.dev.yaml was not changed." in " ".join(result.output.split())
     assert _state(project, "student01") == "active"
 
 
