@@ -218,9 +218,16 @@ def run_program(
                 _mock_runtime(monitor, capture, project, stack, config, secret_keys),
                 # The runtime's own traces of a failing program: the PlanError below carries its message.
                 contextlib.redirect_stderr(io.StringIO()),
-                plan_shortcuts(),
+                plan_shortcuts() as outputs,
             ):
-                _sync_await(run_in_stack(_drained(program)))
+                try:
+                    _sync_await(run_in_stack(_drained(program)))
+                finally:
+                    _cancel_what_is_left()
+                    # Where the runtime's own final wait would fail the program: an Output whose `apply` raised.
+                    failure = outputs.first_failure()
+                if failure is not None:
+                    raise failure
         except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
             raise PlanError(_program_error(exc)) from None
         records = _topological(monitor.records)
@@ -284,6 +291,19 @@ def _own_event_loop() -> Iterator[None]:
         asyncio.set_event_loop(None)
 
 
+def _cancel_what_is_left() -> None:
+    """A program that raised at once leaves the stack's own registrations queued: the runtime's RPC wait counts an
+    RPC only once its task has started (pulumi/runtime/rpc_manager.py), and it was the SDK's wait on every Output
+    that turned the loop until they had (labctl/plan/shortcuts.py tracks Outputs without it). What is left is
+    cancelled, as `asyncio.run` does, so no task is destroyed pending when the closed loop is collected."""
+    loop = asyncio.get_event_loop()
+    left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in left:
+        task.cancel()
+    if left:
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+
+
 def _snapshot_entry(r: _Registration) -> dict[str, Any]:
     """One resource as `pulumi stack export` shows it."""
     entry: dict[str, Any] = {
@@ -320,7 +340,8 @@ def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
             if not wave:
                 return
             seen.update(wave)
-            # Failures surface through the runtime's own wait, with its error reporting.
+            # Failures surface where the runtime would report them: its RPC wait, or an Output's error after the run
+            # (run_program).
             await asyncio.gather(*wave, return_exceptions=True)
 
     return run
@@ -330,7 +351,10 @@ def _program_error(exc: BaseException) -> str:
     from pulumi.errors import RunError
 
     cause: BaseException | None = exc
-    while cause is not None:
+    seen: set[int] = set()
+    # The runtime re-raises an Output's error from inside its own handling, so a chain can loop back on itself.
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
         if isinstance(cause, RunError):
             return str(cause)
         cause = cause.__cause__ or cause.__context__

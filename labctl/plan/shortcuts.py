@@ -2,24 +2,33 @@
 
 `labctl plan` runs the program once, with no prior state, under mocks that record only what a resource's inputs
 and options say. Pulumi's runtime still does work meant for a real deployment (migrating state across SDK
-versions, pointing the engine at the line that declared a resource) and Python's cyclic garbage collector walks
-every object the SDK imported over and over while the run makes hundreds of thousands of short-lived futures.
-A 100-participant plan's program took 1.27 s of CPU with the aliases dropped and 0.78 s with all three shortcuts
-(in one process, best of three; scripts/bench_plan.py --profile shows where the rest goes).
+versions, pointing the engine at the line that declared a resource, a URN computed for a monitor that is not
+there), keeps per-Output bookkeeping built for threads the plan doesn't have, and Python's cyclic garbage
+collector walks every object the SDK imported over and over while the run makes hundreds of thousands of
+short-lived futures. A 1,000-participant plan's program took 2.7 s of CPU with the first four shortcuts and 1.8 s
+with all seven (one process, median of five; scripts/bench_plan.py --profile shows where the rest goes).
+
+Three of them stand in for Pulumi SDK internals (`Output._track`, `rpc.transfer_properties`,
+`runtime.resource.create_urn`): tests/labctl/plan/test_shortcuts.py plans the lab with and without them and
+compares the snapshots byte for byte, and checks the internals still have the shape these replace.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import functools
 import gc
 import re
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pulumi
 import pulumi.runtime.mocks as pulumi_mocks
 import pulumi.runtime.resource as pulumi_resource
+import pulumi.runtime.rpc as pulumi_rpc
+from pulumi.output import Output, _OutputData
 from pulumi.runtime.proto import source_pb2
 
 from labctl.interrupt_state import one_shot
@@ -125,12 +134,153 @@ def monitor_answers_inline() -> Iterator[None]:
         pulumi_mocks._sync_await = original
 
 
+class TrackedOutputs:
+    """Every Output of the run, in the order they were made, and whether its failure fails `pulumi up` (an Output
+    another took over, with `apply` or `recover`, leaves that to the one that took it over)."""
+
+    def __init__(self) -> None:
+        self._futures: dict[asyncio.Future[Any], bool] = {}
+
+    def track(self, future: asyncio.Future[Any]) -> None:
+        self._futures[future] = True
+
+    def untrack(self, future: asyncio.Future[Any]) -> None:
+        if future in self._futures:
+            self._futures[future] = False
+
+    def first_failure(self) -> BaseException | None:
+        """What the runtime's final wait (pulumi/runtime/stack.py wait_for_rpcs) raises: a tracked Output's error.
+        Asked once the run is over, so every future that will ever be settled is."""
+        first: BaseException | None = None
+        for future, reports in self._futures.items():
+            if not future.done():
+                continue
+            # Every error is looked at, as the SDK's done-callback does, so asyncio reports none as "never retrieved".
+            error = (
+                RuntimeError("an Output of the program was cancelled before it had a value")
+                if future.cancelled()
+                else future.exception()
+            )
+            if reports and first is None:
+                first = error
+        return first
+
+
 @contextlib.contextmanager
-def plan_shortcuts() -> Iterator[None]:
+def outputs_tracked_by_the_plan() -> Iterator[TrackedOutputs]:
+    """Pulumi tracks every Output so that one failing (an `apply` that raises) fails the program at its end: each
+    Output takes a lock and two context-variable lookups to join a shared set, and a done-callback (one more turn
+    of the event loop) to leave it. That was a sixth of a big class's plan, for a lock the plan's single thread
+    never contends. The plan keeps them in an ordered dict instead; an Output another takes over (`apply`) or
+    that recovers (`recover`) leaves it as before, and labctl/plan/runtime.py's `_drained` raises the first
+    failure when the run is over, the error the runtime's own wait would have raised."""
+    tracked = TrackedOutputs()
+    original_track, original_untrack = Output._track, Output._untrack
+
+    def track(self: Output[Any]) -> None:
+        tracked.track(self._data)
+
+    def untrack(self: Output[Any]) -> None:
+        tracked.untrack(self._data)
+
+    Output._track = track  # type: ignore[method-assign]
+    Output._untrack = untrack  # type: ignore[method-assign]
+    try:
+        yield tracked
+    finally:
+        Output._track = original_track  # type: ignore[method-assign]
+        Output._untrack = original_untrack  # type: ignore[method-assign]
+
+
+def _property_output(
+    res: pulumi.Resource,
+    data: asyncio.Future[_OutputData[Any]],
+    value: Any,
+    is_known: bool,
+    is_secret: bool,
+    deps: set[pulumi.Resource] | None,
+    failed: Exception | None,
+) -> None:
+    """A registered resource's answer for one property, as rpc.transfer_properties's resolver settles it."""
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()
+    resources.add(res)
+    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+
+
+def _transfer_properties(
+    res: pulumi.Resource, props: pulumi.Inputs, custom: bool
+) -> dict[str, Callable[..., None]]:
+    """pulumi.runtime.rpc.transfer_properties, each property's Output made from one future (as the SDK makes a
+    resource's `urn` and `id`, runtime/resource.py resource_output) instead of four futures and a task that
+    waits on them: the same value, known and secret flags, dependencies and error, settled at the same moment."""
+    resolvers: dict[str, Callable[..., None]] = {}
+    loop = asyncio.get_running_loop()
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the runtime makes these itself
+        data: asyncio.Future[_OutputData[Any]] = loop.create_future()
+        resolvers[name] = functools.partial(_property_output, res, data)
+        res.__dict__[name] = Output._from_data(data)
+    return resolvers
+
+
+@contextlib.contextmanager
+def outputs_from_one_future() -> Iterator[None]:
+    """Every resource gets an Output for each of its properties, about 20 for an APIM subscription; the SDK builds
+    each from four futures and a task that awaits them, a sixth of a big class's plan. The plan builds each from
+    the one future the task would have produced."""
+    original = pulumi_rpc.transfer_properties
+    pulumi_rpc.transfer_properties = _transfer_properties
+    try:
+        yield
+    finally:
+        pulumi_rpc.transfer_properties = original
+
+
+def _create_urn(
+    name: pulumi.Input[str],
+    type_: pulumi.Input[str],
+    parent: pulumi.Resource | pulumi.Input[str] | None = None,
+    project: str | None = None,
+    stack: str | None = None,
+    *,
+    original: Callable[..., Output[str]],
+) -> Output[str]:
+    if not (isinstance(name, str) and isinstance(type_, str) and isinstance(parent, str)):
+        return original(name, type_, parent, project, stack)
+    # The same string the SDK's create_urn builds from a parent URN: "<parent's prefix>$<type>::<name>".
+    urn = f"{parent[: parent.rfind('::')]}${type_}::{name}"
+    data: asyncio.Future[_OutputData[str]] = asyncio.get_running_loop().create_future()
+    data.set_result(_OutputData(resources=set(), value=urn, is_known=True, is_secret=False))
+    return Output._from_data(data)
+
+
+@contextlib.contextmanager
+def urns_computed_directly() -> Iterator[None]:
+    """Before each registration the runtime computes the URN it would use were there no monitor (runtime/resource.py
+    do_register's `mock_urn`), from the name, the type and the parent's URN, through four Outputs and their tasks;
+    with a monitor (the plan has one) the value is never used. Where all three are plain text the plan computes
+    the same string at once; anything else goes the SDK's way."""
+    original = pulumi_resource.create_urn
+    pulumi_resource.create_urn = functools.partial(_create_urn, original=original)
+    try:
+        yield
+    finally:
+        pulumi_resource.create_urn = original
+
+
+@contextlib.contextmanager
+def plan_shortcuts() -> Iterator[TrackedOutputs]:
     with (
         without_api_version_aliases(),
         without_source_positions(),
         without_cyclic_gc(),
         monitor_answers_inline(),
+        outputs_from_one_future(),
+        urns_computed_directly(),
+        outputs_tracked_by_the_plan() as tracked,
     ):
-        yield
+        yield tracked
