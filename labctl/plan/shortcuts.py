@@ -6,10 +6,11 @@ versions, pointing the engine at the line that declared a resource, a URN comput
 there), keeps per-Output bookkeeping built for threads the plan doesn't have, and Python's cyclic garbage
 collector walks every object the SDK imported over and over while the run makes hundreds of thousands of
 short-lived futures. A 1,000-participant plan's program took 2.7 s of CPU with the first four shortcuts and 1.8 s
-with all seven (one process, median of five; scripts/bench_plan.py --profile shows where the rest goes).
+with all seven (median of five on a quiet machine; 3.4 s and 2.1 s, the fastest of five taken in turns, on a busy
+one). scripts/bench_plan.py --profile shows where the rest goes.
 
 Three of them stand in for Pulumi SDK internals (`Output._track`, `rpc.transfer_properties`,
-`runtime.resource.create_urn`): tests/labctl/plan/test_shortcuts.py plans the lab with and without them and
+`runtime.resource.create_urn`): tests/labctl/plan/test_shortcut_equivalence.py plans the lab with and without them and
 compares the snapshots byte for byte, and checks the internals still have the shape these replace.
 """
 
