@@ -13,10 +13,9 @@ import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
@@ -35,6 +34,8 @@ _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+T = TypeVar("T")
 
 # The Pulumi runtime keeps per-program state in process globals: one plan at a time per process.
 _LOCK = threading.Lock()
@@ -183,18 +184,20 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-class _InlineExecutor(ThreadPoolExecutor):
-    """Runs each call at once, in the calling thread, and hands back a finished future.
+class _InlineLoop(asyncio.SelectorEventLoop):
+    """An event loop whose `run_in_executor` runs the call at once, in the loop's own thread, and hands back a
+    settled future.
 
     Pulumi sends every RPC to the default executor so a real engine's gRPC calls never block the event loop; the
     mock monitor answers from memory, and a thread hand-off per call (a wake-up of the loop's self-pipe included)
     cost more than the answer: 12% of a 100-participant plan's CPU. Its answers never wait on the loop (see
-    `monitor_answers_inline` in labctl/plan/shortcuts.py), so calling them inline cannot deadlock."""
+    `monitor_answers_inline` in labctl/plan/shortcuts.py), so calling them inline cannot deadlock. (No thread is
+    involved, so a concurrent future wrapped for the loop, with its thread-safe wake-up, is not needed either.)"""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
+    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = self.create_future()
         try:
-            future.set_result(fn(*args, **kwargs))
+            future.set_result(func(*args))
         except BaseException as exc:  # handed to the awaiting coroutine, as a thread's failure would be
             future.set_exception(exc)
         return future
@@ -214,18 +217,21 @@ def run_program(
         capture = _LogCapture()
         try:
             with (
-                _own_event_loop(),
+                _own_event_loop() as loop,
                 _mock_runtime(monitor, capture, project, stack, config, secret_keys),
                 # The runtime's own traces of a failing program: the PlanError below carries its message.
                 contextlib.redirect_stderr(io.StringIO()),
                 plan_shortcuts() as outputs,
             ):
+                error: Exception | None = None
                 try:
                     _sync_await(run_in_stack(_drained(program)))
-                finally:
-                    _cancel_what_is_left()
-                    # Where the runtime's own final wait would fail the program: an Output whose `apply` raised.
-                    failure = outputs.first_failure()
+                except Exception as exc:
+                    error = exc
+                _finish_what_is_left(loop)
+                # The runtime's final wait raises a failed Output's error (an `apply` that raised) before it
+                # re-raises the program's own (pulumi/runtime/stack.py run_pulumi_func).
+                failure = outputs.first_failure() or error
                 if failure is not None:
                     raise failure
         except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
@@ -275,33 +281,25 @@ def _mock_runtime(
 
 
 @contextlib.contextmanager
-def _own_event_loop() -> Iterator[None]:
+def _own_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
     """A loop of our own, closed when the run ends, whose RPCs run inline (no threads, so no loop per thread that
     nobody closes: the cyclic GC would free such a loop later, and when its self-pipe socket went first,
     `BaseEventLoop.__del__` printed "ValueError: Invalid file descriptor: -1")."""
-    loop = asyncio.new_event_loop()
+    loop = _InlineLoop()
     asyncio.set_event_loop(loop)
-    executor = _InlineExecutor(max_workers=1)
-    loop.set_default_executor(executor)
     try:
-        yield
+        yield loop
     finally:
-        executor.shutdown(wait=True)
         loop.close()
         asyncio.set_event_loop(None)
 
 
-def _cancel_what_is_left() -> None:
-    """A program that raised at once leaves the stack's own registrations queued: the runtime's RPC wait counts an
-    RPC only once its task has started (pulumi/runtime/rpc_manager.py), and it was the SDK's wait on every Output
-    that turned the loop until they had (labctl/plan/shortcuts.py tracks Outputs without it). What is left is
-    cancelled, as `asyncio.run` does, so no task is destroyed pending when the closed loop is collected."""
-    loop = asyncio.get_event_loop()
-    left = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in left:
-        task.cancel()
-    if left:
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+def _finish_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
+    """Run every task still pending to its end, as the runtime's final wait on every Output did (labctl/plan/
+    shortcuts.py tracks Outputs without it; the runtime's RPC wait counts an RPC only once its task has started,
+    pulumi/runtime/rpc_manager.py). What is left: the stack's own registrations when the program raised at once,
+    an `apply` that sleeps in a `pulumi.run` entry point. None is then destroyed pending with the loop."""
+    loop.run_until_complete(_every_task_finished())
 
 
 def _snapshot_entry(r: _Registration) -> dict[str, Any]:
@@ -322,8 +320,18 @@ def _snapshot_entry(r: _Registration) -> dict[str, Any]:
     return entry
 
 
+async def _every_task_finished() -> None:
+    """Let every other task of the loop finish, one gather per wave of new tasks. Failures surface where the
+    runtime would report them: its RPC wait, or an Output's error after the run (run_program)."""
+    current = asyncio.current_task()
+    seen: set[asyncio.Task[Any]] = set()
+    while wave := [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in seen]:
+        seen.update(wave)
+        await asyncio.gather(*wave, return_exceptions=True)
+
+
 def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
-    """Run the program, then let every task it started finish, one gather per wave of new tasks.
+    """Run the program, then let every task it started finish.
 
     The Pulumi runtime's own wait re-arms a callback on every pending output each time one finishes, which
     grows with the square of the outputs (a 100-participant lab spent most of its time there). Gathering
@@ -333,16 +341,7 @@ def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
 
     async def run() -> None:
         program()
-        current = asyncio.current_task()
-        seen: set[asyncio.Task[Any]] = set()
-        while True:
-            wave = [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in seen]
-            if not wave:
-                return
-            seen.update(wave)
-            # Failures surface where the runtime would report them: its RPC wait, or an Output's error after the run
-            # (run_program).
-            await asyncio.gather(*wave, return_exceptions=True)
+        await _every_task_finished()
 
     return run
 

@@ -4,8 +4,11 @@ same message."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import dataclasses
+import gc
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -152,7 +155,7 @@ def test_a_registration_azure_refuses_fails_the_plan_and_its_outputs(runtime_kin
 def test_a_resources_outputs_carry_its_value_dependency_and_secrecy(runtime_kind: str) -> None:
     # As Azure's answer comes back: a secret input stays secret in the output, a plain one does not.
     seen: dict[str, Any] = {}
-    looks: list[Any] = []
+    looks: list[Any] = []  # the tasks, held so they run to their end
 
     async def look(name: str, output: Output[Any]) -> None:
         seen[name] = (
@@ -163,8 +166,6 @@ def test_a_resources_outputs_carry_its_value_dependency_and_secrecy(runtime_kind
         )
 
     def program() -> None:
-        import asyncio
-
         key = RandomPassword("key", length=8, override_special=pulumi.Output.secret("!#"))
         looks.extend(
             asyncio.ensure_future(look(name, output))
@@ -176,9 +177,10 @@ def test_a_resources_outputs_carry_its_value_dependency_and_secrecy(runtime_kind
 
 
 def test_the_plans_urn_is_the_sdks(runtime_kind: str) -> None:
-    # The URN the runtime computes before each registration, for parents given as text and as a resource.
+    # The URN the runtime computes before each registration (a parent's URN as text: the shortcut's case), and
+    # the cases it hands to the SDK.
     urns: dict[str, tuple[str, str]] = {}
-    comparisons: list[Any] = []
+    comparisons: list[Any] = []  # the tasks, held so they run to their end
 
     async def compare(label: str, *args: Any) -> None:
         ours = await pulumi_resource.create_urn(*args).future()
@@ -186,8 +188,6 @@ def test_the_plans_urn_is_the_sdks(runtime_kind: str) -> None:
         urns[label] = (ours, sdks)
 
     def program() -> None:
-        import asyncio
-
         parent = RandomPassword("parent", length=8)
         text = "urn:pulumi:unit::aoai-lab::aoai-lab:components:AiGateway::gateway"
         cases = [
@@ -223,8 +223,14 @@ def test_the_sdk_internals_still_have_the_shape_the_shortcuts_replace() -> None:
         pulumi_resource.register_resource
     )
     assert "self._track()" in inspect.getsource(Output.__init__)
+    assert "out._track()" in inspect.getsource(Output._from_data)
     assert "self._untrack()" in inspect.getsource(Output.apply)
-    assert {f.name for f in __import__("dataclasses").fields(pulumi.output._OutputData)} == {
+    assert "self._untrack()" in inspect.getsource(Output.recover)
+    # Looked up on their modules at each call, so replacing them there reaches the runtime.
+    registration = inspect.getsource(pulumi_resource)
+    assert "rpc.transfer_properties(res, props, custom)" in registration
+    assert "log.debug(" in registration
+    assert {f.name for f in dataclasses.fields(pulumi.output._OutputData)} == {
         "resources",
         "value",
         "is_known",
@@ -235,8 +241,6 @@ def test_the_sdk_internals_still_have_the_shape_the_shortcuts_replace() -> None:
 def test_a_failed_plan_leaves_no_task_behind(runtime_kind: str, caplog, recwarn) -> None:
     # A config error raises before the stack's own registration has started; a task left pending is reported
     # ("Task was destroyed but it is pending!", "coroutine ... was never awaited") when the closed loop is collected.
-    import gc
-
     def program() -> None:
         raise ValueError("aoai-lab:owner is not an e-mail address")
 
@@ -245,3 +249,50 @@ def test_a_failed_plan_leaves_no_task_behind(runtime_kind: str, caplog, recwarn)
     gc.collect()
     assert [r.getMessage() for r in caplog.records if "destroyed" in r.getMessage()] == []
     assert [str(w.message) for w in recwarn if "never awaited" in str(w.message)] == []
+
+
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [("warns", None), ("declares", None), ("raises", "KeyError: 'late'")],
+)
+def test_an_async_entry_point_runs_to_its_end(runtime_kind: str, late: str, expected: str | None) -> None:
+    # `pulumi.run(main)`: its applies can take real time after the program itself has returned.
+    async def later(value: int) -> int:
+        await asyncio.sleep(0.01)
+        if late == "warns":
+            pulumi.log.warn("the class starts tomorrow")
+        elif late == "declares":
+            RandomPassword("late", length=8)
+        else:
+            raise KeyError("late")
+        return value
+
+    def program() -> None:
+        async def main() -> dict[str, Any]:
+            pulumi.Output.from_input(1).apply(later)
+            return {}
+
+        pulumi.run(main)
+
+    if expected is not None:
+        with pytest.raises(PlanError, match=f"^{expected}$"):
+            _plan(program)
+        return
+    plan = _plan(program)
+    if late == "warns":
+        assert plan.warnings == ["the class starts tomorrow"]
+    else:
+        assert [
+            r["urn"].rsplit("::", 1)[-1] for r in plan.by_type("random:index/randomPassword:RandomPassword")
+        ] == ["late"]
+
+
+def test_a_failed_output_is_reported_before_the_programs_own_error(runtime_kind: str) -> None:
+    # As the runtime's final wait does (pulumi/runtime/stack.py run_pulumi_func): the Output's error, not the one
+    # the program raised after it.
+    def program() -> None:
+        pulumi.Output.from_input(1).apply(lambda _: 1 / 0)
+        raise ValueError("aoai-lab:owner is not an e-mail address")
+
+    with pytest.raises(PlanError, match=r"^ZeroDivisionError: division by zero$"):
+        _plan(program)
