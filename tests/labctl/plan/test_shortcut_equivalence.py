@@ -230,6 +230,8 @@ def test_the_sdk_internals_still_have_the_shape_the_shortcuts_replace() -> None:
     registration = inspect.getsource(pulumi_resource)
     assert "rpc.transfer_properties(res, props, custom)" in registration
     assert "log.debug(" in registration
+    assert "_types.unwrap_type(typ)" in inspect.getsource(pulumi_rpc.serialize_property)
+    assert "_types.resource_types(resource_cls)" in inspect.getsource(pulumi_rpc.resolve_outputs)
     assert {f.name for f in dataclasses.fields(pulumi.output._OutputData)} == {
         "resources",
         "value",
@@ -296,3 +298,43 @@ def test_a_failed_output_is_reported_before_the_programs_own_error(runtime_kind:
 
     with pytest.raises(PlanError, match=r"^ZeroDivisionError: division by zero$"):
         _plan(program)
+
+
+def _replaced_attributes() -> dict[str, object]:
+    import pulumi._types as pulumi_types
+    import pulumi.log as pulumi_log
+    import pulumi.runtime.mocks as pulumi_mocks
+
+    from labctl.plan.shortcuts import _TYPE_LOOKUPS
+
+    return {
+        "Output._track": Output.__dict__["_track"],
+        "Output._untrack": Output.__dict__["_untrack"],
+        "ResourceOptions.merge": pulumi.ResourceOptions.__dict__["merge"],
+        "rpc.transfer_properties": pulumi_rpc.transfer_properties,
+        "resource.create_urn": pulumi_resource.create_urn,
+        "resource._get_stack_trace": pulumi_resource._get_stack_trace,
+        "mocks._sync_await": pulumi_mocks._sync_await,
+        "log.debug": pulumi_log.debug,
+        **{f"_types.{name}": getattr(pulumi_types, name) for name in _TYPE_LOOKUPS},
+    }
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_every_replaced_sdk_function_is_back_after_a_plan(fails: bool) -> None:
+    # Tests and `labctl preflight` plan more than once per process, and a program may run under the real
+    # runtime afterwards: nothing of a plan may stay in the SDK, whether the program worked or not.
+    before = _replaced_attributes()
+
+    def program() -> None:
+        RandomPassword("key", length=8)
+        if fails:
+            raise ValueError("aoai-lab:owner is not an e-mail address")
+
+    if fails:
+        with pytest.raises(PlanError):
+            _plan(program)
+    else:
+        _plan(program)
+    after = _replaced_attributes()
+    assert {name: after[name] is function for name, function in before.items()} == dict.fromkeys(before, True)
