@@ -5,16 +5,20 @@ shared machine), and each ratio as the median of the turn-by-turn ratios:
 - the dev stack's plan against a process that only imports pulumi and the azure-native classes the program uses
   (target: within 2x),
 - a 100-participant stack against the dev stack (issue 19's target: within 1.2x),
-- with --participants N (e.g. 1000), that class size too, and
+- with --participants N (e.g. 1000), that class size too,
+- with --instructions, the instructions each of the first three executes, counted by valgrind: deterministic, so
+  the ratios hold on a shared machine whose speed drifts (Debian/Ubuntu: apt install valgrind), and
 - with --profile, where a big class's plan spends its time: the program run in this process under cProfile
   (own time by package, each package's entries with the most cumulative time, then functions by own time).
 
-Run: uv run python scripts/bench_plan.py [--runs 5] [--participants 1000] [--profile]
+Run: uv run python scripts/bench_plan.py [--runs 5] [--participants 1000] [--instructions] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import resource
 import statistics
 import subprocess
@@ -69,6 +73,10 @@ def paired_ratio(
     return tuple(  # type: ignore[return-value]
         statistics.median(a / b for a, b in zip(o, u, strict=True)) for o, u in zip(over, under, strict=True)
     )
+
+
+def dev_participants() -> list[dict[str, str]]:
+    return yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["aoai-lab:participants"]
 
 
 def big_stack(folder: Path, participants: int, stack: str = "big") -> Path:
@@ -139,11 +147,46 @@ def profile(folder: Path, stack: str, top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
+def instructions(cmd: list[str]) -> int:
+    """Instructions the command executes (valgrind's cachegrind, no cache simulation; Python's hash seed fixed):
+    the same count on a busy machine as on a quiet one, where CPU seconds of one run can differ by a third."""
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    refs = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if refs is None:
+        raise SystemExit(f"valgrind printed no instruction count:\n{done.stderr[-2000:]}")
+    return int(refs.group(1).replace(",", ""))
+
+
+def report_instructions(commands: dict[str, list[str]], dev_count: int) -> None:
+    counts = {label: instructions(cmd) for label, cmd in commands.items()}
+    print("\ninstructions (valgrind --tool=cachegrind, deterministic):")
+    for label, count in counts.items():
+        print(f"  {label:<35}: {count / 1e9:6.3f} G")
+    dev, big = counts["labctl plan, dev stack"], counts["labctl plan, 100 participants"]
+    print(
+        f"  dev / import-only ratio            : {dev / counts['import pulumi + azure-native classes']:6.3f}x"
+    )
+    print(f"  100 participants / dev ratio       : {big / dev:6.3f}x  (target <= 1.2x)")
+    print(f"  per participant beyond dev         : {(big - dev) / (100 - dev_count) / 1e6:6.2f} M")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--participants", type=int, default=0, help="also plan a class of this size")
     parser.add_argument("--profile", action="store_true", help="profile the biggest class's plan")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of import-only, dev and 100 participants (needs valgrind; ~1 min)",
+    )
     args = parser.parse_args()
     py = sys.executable
     # `python -m labctl` is the console script's path (labctl/entry.py), what a user runs.
@@ -153,13 +196,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = big_stack(Path(tmp), 100)
         plan = [py, "-m", "labctl", "plan", "-q", "--project-dir", str(folder), "--stack"]
-        runs = timed([[py, "-c", IMPORT_ONLY], [py, "-m", "labctl", "plan", "-q"], [*plan, "big"]], args.runs)
-        baseline, dev, big = (medians(r) for r in runs)
-        dev_ratio, big_ratio = paired_ratio(runs[1], runs[0]), paired_ratio(runs[2], runs[1])
-        huge = None
+        commands = [[py, "-c", IMPORT_ONLY], [py, "-m", "labctl", "plan", "-q"], [*plan, "big"]]
         if args.participants:
             big_stack(folder, args.participants, "huge")
-            huge = medians(timed([[*plan, "huge"]], max(1, args.runs // 2))[0])
+            commands.append([*plan, "huge"])
+        runs = timed(commands, args.runs)
+        baseline, dev, big = (medians(r) for r in runs[:3])
+        dev_ratio, big_ratio = paired_ratio(runs[1], runs[0]), paired_ratio(runs[2], runs[1])
+        huge = medians(runs[3]) if args.participants else None
 
         print("                                        wall      CPU")
         print(f"import pulumi + azure-native classes : {baseline[0]:6.2f} s {baseline[1]:6.2f} s")
@@ -175,10 +219,17 @@ def main() -> None:
             f"100 participants / dev ratio         : {big_ratio[0]:6.2f}x {big_ratio[1]:6.2f}x  (target <= 1.2x)"
         )
         if huge is not None:
-            per = (huge[1] - dev[1]) / args.participants * 1000
+            per = (huge[1] - dev[1]) / (args.participants - len(dev_participants())) * 1000
             print(
                 f"CPU per participant beyond dev       : {per:6.1f} ms (two resources: a key and a subscription)"
             )
+        if args.instructions:
+            labels = [
+                "import pulumi + azure-native classes",
+                "labctl plan, dev stack",
+                "labctl plan, 100 participants",
+            ]
+            report_instructions(dict(zip(labels, commands[:3], strict=True)), len(dev_participants()))
         if args.profile:
             profile(folder, "huge" if huge is not None else "big")
 

@@ -3,15 +3,18 @@
 `labctl plan` runs the program once, with no prior state, under mocks that record only what a resource's inputs
 and options say. Pulumi's runtime still does work meant for a real deployment (migrating state across SDK
 versions, pointing the engine at the line that declared a resource, a URN computed for a monitor that is not
-there), keeps per-Output bookkeeping built for threads the plan doesn't have, and Python's cyclic garbage
-collector walks every object the SDK imported over and over while the run makes hundreds of thousands of
-short-lived futures. A 1,000-participant plan's program took 2.7 s of CPU with the first four shortcuts and 1.8 s
-with all seven (median of five on a quiet machine; 3.4 s and 2.1 s, the fastest of five taken in turns, on a busy
-one). scripts/bench_plan.py --profile shows where the rest goes.
+there, debug lines for the engine), keeps per-Output bookkeeping built for threads the plan doesn't have, works
+out a class's property names and types again for every resource, and Python's cyclic garbage collector walks
+every object the SDK imported over and over while the run makes hundreds of thousands of short-lived futures.
+A 1,000-participant plan's program took 3.2 s of CPU with the first four shortcuts and 2.05 s with all of them
+(the fastest of five taken in turns, on a busy machine); counted in instructions, which a busy machine doesn't
+change, a participant went from 15.7 M to 9.2 M (scripts/bench_plan.py --instructions, --profile for where the
+rest goes).
 
-Three of them stand in for Pulumi SDK internals (`Output._track`, `rpc.transfer_properties`,
-`runtime.resource.create_urn`): tests/labctl/plan/test_shortcut_equivalence.py plans the lab with and without them and
-compares the snapshots byte for byte, and checks the internals still have the shape these replace.
+Several stand in for Pulumi SDK internals (`Output._track`, `rpc.transfer_properties`, `runtime.resource.create_urn`,
+`pulumi._types`' lookups): tests/labctl/plan/test_shortcut_equivalence.py plans the lab with and without them and
+compares the snapshots byte for byte, plays failing programs against both, checks the internals still have the
+shape these replace, and that every one is put back after a plan.
 """
 
 from __future__ import annotations
