@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -188,6 +189,12 @@ def main() -> None:
         help="also count the instructions of import-only, dev and 100 participants (needs valgrind; ~1 min)",
     )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error(
+            "--instructions counts with valgrind, which is not installed (Debian/Ubuntu: apt install valgrind)"
+        )
+    if len(dev_participants()) >= 100:
+        parser.error("Pulumi.dev.yaml has 100 participants or more: the comparison with 100 needs fewer")
     py = sys.executable
     # `python -m labctl` is the console script's path (labctl/entry.py), what a user runs.
     # Warm the bytecode cache and the OS file cache so no run pays for compiling.

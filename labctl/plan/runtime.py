@@ -25,7 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from labctl.plan.mockcloud import AzureMocks
-from labctl.plan.shortcuts import plan_shortcuts
+from labctl.plan.shortcuts import TrackedOutputs, plan_shortcuts
 from labctl.project import PROJECT_DIR, project_name, read_stack_config
 from labctl.snapshot import SECRET, STACK_TYPE, UNKNOWN
 
@@ -195,6 +195,8 @@ class _InlineLoop(asyncio.SelectorEventLoop):
     involved, so a concurrent future wrapped for the loop, with its thread-safe wake-up, is not needed either.)"""
 
     def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        if executor is not None:  # a pool someone chose on purpose: theirs, as asyncio would use it
+            return super().run_in_executor(executor, func, *args)
         future: asyncio.Future[T] = self.create_future()
         try:
             future.set_result(func(*args))
@@ -223,17 +225,7 @@ def run_program(
                 contextlib.redirect_stderr(io.StringIO()),
                 plan_shortcuts() as outputs,
             ):
-                error: Exception | None = None
-                try:
-                    _sync_await(run_in_stack(_drained(program)))
-                except Exception as exc:
-                    error = exc
-                _finish_what_is_left(loop)
-                # The runtime's final wait raises a failed Output's error (an `apply` that raised) before it
-                # re-raises the program's own (pulumi/runtime/stack.py run_pulumi_func).
-                failure = outputs.first_failure() or error
-                if failure is not None:
-                    raise failure
+                _run_to_its_end(program, loop, outputs)
         except Exception as exc:  # the program's own error: surface its message, not the runtime's trace
             raise PlanError(_program_error(exc)) from None
         records = _topological(monitor.records)
@@ -294,11 +286,46 @@ def _own_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         asyncio.set_event_loop(None)
 
 
+def _run_to_its_end(
+    program: Callable[[], None], loop: asyncio.AbstractEventLoop, outputs: TrackedOutputs
+) -> None:
+    """Run the program in the stack, then raise what the runtime's final wait would have raised
+    (pulumi/runtime/stack.py run_pulumi_func, wait_for_rpcs): a registration's error, else a failed Output's
+    (an `apply` that raised), and only then the program's own."""
+    own_error: list[BaseException] = []
+    failure: BaseException | None = None
+    try:
+        _sync_await(run_in_stack(_drained(program, own_error)))
+    except Exception as exc:
+        first_output_failure = outputs.first_failure()  # before anything is cancelled below
+        failure = first_output_failure if first_output_failure is not None and exc in own_error else exc
+        _cancel_what_is_left(loop)
+    except BaseException:  # Ctrl+C in a process that goes on (the tests' CliRunner): leave no task behind
+        _cancel_what_is_left(loop)
+        raise
+    else:
+        _finish_what_is_left(loop)
+        failure = outputs.first_failure()
+    if failure is not None:  # raised here, not in the handler: its chain must not carry the program's error
+        raise failure
+
+
+def _cancel_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
+    """After a failure, the tasks still pending are cancelled, as `asyncio.run` does, so none is destroyed pending
+    with the loop; waiting for them could wait for ever (a task the program started that never ends)."""
+    for _ in range(10):  # a task that starts another as it is cancelled gets a few more rounds, not a spin
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if not left:
+            return
+        for task in left:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+
+
 def _finish_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
-    """Run every task still pending to its end, as the runtime's final wait on every Output did (labctl/plan/
-    shortcuts.py tracks Outputs without it; the runtime's RPC wait counts an RPC only once its task has started,
-    pulumi/runtime/rpc_manager.py). What is left: the stack's own registrations when the program raised at once,
-    an `apply` that sleeps in a `pulumi.run` entry point. None is then destroyed pending with the loop."""
+    """After a run that worked, every task still pending is run to its end, as the runtime's final wait on every
+    Output did (labctl/plan/shortcuts.py tracks Outputs without it): an `apply` that sleeps in a `pulumi.run`
+    entry point, say. None is then destroyed pending with the loop."""
     loop.run_until_complete(_every_task_finished())
 
 
@@ -330,17 +357,22 @@ async def _every_task_finished() -> None:
         await asyncio.gather(*wave, return_exceptions=True)
 
 
-def _drained(program: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+def _drained(program: Callable[[], None], own_error: list[BaseException]) -> Callable[[], Awaitable[None]]:
     """Run the program, then let every task it started finish.
 
     The Pulumi runtime's own wait re-arms a callback on every pending output each time one finishes, which
     grows with the square of the outputs (a 100-participant lab spent most of its time there). Gathering
     each wave once is linear; the runtime's wait then finds nothing left to do. The program itself is
-    untouched: this only changes how long the event loop takes to reach quiescence.
+    untouched: this only changes how long the event loop takes to reach quiescence. An error the program raises
+    itself is put in `own_error`, to tell it from the runtime's.
     """
 
     async def run() -> None:
-        program()
+        try:
+            program()
+        except BaseException as exc:
+            own_error.append(exc)
+            raise
         await _every_task_finished()
 
     return run

@@ -25,6 +25,7 @@ import copy
 import functools
 import gc
 import re
+import typing
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -72,7 +73,8 @@ def without_api_version_aliases() -> Iterator[None]:
                 opts2.aliases = kept or None
         return original(opts1, opts2)
 
-    pulumi.ResourceOptions.merge = staticmethod(merge)  # type: ignore[method-assign]
+    # A plain function, as the SDK's is: both `ResourceOptions.merge(a, b)` and `a.merge(b)` must work.
+    pulumi.ResourceOptions.merge = merge  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -294,16 +296,20 @@ _TYPE_LOOKUPS = (
 
 
 def _memoized(function: Callable[[Any], T]) -> Callable[[Any], T]:
+    # Keyed by the arguments too: typing's Union is equal to its reorderings, and the SDK's unwrap_type reads the
+    # order (Union[int, Awaitable[int], Output[int]] unwraps to int, Union[Awaitable[int], int, ...] does not).
     answers: dict[Any, T] = {}
 
+    @functools.wraps(function)
     def lookup(key: Any) -> T:
         try:
-            return answers[key]
-        except KeyError:
-            answer = answers[key] = function(key)
-            return answer
+            slot = (key, type(key), typing.get_args(key))
+            known = slot in answers
         except TypeError:  # an annotation that can't be a dict key: asked every time, as before
             return function(key)
+        if not known:
+            answers[slot] = function(key)
+        return answers[slot]
 
     return lookup
 

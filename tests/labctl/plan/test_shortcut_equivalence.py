@@ -29,7 +29,7 @@ from tests.conftest import _flatten
 
 @contextlib.contextmanager
 def _stock_sdk() -> Iterator[TrackedOutputs]:
-    # Only what running the monitor inline needs (labctl/plan/runtime.py's _InlineExecutor), and the alias
+    # Only what running the monitor inline needs (labctl/plan/runtime.py's _InlineLoop), and the alias
     # shortcut, which has its own test (test_plan.py) and without which a plan takes five times as long. The
     # SDK's own Output tracking runs: the tracker handed back stays empty.
     with monitor_answers_inline(), without_api_version_aliases():
@@ -338,3 +338,93 @@ def test_every_replaced_sdk_function_is_back_after_a_plan(fails: bool) -> None:
         _plan(program)
     after = _replaced_attributes()
     assert {name: after[name] is function for name, function in before.items()} == dict.fromkeys(before, True)
+
+
+@pytest.mark.timeout(60)
+def test_a_failed_program_with_a_task_that_never_ends_still_fails(runtime_kind: str) -> None:
+    def program() -> None:
+        asyncio.ensure_future(asyncio.Event().wait())  # noqa: RUF006 the point is that nobody waits for it
+        raise ValueError("aoai-lab:owner is not an e-mail address")
+
+    with pytest.raises(PlanError, match="aoai-lab:owner"):
+        _plan(program)
+
+
+def test_ctrl_c_in_a_program_is_not_a_plan_error_and_leaves_no_task(
+    runtime_kind: str, caplog, recwarn
+) -> None:
+    def program() -> None:
+        RandomPassword("key", length=8)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _plan(program)
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if "destroyed" in r.getMessage()] == []
+    assert [str(w.message) for w in recwarn if "never awaited" in str(w.message)] == []
+
+
+def test_a_refused_registration_is_reported_before_a_failed_output(runtime_kind: str, monkeypatch) -> None:
+    from labctl.plan.mockcloud import AzureMocks
+
+    answer = AzureMocks.new_resource
+
+    def refuse_one(self: AzureMocks, args: Any) -> Any:
+        if args.name == "refused":
+            raise RuntimeError("quota exceeded for refused")
+        return answer(self, args)
+
+    monkeypatch.setattr(AzureMocks, "new_resource", refuse_one)
+
+    def program() -> None:
+        pulumi.Output.from_input(1).apply(lambda _: 1 / 0)
+        RandomPassword("refused", length=8)
+
+    with pytest.raises(PlanError, match="quota exceeded for refused"):
+        _plan(program)
+
+
+def test_options_merge_both_ways_during_a_plan(runtime_kind: str) -> None:
+    merged: list[Any] = []
+
+    def program() -> None:
+        first = pulumi.ResourceOptions(protect=True)
+        second = pulumi.ResourceOptions(ignore_changes=["tags"])
+        merged.append(first.merge(second))  # the instance form the SDK documents
+        merged.append(pulumi.ResourceOptions.merge(None, second))
+
+    _plan(program)
+    assert [(m.protect, m.ignore_changes) for m in merged] == [(True, ["tags"]), (None, ["tags"])]
+
+
+def test_memoized_type_lookups_tell_reordered_unions_apart() -> None:
+    from collections.abc import Awaitable
+    from typing import Union
+
+    import pulumi._types as pulumi_types
+
+    from labctl.plan.shortcuts import type_lookups_memoized
+
+    known_first = Union[int, Awaitable[int], Output[int]]  # noqa: UP007 the typing forms the SDK generates
+    known_last = Union[Awaitable[int], int, Output[int]]  # noqa: UP007
+    assert known_first == known_last  # typing ignores the order; the SDK's unwrap_type does not
+    expected = [pulumi_types.unwrap_type(known_first), pulumi_types.unwrap_type(known_last)]
+    with type_lookups_memoized():
+        answers = [pulumi_types.unwrap_type(known_first), pulumi_types.unwrap_type(known_last)]
+        again = [pulumi_types.unwrap_type(known_first), pulumi_types.unwrap_type(known_last)]
+    assert answers == again == expected
+    assert expected[0] is int
+
+
+def test_a_pool_passed_on_purpose_still_runs_the_call_in_its_thread() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = runtime._InlineLoop()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_pool = loop.run_until_complete(loop.run_in_executor(pool, threading.get_ident))
+        inline = loop.run_until_complete(loop.run_in_executor(None, threading.get_ident))
+    finally:
+        loop.close()
+    assert inline == threading.get_ident() != in_pool
