@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
@@ -24,6 +24,12 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from labctl.plan.event_loop import (
+    cancel_what_is_left,
+    every_task_finished,
+    finish_what_is_left,
+    own_event_loop,
+)
 from labctl.plan.mockcloud import AzureMocks
 from labctl.plan.shortcuts import TrackedOutputs, plan_shortcuts
 from labctl.project import PROJECT_DIR, project_name, read_stack_config
@@ -34,8 +40,6 @@ _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-T = TypeVar("T")
 
 # The Pulumi runtime keeps per-program state in process globals: one plan at a time per process.
 _LOCK = threading.Lock()
@@ -184,27 +188,6 @@ class _LogCapture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-class _InlineLoop(asyncio.SelectorEventLoop):
-    """An event loop whose `run_in_executor` runs the call at once, in the loop's own thread, and hands back a
-    settled future.
-
-    Pulumi sends every RPC to the default executor so a real engine's gRPC calls never block the event loop; the
-    mock monitor answers from memory, and a thread hand-off per call (a wake-up of the loop's self-pipe included)
-    cost more than the answer: 12% of a 100-participant plan's CPU. Its answers never wait on the loop (see
-    `monitor_answers_inline` in labctl/plan/shortcuts.py), so calling them inline cannot deadlock. (No thread is
-    involved, so a concurrent future wrapped for the loop, with its thread-safe wake-up, is not needed either.)"""
-
-    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        if executor is not None:  # a pool someone chose on purpose: theirs, as asyncio would use it
-            return super().run_in_executor(executor, func, *args)
-        future: asyncio.Future[T] = self.create_future()
-        try:
-            future.set_result(func(*args))
-        except BaseException as exc:  # handed to the awaiting coroutine, as a thread's failure would be
-            future.set_exception(exc)
-        return future
-
-
 def run_program(
     program: Callable[[], None],
     *,
@@ -219,7 +202,7 @@ def run_program(
         capture = _LogCapture()
         try:
             with (
-                _own_event_loop() as loop,
+                own_event_loop() as loop,
                 _mock_runtime(monitor, capture, project, stack, config, secret_keys),
                 # The runtime's own traces of a failing program: the PlanError below carries its message.
                 contextlib.redirect_stderr(io.StringIO()),
@@ -272,20 +255,6 @@ def _mock_runtime(
         settings.reset_options()
 
 
-@contextlib.contextmanager
-def _own_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A loop of our own, closed when the run ends, whose RPCs run inline (no threads, so no loop per thread that
-    nobody closes: the cyclic GC would free such a loop later, and when its self-pipe socket went first,
-    `BaseEventLoop.__del__` printed "ValueError: Invalid file descriptor: -1")."""
-    loop = _InlineLoop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
 def _run_to_its_end(
     program: Callable[[], None], loop: asyncio.AbstractEventLoop, outputs: TrackedOutputs
 ) -> None:
@@ -299,34 +268,15 @@ def _run_to_its_end(
     except Exception as exc:
         first_output_failure = outputs.first_failure()  # before anything is cancelled below
         failure = first_output_failure if first_output_failure is not None and exc in own_error else exc
-        _cancel_what_is_left(loop)
+        cancel_what_is_left(loop)
     except BaseException:  # Ctrl+C in a process that goes on (the tests' CliRunner): leave no task behind
-        _cancel_what_is_left(loop)
+        cancel_what_is_left(loop)
         raise
     else:
-        _finish_what_is_left(loop)
+        finish_what_is_left(loop)
         failure = outputs.first_failure()
     if failure is not None:  # raised here, not in the handler: its chain must not carry the program's error
         raise failure
-
-
-def _cancel_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
-    """After a failure, the tasks still pending are cancelled, as `asyncio.run` does, so none is destroyed pending
-    with the loop; waiting for them could wait for ever (a task the program started that never ends)."""
-    for _ in range(10):  # a task that starts another as it is cancelled gets a few more rounds, not a spin
-        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        if not left:
-            return
-        for task in left:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-
-
-def _finish_what_is_left(loop: asyncio.AbstractEventLoop) -> None:
-    """After a run that worked, every task still pending is run to its end, as the runtime's final wait on every
-    Output did (labctl/plan/shortcuts.py tracks Outputs without it): an `apply` that sleeps in a `pulumi.run`
-    entry point, say. None is then destroyed pending with the loop."""
-    loop.run_until_complete(_every_task_finished())
 
 
 def _snapshot_entry(r: _Registration) -> dict[str, Any]:
@@ -347,16 +297,6 @@ def _snapshot_entry(r: _Registration) -> dict[str, Any]:
     return entry
 
 
-async def _every_task_finished() -> None:
-    """Let every other task of the loop finish, one gather per wave of new tasks. Failures surface where the
-    runtime would report them: its RPC wait, or an Output's error after the run (run_program)."""
-    current = asyncio.current_task()
-    seen: set[asyncio.Task[Any]] = set()
-    while wave := [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in seen]:
-        seen.update(wave)
-        await asyncio.gather(*wave, return_exceptions=True)
-
-
 def _drained(program: Callable[[], None], own_error: list[BaseException]) -> Callable[[], Awaitable[None]]:
     """Run the program, then let every task it started finish.
 
@@ -373,7 +313,7 @@ def _drained(program: Callable[[], None], own_error: list[BaseException]) -> Cal
         except BaseException as exc:
             own_error.append(exc)
             raise
-        await _every_task_finished()
+        await every_task_finished()
 
     return run
 

@@ -132,7 +132,7 @@ def _completed(awaitable: Awaitable[T]) -> T:
 def monitor_answers_inline() -> Iterator[None]:
     """Pulumi's mock monitor turns each answer into protobuf with `_sync_await(rpc.serialize_properties(...))`,
     which pumps the event loop of the thread it runs in. labctl plan runs the monitor inline, in the loop's own
-    thread (labctl/plan/runtime.py's _InlineLoop), where a nested pump could wait forever. The mocks answer
+    thread (labctl/plan/event_loop.py's InlineLoop), where a nested pump could wait forever. The mocks answer
     with plain values (labctl/plan/mockcloud.py), whose serialisation never waits: it runs to its end at once."""
     original = pulumi_mocks._sync_await
     pulumi_mocks._sync_await = _completed

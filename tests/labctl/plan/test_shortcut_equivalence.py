@@ -21,6 +21,7 @@ from pulumi.output import Output
 from pulumi_random import RandomPassword
 
 from labctl.plan import runtime
+from labctl.plan.event_loop import InlineLoop
 from labctl.plan.runtime import PlanError, run_program
 from labctl.plan.shortcuts import TrackedOutputs, monitor_answers_inline, without_api_version_aliases
 from stacks.program import run
@@ -29,7 +30,7 @@ from tests.conftest import _flatten
 
 @contextlib.contextmanager
 def _stock_sdk() -> Iterator[TrackedOutputs]:
-    # Only what running the monitor inline needs (labctl/plan/runtime.py's _InlineLoop), and the alias
+    # Only what running the monitor inline needs (labctl/plan/event_loop.py's InlineLoop), and the alias
     # shortcut, which has its own test (test_plan.py) and without which a plan takes five times as long. The
     # SDK's own Output tracking runs: the tracker handed back stays empty.
     with monitor_answers_inline(), without_api_version_aliases():
@@ -41,6 +42,21 @@ def runtime_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "stock SDK":
         monkeypatch.setattr(runtime, "plan_shortcuts", _stock_sdk)
     return request.param
+
+
+@pytest.fixture
+def refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mock cloud refuses the resource named "refused", as Azure refuses one over quota."""
+    from labctl.plan.mockcloud import AzureMocks
+
+    answer = AzureMocks.new_resource
+
+    def refuse_one(self: AzureMocks, args: Any) -> Any:
+        if args.name == "refused":
+            raise RuntimeError("quota exceeded for refused")
+        return answer(self, args)
+
+    monkeypatch.setattr(AzureMocks, "new_resource", refuse_one)
 
 
 def _class_config(dev_config: dict[str, Any]) -> dict[str, Any]:
@@ -131,17 +147,9 @@ def test_a_recovered_failure_does_not_fail_the_plan(runtime_kind: str) -> None:
     assert _plan(program).outputs == {"value": "fallback"}
 
 
-def test_a_registration_azure_refuses_fails_the_plan_and_its_outputs(runtime_kind: str, monkeypatch) -> None:
-    from labctl.plan.mockcloud import AzureMocks
-
-    answer = AzureMocks.new_resource
-
-    def refuse_one(self: AzureMocks, args: Any) -> Any:
-        if args.name == "refused":
-            raise RuntimeError("quota exceeded for refused")
-        return answer(self, args)
-
-    monkeypatch.setattr(AzureMocks, "new_resource", refuse_one)
+def test_a_registration_azure_refuses_fails_the_plan_and_its_outputs(
+    runtime_kind: str, refused: None
+) -> None:
     applied: list[Any] = []
 
     def program() -> None:
@@ -364,17 +372,7 @@ def test_ctrl_c_in_a_program_is_not_a_plan_error_and_leaves_no_task(
     assert [str(w.message) for w in recwarn if "never awaited" in str(w.message)] == []
 
 
-def test_a_refused_registration_is_reported_before_a_failed_output(runtime_kind: str, monkeypatch) -> None:
-    from labctl.plan.mockcloud import AzureMocks
-
-    answer = AzureMocks.new_resource
-
-    def refuse_one(self: AzureMocks, args: Any) -> Any:
-        if args.name == "refused":
-            raise RuntimeError("quota exceeded for refused")
-        return answer(self, args)
-
-    monkeypatch.setattr(AzureMocks, "new_resource", refuse_one)
+def test_a_refused_registration_is_reported_before_a_failed_output(runtime_kind: str, refused: None) -> None:
 
     def program() -> None:
         pulumi.Output.from_input(1).apply(lambda _: 1 / 0)
@@ -420,7 +418,7 @@ def test_a_pool_passed_on_purpose_still_runs_the_call_in_its_thread() -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    loop = runtime._InlineLoop()
+    loop = InlineLoop()
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             in_pool = loop.run_until_complete(loop.run_in_executor(pool, threading.get_ident))
