@@ -298,13 +298,14 @@ def _snapshot_entry(r: _Registration) -> dict[str, Any]:
 
 
 def _drained(program: Callable[[], None], own_error: list[BaseException]) -> Callable[[], Awaitable[None]]:
-    """Run the program, then let every task it started finish.
+    """Run the program, then let every task it started finish, before the runtime registers the stack's outputs.
 
-    The Pulumi runtime's own wait re-arms a callback on every pending output each time one finishes, which
-    grows with the square of the outputs (a 100-participant lab spent most of its time there). Gathering
-    each wave once is linear; the runtime's wait then finds nothing left to do. The program itself is
-    untouched: this only changes how long the event loop takes to reach quiescence. An error the program raises
-    itself is put in `own_error`, to tell it from the runtime's.
+    The SDK's own wait on Outputs (still run where its tracking is, as in the tests that compare the plan with the
+    stock SDK; labctl/plan/shortcuts.py replaces it in a plan) re-arms a callback on every pending output each
+    time one finishes, which grows with the square of the outputs. Gathering each wave once is linear; the
+    runtime's wait then finds nothing left to do. The program itself is untouched: this only changes how long
+    the event loop takes to reach quiescence. An error the program raises itself is put in `own_error`, to tell
+    it from the runtime's.
     """
 
     async def run() -> None:

@@ -8,7 +8,7 @@ out a class's property names and types again for every resource, and Python's cy
 every object the SDK imported over and over while the run makes hundreds of thousands of short-lived futures.
 A 1,000-participant plan's program took 3.2 s of CPU with the first four shortcuts and 2.05 s with all of them
 (the fastest of five taken in turns, on a busy machine); counted in instructions, which a busy machine doesn't
-change, a participant went from 15.7 M to 9.2 M (scripts/bench_plan.py --instructions, --profile for where the
+change, a participant went from 15.7 M to 9.4 M (scripts/bench_plan.py --instructions, --profile for where the
 rest goes).
 
 Several stand in for Pulumi SDK internals (`Output._track`, `rpc.transfer_properties`, `runtime.resource.create_urn`,
@@ -42,6 +42,18 @@ from labctl.interrupt_state import one_shot
 
 T = TypeVar("T")
 
+
+@contextlib.contextmanager
+def _replaced(owner: object, name: str, stand_in: object) -> Iterator[None]:
+    """`owner.name` is `stand_in` for the run, and what it was again afterwards, however the run ends."""
+    original = getattr(owner, name)
+    setattr(owner, name, stand_in)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
 _VERSION_ALIAS = re.compile(r"^azure-native:[A-Za-z0-9]+/v\d{8}[a-z]*:[A-Za-z0-9]+$")
 
 
@@ -74,11 +86,8 @@ def without_api_version_aliases() -> Iterator[None]:
         return original(opts1, opts2)
 
     # A plain function, as the SDK's is: both `ResourceOptions.merge(a, b)` and `a.merge(b)` must work.
-    pulumi.ResourceOptions.merge = merge  # type: ignore[method-assign]
-    try:
+    with _replaced(pulumi.ResourceOptions, "merge", merge):
         yield
-    finally:
-        pulumi.ResourceOptions.merge = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -86,12 +95,8 @@ def without_source_positions() -> Iterator[None]:
     """Pulumi sends the engine the stack trace of each resource's declaration (for `pulumi up`'s messages),
     walking and formatting every frame: about 12% of a plan's time. The mock monitor records no position, so the
     plan sends an empty trace."""
-    original = pulumi_resource._get_stack_trace
-    pulumi_resource._get_stack_trace = source_pb2.StackTrace
-    try:
+    with _replaced(pulumi_resource, "_get_stack_trace", source_pb2.StackTrace):
         yield
-    finally:
-        pulumi_resource._get_stack_trace = original
 
 
 @contextlib.contextmanager
@@ -134,12 +139,8 @@ def monitor_answers_inline() -> Iterator[None]:
     which pumps the event loop of the thread it runs in. labctl plan runs the monitor inline, in the loop's own
     thread (labctl/plan/event_loop.py's InlineLoop), where a nested pump could wait forever. The mocks answer
     with plain values (labctl/plan/mockcloud.py), whose serialisation never waits: it runs to its end at once."""
-    original = pulumi_mocks._sync_await
-    pulumi_mocks._sync_await = _completed
-    try:
+    with _replaced(pulumi_mocks, "_sync_await", _completed):
         yield
-    finally:
-        pulumi_mocks._sync_await = original
 
 
 class TrackedOutputs:
@@ -185,7 +186,6 @@ def outputs_tracked_by_the_plan() -> Iterator[TrackedOutputs]:
     kept until then (the SDK drops settled ones as it goes): a 1,000-participant plan still peaks lower than
     before, having fewer futures and tasks in all."""
     tracked = TrackedOutputs()
-    original_track, original_untrack = Output._track, Output._untrack
 
     def track(self: Output[Any]) -> None:
         tracked.track(self._data)
@@ -193,13 +193,8 @@ def outputs_tracked_by_the_plan() -> Iterator[TrackedOutputs]:
     def untrack(self: Output[Any]) -> None:
         tracked.untrack(self._data)
 
-    Output._track = track  # type: ignore[method-assign]
-    Output._untrack = untrack  # type: ignore[method-assign]
-    try:
+    with _replaced(Output, "_track", track), _replaced(Output, "_untrack", untrack):
         yield tracked
-    finally:
-        Output._track = original_track  # type: ignore[method-assign]
-        Output._untrack = original_untrack  # type: ignore[method-assign]
 
 
 def _property_output(
@@ -243,12 +238,8 @@ def outputs_from_one_future() -> Iterator[None]:
     """Every resource gets an Output for each of its properties, about 20 for an APIM subscription; the SDK builds
     each from four futures and a task that awaits them, a sixth of a big class's plan. The plan builds each from
     the one future the task would have produced."""
-    original = pulumi_rpc.transfer_properties
-    pulumi_rpc.transfer_properties = _transfer_properties
-    try:
+    with _replaced(pulumi_rpc, "transfer_properties", _transfer_properties):
         yield
-    finally:
-        pulumi_rpc.transfer_properties = original
 
 
 def _create_urn(
@@ -275,12 +266,10 @@ def urns_computed_directly() -> Iterator[None]:
     do_register's `mock_urn`), from the name, the type and the parent's URN, through four Outputs and their tasks;
     with a monitor (the plan has one) the value is never used. Where all three are plain text the plan computes
     the same string at once; anything else goes the SDK's way."""
-    original = pulumi_resource.create_urn
-    pulumi_resource.create_urn = functools.partial(_create_urn, original=original)
-    try:
+    with _replaced(
+        pulumi_resource, "create_urn", functools.partial(_create_urn, original=pulumi_resource.create_urn)
+    ):
         yield
-    finally:
-        pulumi_resource.create_urn = original
 
 
 # Pure functions of a class or a type annotation that the runtime asks again for every resource it registers and
@@ -318,26 +307,18 @@ def _memoized(function: Callable[[Any], T]) -> Callable[[Any], T]:
 def type_lookups_memoized() -> Iterator[None]:
     """A class's property names and types, and what an annotation unwraps to, do not change while a plan runs:
     each is worked out once per run instead of once per resource or property (a tenth of a participant)."""
-    originals = {name: getattr(pulumi_types, name) for name in _TYPE_LOOKUPS}
-    for name, function in originals.items():
-        setattr(pulumi_types, name, _memoized(function))
-    try:
+    with contextlib.ExitStack() as lookups:
+        for name in _TYPE_LOOKUPS:
+            lookups.enter_context(_replaced(pulumi_types, name, _memoized(getattr(pulumi_types, name))))
         yield
-    finally:
-        for name, function in originals.items():
-            setattr(pulumi_types, name, function)
 
 
 @contextlib.contextmanager
 def without_debug_messages() -> Iterator[None]:
     """The runtime logs a few debug lines per resource to the engine; the plan's mock engine hands them to a logger
     that drops anything below INFO (labctl/plan/runtime.py's _mock_runtime). The plan skips sending them."""
-    original = pulumi_log.debug
-    pulumi_log.debug = _drop
-    try:
+    with _replaced(pulumi_log, "debug", _drop):
         yield
-    finally:
-        pulumi_log.debug = original
 
 
 def _drop(*_args: Any, **_kwargs: Any) -> None:
