@@ -10,10 +10,14 @@ import copy
 import dataclasses
 import gc
 import inspect
-from collections.abc import Callable, Iterator
-from typing import Any
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Union
 
 import pulumi
+import pulumi._types as pulumi_types
+import pulumi.log as pulumi_log
+import pulumi.runtime.mocks as pulumi_mocks
 import pulumi.runtime.resource as pulumi_resource
 import pulumi.runtime.rpc as pulumi_rpc
 import pytest
@@ -23,7 +27,13 @@ from pulumi_random import RandomPassword
 from labctl.plan import runtime
 from labctl.plan.event_loop import InlineLoop
 from labctl.plan.runtime import PlanError, run_program
-from labctl.plan.shortcuts import TrackedOutputs, monitor_answers_inline, without_api_version_aliases
+from labctl.plan.shortcuts import (
+    _TYPE_LOOKUPS,
+    TrackedOutputs,
+    monitor_answers_inline,
+    type_lookups_memoized,
+    without_api_version_aliases,
+)
 from stacks.program import run
 from tests.conftest import _flatten
 
@@ -100,10 +110,7 @@ def test_the_stock_sdk_plans_the_same_bytes(stack: str, dev_config: dict[str, An
     monkeypatch.setattr(runtime, "plan_shortcuts", _stock_sdk)
     assert plan() == with_shortcuts
     if stack == "class":  # the variant really is one: spread, Foundry, a filter and 13 subscriptions
-        kinds = [
-            r["type"].rsplit(":", 1)[-1]
-            for r in runtime.json.loads(with_shortcuts)["deployment"]["resources"]
-        ]
+        kinds = [r["type"].rsplit(":", 1)[-1] for r in json.loads(with_shortcuts)["deployment"]["resources"]]
         assert kinds.count("Subscription") == 13 and kinds.count("Account") == 2
         assert "Project" in kinds and "RaiPolicy" in kinds
 
@@ -309,12 +316,6 @@ def test_a_failed_output_is_reported_before_the_programs_own_error(runtime_kind:
 
 
 def _replaced_attributes() -> dict[str, object]:
-    import pulumi._types as pulumi_types
-    import pulumi.log as pulumi_log
-    import pulumi.runtime.mocks as pulumi_mocks
-
-    from labctl.plan.shortcuts import _TYPE_LOOKUPS
-
     return {
         "Output._track": Output.__dict__["_track"],
         "Output._untrack": Output.__dict__["_untrack"],
@@ -396,13 +397,6 @@ def test_options_merge_both_ways_during_a_plan(runtime_kind: str) -> None:
 
 
 def test_memoized_type_lookups_tell_reordered_unions_apart() -> None:
-    from collections.abc import Awaitable
-    from typing import Union
-
-    import pulumi._types as pulumi_types
-
-    from labctl.plan.shortcuts import type_lookups_memoized
-
     known_first = Union[int, Awaitable[int], Output[int]]  # noqa: UP007 the typing forms the SDK generates
     known_last = Union[Awaitable[int], int, Output[int]]  # noqa: UP007
     assert known_first == known_last  # typing ignores the order; the SDK's unwrap_type does not
